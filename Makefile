@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test test-postgres lint assets serve serve-prod bench clean browser
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+web/static/vendor/socket.io.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p web/static/vendor
+	cp node_modules/socket.io-client/dist/socket.io.min.js web/static/vendor/
+
+assets: web/static/vendor/socket.io.min.js
+
+## demo: install, migrate, load the demo org and serve it on http://127.0.0.1:5000
+demo: $(STAMP) assets
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(BIN)/python wsgi.py
+
+## test: the whole suite (SQLite; PostgreSQL/Redis tests too when TEST_* URLs are set)
+test: $(STAMP) assets browser
+	$(BIN)/pytest
+
+## lint: ruff, the import-layer contracts and the type checker
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+# Browser tests drive Debian's chromium; install it when missing and we may (root + apt).
+browser:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } || \
+	  echo "chromium/chromedriver missing: browser tests will fail (apt-get install chromium chromium-driver)"
+
+clean:
+	rm -rf $(VENV) node_modules web/static/vendor .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The game: challenges, missions, scoring rules, points ledger, badges, leaderboards."""

@@ -1,0 +1,1 @@
+"""Sales data and its measures: org, deals, activities, ingestion, KPIs, impact analytics."""

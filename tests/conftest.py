@@ -1,0 +1,163 @@
+"""Fixtures: one database per test run (SQLite by default, PostgreSQL with TEST_DATABASE_URL),
+built by the real migrations and emptied before each test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
+
+from kpi_engine.db import Base, tune_sqlite
+from kpi_engine.demo_org import load_demo
+from web.app import create_app
+from web.extensions import db as flask_db
+
+DEMO_TODAY = date(2026, 11, 2)
+PASSWORD = "correct horse battery"
+
+
+def _url_or_sqlite(tmp: Path, name: str) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / name}"
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_ENABLED": True,
+        "ORG_TIMEZONE": "UTC",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+def migrate_to_head(app: Flask) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+def empty_all_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database, upgraded once by the migrations (not create_all)."""
+    url = _url_or_sqlite(tmp_path_factory.mktemp("db"), "test.db")
+    app = make_app(url)
+    if url.startswith("postgresql"):
+        with app.app_context():
+            flask_db.drop_all()
+            flask_db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            flask_db.session.commit()
+    migrate_to_head(app)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    eng = create_engine(database_url)
+    if eng.dialect.name == "sqlite":
+        event.listen(eng, "connect", tune_sqlite)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A bare SQLAlchemy session for domain tests, on an empty database."""
+    empty_all_tables(engine)
+    with Session(engine) as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def app(database_url: str, engine: Engine) -> Iterator[Flask]:
+    empty_all_tables(engine)
+    application = make_app(database_url)
+    yield application
+    with application.app_context():
+        flask_db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """A SQLite file holding the demo org, built once; None when testing on PostgreSQL."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return None
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    app = make_app(f"sqlite:///{path}")
+    migrate_to_head(app)
+    with app.app_context():
+        _load_demo_into(flask_db.session)
+        flask_db.engine.dispose()
+    return path
+
+
+def _load_demo_into(s: Session) -> None:
+    from web.auth import hash_password
+
+    load_demo(s, password_hash=hash_password(PASSWORD), today=DEMO_TODAY)
+    s.commit()
+
+
+@pytest.fixture
+def demo_app(
+    demo_template: Path | None, tmp_path: Path, database_url: str, engine: Engine
+) -> Iterator[Flask]:
+    """An app on a private copy of the demo org (every demo user's password is PASSWORD)."""
+    if demo_template is None:
+        empty_all_tables(engine)
+        application = make_app(database_url)
+        with application.app_context():
+            _load_demo_into(flask_db.session)
+    else:
+        copy = tmp_path / "demo.db"
+        shutil.copy(demo_template, copy)
+        application = make_app(f"sqlite:///{copy}")
+    yield application
+    with application.app_context():
+        flask_db.engine.dispose()
+
+
+def csrf_token_from(client: FlaskClient, path: str = "/login") -> str:
+    html = client.get(path).get_data(as_text=True)
+    marker = 'name="csrf-token" content="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
+    """Log in through the real form; returns the session's CSRF token for later requests."""
+    token = csrf_token_from(client)
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return csrf_token_from(client, "/")

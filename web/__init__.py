@@ -1,0 +1,1 @@
+"""The Flask application: pages, JSON API, Socket.IO, auth and CLI."""

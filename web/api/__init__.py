@@ -1,0 +1,7 @@
+"""The JSON API under /api/v1; each module adds its routes to this blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from web.api import users  # noqa: E402,F401  (registers routes)

@@ -1,0 +1,99 @@
+"""CLI commands (`flask --app wsgi ...`): scriptable, each with --help, non-zero exit on failure."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask import Flask
+from sqlalchemy import delete
+
+from kpi_engine.db import Base
+from kpi_engine.demo_org import load_demo
+from kpi_engine.errors import DomainError
+from kpi_engine.models import SALES_ROLES
+from kpi_engine.org import create_user, user_by_email
+from web.auth import hash_password, issue_token
+from web.extensions import db
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 (printed for the demo on purpose)
+
+
+def _fail(exc: DomainError) -> click.ClickException:
+    db.session.rollback()
+    details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
+    return click.ClickException(f"{exc.message}" + (f" ({details})" if details else ""))
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", "app_role", type=click.Choice(["rep", "manager", "admin"]), required=True)
+@click.option("--sales-role", type=click.Choice(SALES_ROLES), default=None)
+@click.option("--team", "team_name", default=None, help="Name of an existing team.")
+@click.option("--password", default=None, help="Prompted for when omitted on a terminal.")
+def create_user_command(
+    email: str,
+    name: str,
+    app_role: str,
+    sales_role: str | None,
+    team_name: str | None,
+    password: str | None,
+) -> None:
+    """Create a user who can log in with a password."""
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            db.session(),
+            email=email,
+            name=name,
+            app_role=app_role,
+            sales_role=sales_role,
+            team_name=team_name,
+            password_hash=hash_password(password or ""),
+        )
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    db.session.commit()
+    click.echo(f"created {user.app_role} {user.email} (id {user.id})")
+
+
+@click.command("create-token")
+@click.option("--email", required=True)
+@click.option("--name", default="integration", help="A label to recognise the token by.")
+def create_token_command(email: str, name: str) -> None:
+    """Print a new personal API token for a user (it is shown once, stored hashed)."""
+    user = user_by_email(db.session(), email)
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    token = issue_token(user, name)
+    db.session.commit()
+    click.echo(token)
+
+
+@click.group("demo", invoke_without_command=True)
+@click.option("--reset", is_flag=True, help="Delete all data first, then load the demo.")
+@click.pass_context
+def demo_command(ctx: click.Context, reset: bool) -> None:
+    """Load the demo organisation from the real CRM sample (safe to run again)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if reset:
+        for table in reversed(Base.metadata.sorted_tables):
+            db.session.execute(delete(table))
+    summary = load_demo(db.session(), password_hash=hash_password(DEMO_PASSWORD), today=date.today())
+    db.session.commit()
+    click.echo(
+        f"demo ready: {summary.deals} deals, {summary.reps} reps, {summary.managers} managers, "
+        f"won revenue {summary.won_revenue:,.0f}\n"
+        f"log in at http://127.0.0.1:5000 with password {DEMO_PASSWORD!r} as:\n"
+        f"  rep      {summary.rep_email}\n"
+        f"  manager  {summary.manager_email}\n"
+        f"  admin    {summary.admin_email}"
+    )
+
+
+def init_app(app: Flask) -> None:
+    for command in (create_user_command, create_token_command, demo_command):
+        app.cli.add_command(command)

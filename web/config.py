@@ -1,0 +1,46 @@
+"""Configuration from environment variables, with defaults that are safe for a newcomer."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A random SECRET_KEY kept in the instance folder, so sessions survive a restart."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(instance_path: Path) -> dict[str, Any]:
+    """Settings read from the environment; see the README for each variable."""
+    env = os.environ.get
+    database_url = env("DATABASE_URL") or f"sqlite:///{instance_path / 'salesquest.db'}"
+    return {
+        "SECRET_KEY": env("SECRET_KEY") or _instance_secret(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_ASYNC_MODE": env("SOCKETIO_ASYNC_MODE", "threading"),
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        "ORG_TIMEZONE": env("ORG_TIMEZONE", "UTC"),
+        "WEBHOOK_SECRET": env("WEBHOOK_SECRET") or None,
+        "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PREFERRED_URL_SCHEME": env("PREFERRED_URL_SCHEME", "http"),
+        "BEHIND_PROXY": env("BEHIND_PROXY", "0") == "1",
+        # CSRF is checked in a before_request hook so bearer-token API calls can skip it.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }

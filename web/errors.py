@@ -1,0 +1,59 @@
+"""One place that turns errors into answers: JSON under /api, a page elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from kpi_engine.errors import DomainError
+from web.extensions import db
+
+
+def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.is_json
+
+
+def _answer(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> Any:
+    if wants_json():
+        return jsonify(error_body(code, message, fields)), status
+    return render_template("error.html", status=status, message=message, fields=fields), status
+
+
+def _domain_error(exc: DomainError) -> Any:
+    db.session.rollback()
+    return _answer(exc.status, exc.code, exc.message, exc.fields)
+
+
+def _validation_error(exc: ValidationError) -> Any:
+    db.session.rollback()
+    messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+    return _answer(422, "invalid", "the request has fields that are not valid", messages)
+
+
+def _csrf_error(exc: CSRFError) -> Any:
+    return _answer(400, "csrf", f"the form's CSRF token is missing or wrong ({exc.description})")
+
+
+def _http_error(exc: HTTPException) -> Any:
+    if exc.code == 401 and not wants_json():
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if exc.code == 429:
+        response = _answer(429, "rate_limited", f"too many requests: {exc.description}")
+        return response
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return _answer(exc.code or 500, code, exc.description or exc.name)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(ValidationError, _validation_error)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)

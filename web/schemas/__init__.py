@@ -1,0 +1,1 @@
+"""Marshmallow schemas at the API edge: they list every field they accept, nothing more."""
