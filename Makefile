@@ -22,7 +22,7 @@ assets: web/static/vendor/socket.io.min.js
 
 ## demo: install, migrate, load the demo org and serve it on http://127.0.0.1:5000
 demo: $(STAMP) assets
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 	$(FLASK) demo
 	$(BIN)/python wsgi.py
 

@@ -82,7 +82,9 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
     if reset:
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(delete(table))
-    summary = load_demo(db.session(), password_hash=hash_password(DEMO_PASSWORD), today=date.today())
+    summary = load_demo(
+        db.session(), password_hash=hash_password(DEMO_PASSWORD), today=date.today()
+    )
     db.session.commit()
     click.echo(
         f"demo ready: {summary.deals} deals, {summary.reps} reps, {summary.managers} managers, "

@@ -1,0 +1,74 @@
+"""What the engine reports after a call: past-tense facts the live layer publishes after commit.
+
+The engine never pushes anything itself. It returns a Changes value; web/realtime.py turns it
+into Socket.IO frames once the transaction has committed, and tests use RecordingPublisher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class StandingsChanged:
+    """The leaderboard of a challenge moved; ranks of these users (or teams) changed."""
+
+    challenge_id: int
+    user_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Notification:
+    """A personal message for one user; `kind` lets a rep mute a whole kind."""
+
+    user_id: int
+    kind: str  # points_earned, mission_completed, badge_earned, level_reached, overtaken,
+    # challenge_starting, challenge_ending, proof_reviewed, kpi_alert
+    message: str
+    challenge_id: int | None = None
+    data: tuple[tuple[str, object], ...] = ()
+
+
+@dataclass
+class Changes:
+    """An ordered collection of facts; merging two keeps both, publishing coalesces them."""
+
+    standings: dict[int, set[int]] = field(default_factory=dict)
+    notifications: list[Notification] = field(default_factory=list)
+
+    def standings_changed(self, challenge_id: int, user_ids: set[int] | None = None) -> None:
+        self.standings.setdefault(challenge_id, set()).update(user_ids or set())
+
+    def notify(self, notification: Notification) -> None:
+        self.notifications.append(notification)
+
+    def merge(self, other: Changes) -> Changes:
+        for challenge_id, users in other.standings.items():
+            self.standings_changed(challenge_id, users)
+        self.notifications.extend(other.notifications)
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.standings or self.notifications)
+
+    def as_events(self) -> list[StandingsChanged | Notification]:
+        """One StandingsChanged per challenge (coalesced), then the notifications in order."""
+        merged: list[StandingsChanged | Notification] = [
+            StandingsChanged(cid, frozenset(users)) for cid, users in sorted(self.standings.items())
+        ]
+        return merged + list(self.notifications)
+
+
+class Publisher(Protocol):
+    def publish(self, changes: Changes) -> None: ...
+
+
+class RecordingPublisher:
+    """A publisher for tests: keeps every Changes it was given."""
+
+    def __init__(self) -> None:
+        self.published: list[Changes] = []
+
+    def publish(self, changes: Changes) -> None:
+        self.published.append(changes)
