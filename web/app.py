@@ -10,7 +10,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kpi_engine.db import tune_sqlite
-from web import api, auth, cli, errors, pages
+from web import api, auth, cli, errors, health, observability, pages
 from web.config import load_config
 from web.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
@@ -24,9 +24,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(overrides or {})
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    observability.init_app(app)
     _init_extensions(app)
     auth.init_app(app)
     errors.init_app(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
