@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -51,11 +51,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    """Per-connection SQLite settings: enforce foreign keys, WAL, and wait on a busy writer."""
+def configure_sqlite(engine: Engine) -> None:
+    """Make a SQLite engine safe for several writers: WAL, a busy timeout, foreign keys, and
+    BEGIN IMMEDIATE so a writer waits for the lock up front instead of failing mid-transaction
+    with "database is locked" (the pysqlite recipe from the SQLAlchemy documentation)."""
+    event.listen(engine, "connect", _tune_connection)
+    event.listen(engine, "begin", _begin_immediate)
+
+
+def _tune_connection(dbapi_connection: Any, _record: Any) -> None:
+    # Take transaction control away from pysqlite; the "begin" listener opens them instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
-from kpi_engine.db import Base, tune_sqlite
+from kpi_engine.db import Base, configure_sqlite
 from kpi_engine.demo_org import load_demo
 from web.app import create_app
 from web.extensions import db as flask_db
@@ -78,7 +78,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def engine(database_url: str) -> Iterator[Engine]:
     eng = create_engine(database_url)
     if eng.dialect.name == "sqlite":
-        event.listen(eng, "connect", tune_sqlite)
+        configure_sqlite(eng)
     yield eng
     eng.dispose()
 

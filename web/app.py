@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kpi_engine.db import tune_sqlite
+from kpi_engine.db import configure_sqlite
 from web import api, auth, cli, errors, health, observability, pages
 from web.config import load_config
 from web.extensions import csrf, db, limiter, login_manager, migrate, socketio
@@ -40,7 +39,7 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
-            event.listen(db.engine, "connect", tune_sqlite)
+            configure_sqlite(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
