@@ -1,0 +1,146 @@
+"""Role-based scorecards: each KPI of a role for a scope and period, with its target and status,
+the previous period, the same period last year and a projection to the period's end."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from kpi_engine.errors import Invalid
+from kpi_engine.frames import Frames, Scope, member_ids
+from kpi_engine.inputs import inputs_for
+from kpi_engine.kpi_models import SCORECARD_ROLES, ScorecardKpi
+from kpi_engine.kpis import KpiDefinition, Measure, definition
+from kpi_engine.models import RawEvent, User
+from kpi_engine.periods import Period
+from kpi_engine.targets import Threshold, set_threshold, status, targets_for, threshold
+
+DEFAULT_ROLE_KPIS: dict[str, tuple[str, ...]] = {
+    "SDR": ("activities", "reply_rate", "meetings_booked", "sqls_created"),
+    "AE": ("win_rate", "avg_deal_size", "sales_cycle_days", "quota_attainment"),
+    "AM": ("upsell_revenue", "churn_rate", "renewal_rate"),
+    "manager": ("cac", "ltv_to_cac", "forecast_accuracy", "quota_attainment"),
+}
+# A source with no event for this long is flagged as silent on every scorecard.
+SILENT_AFTER = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Row:
+    kpi: KpiDefinition
+    measure: Measure
+    status: str
+    threshold: Threshold | None
+    previous: float | None
+    last_year: float | None
+    projection: float | None
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    scope: Scope
+    period: Period
+    role: str
+    updated_at: datetime | None
+    silent_sources: list[str]
+    rows: list[Row] = field(default_factory=list)
+
+    def row(self, key: str) -> Row:
+        return next(r for r in self.rows if r.kpi.key == key)
+
+
+def role_kpis(session: Session, role: str) -> list[str]:
+    """The KPI keys a role's scorecard shows: what an admin chose, else the defaults."""
+    query = select(ScorecardKpi.kpi_key).where(ScorecardKpi.role == role)
+    chosen = list(session.scalars(query.order_by(ScorecardKpi.position, ScorecardKpi.id)))
+    return chosen or list(DEFAULT_ROLE_KPIS[role])
+
+
+def set_role_kpis(session: Session, role: str, keys: Sequence[str]) -> list[str]:
+    """Replace the KPIs a role's scorecard shows (an empty list restores the defaults)."""
+    if role not in SCORECARD_ROLES:
+        raise Invalid(f"no scorecard role {role!r}", {"role": [", ".join(SCORECARD_ROLES)]})
+    known = [definition(k).key for k in keys]
+    session.execute(delete(ScorecardKpi).where(ScorecardKpi.role == role))
+    session.add_all(ScorecardKpi(role=role, kpi_key=k, position=n) for n, k in enumerate(known))
+    session.flush()
+    return role_kpis(session, role)
+
+
+def role_for(session: Session, scope: Scope) -> str:
+    """A rep's scorecard follows their sales role (a CSM gets the account manager's); every
+    other scope is a manager's."""
+    if scope.kind != "rep":
+        return "manager"
+    sales_role = session.scalar(select(User.sales_role).where(User.id == scope.ref_id))
+    return {"SDR": "SDR", "AM": "AM", "CSM": "AM"}.get(sales_role or "", "AE")
+
+
+def freshness(session: Session, scope: Scope, now: datetime) -> tuple[datetime | None, list[str]]:
+    """When the scope's data last arrived, and the sources silent for longer than SILENT_AFTER."""
+    query = select(RawEvent.source, func.max(RawEvent.received_at)).group_by(RawEvent.source)
+    members = member_ids(scope)
+    if members is not None:
+        query = query.where(RawEvent.rep_id.in_(members))
+    latest: dict[str, datetime] = dict(session.execute(query).tuples().all())
+    silent = sorted(s for s, at in latest.items() if at is not None and now - at > SILENT_AFTER)
+    return max((at for at in latest.values() if at), default=None), silent
+
+
+def frames_for(session: Session, scope: Scope, period: Period, now: datetime) -> Frames:
+    return Frames(session, scope, period, inputs_for(session, scope, period), now)
+
+
+def measure_all(frames: Frames, kpis: Sequence[KpiDefinition]) -> dict[str, Measure]:
+    return {k.key: k.formula(frames) for k in kpis}
+
+
+def projection(kpi: KpiDefinition, value: float | None, period: Period, now: datetime) -> Any:
+    """The value at the period's end if the run-rate so far holds: sums scale with elapsed time,
+    rates and averages stay as they are; nothing before the period starts."""
+    if value is None or now < period.start:
+        return None
+    if not kpi.additive or now >= period.end:
+        return value
+    elapsed = (now - period.start) / (period.end - period.start)
+    return value / elapsed if elapsed else None
+
+
+def scorecard(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    *,
+    now: datetime,
+    role: str | None = None,
+    keys: Sequence[str] | None = None,
+) -> Scorecard:
+    """The scorecard of a scope and period for a role (the scope's own role by default)."""
+    role = role or role_for(session, scope)
+    kpis = [definition(k) for k in (keys or role_kpis(session, role))]
+    current = measure_all(frames_for(session, scope, period, now), kpis)
+    before = measure_all(frames_for(session, scope, period.previous(), now), kpis)
+    last_year = measure_all(frames_for(session, scope, period.same_last_year(), now), kpis)
+    set_targets = targets_for(session, scope.label, period.label)
+    rows = []
+    for kpi in kpis:
+        value, previous = current[kpi.key].value, before[kpi.key].value
+        limits = _limits(kpi, set_targets.get(kpi.key), previous)
+        rows.append(
+            Row(kpi, current[kpi.key], status(kpi, value, limits), limits, previous,
+                last_year[kpi.key].value, projection(kpi, value, period, now))
+        )  # fmt: skip
+    updated_at, silent = freshness(session, scope, now)
+    return Scorecard(scope, period, role, updated_at, silent, rows)
+
+
+def _limits(kpi: KpiDefinition, row: Any, previous: float | None) -> Threshold | None:
+    """A target someone set, else the previous period's value: no worse than last time."""
+    if row is not None:
+        return set_threshold(kpi, row)
+    return None if previous is None else threshold(kpi, previous, None, "previous period")
