@@ -1,14 +1,33 @@
-"""The game engine's entry point: record sales events, then apply them to the live challenges."""
+"""The game engine's entry point: record sales events, then apply them to the live challenges.
+
+Every ingest path (events API, webhooks, CSV import, a rep logging an activity) goes through
+`record_sales_events`; the caller commits, then publishes the returned Changes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from gameplay.badges import check_fact_badges
 from gameplay.changes import Changes
+from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
+from gameplay.scoring import open_challenges_at, score_fact, undo_fact
 from kpi_engine.events import IngestResult, SalesEvent, ingest_events
+from kpi_engine.models import RawEvent
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing to do to the game, in the order its latest raw event arrived."""
+
+    order: int
+    at: datetime
+    fact: Fact | None = None
+    undo_ref: str | None = None
 
 
 def record_sales_events(
@@ -16,4 +35,43 @@ def record_sales_events(
 ) -> tuple[IngestResult, Changes]:
     """Store the events once each, update the mirror, score them in live challenges; flushes."""
     result = ingest_events(session, events, source=source, now=now)
-    return result, Changes()
+    return result, apply_steps(session, ingest_steps(result), now=now)
+
+
+def ingest_steps(result: IngestResult) -> list[Step]:
+    """What an ingest means for the game: new activities and deals that became or left won."""
+    latest = _latest_raw_by_subject(result.accepted)
+    steps = []
+    for activity in result.new_activities:
+        raw = latest[activity.crm_id]
+        steps.append(Step(raw.id, raw.occurred_at, fact=activity_fact(activity, raw.id)))
+    for transition in result.deal_transitions:
+        raw = latest[transition.deal.crm_id]
+        if transition.left_won:
+            steps.append(Step(raw.id, raw.occurred_at, undo_ref=deal_ref(transition.deal.crm_id)))
+        if transition.became_won:
+            fact = won_deal_fact(transition.deal, raw.id)
+            steps.append(Step(raw.id, fact.occurred_at, fact=fact))
+    return steps
+
+
+def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Changes:
+    """Apply steps in arrival order; cost grows with the challenges a fact falls in only."""
+    changes = Changes()
+    for step in sorted(steps, key=lambda s: s.order):
+        if step.undo_ref is not None:
+            undo_fact(session, step.undo_ref, at=step.at, now=now, changes=changes)
+        elif step.fact is not None:
+            challenges = open_challenges_at(session, step.fact.occurred_at)
+            score_fact(session, challenges, step.fact, now=now, changes=changes)
+            check_fact_badges(session, step.fact, now=now, changes=changes)
+    session.flush()
+    return changes
+
+
+def _latest_raw_by_subject(raws: Iterable[RawEvent]) -> dict[str, RawEvent]:
+    latest: dict[str, RawEvent] = {}
+    for raw in raws:
+        if raw.subject not in latest or raw.id > latest[raw.subject].id:
+            latest[raw.subject] = raw
+    return latest

@@ -1,0 +1,228 @@
+"""Reading leaderboards: individual (top N and around me), team (sum or average), most improved
+against own baseline, and leagues by sales role. Reads use the maintained standings only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from gameplay.formats import BOARD_ORDER
+from gameplay.models import Challenge, Participant, PlayerProfile
+from kpi_engine.models import Team, User
+
+ANONYMOUS = "Anonymous rep"
+AROUND = 5
+
+
+@dataclass(frozen=True)
+class Row:
+    rank: int
+    user_id: int | None
+    name: str
+    points: int
+    team_id: int | None = None
+    reached_at: datetime | None = None
+    is_me: bool = False
+    anonymised: bool = False
+
+
+@dataclass(frozen=True)
+class TeamRow:
+    rank: int
+    team_id: int
+    name: str
+    points: float
+    members: int
+
+
+@dataclass
+class Board:
+    """A leaderboard answer: the challenge, its standings version, the rows asked for."""
+
+    challenge_id: int
+    version: int
+    board: str
+    rows: list[Row] | list[TeamRow] = field(default_factory=list)
+    frozen: bool = False
+    me: Row | None = None
+
+
+def _board_query(challenge_id: int):
+    return (
+        select(Participant, User.name, PlayerProfile.anonymised)
+        .join(User, User.id == Participant.user_id)
+        .outerjoin(PlayerProfile, PlayerProfile.user_id == Participant.user_id)
+        .where(Participant.challenge_id == challenge_id)
+    )
+
+
+def _row(
+    participant: Participant,
+    name: str,
+    anonymised: bool | None,
+    viewer_id: int,
+    reveal: bool,
+    rank: int | None = None,
+) -> Row:
+    hidden = bool(anonymised) and not reveal and participant.user_id != viewer_id
+    return Row(
+        rank if rank is not None else participant.rank,
+        None if hidden else participant.user_id,
+        ANONYMOUS if hidden else name,
+        participant.points,
+        participant.team_id,
+        participant.reached_at,
+        participant.user_id == viewer_id,
+        bool(anonymised),
+    )
+
+
+def top_rows(
+    session: Session,
+    challenge: Challenge,
+    *,
+    viewer_id: int,
+    reveal: bool,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Row]:
+    """The leaders in board order: rank (ties share it), then who reached the score first."""
+    query = _board_query(challenge.id).order_by(*BOARD_ORDER).limit(limit).offset(offset)
+    return [_row(p, n, a, viewer_id, reveal) for p, n, a in session.execute(query).tuples()]
+
+
+def around_me(
+    session: Session, challenge: Challenge, *, viewer_id: int, reveal: bool, span: int = AROUND
+) -> list[Row]:
+    """The viewer's row with up to `span` rows above and below (empty if not taking part)."""
+    me = session.scalar(
+        select(Participant).where(
+            Participant.challenge_id == challenge.id, Participant.user_id == viewer_id
+        )
+    )
+    if me is None:
+        return []
+    ahead = select(func.count()).where(
+        Participant.challenge_id == challenge.id,
+        or_(
+            Participant.points > me.points,
+            and_(Participant.points == me.points, Participant.reached_at < me.reached_at),
+            and_(
+                Participant.points == me.points,
+                Participant.reached_at == me.reached_at,
+                Participant.user_id < me.user_id,
+            ),
+        ),
+    )
+    position = session.scalar(ahead) or 0
+    start = max(0, position - span)
+    return top_rows(
+        session,
+        challenge,
+        viewer_id=viewer_id,
+        reveal=reveal,
+        limit=position - start + span + 1,
+        offset=start,
+    )
+
+
+def team_rows(session: Session, challenge: Challenge) -> list[TeamRow]:
+    """Teams by the sum or the per-member average of their members' points."""
+    measure = (
+        func.sum(Participant.points)
+        if challenge.team_scoring == "sum"
+        else func.avg(Participant.points)
+    )
+    query = (
+        select(Participant.team_id, Team.name, measure, func.count())
+        .join(Team, Team.id == Participant.team_id)
+        .where(Participant.challenge_id == challenge.id)
+        .group_by(Participant.team_id, Team.name)
+    )
+    scored = sorted(
+        ((float(s or 0), tid, name, n) for tid, name, s, n in session.execute(query)),
+        key=lambda r: (-r[0], r[2]),
+    )
+    ranks = competition_ranks([s for s, *_ in scored])
+    return [
+        TeamRow(rank, tid, name, round(s, 2), n)
+        for rank, (s, tid, name, n) in zip(ranks, scored, strict=True)
+    ]
+
+
+def competition_ranks(scores: list[float]) -> list[int]:
+    """1, 2, 2, 4 for scores already sorted best first: ties share the better rank."""
+    ranks: list[int] = []
+    for index, score in enumerate(scores):
+        ranks.append(ranks[-1] if index and scores[index - 1] == score else index + 1)
+    return ranks
+
+
+def ranked_subset(
+    session: Session,
+    challenge: Challenge,
+    *,
+    viewer_id: int,
+    reveal: bool,
+    league: str | None = None,
+    improved: bool = False,
+) -> list[Row]:
+    """A league (one sales role) or the most-improved board, ranked among its own rows."""
+    query = _board_query(challenge.id)
+    if league:
+        query = query.where(Participant.sales_role == league)
+    rows = list(session.execute(query).tuples())
+
+    def score(p: Participant) -> int:
+        return p.points - p.baseline if improved else p.points
+
+    rows.sort(key=lambda r: (-score(r[0]), r[0].reached_at, r[0].user_id))
+    ranks = competition_ranks([float(score(p)) for p, _, _ in rows])
+    result = []
+    for rank, (p, name, anonymised) in zip(ranks, rows, strict=True):
+        row = _row(p, name, anonymised, viewer_id, reveal, rank)
+        result.append(Row(**{**row.__dict__, "points": score(p)}))
+    return result
+
+
+def read_leaderboard(
+    session: Session,
+    challenge: Challenge,
+    *,
+    viewer: User,
+    manager_view: bool,
+    now: datetime,
+    board: str = "individual",
+    league: str | None = None,
+    limit: int = 50,
+) -> Board:
+    """The board a viewer may see; in the freeze period a rep sees only their own row."""
+    from gameplay.lifecycle import is_frozen
+
+    answer = Board(challenge.id, challenge.version or 0, board)
+    mine = around_me(session, challenge, viewer_id=viewer.id, reveal=manager_view, span=0)
+    answer.me = mine[0] if mine else None
+    if is_frozen(challenge, now) and not manager_view:
+        answer.frozen, answer.rows = True, mine
+        return answer
+    if board == "team":
+        answer.rows = team_rows(session, challenge)[:limit]
+    elif board == "improved" or league:
+        answer.rows = ranked_subset(
+            session,
+            challenge,
+            viewer_id=viewer.id,
+            reveal=manager_view,
+            league=league,
+            improved=board == "improved",
+        )[:limit]
+    elif board == "around_me":
+        answer.rows = around_me(session, challenge, viewer_id=viewer.id, reveal=manager_view)
+    else:
+        answer.rows = top_rows(
+            session, challenge, viewer_id=viewer.id, reveal=manager_view, limit=limit
+        )
+    return answer

@@ -1,0 +1,225 @@
+"""Missions: automatic ones measured from sales facts, manual ones completed by a reviewed
+proof; in an ordered journey a mission completes only after the ones before it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gameplay.badges import award_badge
+from gameplay.changes import Changes, Notification
+from gameplay.enrollment import participant_for
+from gameplay.ledger import Posting, post_entry
+from gameplay.lifecycle import challenge_status
+from gameplay.models import Challenge, Mission, MissionProgress, Participant, Proof
+from gameplay.rules import Fact, matches
+from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
+from kpi_engine.models import User
+
+
+def progress_of(session: Session, mission: Mission, user_id: int) -> MissionProgress:
+    """The rep's progress on a mission, created at zero on first use."""
+    query = select(MissionProgress).where(
+        MissionProgress.mission_id == mission.id, MissionProgress.user_id == user_id
+    )
+    progress = session.scalar(query)
+    if progress is None:
+        progress = MissionProgress(mission_id=mission.id, user_id=user_id, value=Decimal(0))
+        session.add(progress)
+    return progress
+
+
+def advance_missions(
+    session: Session,
+    challenge: Challenge,
+    participant: Participant,
+    fact: Fact,
+    *,
+    sign: int,
+    now: datetime,
+    changes: Changes,
+) -> None:
+    """Count a fact (sign 1) or uncount it (sign -1) in each automatic mission it matches."""
+    touched = False
+    for mission in challenge.missions:
+        if mission.manual or not matches(mission, fact):
+            continue
+        step = (fact.amount or Decimal(0)) if mission.measure == "sum" else Decimal(1)
+        progress = progress_of(session, mission, participant.user_id)
+        progress.value = (progress.value or Decimal(0)) + sign * step
+        touched = True
+    if touched:
+        complete_ready(
+            session, challenge, participant, at=fact.occurred_at, now=now, changes=changes
+        )
+
+
+def complete_ready(
+    session: Session,
+    challenge: Challenge,
+    participant: Participant,
+    *,
+    at: datetime,
+    now: datetime,
+    changes: Changes,
+) -> None:
+    """Complete every mission whose target is met (in order, for an ordered journey)."""
+    for mission in challenge.missions:
+        progress = progress_of(session, mission, participant.user_id)
+        if progress.completed_at is not None:
+            continue
+        if (progress.value or 0) >= mission.target:
+            _complete(session, challenge, participant, mission, progress, at, now, changes)
+        elif challenge.ordered_missions:
+            return
+    finished = all(
+        progress_of(session, m, participant.user_id).completed_at for m in challenge.missions
+    )
+    if challenge.kind == "onboarding" and challenge.missions and finished:
+        award_badge(
+            session,
+            participant.user_id,
+            "onboarding_completed",
+            scope=f"challenge:{challenge.id}",
+            at=now,
+            changes=changes,
+        )
+
+
+def _complete(
+    session: Session,
+    challenge: Challenge,
+    participant: Participant,
+    mission: Mission,
+    progress: MissionProgress,
+    at: datetime,
+    now: datetime,
+    changes: Changes,
+) -> None:
+    progress.completed_at = at
+    user_id = participant.user_id
+    message = f"Mission completed: {mission.name}"
+    changes.notify(Notification(user_id, "mission_completed", message, challenge.id))
+    if mission.points:
+        posting = Posting(
+            "mission", message, at, mission_id=mission.id, source_ref=f"mission:{mission.id}"
+        )
+        post_entry(
+            session, challenge, participant, mission.points, posting, now=now, changes=changes
+        )
+    if mission.badge:
+        scope = f"challenge:{challenge.id}"
+        award_badge(session, user_id, mission.badge, scope=scope, at=now, changes=changes)
+
+
+def submit_proof(
+    session: Session,
+    mission_id: int,
+    actor: User,
+    *,
+    text: str | None,
+    link: str | None,
+    now: datetime,
+) -> Proof:
+    """A participant submits evidence (text or a link) for a manual mission."""
+    mission = _mission(session, mission_id)
+    if not mission.manual:
+        raise Conflict("this mission is measured from sales data; it takes no proof")
+    if not (text or link):
+        raise Invalid("a proof needs a text or a link", {"text": ["text or link required"]})
+    if challenge_status(mission.challenge, now) != "live":
+        raise Conflict("proofs can be submitted only while the challenge is live")
+    if participant_for(session, mission.challenge_id, actor.id) is None:
+        raise Forbidden("only participants of this challenge can submit a proof")
+    proof = Proof(mission_id=mission.id, user_id=actor.id, text=text, link=link, submitted_at=now)
+    session.add(proof)
+    session.flush()
+    return proof
+
+
+def review_proof(
+    session: Session,
+    proof_id: int,
+    actor: User,
+    *,
+    approve: bool,
+    comment: str | None,
+    now: datetime,
+) -> tuple[Proof, Changes]:
+    """A manager approves (completing the mission) or rejects a pending proof; never their own."""
+    from gameplay.challenges import can_manage
+
+    proof = session.get(Proof, proof_id)
+    if proof is None:
+        raise NotFound(f"no proof with id {proof_id}")
+    mission = _mission(session, proof.mission_id)
+    if proof.user_id == actor.id:
+        raise Forbidden("nobody approves their own proof", {"proof": ["submitted by you"]})
+    if not can_manage(session, actor, mission.challenge):
+        raise Forbidden("you do not manage this challenge")
+    if proof.status != "pending":
+        raise Conflict(f"this proof was already {proof.status}")
+    if not approve and not (comment or "").strip():
+        raise Invalid("say why the proof is rejected", {"comment": ["required when rejecting"]})
+    proof.status, proof.comment = ("approved" if approve else "rejected"), comment
+    proof.reviewer_id, proof.reviewed_at = actor.id, now
+    changes = Changes()
+    if approve:
+        _credit_proof(session, mission, proof, now, changes)
+    verdict = f"Your proof for {mission.name} was {proof.status}" + (
+        f": {comment}" if comment else ""
+    )
+    changes.notify(Notification(proof.user_id, "proof_reviewed", verdict, mission.challenge_id))
+    session.flush()
+    return proof, changes
+
+
+def _credit_proof(
+    session: Session, mission: Mission, proof: Proof, now: datetime, changes: Changes
+) -> None:
+    participant = participant_for(session, mission.challenge_id, proof.user_id)
+    if participant is None:
+        raise Conflict("the submitter no longer takes part in this challenge")
+    progress = progress_of(session, mission, proof.user_id)
+    progress.value = Decimal(mission.target)
+    complete_ready(session, mission.challenge, participant, at=now, now=now, changes=changes)
+
+
+def _mission(session: Session, mission_id: int) -> Mission:
+    mission = session.get(Mission, mission_id)
+    if mission is None:
+        raise NotFound(f"no mission with id {mission_id}")
+    return mission
+
+
+def pending_proofs(session: Session, challenge_id: int) -> list[Proof]:
+    """Proofs of a challenge waiting for a manager's review, oldest first."""
+    query = (
+        select(Proof)
+        .join(Mission, Mission.id == Proof.mission_id)
+        .where(Mission.challenge_id == challenge_id, Proof.status == "pending")
+        .order_by(Proof.submitted_at, Proof.id)
+    )
+    return list(session.scalars(query))
+
+
+def mission_board(
+    session: Session, challenge_id: int, user_id: int
+) -> list[tuple[Mission, MissionProgress | None]]:
+    """Each mission of a challenge with the rep's progress on it (None before any)."""
+    missions = session.scalars(
+        select(Mission).where(Mission.challenge_id == challenge_id).order_by(Mission.position)
+    ).all()
+    progress = {
+        p.mission_id: p
+        for p in session.scalars(
+            select(MissionProgress).where(
+                MissionProgress.user_id == user_id,
+                MissionProgress.mission_id.in_([m.id for m in missions]),
+            )
+        )
+    }
+    return [(m, progress.get(m.id)) for m in missions]

@@ -1,0 +1,49 @@
+"""A player's game profile: lifetime points, points spent, and their game preferences."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from gameplay.models import PlayerProfile
+from kpi_engine.errors import Invalid
+
+NOTIFICATION_KINDS = (
+    "points_earned",
+    "mission_completed",
+    "badge_earned",
+    "level_reached",
+    "overtaken",
+    "challenge_starting",
+    "challenge_ending",
+    "proof_reviewed",
+)
+
+
+def profile_of(session: Session, user_id: int) -> PlayerProfile:
+    """The user's profile, created empty on first use."""
+    profile = session.get(PlayerProfile, user_id)
+    if profile is None:
+        profile = PlayerProfile(user_id=user_id, lifetime_points=0, spent_points=0)
+        profile.anonymised, profile.muted_kinds = False, []
+        session.add(profile)
+    return profile
+
+
+def set_preferences(
+    session: Session,
+    user_id: int,
+    *,
+    anonymised: bool | None = None,
+    muted_kinds: list[str] | None = None,
+) -> PlayerProfile:
+    """Choose to appear anonymised on leaderboards and which notification kinds to mute."""
+    profile = profile_of(session, user_id)
+    if anonymised is not None:
+        profile.anonymised = anonymised
+    if muted_kinds is not None:
+        unknown = sorted(set(muted_kinds) - set(NOTIFICATION_KINDS))
+        if unknown:
+            raise Invalid(f"unknown notification kinds {unknown}", {"muted_kinds": unknown})
+        profile.muted_kinds = sorted(set(muted_kinds))
+    session.flush()
+    return profile

@@ -1,0 +1,170 @@
+"""Rebuild: derive the ledgers, mission progress and standings of every open challenge again
+from the raw events, replaying them in the batches they arrived in, so the result is exactly
+what the incremental path gave. Finalised and cancelled challenges keep their results;
+manual adjustments and approved proofs, which no sales event explains, are kept."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import groupby
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from gameplay.engine import Step, apply_steps
+from gameplay.models import (
+    Challenge,
+    CountedFact,
+    LedgerEntry,
+    Mission,
+    MissionProgress,
+    Participant,
+    PlayerProfile,
+)
+from gameplay.rules import activity_fact, deal_ref, won_deal_fact
+from gameplay.standings import recompute_ranks
+from kpi_engine.events import _fold_deal, product_aliases
+from kpi_engine.models import Activity, Deal, RawEvent
+
+DERIVED_KINDS = ("rule", "reversal")
+
+
+@dataclass(frozen=True)
+class RebuildSummary:
+    challenges: int
+    raw_events: int
+    entries: int
+
+
+def rebuild_game(session: Session, *, now: datetime) -> RebuildSummary:
+    """Recompute every open challenge's game state from the raw events; flushes."""
+    ids = list(
+        session.scalars(
+            select(Challenge.id).where(
+                Challenge.launched_at.isnot(None),
+                Challenge.cancelled_at.is_(None),
+                Challenge.finalized_at.is_(None),
+            )
+        )
+    )
+    _reset(session, ids)
+    raws = list(session.scalars(select(RawEvent).order_by(RawEvent.id)))
+    replay = _Replay(product_aliases(session), now)
+    for _, batch in groupby(raws, key=lambda r: (r.received_at, r.source)):
+        apply_steps(session, replay.steps(list(batch)), now=now)
+    for challenge_id in ids:
+        recompute_ranks(session, challenge_id)
+    _recount_lifetime(session)
+    session.flush()
+    entries = session.scalar(
+        select(func.count()).select_from(LedgerEntry).where(LedgerEntry.challenge_id.in_(ids))
+    )
+    return RebuildSummary(len(ids), len(raws), entries or 0)
+
+
+class _Replay:
+    """The mirror's view of each subject as of each batch, to find the same steps again."""
+
+    def __init__(self, aliases: dict[str, str], now: datetime) -> None:
+        self.aliases, self.now = aliases, now
+        self.known: dict[str, list[RawEvent]] = defaultdict(list)
+        self.status: dict[str, str] = {}
+
+    def steps(self, batch: list[RawEvent]) -> list[Step]:
+        new_subjects = {r.subject for r in batch} - set(self.known)
+        latest: dict[str, RawEvent] = {}
+        for raw in batch:
+            self.known[raw.subject].append(raw)
+            latest[raw.subject] = raw
+        steps: list[Step] = []
+        for subject, raw in latest.items():
+            if raw.type == "activity.logged":
+                steps.extend(self._activity(subject, raw) if subject in new_subjects else [])
+            else:
+                steps.extend(self._deal(subject, raw))
+        return steps
+
+    def _history(self, subject: str) -> list[RawEvent]:
+        return sorted(self.known[subject], key=lambda r: (r.occurred_at, r.id))
+
+    def _activity(self, subject: str, raw: RawEvent) -> list[Step]:
+        last = self._history(subject)[-1]
+        data = last.payload["data"]
+        activity = Activity(
+            crm_id=subject,
+            rep_id=last.rep_id,
+            kind=data["kind"],
+            outcome=data.get("outcome") or "none",
+            occurred_at=last.occurred_at,
+        )
+        return [Step(raw.id, raw.occurred_at, fact=activity_fact(activity, raw.id))]
+
+    def _deal(self, subject: str, raw: RawEvent) -> list[Step]:
+        deal = Deal(crm_id=subject)
+        _fold_deal(deal, self._history(subject), self.aliases, self.now)
+        before, after = self.status.get(subject), deal.status
+        self.status[subject] = after
+        if before == "won" and after != "won":
+            return [Step(raw.id, raw.occurred_at, undo_ref=deal_ref(subject))]
+        if after == "won" and before != "won":
+            fact = won_deal_fact(deal, raw.id)
+            return [Step(raw.id, fact.occurred_at, fact=fact)]
+        return []
+
+
+def _reset(session: Session, ids: list[int]) -> None:
+    """Drop what the events derived; keep adjustments, prizes and approved manual missions."""
+    auto_missions = select(Mission.id).where(
+        Mission.challenge_id.in_(ids), Mission.manual.is_(False)
+    )
+    session.execute(
+        delete(LedgerEntry).where(
+            LedgerEntry.challenge_id.in_(ids), LedgerEntry.kind.in_(DERIVED_KINDS)
+        )
+    )
+    session.execute(
+        delete(LedgerEntry).where(
+            LedgerEntry.challenge_id.in_(ids), LedgerEntry.mission_id.in_(auto_missions)
+        )
+    )
+    session.execute(delete(MissionProgress).where(MissionProgress.mission_id.in_(auto_missions)))
+    session.execute(delete(CountedFact).where(CountedFact.challenge_id.in_(ids)))
+    session.flush()
+    session.expire_all()
+    for challenge in session.scalars(select(Challenge).where(Challenge.id.in_(ids))):
+        _restart_standings(session, challenge)
+
+
+def _restart_standings(session: Session, challenge: Challenge) -> None:
+    kept = dict(
+        session.execute(
+            select(LedgerEntry.user_id, func.sum(LedgerEntry.points))
+            .where(LedgerEntry.challenge_id == challenge.id)
+            .group_by(LedgerEntry.user_id)
+        )
+        .tuples()
+        .all()
+    )
+    for participant in session.scalars(
+        select(Participant).where(Participant.challenge_id == challenge.id)
+    ):
+        participant.points = int(kept.get(participant.user_id) or 0)
+        participant.reached_at = challenge.starts_at
+        participant.target_reached_at = None
+    challenge.version = (challenge.version or 0) + 1
+    session.flush()
+    recompute_ranks(session, challenge.id)
+
+
+def _recount_lifetime(session: Session) -> None:
+    totals = dict(
+        session.execute(
+            select(LedgerEntry.user_id, func.sum(LedgerEntry.points)).group_by(LedgerEntry.user_id)
+        )
+        .tuples()
+        .all()
+    )
+    for profile in session.scalars(select(PlayerProfile)):
+        profile.lifetime_points = int(totals.get(profile.user_id) or 0)

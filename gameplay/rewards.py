@@ -1,0 +1,122 @@
+"""Rewards: prizes a challenge gives its winners (within its cash budget), and a catalogue
+in which reps spend points on things a manager then hands over. A balance never goes negative."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gameplay.changes import Changes
+from gameplay.enrollment import participant_for
+from gameplay.ledger import Posting, post_entry
+from gameplay.lifecycle import budget_left
+from gameplay.models import Challenge, Redemption, Reward
+from gameplay.profiles import profile_of
+from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
+from kpi_engine.models import User
+
+
+def grant_prizes(
+    session: Session, challenge: Challenge, user_id: int, *, now: datetime, changes: Changes
+) -> list[dict[str, Any]]:
+    """Give a winner each prize of the challenge; cash prizes stop once the budget is spent."""
+    granted = []
+    participant = participant_for(session, challenge.id, user_id)
+    for reward in challenge.rewards:
+        left = budget_left(challenge)
+        if reward.cash_value and left is not None and reward.cash_value > left:
+            continue
+        if reward.cash_value:
+            challenge.budget_spent = (challenge.budget_spent or Decimal(0)) + reward.cash_value
+        if reward.bonus_points and participant is not None:
+            posting = Posting("award", f"prize: {reward.name}", challenge.ends_at)
+            post_entry(
+                session,
+                challenge,
+                participant,
+                reward.bonus_points,
+                posting,
+                now=now,
+                changes=changes,
+            )
+        granted.append({"reward_id": reward.id, "name": reward.name})
+    return granted
+
+
+def catalogue(session: Session) -> list[Reward]:
+    """The rewards reps can buy with points, cheapest first."""
+    query = select(Reward).where(Reward.challenge_id.is_(None), Reward.active.is_(True))
+    return list(session.scalars(query.order_by(Reward.cost, Reward.name)))
+
+
+def add_catalogue_reward(
+    session: Session, actor: User, *, name: str, cost: int, cash_value: Decimal | None = None
+) -> Reward:
+    """An admin or manager adds a reward to the catalogue."""
+    if actor.app_role not in ("manager", "admin"):
+        raise Forbidden("only managers and admins manage the rewards catalogue")
+    if cost <= 0:
+        raise Invalid("a catalogue reward costs at least 1 point", {"cost": ["must be positive"]})
+    reward = Reward(name=name, cost=cost, cash_value=cash_value, bonus_points=0, active=True)
+    session.add(reward)
+    session.flush()
+    return reward
+
+
+def redeem(session: Session, reward_id: int, actor: User, *, now: datetime) -> Redemption:
+    """A rep spends points on a catalogue reward; refused when the balance would go negative."""
+    reward = session.get(Reward, reward_id)
+    if reward is None or reward.challenge_id is not None or not reward.active:
+        raise NotFound(f"no catalogue reward with id {reward_id}")
+    profile = profile_of(session, actor.id)
+    if profile.balance < reward.cost:
+        raise Conflict(
+            f"{reward.name} costs {reward.cost} points and your balance is {profile.balance}",
+            {"reward_id": ["not enough points"]},
+        )
+    profile.spent_points += reward.cost
+    redemption = Redemption(
+        user_id=actor.id,
+        reward_id=reward.id,
+        cost=reward.cost,
+        status="requested",
+        requested_at=now,
+    )
+    session.add(redemption)
+    session.flush()
+    return redemption
+
+
+def fulfil_redemption(
+    session: Session, redemption_id: int, actor: User, *, now: datetime
+) -> Redemption:
+    """A manager of the rep's team (or an admin) marks a redemption as handed over."""
+    from kpi_engine.org import managed_team_ids
+
+    redemption = session.get(Redemption, redemption_id)
+    if redemption is None:
+        raise NotFound(f"no redemption with id {redemption_id}")
+    rep = session.get(User, redemption.user_id)
+    if rep is None or actor.id == rep.id or rep.team_id not in managed_team_ids(session, actor):
+        raise Forbidden("only a manager of this rep's team can fulfil the redemption")
+    if redemption.status != "requested":
+        raise Conflict(f"this redemption is already {redemption.status}")
+    redemption.status, redemption.fulfilled_by_id, redemption.fulfilled_at = (
+        "fulfilled",
+        actor.id,
+        now,
+    )
+    session.flush()
+    return redemption
+
+
+def redemptions_of(session: Session, user_id: int) -> list[Redemption]:
+    """A rep's redemptions, newest first."""
+    query = select(Redemption).where(Redemption.user_id == user_id)
+    return list(
+        session.scalars(query.order_by(Redemption.requested_at.desc(), Redemption.id.desc()))
+    )

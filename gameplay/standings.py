@@ -1,0 +1,97 @@
+"""Standings kept on every ledger entry: points, when they were reached, and the rank.
+
+Competition ranking (ties share a rank) is materialised: when a rep moves from a to b points,
+only the reps whose points lie between a and b change rank, so one entry costs what it moves,
+never a re-sum of the history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from gameplay.changes import Changes, Notification
+from gameplay.models import Challenge, Participant
+
+
+def move_standing(
+    session: Session,
+    challenge: Challenge,
+    participant: Participant,
+    delta: int,
+    occurred_at: datetime,
+    changes: Changes,
+) -> None:
+    """Add points to a participant, shift the ranks they pass, bump the challenge version."""
+    old, new = participant.points, participant.points + delta
+    participant.points = new
+    participant.reached_at = max(participant.reached_at, occurred_at)
+    _note_target(challenge, participant, occurred_at)
+    moved = _shift_ranks(session, participant, old, new) if delta else set()
+    participant.rank = 1 + _count_above(session, challenge.id, new)
+    challenge.version = (challenge.version or 0) + 1
+    changes.standings_changed(challenge.id, {participant.user_id, *moved})
+    if delta > 0:
+        _tell_overtaken(challenge, participant, moved, changes)
+
+
+def place_newcomer(session: Session, challenge: Challenge, participant: Participant) -> None:
+    """Give a participant joining with no points their rank; nobody else moves."""
+    participant.points = 0
+    participant.reached_at = challenge.starts_at
+    session.flush()
+    participant.rank = 1 + _count_above(session, challenge.id, 0)
+
+
+def _note_target(challenge: Challenge, participant: Participant, at: datetime) -> None:
+    reached = challenge.target is not None and participant.points >= challenge.target
+    if reached and participant.target_reached_at is None:
+        participant.target_reached_at = at
+
+
+def _count_above(session: Session, challenge_id: int, points: int) -> int:
+    query = select(func.count()).where(
+        Participant.challenge_id == challenge_id, Participant.points > points
+    )
+    return session.scalar(query) or 0
+
+
+def _shift_ranks(session: Session, participant: Participant, old: int, new: int) -> set[int]:
+    """Reps with points in [low, high) fall behind (a gain) or move up (a loss) by one."""
+    low, high, step = (old, new, 1) if new > old else (new, old, -1)
+    statement = (
+        update(Participant)
+        .where(
+            Participant.challenge_id == participant.challenge_id,
+            Participant.id != participant.id,
+            Participant.points >= low,
+            Participant.points < high,
+        )
+        .values(rank=Participant.rank + step)
+        .returning(Participant.user_id)
+        .execution_options(synchronize_session="fetch")
+    )
+    return set(session.scalars(statement))
+
+
+def _tell_overtaken(
+    challenge: Challenge, participant: Participant, moved: set[int], changes: Changes
+) -> None:
+    for user_id in sorted(moved):
+        message = f"You were overtaken in {challenge.name}"
+        changes.notify(Notification(user_id, "overtaken", message, challenge.id))
+
+
+def recompute_ranks(session: Session, challenge_id: int) -> None:
+    """Set every participant's rank from scratch (used by rebuild and to check the shortcut)."""
+    participants = session.scalars(
+        select(Participant).where(Participant.challenge_id == challenge_id)
+    ).all()
+    points = sorted((p.points for p in participants), reverse=True)
+    first_at: dict[int, int] = {}
+    for index, value in enumerate(points):
+        first_at.setdefault(value, index + 1)
+    for p in participants:
+        p.rank = first_at[p.points]
