@@ -27,6 +27,11 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": env("SOCKETIO_ASYNC_MODE", "threading"),
+        # Comma-separated origins allowed to open a Socket.IO connection; unset: same origin only.
+        "SOCKETIO_ALLOWED_ORIGINS": [
+            o.strip() for o in env("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        ]
+        or None,
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "ORG_TIMEZONE": env("ORG_TIMEZONE", "UTC"),
         "WEBHOOK_SECRET": env("WEBHOOK_SECRET") or None,

@@ -1,0 +1,139 @@
+"""The live layer: committed Changes become Socket.IO frames.
+
+`commit_and_publish` commits first and publishes after, so a rolled-back transaction pushes
+nothing. Leaderboard frames are throttled per challenge: the first change of a quiet challenge
+goes out at once (low latency for one event), later changes inside the window are coalesced
+into one trailing frame, so a burst of events costs each subscriber a few frames, not one each.
+With SOCKETIO_MESSAGE_QUEUE set, every emit goes through the queue, so a CLI command or another
+process reaches the clients connected to any server process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from gameplay.changes import Changes, Notification
+from gameplay.models import PlayerProfile
+from web.extensions import db, socketio
+from web.live_board import changed_rows_frame
+
+# At most one leaderboard frame per challenge in this window (seconds); see the module doc.
+THROTTLE_SECONDS = 0.25
+
+
+def challenge_room(challenge_id: int) -> str:
+    return f"challenge:{challenge_id}"
+
+
+def user_room(user_id: int) -> str:
+    return f"user:{user_id}"
+
+
+def commit_and_publish(changes: Changes) -> None:
+    """Commit the request's transaction, then publish what it changed."""
+    db.session.commit()
+    publish(changes)
+
+
+def publish(changes: Changes) -> None:
+    """Push committed Changes: leaderboard frames (throttled) and unmuted notifications."""
+    if not changes:
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for challenge_id, user_ids in sorted(changes.standings.items()):
+        throttle.note(app, challenge_id, user_ids)
+    for note in _unmuted(changes.notifications):
+        socketio.emit("notification", notification_frame(note), to=user_room(note.user_id))
+
+
+def notification_frame(note: Notification) -> dict[str, Any]:
+    return {
+        "kind": note.kind,
+        "message": note.message,
+        "challenge_id": note.challenge_id,
+        "data": dict(note.data),
+    }
+
+
+def _unmuted(notes: list[Notification]) -> list[Notification]:
+    """Drop the notifications of kinds each rep muted (one query for all of them)."""
+    users = {n.user_id for n in notes}
+    if not users:
+        return []
+    query = select(PlayerProfile.user_id, PlayerProfile.muted_kinds).where(
+        PlayerProfile.user_id.in_(users)
+    )
+    muted = {user_id: set(kinds or ()) for user_id, kinds in db.session.execute(query)}
+    return [n for n in notes if n.kind not in muted.get(n.user_id, set())]
+
+
+def emit_leaderboard(challenge_id: int, user_ids: set[int]) -> None:
+    """Send one frame to a challenge's room: its version and the rows of the reps who moved."""
+    frame = changed_rows_frame(db.session(), challenge_id, user_ids)
+    if frame is not None:
+        socketio.emit("leaderboard", frame, to=challenge_room(challenge_id))
+
+
+@dataclass
+class _Pending:
+    last_sent: float = float("-inf")
+    users: set[int] = field(default_factory=set)
+    scheduled: bool = False
+
+
+class Throttle:
+    """Per challenge: send now when quiet, otherwise once at the end of the window."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._state: dict[int, _Pending] = {}
+        self._apps: dict[int, Flask] = {}
+
+    def note(self, app: Flask, challenge_id: int, user_ids: set[int]) -> None:
+        """Record a change; send it now or make sure a trailing frame is on its way."""
+        with self._lock:
+            state = self._state.setdefault(challenge_id, _Pending())
+            state.users |= user_ids
+            self._apps[challenge_id] = app
+            wait = state.last_sent + self.seconds - time.monotonic()
+            if state.scheduled:
+                return
+            state.scheduled = True
+        if wait <= 0:
+            self._send(challenge_id)
+        else:
+            socketio.start_background_task(self._send_later, challenge_id, wait)
+
+    def flush(self) -> None:
+        """Send every pending frame now (a CLI process calls this before it exits)."""
+        with self._lock:
+            pending = [cid for cid, state in self._state.items() if state.scheduled]
+        for challenge_id in pending:
+            self._send(challenge_id)
+
+    def _send_later(self, challenge_id: int, wait: float) -> None:
+        socketio.sleep(wait)
+        self._send(challenge_id)
+
+    def _send(self, challenge_id: int) -> None:
+        with self._lock:
+            state = self._state[challenge_id]
+            if not state.scheduled:
+                return
+            users, state.users, state.scheduled = state.users, set(), False
+            state.last_sent = time.monotonic()
+            app = self._apps[challenge_id]
+        with app.app_context():
+            emit_leaderboard(challenge_id, users)
+
+
+throttle = Throttle(THROTTLE_SECONDS)
+atexit.register(throttle.flush)

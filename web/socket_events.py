@@ -1,0 +1,68 @@
+"""Socket.IO handlers: who may connect and which challenge rooms they may join.
+
+A connection needs a logged-in session (the same cookie as the pages) or a wall-screen link
+token; each user joins a personal room for notifications. Subscribing to a challenge is
+checked like reading it, and answers with the current standings at once, so a late or
+reconnecting client never waits for the next change to see the board.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+
+from gameplay.models import Challenge
+from web.extensions import db, socketio
+from web.live_board import snapshot_frame
+from web.permissions import actor
+from web.realtime import challenge_room, user_room
+from web.visibility import may_watch
+from web.wall_links import challenge_for_wall_token
+
+
+@socketio.on("connect")
+def connect(auth: dict[str, Any] | None = None) -> None:
+    """Accept a logged-in user (into their room) or a wall screen; refuse anyone else."""
+    token = (auth or {}).get("wall") if isinstance(auth, dict) else None
+    if token:
+        return _connect_wall(str(token))
+    if not current_user.is_authenticated:
+        raise ConnectionRefusedError("log in first")
+    join_room(user_room(actor().id))
+    return None
+
+
+def _connect_wall(token: str) -> None:
+    challenge = challenge_for_wall_token(db.session(), token)
+    if challenge is None:
+        raise ConnectionRefusedError("this wall-screen link is not valid or was revoked")
+    join_room(challenge_room(challenge.id))
+    # Wall screens are read-only: one challenge's room, no user, so no personal room.
+    emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id=0))
+
+
+@socketio.on("subscribe")
+def subscribe(data: Any) -> dict[str, Any]:
+    """Join a challenge's room if the user may see it; answer with the reason if not."""
+    if not current_user.is_authenticated:
+        return {"ok": False, "reason": "log in first"}
+    challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
+    if not isinstance(challenge_id, int):
+        return {"ok": False, "reason": "challenge_id must be a whole number"}
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None or not may_watch(db.session(), challenge, actor()):
+        return {"ok": False, "reason": "you may not see this challenge's leaderboard"}
+    join_room(challenge_room(challenge.id))
+    frame = snapshot_frame(db.session(), challenge, actor().id)
+    emit("leaderboard", frame)
+    return {"ok": True}
+
+
+@socketio.on("unsubscribe")
+def unsubscribe(data: Any) -> dict[str, Any]:
+    challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
+    if isinstance(challenge_id, int):
+        leave_room(challenge_room(challenge_id))
+    return {"ok": True}
