@@ -251,6 +251,8 @@ def forecast_accuracy(f: Frames) -> Measure:
 
 def tool_adoption(f: Frames) -> Measure:
     """Share of the scope's reps who logged at least one activity in the period."""
+    if f.activities.empty:
+        return no_data("no activity recorded in the period")
     active = f.activities["rep_id"].nunique()
     return ratio(active, len(f.reps), "no rep in this scope")
 

@@ -87,7 +87,7 @@ def freshness(session: Session, scope: Scope, now: datetime) -> tuple[datetime |
     members = member_ids(scope)
     if members is not None:
         query = query.where(RawEvent.rep_id.in_(members))
-    latest: dict[str, datetime] = dict(session.execute(query).tuples().all())
+    latest: dict[str, datetime] = {source: at for source, at in session.execute(query)}
     silent = sorted(s for s, at in latest.items() if at is not None and now - at > SILENT_AFTER)
     return max((at for at in latest.values() if at), default=None), silent
 

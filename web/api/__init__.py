@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from web.api import users  # noqa: E402,F401  (registers routes)
+from web.api import (  # noqa: E402,F401  (registers routes)
+    events,
+    kpis,
+    users,
+    webhooks,
+)

@@ -1,0 +1,183 @@
+"""GET /api/v1/kpis/scorecard and the definitions, targets, inputs and decisions endpoints."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from kpi_engine.demo_org import ADMIN_EMAIL
+from kpi_engine.models import Team, User
+from kpi_engine.scorecards import DEFAULT_ROLE_KPIS
+from tests.conftest import log_in
+from web.extensions import db
+
+QUARTER = "2026-Q1"
+COLOURS = {"green", "amber", "red"}
+CONTRACT = {"key", "name", "value", "unit", "status", "target", "previous", "projection"}
+INPUTS = {"quota": 900000, "marketing_cost": 40000, "sales_cost": 60000, "forecast": 800000,
+          "churned_customers": 2}  # fmt: skip
+
+
+def _people(app: Flask) -> tuple[User, User, Team]:
+    with app.app_context():
+        rep = db.session.scalars(
+            select(User).where(User.app_role == "rep", User.sales_role == "AE").order_by(User.id)
+        ).first()
+        assert rep is not None and rep.team is not None
+        team, manager = rep.team, rep.team.manager
+        assert manager is not None
+        db.session.expunge_all()
+        return rep, manager, team
+
+
+def _card(client: FlaskClient, scope: str, period: str = QUARTER, **extra: str):  # type: ignore[no-untyped-def]
+    query = {"scope": scope, "period": period, **extra}
+    return client.get("/api/v1/kpis/scorecard", query_string=query)
+
+
+def _put(client: FlaskClient, csrf: str, path: str, body: dict) -> None:  # type: ignore[type-arg]
+    response = client.put(path, json=body, headers={"X-CSRFToken": csrf})
+    assert response.status_code == 200, response.get_json()
+
+
+def _enter_targets_and_inputs(client: FlaskClient, csrf: str, scope: str, period: str) -> None:
+    for kind, amount in INPUTS.items():
+        body = {"kind": kind, "scope": scope, "period": period, "amount": amount}
+        _put(client, csrf, "/api/v1/kpis/inputs", body)
+    for keys in DEFAULT_ROLE_KPIS.values():
+        for key in keys:
+            body = {"kpi_key": key, "scope": scope, "period": period, "target": 0.5}
+            _put(client, csrf, "/api/v1/kpis/targets", body)
+
+
+def test_a_rep_scorecard_has_every_ae_kpi_and_says_which_input_is_missing(
+    demo_app: Flask,
+) -> None:
+    rep, _, _ = _people(demo_app)
+    client = demo_app.test_client()
+    log_in(client, rep.email)
+    body = _card(client, f"rep:{rep.id}").get_json()
+    assert (body["scope"], body["period"]) == (f"rep:{rep.id}", QUARTER)
+    assert [k["key"] for k in body["kpis"]] == list(DEFAULT_ROLE_KPIS["AE"])
+    assert all(CONTRACT <= set(k) for k in body["kpis"])
+    quota = next(k for k in body["kpis"] if k["key"] == "quota_attainment")
+    assert quota["value"] is None and "quota" in quota["reason"]
+    size = next(k for k in body["kpis"] if k["key"] == "avg_deal_size")
+    assert size["value"] > 0 and size["median"] > 0
+
+
+def test_rep_team_and_org_scorecards_colour_every_default_kpi_once_targets_and_inputs_exist(
+    demo_app: Flask,
+) -> None:
+    rep, manager, team = _people(demo_app)
+    client = demo_app.test_client()
+    csrf = log_in(client, ADMIN_EMAIL)
+    # Demo activities cover the last six weeks only, so the SDR card is read in October.
+    cards = [(f"rep:{rep.id}", QUARTER, "AE"), (f"team:{team.id}", QUARTER, "manager"),
+             ("org", QUARTER, "manager"), ("org", "2026-10", "SDR")]  # fmt: skip
+    for scope, period, role in cards:
+        _enter_targets_and_inputs(client, csrf, scope, period)
+        kpis = _card(client, scope, period, role=role).get_json()["kpis"]
+        assert [k["key"] for k in kpis] == list(DEFAULT_ROLE_KPIS[role])
+        assert {k["key"]: k["status"] for k in kpis if k["status"] not in COLOURS} == {}
+
+
+def test_manager_kpis_without_inputs_are_null_with_the_missing_input_named(
+    demo_app: Flask,
+) -> None:
+    _, manager, team = _people(demo_app)
+    client = demo_app.test_client()
+    log_in(client, manager.email)
+    kpis = {k["key"]: k for k in _card(client, f"team:{team.id}").get_json()["kpis"]}
+    assert {k: v["value"] for k, v in kpis.items()} == dict.fromkeys(DEFAULT_ROLE_KPIS["manager"])
+    assert "marketing_cost and sales_cost" in kpis["cac"]["reason"]
+    assert "forecast" in kpis["forecast_accuracy"]["reason"]
+    assert "quota" in kpis["quota_attainment"]["reason"]
+
+
+def test_a_rep_may_see_only_their_own_scorecard(demo_app: Flask) -> None:
+    rep, _, team = _people(demo_app)
+    client = demo_app.test_client()
+    log_in(client, rep.email)
+    for scope in (f"team:{team.id}", "org", f"rep:{rep.id + 1}"):
+        response = _card(client, scope)
+        assert response.status_code == 403
+        assert response.get_json()["error"]["fields"] == {"scope": ["not yours"]}
+
+
+def test_a_manager_sees_their_teams_but_not_another_team_nor_the_org(demo_app: Flask) -> None:
+    _, manager, team = _people(demo_app)
+    with demo_app.app_context():
+        other = db.session.scalar(select(Team.id).where(Team.id != team.id))
+    client = demo_app.test_client()
+    log_in(client, manager.email)
+    assert _card(client, f"team:{team.id}").status_code == 200
+    assert _card(client, f"team:{other}").status_code == 403
+    assert _card(client, "org").status_code == 403
+
+
+def test_bad_scope_or_period_is_a_422_naming_the_field(demo_app: Flask) -> None:
+    rep, _, _ = _people(demo_app)
+    client = demo_app.test_client()
+    log_in(client, rep.email)
+    bad_scope = client.get("/api/v1/kpis/scorecard?scope=planet:3&period=2026-Q1")
+    bad_period = client.get(f"/api/v1/kpis/scorecard?scope=rep:{rep.id}&period=Q1-2026")
+    assert bad_scope.status_code == 422 and "scope" in bad_scope.get_json()["error"]["fields"]
+    assert bad_period.status_code == 422 and "period" in bad_period.get_json()["error"]["fields"]
+
+
+def test_definitions_list_every_kpi_with_its_metadata(demo_app: Flask) -> None:
+    rep, _, _ = _people(demo_app)
+    client = demo_app.test_client()
+    log_in(client, rep.email)
+    definitions = client.get("/api/v1/kpis/definitions").get_json()["definitions"]
+    keys = {d["key"] for d in definitions}
+    assert {"win_rate", "cac", "ltv_to_cac", "forecast_accuracy", "pipeline_velocity"} <= keys
+    assert all(d["perspective"] and d["indicator"] in ("leading", "lagging") for d in definitions)
+
+
+def test_targets_are_read_back_and_a_red_threshold_on_the_wrong_side_is_refused(
+    demo_app: Flask,
+) -> None:
+    _, manager, team = _people(demo_app)
+    client = demo_app.test_client()
+    csrf = log_in(client, manager.email)
+    scope = f"team:{team.id}"
+    body = {"kpi_key": "sales_cycle_days", "scope": scope, "period": QUARTER, "target": 60,
+            "red_at": 50}  # fmt: skip
+    refused = client.put("/api/v1/kpis/targets", json=body, headers={"X-CSRFToken": csrf})
+    assert refused.status_code == 422 and "red_at" in refused.get_json()["error"]["fields"]
+    _put(client, csrf, "/api/v1/kpis/targets", body | {"red_at": 75})
+    listed = client.get("/api/v1/kpis/targets", query_string={"scope": scope, "period": QUARTER})
+    assert listed.get_json()["targets"] == [
+        {"kpi_key": "sales_cycle_days", "scope": scope, "period": QUARTER, "target": 60.0,
+         "red_at": 75.0}
+    ]  # fmt: skip
+
+
+def test_unknown_fields_are_rejected(demo_app: Flask) -> None:
+    _, manager, team = _people(demo_app)
+    client = demo_app.test_client()
+    csrf = log_in(client, manager.email)
+    body = {"kind": "quota", "scope": f"team:{team.id}", "period": QUARTER, "amount": 5,
+            "owner_id": 1}  # fmt: skip
+    response = client.put("/api/v1/kpis/inputs", json=body, headers={"X-CSRFToken": csrf})
+    assert response.status_code == 422
+    assert "owner_id" in response.get_json()["error"]["fields"]
+
+
+def test_a_manager_records_a_decision_linked_to_a_challenge(demo_app: Flask) -> None:
+    _, manager, team = _people(demo_app)
+    client = demo_app.test_client()
+    csrf = log_in(client, manager.email)
+    body = {"kpi_key": "win_rate", "scope": f"team:{team.id}", "period": QUARTER,
+            "action": "Closing sprint", "challenge_id": 42}  # fmt: skip
+    response = client.post("/api/v1/kpis/decisions", json=body, headers={"X-CSRFToken": csrf})
+    assert response.status_code == 201
+    assert response.get_json()["challenge_id"] == 42
+    incomplete = client.post("/api/v1/kpis/decisions", json=body | {"challenge_id": None},
+                             headers={"X-CSRFToken": csrf})  # fmt: skip
+    assert incomplete.status_code == 422
+    assert set(incomplete.get_json()["error"]["fields"]) == {"owner_id", "due_on",
+                                                             "success_criterion"}  # fmt: skip

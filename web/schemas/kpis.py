@@ -1,0 +1,138 @@
+"""KPI requests and answers; the scorecard answer follows DESIGN.md "Contract details"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from kpi_engine.kpi_models import INPUT_KINDS, SCORECARD_ROLES, KpiDecision, KpiTarget
+from kpi_engine.kpis import KpiDefinition
+from kpi_engine.scorecards import Row, Scorecard
+
+SCOPE = fields.String(required=True, validate=validate.Length(1, 140))
+PERIOD = fields.String(required=True, validate=validate.Length(1, 40))
+
+
+class ScorecardQuerySchema(Schema):
+    scope = SCOPE
+    period = PERIOD
+    role = fields.String(load_default=None, validate=validate.OneOf(SCORECARD_ROLES))
+
+
+class TargetQuerySchema(Schema):
+    scope = SCOPE
+    period = PERIOD
+
+
+class TargetSchema(Schema):
+    kpi_key = fields.String(required=True, validate=validate.Length(1, 60))
+    scope = SCOPE
+    period = PERIOD
+    target = fields.Decimal(required=True, allow_nan=False)
+    red_at = fields.Decimal(load_default=None, allow_none=True, allow_nan=False)
+
+
+class InputSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(INPUT_KINDS))
+    scope = SCOPE
+    period = PERIOD
+    amount = fields.Decimal(required=True, allow_nan=False, validate=validate.Range(min=0))
+
+
+class DecisionSchema(Schema):
+    kpi_key = fields.String(required=True, validate=validate.Length(1, 60))
+    scope = SCOPE
+    period = PERIOD
+    action = fields.String(required=True, validate=validate.Length(1, 2000))
+    owner_id = fields.Integer(load_default=None, allow_none=True)
+    due_on = fields.Date(load_default=None, allow_none=True)
+    success_criterion = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )
+    challenge_id = fields.Integer(load_default=None, allow_none=True)
+    alert_id = fields.Integer(load_default=None, allow_none=True)
+
+
+class DefinitionSchema(Schema):
+    key = fields.String()
+    name = fields.String()
+    unit = fields.String()
+    direction = fields.String()
+    family = fields.String()
+    indicator = fields.String()
+    perspective = fields.String()
+    level = fields.Integer()
+    owner = fields.String()
+    frequency = fields.String()
+    formula = fields.Function(lambda d: (d.formula.__doc__ or d.name).strip())
+
+
+class TargetOutSchema(Schema):
+    kpi_key = fields.String()
+    scope = fields.String()
+    period = fields.String()
+    target = fields.Float()
+    red_at = fields.Float(allow_none=True)
+
+
+class DecisionOutSchema(Schema):
+    id = fields.Integer()
+    kpi_key = fields.String()
+    scope = fields.String()
+    period = fields.String()
+    action = fields.String()
+    owner_id = fields.Integer(allow_none=True)
+    due_on = fields.Date(allow_none=True)
+    success_criterion = fields.String(allow_none=True)
+    challenge_id = fields.Integer(allow_none=True)
+    alert_id = fields.Integer(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+def row_body(row: Row) -> dict[str, Any]:
+    """One KPI of a scorecard: value null and a reason when there is no data."""
+    kpi, limits = row.kpi, row.threshold
+    return {
+        "key": kpi.key,
+        "name": kpi.name,
+        "value": row.measure.value,
+        "unit": kpi.unit,
+        "status": row.status,
+        "target": limits.target if limits else None,
+        "previous": row.previous,
+        "projection": row.projection,
+        "reason": row.measure.reason,
+        "median": row.measure.extra.get("median"),
+        "last_year": row.last_year,
+        "red_at": limits.red_at if limits else None,
+        "target_source": limits.source if limits else None,
+        "direction": kpi.direction,
+        "indicator": kpi.indicator,
+        "perspective": kpi.perspective,
+        "family": kpi.family,
+        "level": kpi.level,
+    }
+
+
+def scorecard_body(card: Scorecard) -> dict[str, Any]:
+    return {
+        "scope": card.scope.label,
+        "period": card.period.label,
+        "role": card.role,
+        "updated_at": card.updated_at.isoformat() if card.updated_at else None,
+        "silent_sources": card.silent_sources,
+        "kpis": [row_body(r) for r in card.rows],
+    }
+
+
+def definitions_body(definitions: list[KpiDefinition]) -> dict[str, Any]:
+    return {"definitions": DefinitionSchema(many=True).dump(definitions)}
+
+
+def targets_body(targets: list[KpiTarget]) -> dict[str, Any]:
+    return {"targets": TargetOutSchema(many=True).dump(targets)}
+
+
+def decision_body(decision: KpiDecision) -> dict[str, Any]:
+    return dict(DecisionOutSchema().dump(decision))
