@@ -7,10 +7,13 @@ from typing import Any
 from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kpi_engine.errors import DomainError
 from web.extensions import db
+
+RETRY_AFTER_SECONDS = "5"
 
 
 def error_body(code: str, message: str, fields: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -38,6 +41,14 @@ def _validation_error(exc: ValidationError) -> Any:
     return _answer(422, "invalid", "the request has fields that are not valid", messages)
 
 
+def _database_unavailable(exc: OperationalError | DisconnectionError) -> Any:
+    # The transaction never committed, so nothing was half-written; the client may resend.
+    db.session.rollback()
+    response = _answer(503, "unavailable", "the database is unreachable; retry shortly")
+    body, status = response
+    return body, status, {"Retry-After": RETRY_AFTER_SECONDS}
+
+
 def _csrf_error(exc: CSRFError) -> Any:
     return _answer(400, "csrf", f"the form's CSRF token is missing or wrong ({exc.description})")
 
@@ -56,4 +67,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain_error)
     app.register_error_handler(ValidationError, _validation_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(DisconnectionError, _database_unavailable)
     app.register_error_handler(HTTPException, _http_error)

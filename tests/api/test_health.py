@@ -58,3 +58,11 @@ def test_every_log_line_of_a_request_carries_its_request_id(app: Flask) -> None:
 def test_a_forged_request_id_is_replaced(client: FlaskClient) -> None:
     response = client.get("/healthz", headers={"X-Request-ID": 'x y{"a":1}'})
     assert response.headers["X-Request-ID"] != 'x y{"a":1}'
+
+
+def test_an_unreachable_database_answers_503_with_retry_after() -> None:
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    response = app.test_client().get("/api/v1/users", headers={"Authorization": "Bearer sq_x"})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "unavailable"
