@@ -29,6 +29,7 @@ from kpi_engine.models import (
     RawEvent,
     User,
 )
+from kpi_engine.org import managed_team_ids
 
 DEAL_EVENT_TYPES = ("deal.created", "deal.updated", "deal.stage_changed", "deal.won", "deal.lost")
 EVENT_TYPES = ("activity.logged", *DEAL_EVENT_TYPES)
@@ -131,7 +132,7 @@ def ingest_events(
     """Store new events once each and update the mirror; duplicates and bad ones change nothing."""
     now = now or utcnow()
     result = IngestResult()
-    reps = _resolve_reps(session, {e.rep for e in events})
+    reps = resolve_reps(session, {e.rep for e in events})
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, event in enumerate(events):
@@ -181,12 +182,31 @@ def rebuild_mirror(session: Session) -> int:
     return len({r.subject for r in raws if r.type in DEAL_EVENT_TYPES})
 
 
+def reps_out_of_reach(
+    session: Session, actor: User, events: Sequence[SalesEvent]
+) -> dict[int, dict[str, list[str]]]:
+    """Per index, events whose rep the actor may not record for (unknown reps are left to ingest).
+
+    A rep records their own events, a manager those of their teams, an admin anyone's.
+    """
+    if actor.app_role == "admin":
+        return {}
+    teams = managed_team_ids(session, actor)
+    reps = resolve_reps(session, {e.rep for e in events})
+    refused: dict[int, dict[str, list[str]]] = {}
+    for index, event in enumerate(events):
+        rep = reps.get(event.rep)
+        if rep is not None and rep.id != actor.id and rep.team_id not in teams:
+            refused[index] = {"rep": [f"you may not record events for {event.rep}"]}
+    return refused
+
+
 def product_aliases(session: Session) -> dict[str, str]:
     """Alias spelling → canonical product name."""
     return dict(session.execute(select(ProductAlias.alias, ProductAlias.product)).all())
 
 
-def _resolve_reps(session: Session, keys: Iterable[str]) -> dict[str, User]:
+def resolve_reps(session: Session, keys: Iterable[str]) -> dict[str, User]:
     """Map each rep reference (email, any case, or CRM user id) to its user, if one exists."""
     wanted = sorted({k for k in keys if k})
     by_key: dict[str, User] = {}

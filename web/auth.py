@@ -76,7 +76,7 @@ def _load_user_from_token(_request: object) -> User | None:
 def _protect_session_requests() -> None:
     # A bearer token is not sent by browsers on their own, so it needs no CSRF token.
     if bearer_token() is None:
-        csrf.protect()
+        csrf.protect(apply_exemptions=True)
 
 
 def init_app(app: Flask) -> None:

@@ -1,0 +1,143 @@
+"""Reading CRM export files cell by cell: encodings, separators, dates and amounts.
+
+Exports from the same CRM differ by the locale of whoever clicked "export": a European one
+writes `03.04.2024` and `1.234,50` separated by `;`, an American one `04/03/2024` and `1,234.50`
+separated by `,`. A date such as 03/04/2024 means two different days, so a file whose dates
+never tell the two forms apart must name its format instead of being guessed.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from kpi_engine.errors import Invalid
+
+DATE_FORMATS = ("iso", "us", "eu")
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
+_DMY = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})")
+_TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?")
+# A date without a time of day is placed at noon in the organisation's time zone, so it stays
+# on the same calendar day in every report whatever the zone.
+NOON = time(12, 0)
+
+
+@dataclass(frozen=True)
+class Table:
+    header: list[str]
+    rows: list[dict[str, str]]
+    delimiter: str
+
+
+def decode(data: bytes, name: str) -> str:
+    """The text of an uploaded file: UTF-8, with or without a byte-order mark."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"{name} is not UTF-8 text (byte {exc.start}); export it as UTF-8 CSV"
+        raise Invalid(message, {"file": [message]}) from exc
+
+
+def read_table(text: str) -> Table:
+    """Rows of a CSV text whose separator (`;`, `,` or tab) is read from the header line."""
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    delimiter = max((";", ",", "\t"), key=first.count)
+    reader = csv.reader(text.lstrip("\ufeff").splitlines(), delimiter=delimiter)
+    header = [h.strip() for h in next(reader, [])]
+    rows = [
+        {h: (cells[i].strip() if i < len(cells) else "") for i, h in enumerate(header)}
+        for cells in reader
+        if any(c.strip() for c in cells)
+    ]
+    return Table(header, rows, delimiter)
+
+
+def settle_date_format(cells: list[str], named: str | None) -> str:
+    """The file's date form: the named one, or the only one its day/month cells allow."""
+    if named:
+        return named
+    pairs = [(int(m[1]), int(m[2])) for c in cells if (m := _DMY.match(c))]
+    if not pairs:
+        return "iso"
+    day_first = any(a > 12 for a, _ in pairs)
+    month_first = any(b > 12 for _, b in pairs)
+    if day_first and month_first:
+        raise Invalid(
+            "the file mixes day-first and month-first dates",
+            {"date_format": ["dates such as 25/03 and 03/25 both occur; fix the export"]},
+        )
+    if day_first or month_first:
+        return "eu" if day_first else "us"
+    sample = next(c for c in cells if _DMY.match(c))
+    raise Invalid(
+        f"dates such as {sample!r} could be day-first or month-first",
+        {"date_format": ["name the file's date format: iso, us (MM/DD/YYYY) or eu (DD/MM/YYYY)"]},
+    )
+
+
+def parse_moment(cell: str, date_format: str, zone: ZoneInfo) -> datetime:
+    """A CRM date (and optional time) cell as an aware UTC datetime; ValueError if unreadable."""
+    if _ISO.match(cell) and ("T" in cell or "+" in cell[10:] or cell.endswith("Z")):
+        moment = datetime.fromisoformat(cell.replace("Z", "+00:00"))
+        if moment.tzinfo is not None:
+            return moment.astimezone(ZoneInfo("UTC"))
+    day = _parse_day(cell, date_format)
+    clock = _TIME.search(cell[8:]) if cell else None
+    at = _clock(clock) if clock else NOON
+    return datetime.combine(day, at, tzinfo=zone).astimezone(ZoneInfo("UTC"))
+
+
+def _parse_day(cell: str, date_format: str) -> date:
+    if date_format not in DATE_FORMATS:
+        return datetime.strptime(cell, date_format).date()
+    if (iso := _ISO.match(cell)) is not None:
+        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+    found = _DMY.match(cell)
+    if found is None or date_format == "iso":
+        raise ValueError(f"{cell!r} is not a {date_format.upper()} date")
+    first, second, year = int(found[1]), int(found[2]), int(found[3])
+    year += 2000 if year < 100 else 0
+    return date(year, second, first) if date_format == "eu" else date(year, first, second)
+
+
+def _clock(found: re.Match[str]) -> time:
+    hour, minute, second = int(found[1]), int(found[2]), int(found[3] or 0)
+    meridiem = (found[4] or "").lower()
+    if meridiem == "pm" and hour < 12:
+        hour += 12
+    if meridiem == "am" and hour == 12:
+        hour = 0
+    return time(hour, minute, second)
+
+
+def parse_amount(cell: str, delimiter: str) -> Decimal:
+    """An amount as exports write it: `1,234.50`, `1.234,50`, `1 234,5`, `€ 12`; ValueError else."""
+    text = re.sub(r"[^\d,.\-]", "", cell)
+    if not re.search(r"\d", text):
+        raise ValueError(f"{cell!r} is not an amount")
+    decimal_mark = _decimal_mark(text, delimiter)
+    thousands = "," if decimal_mark == "." else "."
+    normal = text.replace(thousands, "").replace(decimal_mark, ".")
+    try:
+        return Decimal(normal)
+    except InvalidOperation as exc:
+        raise ValueError(f"{cell!r} is not an amount") from exc
+
+
+def _decimal_mark(text: str, delimiter: str) -> str:
+    """Which of `,` and `.` separates decimals: the last one when both occur, else by shape."""
+    if "," in text and "." in text:
+        return "," if text.rfind(",") > text.rfind(".") else "."
+    mark = "," if "," in text else "."
+    if text.count(mark) > 1:
+        return "." if mark == "," else ","
+    digits_after = len(text) - text.rfind(mark) - 1 if mark in text else 0
+    if digits_after != 3:
+        return mark
+    # `1,234` or `1.234`: a `;`-separated file is European, where `.` groups thousands.
+    european = delimiter == ";"
+    return "," if european else "."
