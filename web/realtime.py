@@ -130,7 +130,7 @@ class Throttle:
                 return
             users, state.users, state.scheduled = state.users, set(), False
             state.last_sent = time.monotonic()
-            app = self._apps[challenge_id]
+            app = self._apps.pop(challenge_id)
         with app.app_context():
             emit_leaderboard(challenge_id, users)
 

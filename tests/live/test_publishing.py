@@ -1,0 +1,89 @@
+"""What the live layer publishes after a commit, seen by Flask-SocketIO's test client."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_socketio import SocketIOTestClient
+from sqlalchemy.exc import IntegrityError
+
+from gameplay.changes import Changes, Notification
+from gameplay.profiles import set_preferences
+from kpi_engine.models import User
+from tests.conftest import log_in
+from tests.live.conftest import Org
+from web import realtime
+from web.extensions import db, socketio
+from web.realtime import THROTTLE_SECONDS, Throttle, commit_and_publish, publish
+
+
+@pytest.fixture(autouse=True)
+def quiet_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no frame sent recently, as a freshly started server does."""
+    monkeypatch.setattr(realtime, "throttle", Throttle(THROTTLE_SECONDS))
+
+
+def live_client(app: Flask, email: str, challenge_id: int) -> SocketIOTestClient:
+    flask_client = app.test_client()
+    log_in(flask_client, email)
+    client = socketio.test_client(app, flask_test_client=flask_client)
+    assert client.is_connected()
+    assert client.emit("subscribe", {"challenge_id": challenge_id}, callback=True) == {"ok": True}
+    client.get_received()  # the snapshot
+    return client
+
+
+def frames(client: SocketIOTestClient, name: str) -> list[dict[str, Any]]:
+    return [m["args"][0] for m in client.get_received() if m["name"] == name]
+
+
+def test_a_burst_of_changes_is_coalesced_into_two_frames_at_most(app: Flask, org: Org) -> None:
+    bob = live_client(app, "bob@example.test", org.challenge_id)
+    with app.test_request_context():
+        for _ in range(20):
+            changes = Changes()
+            changes.standings_changed(org.challenge_id, {org.ann})
+            publish(changes)
+    time.sleep(THROTTLE_SECONDS * 2)
+    received = frames(bob, "leaderboard")
+    assert len(received) == 2, "one frame at once, one trailing frame for the rest of the burst"
+    assert {row["user_id"] for row in received[-1]["rows"]} == {org.ann}
+
+
+def test_a_muted_kind_of_notification_is_not_delivered(app: Flask, org: Org) -> None:
+    ann = live_client(app, "ann@example.test", org.challenge_id)
+    with app.test_request_context():
+        set_preferences(db.session(), org.ann, muted_kinds=["overtaken"])
+        changes = Changes()
+        changes.notify(Notification(org.ann, "overtaken", "Bob passed you", org.challenge_id))
+        changes.notify(Notification(org.ann, "badge_earned", "Badge earned: First deal"))
+        commit_and_publish(changes)
+    assert [f["kind"] for f in frames(ann, "notification")] == ["badge_earned"]
+
+
+def test_nothing_is_published_when_the_commit_fails(app: Flask, org: Org) -> None:
+    ann = live_client(app, "ann@example.test", org.challenge_id)
+    with app.test_request_context():
+        db.session.add(User(name="Twin", email="ann@example.test", app_role="rep"))
+        changes = Changes()
+        changes.standings_changed(org.challenge_id, {org.ann})
+        changes.notify(Notification(org.ann, "points_earned", "+10 points", org.challenge_id))
+        with pytest.raises(IntegrityError):
+            commit_and_publish(changes)
+        db.session.rollback()
+    time.sleep(THROTTLE_SECONDS)
+    assert ann.get_received() == []
+
+
+def test_notifications_go_to_their_rep_only(app: Flask, org: Org) -> None:
+    ann = live_client(app, "ann@example.test", org.challenge_id)
+    bob = live_client(app, "bob@example.test", org.challenge_id)
+    with app.test_request_context():
+        changes = Changes()
+        changes.notify(Notification(org.bob, "mission_completed", "Mission done", org.challenge_id))
+        publish(changes)
+    assert frames(ann, "notification") == []
+    assert [f["message"] for f in frames(bob, "notification")] == ["Mission done"]
