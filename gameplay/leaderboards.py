@@ -91,7 +91,7 @@ def top_rows(
 ) -> list[Row]:
     """The leaders in board order: rank (ties share it), then who reached the score first."""
     query = _board_query(challenge.id).order_by(*BOARD_ORDER).limit(limit).offset(offset)
-    return [_row(p, n, a, viewer_id, reveal) for p, n, a in session.execute(query).tuples()]
+    return [_row(p, n, a, viewer_id, reveal) for p, n, a in session.execute(query)]
 
 
 def around_me(
@@ -174,7 +174,7 @@ def ranked_subset(
     query = _board_query(challenge.id)
     if league:
         query = query.where(Participant.sales_role == league)
-    rows = list(session.execute(query).tuples())
+    rows = list(session.execute(query))
 
     def score(p: Participant) -> int:
         return p.points - p.baseline if improved else p.points

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select, true
 from sqlalchemy.orm import Session
 
 from gameplay.engine import Step, apply_steps
@@ -138,19 +138,11 @@ def _reset(session: Session, ids: list[int]) -> None:
 
 
 def _restart_standings(session: Session, challenge: Challenge) -> None:
-    kept = dict(
-        session.execute(
-            select(LedgerEntry.user_id, func.sum(LedgerEntry.points))
-            .where(LedgerEntry.challenge_id == challenge.id)
-            .group_by(LedgerEntry.user_id)
-        )
-        .tuples()
-        .all()
-    )
+    kept = _points_by_user(session, LedgerEntry.challenge_id == challenge.id)
     for participant in session.scalars(
         select(Participant).where(Participant.challenge_id == challenge.id)
     ):
-        participant.points = int(kept.get(participant.user_id) or 0)
+        participant.points = kept.get(participant.user_id, 0)
         participant.reached_at = challenge.starts_at
         participant.target_reached_at = None
     challenge.version = (challenge.version or 0) + 1
@@ -159,12 +151,12 @@ def _restart_standings(session: Session, challenge: Challenge) -> None:
 
 
 def _recount_lifetime(session: Session) -> None:
-    totals = dict(
-        session.execute(
-            select(LedgerEntry.user_id, func.sum(LedgerEntry.points)).group_by(LedgerEntry.user_id)
-        )
-        .tuples()
-        .all()
-    )
+    totals = _points_by_user(session, true())
     for profile in session.scalars(select(PlayerProfile)):
-        profile.lifetime_points = int(totals.get(profile.user_id) or 0)
+        profile.lifetime_points = totals.get(profile.user_id, 0)
+
+
+def _points_by_user(session: Session, where: ColumnElement[bool]) -> dict[int, int]:
+    query = select(LedgerEntry.user_id, func.sum(LedgerEntry.points)).where(where)
+    rows = session.execute(query.group_by(LedgerEntry.user_id))
+    return {user_id: int(total or 0) for user_id, total in rows}

@@ -70,7 +70,7 @@ def undo_fact(
         )
         .order_by(CountedFact.id)
     )
-    for counted, challenge, participant in session.execute(query).tuples().all():
+    for counted, challenge, participant in session.execute(query).all():
         counted.reversed_at = now
         reverse_entries(
             session, challenge, participant, source_ref, at=at, now=now, changes=changes
