@@ -89,8 +89,10 @@ def _in_scope(column: Any, scope: Scope) -> ColumnElement[bool]:
 
 
 def _utc(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    # One resolution for every column: an all-empty column would otherwise come out in seconds
+    # and refuse to mix with the others.
     for name in columns:
-        frame[name] = pd.to_datetime(frame[name], utc=True)
+        frame[name] = pd.to_datetime(frame[name], utc=True).dt.as_unit("us")
     return frame
 
 
@@ -124,15 +126,20 @@ def load_activities(session: Session, scope: Scope, start: datetime, end: dateti
 def load_stages_reached(
     session: Session, scope: Scope, start: datetime, end: datetime
 ) -> pd.DataFrame:
-    """Each (deal, stage) reached, for deals created in the period."""
+    """Each time a deal created in the period reached a stage."""
     query = (
-        select(DealStageChange.deal_id, DealStageChange.to_stage)
+        select(
+            DealStageChange.deal_id,
+            DealStageChange.to_stage,
+            DealStageChange.changed_at,
+            DealStageChange.id,
+        )
         .join(Deal, DealStageChange.deal_id == Deal.id)
         .where(Deal.created_at >= start, Deal.created_at < end)
         .where(_in_scope(Deal.owner_id, scope))
-        .distinct()
     )
-    return _read(session, query, ("deal_id", "stage"))
+    columns = ("deal_id", "stage", "changed_at", "change_id")
+    return _utc(_read(session, query, columns), ("changed_at",))
 
 
 def customer_accounts_before(session: Session, scope: Scope, moment: datetime) -> set[str]:

@@ -121,11 +121,15 @@ def sales_cycle_days(f: Frames) -> Measure:
 
 
 def funnel(f: Frames) -> list[tuple[str, int]]:
-    """Deals created in the period that reached each open or won stage, widest first."""
+    """Deals created in the period that reached each open or won stage, widest first (a tie
+    goes to the stage reached first: by time, then by the order changes were recorded)."""
     reached = f.stages_reached
     reached = reached[reached["stage"].map(stage_status) != "lost"]
-    counts = reached.groupby("stage")["deal_id"].nunique()
-    return [(str(s), int(n)) for s, n in counts.sort_values(ascending=False, kind="stable").items()]
+    stages = reached.groupby("stage").agg(
+        n=("deal_id", "nunique"), at=("changed_at", "min"), order=("change_id", "min")
+    )
+    stages = stages.sort_values(["n", "at", "order"], ascending=[False, True, True])
+    return [(str(s), int(n)) for s, n in stages["n"].items()]
 
 
 def stage_conversion(f: Frames) -> Measure:

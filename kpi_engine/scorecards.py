@@ -16,7 +16,7 @@ from kpi_engine.frames import Frames, Scope, member_ids
 from kpi_engine.inputs import inputs_for
 from kpi_engine.kpi_models import SCORECARD_ROLES, ScorecardKpi
 from kpi_engine.kpis import KpiDefinition, Measure, definition
-from kpi_engine.models import RawEvent, User
+from kpi_engine.models import RawEvent, Team, User
 from kpi_engine.periods import Period
 from kpi_engine.targets import Threshold, set_threshold, status, targets_for, threshold
 
@@ -144,3 +144,49 @@ def _limits(kpi: KpiDefinition, row: Any, previous: float | None) -> Threshold |
     if row is not None:
         return set_threshold(kpi, row)
     return None if previous is None else threshold(kpi, previous, None, "previous period")
+
+
+BREAKDOWNS = ("segment", "product", "team", "rep")
+BREAKDOWN_KPIS = ("revenue_won", "win_rate", "avg_deal_size", "sales_cycle_days",
+                  "pipeline_conversion")  # fmt: skip
+PERSON_KPIS = (*BREAKDOWN_KPIS, "activities", "meetings_booked")
+
+
+@dataclass(frozen=True)
+class Slice:
+    label: str
+    measures: dict[str, Measure]
+
+
+def breakdown(
+    session: Session, scope: Scope, period: Period, by: str, now: datetime
+) -> list[Slice]:
+    """Level 2 and 3: the deal KPIs split by segment, product or team, or every KPI per rep."""
+    if by not in BREAKDOWNS:
+        raise Invalid(f"cannot split by {by!r}", {"by": [f"one of {', '.join(BREAKDOWNS)}"]})
+    frames = frames_for(session, scope, period, now)
+    if by == "rep":
+        query = select(User.id, User.name).where(User.id.in_(frames.reps))
+        names = {user_id: name for user_id, name in session.execute(query)}
+        parts = [(names[i], frames.split("owner_id", i, "rep_id")) for i in frames.reps]
+        return [Slice(n, measure_all(f, [definition(k) for k in PERSON_KPIS])) for n, f in parts]
+    column = "team_id" if by == "team" else by
+    values = sorted(frames.deals[column].dropna().unique().tolist())
+    labels = _team_names(session, values) if by == "team" else {v: str(v) for v in values}
+    kpis = [definition(k) for k in BREAKDOWN_KPIS]
+    return [Slice(labels[v], measure_all(frames.split(column, v), kpis)) for v in values]
+
+
+def _team_names(session: Session, ids: list[Any]) -> dict[Any, str]:
+    query = select(Team.id, Team.name).where(Team.id.in_(ids))
+    return {team_id: name for team_id, name in session.execute(query)}
+
+
+def trend(
+    session: Session, scope: Scope, period: Period, key: str, now: datetime, count: int = 6
+) -> list[tuple[str, float | None]]:
+    """One KPI over the `count` periods ending with this one, oldest first."""
+    kpi, periods = definition(key), [period]
+    while len(periods) < count:
+        periods.insert(0, periods[0].previous())
+    return [(p.label, kpi.formula(frames_for(session, scope, p, now)).value) for p in periods]

@@ -144,8 +144,10 @@ def test_quota_attainment_uses_the_quota_and_a_team_sums_its_reps_quotas(
     team = make_team(session)
     alice, bob = make_user(session, team=team), make_user(session, team=team)
     _ingest(session, _deal(alice, "q1", "won", 600))
-    csv = [{"kind": "quota", "scope": f"rep:{alice.id}", "period": "2026-11", "amount": "1000"},
-           {"kind": "quota", "scope": f"rep:{bob.id}", "period": "2026-11", "amount": "500"}]  # fmt: skip
+    csv = [
+        {"kind": "quota", "scope": f"rep:{r.id}", "period": "2026-11", "amount": amount}
+        for r, amount in ((alice, "1000"), (bob, "500"))
+    ]
     assert import_inputs(session, csv, "UTC") == 2
     assert _measure(session, "quota_attainment", Scope("rep", str(alice.id))).value == 0.6
     assert _measure(session, "quota_attainment", Scope("team", str(team.id))).value == 0.4
@@ -206,8 +208,8 @@ def test_a_decision_needs_owner_due_date_and_criterion_unless_it_is_a_challenge(
     action = DecisionInput("win_rate", scope, "2026-11", "Coach the team", manager.id,
                            date(2026, 11, 30), "win rate back above 50 %")  # fmt: skip
     challenge = DecisionInput("win_rate", scope, "2026-11", "Closing sprint", challenge_id=7)
-    for given in (action, challenge):
-        record_decision(session, manager, given, now=MID_NOVEMBER)
+    for decided in (action, challenge):
+        record_decision(session, manager, decided, now=MID_NOVEMBER)
     assert [d.challenge_id for d in decision_log(session, [scope])] == [None, 7]
 
 
