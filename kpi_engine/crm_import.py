@@ -91,7 +91,7 @@ CATALOGUE_COLUMNS = {"product", "sales_price"}
 
 @dataclass(frozen=True)
 class ImportOptions:
-    format: str | None = None  # sample | hubspot | salesforce; None reads it from the header
+    format: str | None = None  # sample | hubspot | salesforce; None: from the header or mapping
     mapping: dict[str, str] | None = None  # field → column, overriding the format's columns
     date_format: str | None = None  # iso | us | eu | a strftime pattern; None = from the file
     timezone: str = "UTC"
@@ -230,7 +230,9 @@ def _add_person(session: Session, person: Person) -> None:
 def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
     plan = ImportPlan(file=name, rows=len(table.rows))
     try:
-        plan.format = context.options.format or detect_format(table.header)
+        options = context.options
+        plan.format = options.format or ("mapping" if options.mapping else "")
+        plan.format = plan.format or detect_format(table.header)
         columns = _columns(plan.format, table.header, context.options.mapping)
         date_format = settle_date_format(_date_cells(table, columns), context.options.date_format)
     except Invalid as exc:
@@ -258,9 +260,10 @@ def detect_format(header: Sequence[str]) -> str:
 
 
 def _columns(fmt: str, header: Sequence[str], mapping: dict[str, str] | None) -> dict[str, str]:
-    if fmt not in FORMATS:
+    if fmt not in FORMATS and not mapping:
         raise Invalid(f"unknown format {fmt!r}", {"format": [f"one of {', '.join(FORMATS)}"]})
-    found = {f: next((c for c in names if c in header), "") for f, names in FORMATS[fmt].items()}
+    known = FORMATS.get(fmt, {})
+    found = {f: next((c for c in names if c in header), "") for f, names in known.items()}
     chosen = {f: c for f, c in (found | (mapping or {})).items() if c}
     unknown = sorted(set(mapping or {}) - set(FIELDS))
     missing = [f for f in REQUIRED if f not in chosen]

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes
 from gameplay.engine import record_sales_events
+from kpi_engine.crm_import import ImportPlan, prepare_import
 from kpi_engine.db import utcnow
+from kpi_engine.errors import Invalid
 from kpi_engine.events import IngestResult, SalesEvent
 from web.extensions import db
 
@@ -29,11 +31,13 @@ def ingest(
     source: str,
     now: datetime | None = None,
     before: Callable[[Session], object] | None = None,
+    whole: bool = False,
 ) -> IngestResult:
     """Record the events through the game engine, commit, then publish the changes.
 
     `before` runs in the same transaction first (an import adds its people and aliases there),
-    so a retry after a lost race repeats it too.
+    so a retry after a lost race repeats it too. With `whole`, one rejected event rolls the
+    whole batch back and raises Invalid: a file is imported entirely or not at all.
     """
     attempts_left = ATTEMPTS
     while True:
@@ -43,6 +47,9 @@ def ingest(
             result, changes = record_sales_events(
                 db.session(), events, source=source, now=now or utcnow()
             )
+            if whole and result.rejected:
+                db.session.rollback()
+                raise Invalid(f"{len(result.rejected)} events were rejected", _reasons(result))
             db.session.commit()
             break
         except IntegrityError:
@@ -54,6 +61,13 @@ def ingest(
     return result
 
 
+def _reasons(result: IngestResult) -> dict[str, list[str]]:
+    return {
+        f"events[{r.index}]": [f"{field}: {m}" for field, ms in r.errors.items() for m in ms]
+        for r in result.rejected
+    }
+
+
 def publish_after_commit(changes: Changes) -> None:
     """The seam where committed Changes leave for the live layer.
 
@@ -62,3 +76,10 @@ def publish_after_commit(changes: Changes) -> None:
     from web.realtime import publish  # the live layer owns this seam; imported where it is used
 
     publish(changes)
+
+
+def import_plan(plan: ImportPlan) -> IngestResult:
+    """Import one planned file: its people, aliases and events in one transaction, or nothing."""
+    return ingest(
+        plan.events, source="import", before=lambda s: prepare_import(s, plan), whole=True
+    )

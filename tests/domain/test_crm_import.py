@@ -114,8 +114,8 @@ def test_a_file_with_ambiguous_dates_needs_its_format_named(session: Session, re
 
 def test_an_explicit_mapping_reads_any_columns(session: Session, reps: None) -> None:
     mapping = json.loads((DATA / "custom_mapping.json").read_text())
-    mapped = plan(session, "custom_mapping.csv", format="salesforce", mapping=mapping)
-    assert mapped.ok and len(mapped.created) == 2
+    mapped = plan(session, "custom_mapping.csv", mapping=mapping)
+    assert mapped.ok and mapped.format == "mapping" and len(mapped.created) == 2
     assert mapped.warnings == ["GTX Pro / GTXPro look like one product; kept apart (add an alias)"]
     run(session, mapped)
     products = set(session.scalars(select(Deal.product)))

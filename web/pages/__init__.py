@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from web.pages import home  # noqa: E402,F401  (registers routes)
+from web.pages import activity, home, imports  # noqa: E402,F401  (registers routes)

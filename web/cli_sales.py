@@ -1,0 +1,113 @@
+"""`flask --app wsgi import-crm`: CRM exports in, with a dry run that shows every decision."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from kpi_engine.crm_import import CsvFile, ImportOptions, ImportPlan, plan_import
+from kpi_engine.db import utcnow
+from kpi_engine.errors import DomainError
+from web.extensions import db
+from web.ingest import import_plan
+
+SHOWN = 10  # ids listed per kind of change; the counts are always complete
+
+
+def describe(plan: ImportPlan) -> list[str]:
+    """The plan as lines a person reads: counts, people, aliases, warnings, every rejection."""
+    lines = [f"{plan.file} ({plan.format or 'unknown format'}, {plan.rows} rows)"]
+    lines += [f"  error: {e}" for e in plan.errors]
+    lines += [_listed("deals to create", plan.created), _listed("deals to update", plan.updated)]
+    lines.append(f"  deals unchanged: {len(plan.unchanged)}")
+    lines += [f"  new {p.role}: {p.name} <{p.email}> in {p.team} ({p.region})" for p in plan.people]
+    lines += [
+        f"  alias{' (new)' if a.new else ''}: {a.alias} → {a.product} ({a.rows} rows)"
+        for a in plan.aliases
+    ]
+    lines += [f"  warning: {w}" for w in plan.warnings]
+    lines += [
+        f"  rejected line {r.line} ({r.deal_id or 'no id'}): {_reasons(r.errors)}"
+        for r in plan.rejected
+    ]
+    return lines
+
+
+def _listed(label: str, ids: list[str]) -> str:
+    more = f" … and {len(ids) - SHOWN} more" if len(ids) > SHOWN else ""
+    return f"  {label}: {len(ids)}" + (f" ({', '.join(ids[:SHOWN])}{more})" if ids else "")
+
+
+def _reasons(errors: dict[str, list[str]]) -> str:
+    return "; ".join(f"{field}: {', '.join(messages)}" for field, messages in errors.items())
+
+
+@click.command("import-crm")
+@with_appcontext
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["sample", "hubspot", "salesforce"]),
+    default=None,
+    help="The export's format; read from its header when omitted.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='A JSON file {"deal_id": "column", "owner": "column", ...} naming the columns.',
+)
+@click.option("--dry-run", is_flag=True, help="Show what would change and every rejected row.")
+@click.option(
+    "--date-format",
+    default=None,
+    help="iso, us (MM/DD/YYYY), eu (DD/MM/YYYY) or a strftime pattern.",
+)
+@click.option(
+    "--email-domain",
+    default="example.com",
+    show_default=True,
+    help="Domain of the emails given to people a sales_teams.csv roster adds.",
+)
+def import_crm_command(
+    files: tuple[Path, ...],
+    fmt: str | None,
+    mapping: Path | None,
+    dry_run: bool,
+    date_format: str | None,
+    email_domain: str,
+) -> None:
+    """Import CRM exports (sample data set, HubSpot deals, Salesforce opportunities).
+
+    Each deal file is imported whole or not at all; importing it again changes nothing.
+    Give sales_teams.csv to add its agents and managers, products.csv to reconcile spellings.
+    """
+    options = ImportOptions(
+        format=fmt,
+        mapping=json.loads(mapping.read_text()) if mapping else None,
+        date_format=date_format,
+        timezone=current_app.config["ORG_TIMEZONE"],
+        email_domain=email_domain,
+    )
+    try:
+        csv_files = [CsvFile(p.name, p.read_bytes()) for p in files]
+        plans = plan_import(db.session(), csv_files, options, now=utcnow())
+    except DomainError as exc:
+        raise click.ClickException(exc.message + f" ({_reasons(exc.fields)})") from exc
+    for plan in plans:
+        click.echo("\n".join(describe(plan)))
+        if plan.ok and not dry_run:
+            result = import_plan(plan)
+            stored, known = len(result.accepted), len(result.duplicates)
+            click.echo(f"  imported: {stored} events stored, {known} already known")
+    failed = [p.file for p in plans if not p.ok]
+    if failed:
+        raise click.ClickException(f"not imported, rows to fix: {', '.join(failed)}")
+    if dry_run:
+        click.echo("dry run: nothing was changed")

@@ -1,0 +1,53 @@
+"""Logging an activity from the phone: pick the kind, tap the outcome, done."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import flash, redirect, render_template, request, url_for
+
+from kpi_engine.db import utcnow
+from kpi_engine.events import SalesEvent
+from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from kpi_engine.summaries import recent_activities, recent_deals
+from web.extensions import db
+from web.ingest import ingest
+from web.pages import bp
+from web.permissions import actor, login_required
+from web.schemas.imports import ActivityFormSchema, form_fields
+
+
+@bp.get("/activities/new")
+@login_required
+def log_activity():
+    user = actor()
+    open_deals = [d for d in recent_deals(db.session(), user.id, limit=50) if d.status == "open"]
+    return render_template(
+        "log_activity.html",
+        key=uuid.uuid4().hex,  # one key per form shown: a double tap is stored once
+        kinds=ACTIVITY_KINDS,
+        outcomes=ACTIVITY_OUTCOMES,
+        open_deals=open_deals,
+        activities=recent_activities(db.session(), user.id),
+    )
+
+
+@bp.post("/activities")
+@login_required
+def record_activity():
+    form = ActivityFormSchema().load(form_fields(request.form))
+    user = actor()
+    data = {k: form[k] for k in ("kind", "outcome", "deal_id", "note") if form[k] is not None}
+    event = SalesEvent(
+        f"app:{user.id}:{form['key']}", "activity.logged", utcnow(), user.email, data
+    )
+    result = ingest([event], source="app")
+    if result.rejected:
+        flash(_sentence(result.rejected[0].errors), "error")
+    else:
+        flash(f"{form['kind'].capitalize()} logged: {form['outcome'].replace('_', ' ')}.", "ok")
+    return redirect(url_for("pages.log_activity"))
+
+
+def _sentence(errors: dict[str, list[str]]) -> str:
+    return "Not logged: " + "; ".join(m for messages in errors.values() for m in messages)

@@ -1,0 +1,45 @@
+"""The CRM import page: managers and admins upload exports, see a dry run, then import."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+
+from kpi_engine.crm_import import FORMATS, CsvFile, ImportOptions, plan_import
+from kpi_engine.db import utcnow
+from kpi_engine.errors import Invalid
+from web.extensions import db
+from web.ingest import import_plan
+from web.pages import bp
+from web.permissions import actor, manager_required
+from web.schemas.imports import ImportFormSchema, form_fields
+
+
+@bp.get("/imports")
+@manager_required
+def imports():
+    return _page()
+
+
+@bp.post("/imports")
+@manager_required
+def run_import():
+    form = ImportFormSchema().load(form_fields(request.form))
+    uploads = [f for f in request.files.getlist("files") if f.filename]
+    if not uploads:
+        raise Invalid("choose at least one CSV file", {"files": ["no file was chosen"]})
+    options = ImportOptions(
+        format=form["format"],
+        mapping=form["mapping"],
+        date_format=form["date_format"],
+        timezone=current_app.config["ORG_TIMEZONE"],
+        may_add_people=actor().app_role == "admin",
+    )
+    files = [CsvFile(f.filename or "upload.csv", f.read()) for f in uploads]
+    plans = plan_import(db.session(), files, options, now=utcnow())
+    dry_run = form["action"] == "dry_run"
+    imported = {} if dry_run else {p.file: import_plan(p) for p in plans if p.ok}
+    return _page(plans=plans, imported=imported, dry_run=dry_run)
+
+
+def _page(**context: object) -> str:
+    return render_template("imports.html", formats=list(FORMATS), **context)

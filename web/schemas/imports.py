@@ -1,0 +1,47 @@
+"""The forms that bring sales data in from a browser: a CRM file upload, a logged activity."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from kpi_engine.crm_cells import DATE_FORMATS
+from kpi_engine.crm_import import FIELDS, FORMATS
+from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+
+
+class ColumnMapping(fields.Field):
+    """A JSON object {field: column} typed into a text box; empty means no mapping."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if not value or not str(value).strip():
+            return None
+        try:
+            mapping = json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"not JSON: {exc.msg}") from exc
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise ValidationError(f'write {{"field": "column", ...}} with fields from {FIELDS}')
+        return mapping
+
+
+class ImportFormSchema(Schema):
+    format = fields.String(load_default=None, validate=validate.OneOf(list(FORMATS)))
+    date_format = fields.String(load_default=None, validate=validate.OneOf(DATE_FORMATS))
+    mapping = ColumnMapping(load_default=None)
+    action = fields.String(required=True, validate=validate.OneOf(["dry_run", "import"]))
+
+
+class ActivityFormSchema(Schema):
+    key = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$"))
+    kind = fields.String(required=True, validate=validate.OneOf(ACTIVITY_KINDS))
+    outcome = fields.String(required=True, validate=validate.OneOf(ACTIVITY_OUTCOMES))
+    deal_id = fields.String(load_default=None, validate=validate.Length(max=120))
+    note = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+def form_fields(form: Any) -> dict[str, str]:
+    """A submitted form without its CSRF token (checked before the view) and empty choices."""
+    return {k: v for k, v in form.items() if k != "csrf_token" and v != ""}
