@@ -96,6 +96,10 @@ class KpiImpact:
     post: Interval | None
     series: list[GroupMeans]
 
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.estimate, self.ci_low, self.ci_high)
+
 
 @dataclass(frozen=True)
 class IntensityPoint:
