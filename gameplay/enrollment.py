@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes
@@ -22,24 +22,20 @@ def in_audience(challenge: Challenge, user: User) -> bool:
     if user.id in audience.get("user_ids", []):
         return True
     teams, roles = audience.get("team_ids", []), audience.get("sales_roles", [])
-    if not (teams or roles):
+    if not (teams or roles) or user.app_role != "rep":
         return False
     return (not teams or user.team_id in teams) and (not roles or user.sales_role in roles)
 
 
 def audience_users(session: Session, challenge: Challenge) -> list[User]:
-    """The active reps a challenge is for, by name."""
+    """The active users a challenge is for: reps of its teams and roles, and named users."""
     audience = challenge.audience or {}
     teams, roles = audience.get("team_ids", []), audience.get("sales_roles", [])
-    named = User.id.in_(audience.get("user_ids", []))
-    query = select(User).where(User.active.is_(True), User.app_role == "rep")
+    matching: ColumnElement[bool] = User.id.in_(audience.get("user_ids", []))
     if teams or roles:
-        matching: ColumnElement[bool] = User.team_id.in_(teams) if teams else User.id.isnot(None)
-        if roles:
-            matching = matching & User.sales_role.in_(roles)
-        query = query.where(or_(named, matching))
-    else:
-        query = query.where(named)
+        group = (User.app_role == "rep") & (User.team_id.in_(teams) if teams else true())
+        matching = or_(matching, group & (User.sales_role.in_(roles) if roles else true()))
+    query = select(User).where(User.active.is_(True), matching)
     return list(session.scalars(query.order_by(User.name)))
 
 

@@ -1,0 +1,251 @@
+"""Missions and proofs, ordered journeys, finalisation, prizes and budget, the rewards shop,
+adjustments, badges, levels and streaks, templates and the preview on past data."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gameplay.badges import badges_of
+from gameplay.challenge_templates import spec_from_template
+from gameplay.challenges import create_challenge, launch_challenge
+from gameplay.enrollment import participant_for
+from gameplay.ledger import adjust_points, entries_for
+from gameplay.levels import level_for, level_table
+from gameplay.lifecycle import challenge_status, finalize_challenge, finalize_due
+from gameplay.missions import mission_board, review_proof, submit_proof
+from gameplay.models import ChallengeAward
+from gameplay.preview import preview_challenge
+from gameplay.profiles import profile_of
+from gameplay.rewards import add_catalogue_reward, fulfil_redemption, redeem
+from gameplay.streaks import streak_of
+from kpi_engine.errors import Conflict, Forbidden, Invalid
+from tests.domain.game_setup import BEFORE, END, START, ingest, launched, spec
+from tests.factories import event, make_team, make_user
+
+LIVE = START + timedelta(days=1)
+
+
+def _onboarding(session: Session):
+    manager = make_user(session, app_role="manager")
+    team = make_team(session, manager=manager)
+    hire = make_user(session, team=team)
+    form = {
+        "name": "Welcome",
+        "starts_at": START,
+        "ends_at": END,
+        "timezone": "UTC",
+        "audience": {"team_ids": [team.id]},
+        "enrolment": "auto",
+    }
+    challenge = create_challenge(
+        session, spec_from_template("onboarding", form), manager, now=BEFORE
+    )
+    launch_challenge(session, challenge.id, manager, now=BEFORE)
+    return manager, team, hire, challenge
+
+
+def _done(session: Session, challenge, user) -> list[str]:
+    return [
+        m.name for m, p in mission_board(session, challenge.id, user.id) if p and p.completed_at
+    ]
+
+
+def test_onboarding_journey_completes_missions_in_order(session: Session) -> None:
+    manager, _, hire, challenge = _onboarding(session)
+    ingest(session, event("activity.logged", hire, LIVE, kind="call", outcome="meeting_booked"))
+    assert _done(session, challenge, hire) == []  # the training comes first
+    for mission in challenge.missions[:2]:
+        proof = submit_proof(session, mission.id, hire, text="done", link=None, now=LIVE)
+        review_proof(session, proof.id, manager, approve=True, comment=None, now=LIVE)
+    assert _done(session, challenge, hire) == ["Complete the product training", "Shadow 3 calls"]
+    ingest(
+        session,
+        *[
+            event("activity.logged", hire, LIVE + timedelta(hours=h), kind="email")
+            for h in range(19)
+        ],
+    )
+    ingest(session, event("deal.won", hire, LIVE + timedelta(days=1), deal_id="first"))
+    assert len(_done(session, challenge, hire)) == 5
+    assert participant_for(session, challenge.id, hire.id).points == 100
+    assert {b.code for b in badges_of(session, hire.id)} >= {"onboarding_completed", "first_deal"}
+
+
+def test_nobody_approves_their_own_proof(session: Session) -> None:
+    manager, team, _, _ = _onboarding(session)
+    admin = make_user(session, app_role="admin")
+    audience = {"team_ids": [team.id], "sales_roles": [], "user_ids": [manager.id]}
+    mission = {"name": "Record a demo", "manual": True, "points": 10}
+    challenge = launched(session, admin, audience=audience, missions=[mission])
+    proof = submit_proof(
+        session, challenge.missions[0].id, manager, text="my demo", link=None, now=LIVE
+    )
+    with pytest.raises(Forbidden, match="own proof"):
+        review_proof(session, proof.id, manager, approve=True, comment=None, now=LIVE)
+    assert proof.status == "pending"
+
+
+def test_rejected_proof_needs_a_comment_and_tells_the_rep(session: Session) -> None:
+    manager, _, hire, challenge = _onboarding(session)
+    proof = submit_proof(
+        session, challenge.missions[0].id, hire, text=None, link="https://lms/x", now=LIVE
+    )
+    with pytest.raises(Invalid):
+        review_proof(session, proof.id, manager, approve=False, comment="", now=LIVE)
+    _, changes = review_proof(
+        session, proof.id, manager, approve=False, comment="Wrong course", now=LIVE
+    )
+    assert [(n.user_id, n.kind) for n in changes.notifications] == [(hire.id, "proof_reviewed")]
+    assert _done(session, challenge, hire) == []
+
+
+def test_a_manager_of_another_team_cannot_review(session: Session) -> None:
+    _, _, hire, challenge = _onboarding(session)
+    stranger = make_user(session, app_role="manager")
+    make_team(session, manager=stranger)
+    proof = submit_proof(session, challenge.missions[0].id, hire, text="done", link=None, now=LIVE)
+    with pytest.raises(Forbidden):
+        review_proof(session, proof.id, stranger, approve=True, comment=None, now=LIVE)
+
+
+def test_finalising_twice_awards_nothing_twice(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    rep = make_user(session, team=team)
+    challenge = launched(
+        session, admin, team_ids=[team.id], rewards=[{"name": "Lunch", "bonus_points": 25}]
+    )
+    ingest(session, event("activity.logged", rep, LIVE, kind="call"))
+    assert not finalize_challenge(session, challenge, now=LIVE)  # still live: nothing happens
+    finalize_challenge(session, challenge, now=END)
+    finalize_challenge(session, challenge, now=END + timedelta(days=1))
+    done, _ = finalize_due(session, now=END + timedelta(days=2))
+    assert done == []
+    assert len(session.scalars(select(ChallengeAward)).all()) == 1
+    assert participant_for(session, challenge.id, rep.id).points == 35
+    assert [b.code for b in badges_of(session, rep.id)].count("challenge_winner") == 1
+    assert challenge_status(challenge, END) == "ended"
+
+
+def test_cash_prizes_stop_once_the_budget_is_spent(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    reps = [make_user(session, team=team) for _ in range(3)]
+    challenge = launched(
+        session,
+        admin,
+        team_ids=[team.id],
+        reward_budget=Decimal(250),
+        rewards=[{"name": "Gift card", "cash_value": Decimal(100)}],
+    )
+    ingest(
+        session,
+        *[
+            event("activity.logged", r, LIVE + timedelta(hours=i), kind="call")
+            for i, r in enumerate(reps)
+        ],
+    )
+    finalize_challenge(session, challenge, now=END)
+    awards = session.scalars(select(ChallengeAward).order_by(ChallengeAward.place)).all()
+    assert [len(a.rewards) for a in awards] == [1, 1, 0]
+    assert challenge.budget_spent == Decimal(200)
+
+
+def test_redemption_is_refused_when_the_balance_would_go_negative(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    manager = make_user(session, app_role="manager")
+    team = make_team(session, manager=manager)
+    rep = make_user(session, team=team)
+    challenge = launched(session, admin, team_ids=[team.id])
+    ingest(
+        session,
+        *[event("activity.logged", rep, LIVE + timedelta(hours=h), kind="call") for h in range(3)],
+    )
+    mug = add_catalogue_reward(session, admin, name="Mug", cost=20)
+    first = redeem(session, mug.id, rep, now=END)
+    with pytest.raises(Conflict, match="balance is 10"):
+        redeem(session, mug.id, rep, now=END)
+    assert profile_of(session, rep.id).balance == 10
+    with pytest.raises(Forbidden):
+        fulfil_redemption(session, first.id, rep, now=END)
+    assert fulfil_redemption(session, first.id, manager, now=END).status == "fulfilled"
+    assert challenge.id
+
+
+def test_manual_adjustment_needs_a_reason_and_records_who(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    rep = make_user(session, team=team)
+    challenge = launched(session, admin, team_ids=[team.id])
+    participant = participant_for(session, challenge.id, rep.id)
+    with pytest.raises(Invalid):
+        adjust_points(session, challenge, participant, 15, reason=" ", actor=admin, now=LIVE)
+    adjust_points(
+        session,
+        challenge,
+        participant,
+        15,
+        reason="Call logged in the wrong CRM",
+        actor=admin,
+        now=LIVE,
+    )
+    [entry] = entries_for(session, challenge.id, rep.id)
+    assert (entry.kind, entry.points, entry.actor_id) == ("adjustment", 15, admin.id)
+
+
+def test_levels_follow_lifetime_points() -> None:
+    table = [(1, "Rookie", 0), (2, "Closer", 100), (3, "Pro", 500)]
+    assert (level_for(table, 99).number, level_for(table, 99).next_at) == (1, 100)
+    assert level_for(table, 100).name == "Closer"
+    assert level_for(table, 900).next_at is None
+
+
+def test_reaching_a_level_is_announced(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    rep = make_user(session, team=team)
+    launched(session, admin, team_ids=[team.id], rules=[{"fact": "deal_won", "points": 120}])
+    changes = ingest(session, event("deal.won", rep, LIVE, deal_id="D"))
+    assert "level_reached" in [n.kind for n in changes.notifications]
+    assert level_for(level_table(session), profile_of(session, rep.id).lifetime_points).number == 2
+
+
+def test_streak_counts_working_days_and_skips_weekends() -> None:
+    friday, monday, tuesday = date(2026, 3, 6), date(2026, 3, 9), date(2026, 3, 10)
+    days = {date(2026, 3, 5), friday, monday}
+    assert streak_of(days, tuesday).current == 3  # nothing yet today does not break it
+    assert streak_of(days | {tuesday}, tuesday).current == 4
+    assert streak_of({date(2026, 3, 4), monday}, tuesday).current == 1
+
+
+def test_preview_plays_the_draft_on_the_last_comparable_period(session: Session) -> None:
+    manager = make_user(session, app_role="manager")
+    team = make_team(session, manager=manager)
+    rep = make_user(session, team=team)
+    last_week = START - timedelta(days=4)
+    ingest(
+        session,
+        *[
+            event("activity.logged", rep, last_week + timedelta(hours=h), kind="call")
+            for h in range(3)
+        ],
+        event("activity.logged", rep, START + timedelta(hours=1), kind="call"),
+    )
+    challenge = create_challenge(session, spec([team.id]), manager, now=BEFORE)
+    preview = preview_challenge(session, challenge)
+    assert [(r.user_id, r.points) for r in preview.rows] == [(rep.id, 30)]
+    assert preview.ends_at == START
+    assert challenge_status(challenge, LIVE) == "draft" and challenge.starts_at == START
+
+
+def test_launching_twice_is_refused(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    challenge = launched(session, admin, team_ids=[team.id])
+    with pytest.raises(Conflict):
+        launch_challenge(session, challenge.id, admin, now=BEFORE)
