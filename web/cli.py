@@ -14,6 +14,7 @@ from kpi_engine.errors import DomainError
 from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import create_user, user_by_email
 from web.auth import hash_password, issue_token
+from web.cli_kpis import import_inputs_command, kpi_alerts_command
 from web.cli_sales import import_crm_command
 from web.extensions import db
 
@@ -98,5 +99,12 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (create_user_command, create_token_command, demo_command, import_crm_command):
+    for command in (
+        create_user_command,
+        create_token_command,
+        demo_command,
+        import_crm_command,
+        import_inputs_command,
+        kpi_alerts_command,
+    ):
         app.cli.add_command(command)

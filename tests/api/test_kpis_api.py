@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from kpi_engine.alerts import evaluate_alerts
+from kpi_engine.db import utcnow
 from kpi_engine.demo_org import ADMIN_EMAIL
+from kpi_engine.events import ingest_events
+from kpi_engine.kpi_models import KpiInput
 from kpi_engine.models import Team, User
+from kpi_engine.periods import quarter_of
 from kpi_engine.scorecards import DEFAULT_ROLE_KPIS
+from kpi_engine.targets import set_target
 from tests.conftest import log_in
+from tests.factories import event, make_team, make_user
+from web.cli_kpis import alert_changes
 from web.extensions import db
 
 QUARTER = "2026-Q1"
@@ -181,3 +193,47 @@ def test_a_manager_records_a_decision_linked_to_a_challenge(demo_app: Flask) -> 
     assert incomplete.status_code == 422
     assert set(incomplete.get_json()["error"]["fields"]) == {"owner_id", "due_on",
                                                              "success_criterion"}  # fmt: skip
+
+
+def test_import_inputs_cli_stores_a_good_file_and_refuses_a_bad_one_whole(
+    app: Flask, tmp_path: Path
+) -> None:
+    with app.app_context():
+        rep = make_user(db.session())
+        db.session.commit()
+        scope = f"rep:{rep.id}"
+    good, bad = tmp_path / "good.csv", tmp_path / "bad.csv"
+    good.write_text(f"kind,scope,period,amount\nquota,{scope},2026-Q1,1000\n")
+    bad.write_text(
+        f"kind,scope,period,amount\nforecast,{scope},2026-Q1,5\nquota,{scope},2026-Q9,1\n"
+    )
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["import-inputs", str(bad)])
+    assert refused.exit_code != 0 and "line 3" in refused.output
+    assert runner.invoke(args=["import-inputs", str(good)]).output.strip() == "imported 1 input(s)"
+    with app.app_context():
+        assert [i.kind for i in db.session.scalars(select(KpiInput))] == ["quota"]
+
+
+def test_kpi_alerts_cli_raises_one_alert_per_crossing_and_notifies_the_owner(app: Flask) -> None:
+    quarter = quarter_of(utcnow(), "UTC").label
+    with app.app_context():
+        session = db.session()
+        manager = make_user(session, app_role="manager")
+        team = make_team(session, manager=manager)
+        rep = make_user(session, team=team)
+        at = max(utcnow() - timedelta(hours=1), quarter_of(utcnow(), "UTC").start)
+        ingest_events(session, [
+            event("deal.created", rep, at, deal_id="x1", stage="Prospecting"),
+            event("deal.lost", rep, at, deal_id="x1", amount="0"),
+        ])  # fmt: skip
+        set_target(session, kpi_key="win_rate", scope=f"team:{team.id}", period=quarter,
+                   target=Decimal("0.5"))  # fmt: skip
+        session.commit()
+        owner = manager.id
+        changes = alert_changes(evaluate_alerts(session, utcnow()))
+        session.rollback()
+    assert [(n.user_id, n.kind) for n in changes.notifications] == [(owner, "kpi_alert")]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["kpi-alerts"]).output.strip() == "1 alert(s) raised"
+    assert runner.invoke(args=["kpi-alerts"]).output.strip() == "0 alert(s) raised"

@@ -4,4 +4,14 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from web.pages import activity, home, imports  # noqa: E402,F401  (registers routes)
+from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue 5)
+    activity,
+    dashboards,
+    home,
+    impact,
+    imports,
+    install,
+    manage,
+    rep,
+    wall,
+)

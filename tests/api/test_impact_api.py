@@ -1,0 +1,196 @@
+"""GET /api/v1/challenges/<id>/impact, /api/v1/impact/compare, and the impact pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import update
+
+from gameplay.challenges import create_challenge
+from gameplay.past_campaigns import record_past_campaign
+from kpi_engine.models import User
+from tests.conftest import PASSWORD, log_in
+from tests.factories import make_team, make_user
+from tests.impact_org import START, Truth, plant_org
+from web.auth import hash_password
+from web.extensions import db
+
+CONTRACT = {"estimate", "ci_low", "ci_high", "naive_difference", "n_participants", "n_control",
+            "n_deals", "method", "warnings"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class World:
+    manager: str
+    other_manager: str
+    admin: str
+    rep: str
+    campaigns: tuple[int, ...]
+    draft: int
+
+
+def _campaign(name: str, kind: str, team_id: int, days: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "kind": kind,
+        "format": "leaderboard",
+        "starts_at": START,
+        "ends_at": START + timedelta(days=days),
+        "timezone": "UTC",
+        "audience": {"team_ids": [team_id], "sales_roles": [], "user_ids": []},
+        "rules": [{"fact": "deal_won", "points": 10}],
+        "missions": [{"name": "Win a deal", "fact": "deal_won", "target": 1, "points": 5}],
+        "rewards": [{"name": "Voucher", "cash_value": Decimal("100.00")}],
+    }
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    """Two recorded campaigns and a draft over a planted org (+12 days faster for participants)."""
+    with app.app_context():
+        session = db.session()
+        hashed = hash_password(PASSWORD)
+        manager = make_user(session, app_role="manager", password_hash=hashed)
+        other = make_user(session, app_role="manager", password_hash=hashed)
+        admin = make_user(session, app_role="admin", password_hash=hashed)
+        team = make_team(session, manager=manager)
+        org = plant_org(
+            session, Truth(days=-12), seed=5, reps=30, participants=15, deals_per_period=8
+        )
+        reps = org.participant_ids | org.control_ids
+        session.execute(update(User).where(User.id.in_(reps)).values(team_id=team.id))
+        rep = session.get(User, min(org.participant_ids))
+        assert rep is not None
+        rep.password_hash = hashed
+        now = org.end + timedelta(days=2)
+        first, _ = record_past_campaign(
+            session,
+            _campaign("=SUM(A1)", "upsell", team.id, 30),
+            org.participant_ids,
+            manager,
+            now=now,
+            award_points=True,
+        )
+        second, _ = record_past_campaign(
+            session,
+            _campaign("Blitz", "prospecting", team.id, 15),
+            org.participant_ids,
+            manager,
+            now=now,
+        )
+        draft = create_challenge(
+            session,
+            _campaign("Later", "custom", team.id, 30)
+            | {"starts_at": now + timedelta(days=1), "ends_at": now + timedelta(days=9)},
+            manager,
+            now=now,
+        )
+        session.commit()
+        return World(
+            manager.email, other.email, admin.email, rep.email, (first.id, second.id), draft.id
+        )
+
+
+def test_a_manager_reads_the_impact_contract_of_their_challenge(
+    client: FlaskClient, world: World
+) -> None:
+    log_in(client, world.manager)
+    response = client.get(f"/api/v1/challenges/{world.campaigns[0]}/impact")
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["challenge_id"] == world.campaigns[0]
+    assert set(body["window"]) == {"start", "end"} and set(body["pre_window"]) == {"start", "end"}
+    for key in ("win_rate", "avg_deal_size", "days_to_close"):
+        assert set(body["kpis"][key]) >= CONTRACT
+    days = body["kpis"]["days_to_close"]
+    assert days["verdict"] == "effect"
+    assert days["ci_high"] < 0
+    assert body["participants"] == 15 and body["audience_size"] == 30
+    assert body["reward_cost"] == "300.00"
+    assert {i["kpi"] for i in body["intensity"]} >= {"win_rate", "days_to_close"}
+
+
+def test_a_rep_is_refused_the_impact_with_403(client: FlaskClient, world: World) -> None:
+    log_in(client, world.rep)
+    assert client.get(f"/api/v1/challenges/{world.campaigns[0]}/impact").status_code == 403
+    compare = client.get("/api/v1/impact/compare", query_string={"challenges": "1"})
+    assert compare.status_code == 403
+
+
+def test_a_manager_of_other_teams_does_not_see_the_challenge(
+    client: FlaskClient, world: World
+) -> None:
+    log_in(client, world.other_manager)
+    response = client.get(f"/api/v1/challenges/{world.campaigns[0]}/impact")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not_found"
+
+
+def test_an_admin_compares_challenges_in_the_order_asked(client: FlaskClient, world: World) -> None:
+    log_in(client, world.admin)
+    ids = f"{world.campaigns[1]},{world.campaigns[0]}"
+    response = client.get("/api/v1/impact/compare", query_string={"challenges": ids})
+    assert response.status_code == 200, response.get_json()
+    rows = response.get_json()["challenges"]
+    assert [r["challenge_id"] for r in rows] == [world.campaigns[1], world.campaigns[0]]
+    assert all(set(r["kpis"]["win_rate"]) >= CONTRACT for r in rows)
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"challenges": "a,b"}, {"challenges": "1", "extra": "x"}, {"challenges": "0"}]
+)
+def test_a_bad_compare_query_is_refused_naming_the_field(
+    client: FlaskClient, world: World, query: dict[str, str]
+) -> None:
+    log_in(client, world.manager)
+    response = client.get("/api/v1/impact/compare", query_string=query)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"]
+
+
+def test_a_challenge_that_has_not_run_has_no_impact_yet(client: FlaskClient, world: World) -> None:
+    log_in(client, world.manager)
+    response = client.get(f"/api/v1/challenges/{world.draft}/impact")
+    assert response.status_code == 422
+    assert "draft" in response.get_json()["error"]["message"]
+
+
+def test_the_manager_page_shows_the_funnel_the_table_and_the_charts(
+    client: FlaskClient, world: World
+) -> None:
+    log_in(client, world.manager)
+    html = client.get(f"/impact/challenges/{world.campaigns[0]}").get_data(as_text=True)
+    assert "50 %" in html and "Win a deal" in html
+    assert "Naive difference" in html and "not an effect" in html
+    assert html.count("<svg") >= 8  # four before/during charts, four scatters
+    assert "&lt;script" not in html and "=SUM(A1)" in html
+
+
+def test_the_leadership_page_filters_by_kind_and_draws_a_forest_plot(
+    client: FlaskClient, world: World
+) -> None:
+    log_in(client, world.manager)
+    html = client.get("/impact", query_string={"kind": "prospecting"}).get_data(as_text=True)
+    assert "Blitz" in html and "=SUM(A1)" not in html
+    assert html.count('class="chart"') == 4
+    empty = client.get("/impact", query_string={"period": "2020-Q1"}).get_data(as_text=True)
+    assert "No ended challenge matches" in empty
+    assert client.get("/impact", query_string={"period": "soon"}).status_code == 422
+
+
+def test_the_csv_export_neutralises_formula_cells(client: FlaskClient, world: World) -> None:
+    log_in(client, world.manager)
+    response = client.get("/impact.csv")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    names = {row[1] for row in rows[1:]}
+    assert names == {"'=SUM(A1)", "Blitz"}
+    assert "win_rate_estimate" in rows[0]

@@ -1,0 +1,107 @@
+"""Impact pages: a manager's view of one challenge, and leadership's side-by-side comparison
+of ended challenges (with its CSV export)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, render_template, request
+
+from gameplay.impact_report import ChallengeImpact, challenge_impact, ended_challenges
+from gameplay.models import KINDS
+from kpi_engine.db import utcnow
+from kpi_engine.periods import parse_period
+from web.extensions import db
+from web.pages import bp
+from web.pages.dashboards import csv_response
+from web.pages.impact_charts import (
+    before_during_chart,
+    forest_plot,
+    format_value,
+    scatter_chart,
+)
+from web.permissions import actor, manager_required
+from web.schemas.impact import MAX_COMPARED, LeadershipQuerySchema
+
+CORE_KPIS = ("win_rate", "avg_deal_size", "days_to_close", "revenue_won")
+
+
+@bp.get("/impact/challenges/<int:challenge_id>")
+@manager_required
+def challenge_impact_page(challenge_id: int) -> str:
+    report = challenge_impact(db.session(), challenge_id, actor(), now=utcnow())
+    scatters = {
+        link.kpi: scatter_chart(
+            [(p.missions_completed, p.change) for p in link.points],
+            "missions completed",
+            f"change in {report.impact.kpis[link.kpi].name.lower()}",
+        )
+        for link in report.impact.intensity
+    }
+    return render_template(
+        "impact/challenge.html",
+        r=report,
+        fmt=format_value,
+        before_during=before_during_chart,
+        scatters=scatters,
+    )
+
+
+def _compared() -> tuple[dict[str, Any], list[ChallengeImpact]]:
+    """The leadership filters from the query string, and the ended challenges they select."""
+    filters = LeadershipQuerySchema().load(request.args)
+    tz = current_app.config["ORG_TIMEZONE"]
+    period = parse_period(filters["period"], tz) if filters["period"] else None
+    session, now, user = db.session(), utcnow(), actor()
+    found = ended_challenges(session, user, now=now, kind=filters["kind"], period=period)
+    return filters, [challenge_impact(session, c.id, user, now=now) for c in found[:MAX_COMPARED]]
+
+
+@bp.get("/impact")
+@manager_required
+def leadership_impact() -> str:
+    filters, reports = _compared()
+    forests = {
+        key: forest_plot(
+            [(r.challenge.name, r.impact.kpis[key].interval) for r in reports],
+            reports[0].impact.kpis[key].unit if reports else "",
+            f"{key} uplift per challenge",
+        )
+        for key in CORE_KPIS
+    }
+    return render_template(
+        "impact/leadership.html",
+        reports=reports,
+        forests=forests,
+        filters=filters,
+        kinds=KINDS,
+        fmt=format_value,
+        limit=MAX_COMPARED,
+    )
+
+
+@bp.get("/impact.csv")
+@manager_required
+def leadership_impact_csv() -> Response:
+    _, reports = _compared()
+    header = ["challenge_id", "name", "kind", "ends_at", "audience_size", "participants"]
+    for key in CORE_KPIS:
+        header += [f"{key}_{c}" for c in ("estimate", "ci_low", "ci_high", "naive", "verdict")]
+    header += ["incremental_revenue", "reward_cost", "return_on_cost"]
+    return csv_response(header, [_csv_row(r) for r in reports], "challenge-impact")
+
+
+def _csv_row(r: ChallengeImpact) -> list[Any]:
+    row: list[Any] = [
+        r.challenge.id,
+        r.challenge.name,
+        r.challenge.kind,
+        r.challenge.ends_at.isoformat(),
+        r.audience_size,
+        r.participants,
+    ]
+    for key in CORE_KPIS:
+        k = r.impact.kpis[key]
+        row += [k.estimate, k.ci_low, k.ci_high, k.naive_difference, k.verdict]
+    roc = r.return_on_cost.estimate if r.return_on_cost else None
+    return row + [r.impact.incremental_revenue.estimate, r.reward_cost, roc]

@@ -1,0 +1,118 @@
+"""Impact analytics at the edge: the compare query, the leadership filters, and the answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from gameplay.models import KINDS
+
+MAX_COMPARED = 20
+
+
+class IdList(fields.Field):
+    """A comma-separated list of positive ids in a query string: "1,2,3"."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[int]:
+        parts = [p.strip() for p in str(value).split(",") if p.strip()]
+        if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
+            raise ValidationError("give challenge ids separated by commas, such as 1,2,3")
+        ids = list(dict.fromkeys(int(p) for p in parts))
+        if len(ids) > MAX_COMPARED:
+            raise ValidationError(f"compare at most {MAX_COMPARED} challenges at once")
+        return ids
+
+
+class CompareQuerySchema(Schema):
+    challenges = IdList(required=True)
+
+
+class LeadershipQuerySchema(Schema):
+    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
+    period = fields.String(load_default=None)
+
+
+class SpanSchema(Schema):
+    start = fields.DateTime()
+    end = fields.DateTime()
+
+
+class IntervalSchema(Schema):
+    estimate = fields.Float(allow_none=True)
+    ci_low = fields.Float(attribute="low", allow_none=True)
+    ci_high = fields.Float(attribute="high", allow_none=True)
+
+
+class GroupMeansSchema(Schema):
+    period = fields.String()
+    participants = fields.Float(allow_none=True)
+    control = fields.Float(allow_none=True)
+
+
+class KpiImpactSchema(Schema):
+    name = fields.String()
+    unit = fields.String()
+    better = fields.String()
+    estimate = fields.Float(allow_none=True)
+    ci_low = fields.Float(allow_none=True)
+    ci_high = fields.Float(allow_none=True)
+    naive_difference = fields.Float(allow_none=True)
+    n_participants = fields.Integer()
+    n_control = fields.Integer()
+    n_deals = fields.Integer()
+    method = fields.String()
+    warnings = fields.List(fields.String())
+    verdict = fields.String()
+    pre_trend = fields.Nested(IntervalSchema)
+    post = fields.Nested(IntervalSchema, allow_none=True)
+    series = fields.List(fields.Nested(GroupMeansSchema))
+
+
+class IntensityPointSchema(Schema):
+    rep_id = fields.Integer()
+    missions_completed = fields.Integer()
+    points = fields.Float()
+    change = fields.Float()
+
+
+class IntensitySchema(Schema):
+    kpi = fields.String()
+    method = fields.Constant("Spearman rank correlation; 95% percentile bootstrap over reps")
+    by_missions = fields.Nested(IntervalSchema)
+    by_points = fields.Nested(IntervalSchema)
+    points = fields.List(fields.Nested(IntensityPointSchema))
+    warnings = fields.List(fields.String())
+
+
+class FunnelStepSchema(Schema):
+    mission = fields.String()
+    completed = fields.Integer()
+
+
+class ChallengeImpactSchema(Schema):
+    """The contract of GET /api/v1/challenges/<id>/impact (DESIGN.md), plus the context."""
+
+    challenge_id = fields.Function(lambda r: r.challenge.id)
+    name = fields.Function(lambda r: r.challenge.name)
+    kind = fields.Function(lambda r: r.challenge.kind)
+    status = fields.String()
+    window = fields.Function(lambda r: SpanSchema().dump(r.impact.window))
+    pre_window = fields.Function(lambda r: SpanSchema().dump(r.impact.pre_window))
+    post_window = fields.Function(
+        lambda r: SpanSchema().dump(r.impact.post_window) if r.impact.post_window else None
+    )
+    still_running = fields.Function(lambda r: r.impact.still_running)
+    audience_size = fields.Integer()
+    participants = fields.Integer()
+    participation_rate = fields.Float(allow_none=True)
+    funnel = fields.List(fields.Nested(FunnelStepSchema))
+    kpis = fields.Function(
+        lambda r: {k: KpiImpactSchema().dump(v) for k, v in r.impact.kpis.items()}
+    )
+    intensity = fields.Function(lambda r: IntensitySchema(many=True).dump(r.impact.intensity))
+    incremental_revenue = fields.Function(
+        lambda r: IntervalSchema().dump(r.impact.incremental_revenue)
+    )
+    reward_cost = fields.Decimal(as_string=True)
+    return_on_cost = fields.Nested(IntervalSchema, allow_none=True)
