@@ -9,8 +9,16 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kpi_engine.db import configure_sqlite
-from web import api, auth, cli, errors, health, observability, pages
-from web import socket_events  # noqa: F401  (registers the Socket.IO handlers before init_app)
+from web import (
+    api,
+    auth,
+    cli,
+    errors,
+    health,
+    observability,
+    pages,
+    socket_events,  # noqa: F401  (registers the Socket.IO handlers before init_app)
+)
 from web.config import load_config
 from web.extensions import csrf, db, limiter, login_manager, migrate, socketio
 

@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask_socketio import SocketIOTestClient
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gameplay.changes import Changes, Notification
+from gameplay.models import Challenge
 from gameplay.profiles import set_preferences
 from kpi_engine.models import User
 from tests.conftest import log_in
@@ -18,6 +20,7 @@ from tests.live.conftest import Org
 from web import realtime
 from web.extensions import db, socketio
 from web.realtime import THROTTLE_SECONDS, Throttle, commit_and_publish, publish
+from web.wall_links import create_wall_link, revoke_wall_links
 
 
 @pytest.fixture(autouse=True)
@@ -87,3 +90,19 @@ def test_notifications_go_to_their_rep_only(app: Flask, org: Org) -> None:
         publish(changes)
     assert frames(ann, "notification") == []
     assert [f["message"] for f in frames(bob, "notification")] == ["Mission done"]
+
+
+def test_a_wall_screen_connects_with_its_link_until_it_is_revoked(app: Flask, org: Org) -> None:
+    with app.test_request_context():
+        manager = db.session.scalars(select(User).where(User.app_role == "manager")).one()
+        challenge = db.session.get_one(Challenge, org.challenge_id)
+        token = create_wall_link(db.session(), challenge, manager)
+        db.session.commit()
+    wall = socketio.test_client(app, auth={"wall": token})
+    snapshot = frames(wall, "leaderboard")
+    assert [row["name"] for row in snapshot[0]["rows"]] == ["Ann", "Bob"]
+    wall.disconnect()
+    with app.test_request_context():
+        revoke_wall_links(db.session(), org.challenge_id)
+        db.session.commit()
+    assert not socketio.test_client(app, auth={"wall": token}).is_connected()

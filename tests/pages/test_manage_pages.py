@@ -1,0 +1,159 @@
+"""The manager's builder, participation panel, proof queue and wall-screen links."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from gameplay.challenges import create_challenge, launch_challenge
+from gameplay.missions import submit_proof
+from gameplay.models import Challenge, Mission, Proof
+from kpi_engine.db import utcnow
+from kpi_engine.models import Team, User
+from tests.conftest import log_in
+from tests.live.conftest import Org
+from web.extensions import db
+
+
+def builder_form(token: str, team_id: int, **changes: str) -> dict[str, object]:
+    form: dict[str, object] = {
+        "csrf_token": token,
+        "kind": "prospecting",
+        "name": "Friday calls",
+        "format": "leaderboard",
+        "starts_at": f"{utcnow() + timedelta(days=1):%Y-%m-%dT09:00}",
+        "ends_at": f"{utcnow() + timedelta(days=8):%Y-%m-%dT18:00}",
+        "timezone": "Europe/Paris",
+        "team_ids": [str(team_id)],
+        "enrolment": "auto",
+        "rules-0-fact": "activity",
+        "rules-0-activity_kind": "call",
+        "rules-0-points": "5",
+        "rules-0-daily_cap": "50",
+        "rules-1-fact": "activity",
+        "missions-0-fact": "activity",
+    }
+    form.update(changes)
+    return form
+
+
+def team_id(app: Flask) -> int:
+    with app.app_context():
+        return db.session.scalars(select(Team.id).where(Team.name == "Hunters")).one()
+
+
+def test_the_builder_starts_from_a_template(client: FlaskClient, org: Org) -> None:
+    log_in(client, "boss@example.test")
+    html = client.get("/manage/challenges/new?template=onboarding").get_data(as_text=True)
+    assert 'value="Onboarding journey"' in html and 'value="Complete the product training"' in html
+    assert "Hunters" in html
+
+
+def test_a_manager_builds_previews_and_launches_a_challenge(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "boss@example.test")
+    created = client.post("/manage/challenges", data=builder_form(token, team_id(app)))
+    assert created.status_code == 302
+    draft = client.get(created.headers["Location"]).get_data(as_text=True)
+    assert "Preview on past data" in draft and "Ann" in draft and "Launch" in draft
+    challenge_id = int(created.headers["Location"].rsplit("/", 1)[1])
+    launched = client.post(f"/manage/challenges/{challenge_id}/launch", data={"csrf_token": token})
+    assert launched.status_code == 302
+    with app.app_context():
+        challenge = db.session.get_one(Challenge, challenge_id)
+        rules = [(r.activity_kind, r.points, r.daily_cap) for r in challenge.rules]
+        assert challenge.launched_at is not None and challenge.timezone == "Europe/Paris"
+        assert rules == [("call", 5, 50)] and challenge.missions == []
+    assert "joined of 2" in client.get(f"/manage/challenges/{challenge_id}").get_data(as_text=True)
+
+
+def test_the_builder_names_the_bad_fields_and_creates_nothing(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "boss@example.test")
+    form = builder_form(token, team_id(app), ends_at="2020-01-01T00:00", **{"rules-0-points": "-3"})
+    answer = client.post("/manage/challenges", data=form)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and 'aria-invalid="true"' in html
+    assert 'value="Friday calls"' in html, "the form keeps what the manager typed"
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Challenge.id))) == 1
+
+
+def test_the_domain_refuses_a_window_that_ends_before_it_starts(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "boss@example.test")
+    form = builder_form(token, team_id(app), ends_at="2020-01-01T00:00")
+    html = client.post("/manage/challenges", data=form).get_data(as_text=True)
+    assert "must be after starts_at" in html
+
+
+def test_a_manager_approves_a_proof_from_the_queue(app: Flask, client: FlaskClient) -> None:
+    with app.app_context():
+        s, now = db.session(), utcnow()
+        boss = User(name="Boss", email="boss@example.test", app_role="manager")
+        s.add(boss)
+        s.flush()
+        team = Team(name="Hunters", manager=boss, region="East")
+        ann = User(name="Ann", email="ann@example.test", app_role="rep", team=team)
+        s.add_all([team, ann])
+        s.flush()
+        spec = {
+            "name": "Onboarding",
+            "kind": "onboarding",
+            "format": "leaderboard",
+            "starts_at": now - timedelta(days=1),
+            "ends_at": now + timedelta(days=9),
+            "audience": {"team_ids": [team.id]},
+            "missions": [{"name": "Finish the training", "manual": True, "points": 20}],
+        }
+        challenge = create_challenge(s, spec, boss, now=now)
+        launch_challenge(s, challenge.id, boss, now=now)
+        mission = s.scalars(select(Mission)).one()
+        proof = submit_proof(s, mission.id, ann, text="done, certificate 42", link=None, now=now)
+        from web.auth import hash_password
+
+        boss.password_hash = hash_password("correct horse battery")
+        s.commit()
+        ids = (challenge.id, proof.id)
+    token = log_in(client, "boss@example.test")
+    queue = client.get(f"/manage/challenges/{ids[0]}").get_data(as_text=True)
+    assert "certificate 42" in queue and "Finish the training" in queue
+    answer = client.post(
+        f"/manage/proofs/{ids[1]}/review", data={"csrf_token": token, "decision": "approve"}
+    )
+    assert answer.status_code == 302
+    with app.app_context():
+        assert db.session.get_one(Proof, ids[1]).status == "approved"
+
+
+def test_a_wall_link_opens_the_board_until_it_is_revoked(client: FlaskClient, org: Org) -> None:
+    token = log_in(client, "boss@example.test")
+    made = client.post(
+        f"/manage/challenges/{org.challenge_id}/wall-links",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    link = re.search(r"http://localhost(/wall/[\w-]+)", made.get_data(as_text=True))
+    assert link is not None
+    anonymous = client.application.test_client()
+    wall = anonymous.get(link.group(1)).get_data(as_text=True)
+    assert "Call blitz" in wall and "Ann" in wall and "data-wall=" in wall
+    api = anonymous.get("/api/v1/me", headers={"Authorization": f"Bearer {link.group(1)[6:]}"})
+    assert api.status_code == 401, "a wall link opens the board and nothing else"
+    client.post(
+        f"/manage/challenges/{org.challenge_id}/wall-links/revoke", data={"csrf_token": token}
+    )
+    assert anonymous.get(link.group(1)).status_code == 404
+
+
+def test_a_rep_cannot_reach_the_manager_pages(client: FlaskClient, org: Org) -> None:
+    log_in(client, "ann@example.test")
+    assert client.get("/manage").status_code == 403
+    assert client.get(f"/manage/challenges/{org.challenge_id}").status_code == 403

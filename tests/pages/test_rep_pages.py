@@ -1,0 +1,84 @@
+"""The rep's phone pages, server-rendered and readable without JavaScript."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from gameplay.models import PlayerProfile
+from tests.conftest import log_in
+from tests.live.conftest import Org
+from web.extensions import db
+
+
+def page(client: FlaskClient, path: str) -> str:
+    answer = client.get(path)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:500]
+    return answer.get_data(as_text=True)
+
+
+def test_home_lists_my_live_challenge_with_rank_points_and_time_left(
+    client: FlaskClient, org: Org
+) -> None:
+    log_in(client, "ann@example.test")
+    html = page(client, "/play")
+    assert "Call blitz" in html and "#1" in html and "d 23 h left" in html
+    assert 'role="progressbar"' in html and "Log activity" in html
+
+
+def test_challenge_page_states_the_rules_and_highlights_my_row(
+    client: FlaskClient, org: Org
+) -> None:
+    log_in(client, "bob@example.test")
+    html = page(client, f"/play/challenges/{org.challenge_id}")
+    assert "+10 per call" in html and "The top 3 at the end win." in html
+    assert "Bob (you)" in html and 'aria-current="true"' in html
+    assert f'data-challenge="{org.challenge_id}"' in html
+
+
+def test_a_rep_outside_the_audience_cannot_open_the_challenge(
+    client: FlaskClient, org: Org
+) -> None:
+    log_in(client, "cat@example.test")
+    assert client.get(f"/play/challenges/{org.challenge_id}").status_code == 404
+
+
+def test_profile_shows_level_and_saves_muted_kinds_and_anonymity(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "ann@example.test")
+    html = page(client, "/play/profile")
+    assert "Level 1: Rookie" in html and "points to spend" in html and "day streak" in html
+    form = {
+        "csrf_token": token,
+        "muted_kinds": ["overtaken", "points_earned"],
+        "anonymised": "true",
+    }
+    assert client.post("/play/profile/preferences", data=form).status_code == 302
+    with app.app_context():
+        profile = db.session.get(PlayerProfile, org.ann)
+        assert profile is not None
+        assert (profile.muted_kinds, profile.anonymised) == (["overtaken", "points_earned"], True)
+
+
+def test_an_unknown_notification_kind_is_refused_and_nothing_is_saved(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "ann@example.test")
+    answer = client.post(
+        "/play/profile/preferences", data={"csrf_token": token, "muted_kinds": ["spam"]}
+    )
+    assert answer.status_code == 422 and "muted_kinds" in answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(PlayerProfile, org.ann) is None
+
+
+def test_the_app_installs_with_a_manifest_a_service_worker_and_an_offline_page(
+    client: FlaskClient,
+) -> None:
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.mimetype == "application/manifest+json"
+    assert {i["sizes"] for i in manifest.get_json()["icons"]} >= {"192x192", "512x512"}
+    with client.get("/sw.js") as worker:
+        assert worker.status_code == 200 and b"/offline" in worker.data
+    assert "You are offline" in page(client, "/offline")

@@ -1,0 +1,155 @@
+"""The manager's live pages: the one-form challenge builder with a preview on past data, the
+live participation panel, the proof approval queue, and the wall-screen links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from gameplay.challenges import (
+    can_manage,
+    create_challenge,
+    launch_challenge,
+    list_challenges,
+    managed_challenge,
+)
+from gameplay.lifecycle import challenge_status
+from gameplay.missions import review_proof
+from gameplay.models import Mission
+from gameplay.preview import preview_challenge
+from kpi_engine.db import utcnow
+from kpi_engine.errors import Invalid
+from kpi_engine.models import SALES_ROLES
+from kpi_engine.org import teams_of
+from web.builder_presets import PRESETS, preset_form
+from web.extensions import db
+from web.manage_view import participation, proof_queue
+from web.pages import bp
+from web.permissions import actor, manager_required
+from web.realtime import commit_and_publish
+from web.rep_view import time_left
+from web.schemas.builder import (
+    MISSION_ROWS,
+    RULE_ROWS,
+    BuilderSchema,
+    flat_errors,
+    nest_rows,
+    spec_from,
+)
+from web.schemas.live import ReviewSchema, form_fields
+from web.wall_links import create_wall_link, revoke_wall_links, wall_links
+
+
+@bp.get("/manage")
+@manager_required
+def manage():
+    now, user = utcnow(), actor()
+    mine = [
+        c for c in list_challenges(db.session(), user, now=now) if can_manage(db.session(), user, c)
+    ]
+    rows = [(c, challenge_status(c, now), time_left(c, now)) for c in mine]
+    return render_template("manage/index.html", rows=rows)
+
+
+@bp.get("/manage/challenges/new")
+@manager_required
+def manage_builder():
+    form = preset_form(request.args.get("template", "prospecting"), utcnow())
+    return _builder(form, {})
+
+
+def _builder(form: dict[str, Any], errors: dict[str, Any], status: int = 200):
+    return (
+        render_template(
+            "manage/builder.html",
+            form=form,
+            errors=errors,
+            presets=PRESETS,
+            teams=teams_of(db.session(), actor()),
+            sales_roles=SALES_ROLES,
+            rule_rows=range(RULE_ROWS),
+            mission_rows=range(MISSION_ROWS),
+        ),
+        status,
+    )
+
+
+@bp.post("/manage/challenges")
+@manager_required
+def manage_create():
+    form = form_fields("team_ids", "sales_roles")
+    try:
+        spec = spec_from(BuilderSchema().load(nest_rows(form)))
+        challenge = create_challenge(db.session(), spec, actor(), now=utcnow())
+    except (ValidationError, Invalid) as exc:
+        db.session.rollback()
+        errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
+        return _builder(form, flat_errors(errors) if isinstance(errors, dict) else {}, 422)
+    db.session.commit()
+    flash("Draft saved. Check the preview, then launch it.", "info")
+    return redirect(url_for("pages.manage_challenge", challenge_id=challenge.id))
+
+
+@bp.get("/manage/challenges/<int:challenge_id>")
+@manager_required
+def manage_challenge(challenge_id: int):
+    challenge = managed_challenge(db.session(), challenge_id, actor())
+    now, tz = utcnow(), current_app.config["ORG_TIMEZONE"]
+    status = challenge_status(challenge, now)
+    draft = status == "draft"
+    return render_template(
+        "manage/challenge.html",
+        challenge=challenge,
+        status=status,
+        time_left=time_left(challenge, now),
+        preview=preview_challenge(db.session(), challenge) if draft else None,
+        panel=None if draft else participation(db.session(), challenge, now, tz),
+        proofs=proof_queue(db.session(), challenge.id),
+        links=wall_links(db.session(), challenge.id),
+    )
+
+
+@bp.post("/manage/challenges/<int:challenge_id>/launch")
+@manager_required
+def manage_launch(challenge_id: int):
+    _, changes = launch_challenge(db.session(), challenge_id, actor(), now=utcnow())
+    commit_and_publish(changes)
+    flash("Launched: the audience is enrolled and notified.", "info")
+    return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
+
+
+@bp.post("/manage/proofs/<int:proof_id>/review")
+@manager_required
+def manage_review(proof_id: int):
+    data = ReviewSchema().load(form_fields())
+    approve = data["decision"] == "approve"
+    proof, changes = review_proof(
+        db.session(), proof_id, actor(), approve=approve, comment=data["comment"], now=utcnow()
+    )
+    challenge_id = db.session.get_one(Mission, proof.mission_id).challenge_id
+    commit_and_publish(changes)
+    flash(f"Proof {proof.status}; the rep is notified.", "info")
+    return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
+
+
+@bp.post("/manage/challenges/<int:challenge_id>/wall-links")
+@manager_required
+def manage_wall_link(challenge_id: int):
+    challenge = managed_challenge(db.session(), challenge_id, actor())
+    token = create_wall_link(db.session(), challenge, actor())
+    db.session.commit()
+    link = url_for("pages.wall", token=token, _external=True)
+    flash(f"Wall-screen link (shown once, open it on the TV): {link}", "info")
+    return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
+
+
+@bp.post("/manage/challenges/<int:challenge_id>/wall-links/revoke")
+@manager_required
+def manage_revoke_wall_links(challenge_id: int):
+    managed_challenge(db.session(), challenge_id, actor())
+    count = revoke_wall_links(db.session(), challenge_id)
+    db.session.commit()
+    flash(f"Revoked {count} wall-screen link(s).", "info")
+    return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))

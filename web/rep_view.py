@@ -1,0 +1,184 @@
+"""What the rep's phone pages show, read through gameplay's public functions.
+
+Pages render these values server-side (readable without JavaScript); the live script then
+keeps the leaderboard moving from Socket.IO frames.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from gameplay.badges import badge_title, badges_of
+from gameplay.challenges import can_manage, challenges_of
+from gameplay.enrollment import participant_for
+from gameplay.formats import describe_format
+from gameplay.leaderboards import Board, read_leaderboard
+from gameplay.levels import LevelStanding, level_for, level_table
+from gameplay.lifecycle import challenge_status
+from gameplay.missions import mission_board
+from gameplay.models import BadgeAward, Challenge, Mission, MissionProgress, PlayerProfile, Reward
+from gameplay.profiles import NOTIFICATION_KINDS, profile_of
+from gameplay.rewards import catalogue
+from gameplay.rules import describe_rule
+from gameplay.streaks import Streak, current_streak
+from kpi_engine.models import User
+
+# Ended challenges stay on the rep's home for a week, so the result is seen.
+RECENTLY_ENDED = timedelta(days=7)
+# A board this long shows the podium, the top and the rows around the rep.
+BIG_BOARD = 15
+
+
+@dataclass(frozen=True)
+class Card:
+    """One challenge on the rep's home: where they stand and how long is left."""
+
+    challenge: Challenge
+    status: str
+    rank: int | None
+    points: int
+    progress: int  # percent, 0..100
+    progress_words: str
+    time_left: str
+
+
+@dataclass(frozen=True)
+class MissionLine:
+    mission: Mission
+    value: int
+    percent: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class ChallengePage:
+    challenge: Challenge
+    status: str
+    format_words: str
+    rules: list[str]
+    missions: list[MissionLine]
+    board: Board
+    around: Board | None
+    participant_id: int | None
+    time_left: str
+
+
+def time_left(challenge: Challenge, now: datetime) -> str:
+    """'2 d 5 h left', 'starts in 3 h', 'ended' — in words a rep reads at a glance."""
+    status = challenge_status(challenge, now)
+    if status == "scheduled":
+        return f"starts in {_span(challenge.starts_at - now)}"
+    if status == "live":
+        return f"{_span(challenge.ends_at - now)} left"
+    return status
+
+
+def _span(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 48:
+        return f"{hours // 24} d {hours % 24} h"
+    return f"{hours} h" if hours else f"{max(1, int(delta.total_seconds() // 60))} min"
+
+
+def my_cards(session: Session, user: User, now: datetime) -> list[Card]:
+    """The rep's live and upcoming challenges, then those ended in the last week."""
+    cards = []
+    for challenge in challenges_of(session, user.id):
+        status = challenge_status(challenge, now)
+        recent = status == "ended" and now - challenge.ends_at < RECENTLY_ENDED
+        if status in ("live", "scheduled") or recent:
+            cards.append(_card(session, challenge, user, status, now))
+    order = {"live": 0, "scheduled": 1, "ended": 2}
+    return sorted(cards, key=lambda card: (order[card.status], card.challenge.ends_at))
+
+
+def _card(session: Session, challenge: Challenge, user: User, status: str, now: datetime) -> Card:
+    participant = participant_for(session, challenge.id, user.id)
+    points = participant.points if participant else 0
+    rank = participant.rank if participant else None
+    percent, words = _progress(session, challenge, user.id, points)
+    return Card(challenge, status, rank, points, percent, words, time_left(challenge, now))
+
+
+def _progress(session: Session, challenge: Challenge, user_id: int, points: int) -> tuple[int, str]:
+    """Missions done when there are missions, else points toward the target, else the time."""
+    lines = mission_lines(session, challenge.id, user_id)
+    if lines:
+        done = sum(line.done for line in lines)
+        return _percent(done, len(lines)), f"{done} of {len(lines)} missions"
+    if challenge.target:
+        return _percent(points, challenge.target), f"{points} of {challenge.target} points"
+    return 0, f"{points} points"
+
+
+def _percent(part: float, whole: float) -> int:
+    return max(0, min(100, round(100 * part / whole))) if whole else 0
+
+
+def mission_lines(session: Session, challenge_id: int, user_id: int) -> list[MissionLine]:
+    return [_line(m, p) for m, p in mission_board(session, challenge_id, user_id)]
+
+
+def _line(mission: Mission, progress: MissionProgress | None) -> MissionLine:
+    value = int(progress.value) if progress else 0
+    done = progress is not None and progress.completed_at is not None
+    percent = 100 if done else _percent(value, mission.target)
+    return MissionLine(mission, value, percent, done)
+
+
+def challenge_page(
+    session: Session, challenge: Challenge, user: User, now: datetime
+) -> ChallengePage:
+    """Rules in plain words, my missions, the board (with the rows around me on a big one)."""
+    manager_view = can_manage(session, user, challenge)
+    board = read_leaderboard(session, challenge, viewer=user, manager_view=manager_view, now=now)
+    around = None
+    me = board.me
+    if me is not None and not board.frozen and me.rank > BIG_BOARD:
+        around = read_leaderboard(
+            session, challenge, viewer=user, manager_view=manager_view, now=now, board="around_me"
+        )
+    participant = participant_for(session, challenge.id, user.id)
+    return ChallengePage(
+        challenge,
+        challenge_status(challenge, now),
+        describe_format(challenge),
+        [describe_rule(rule) for rule in challenge.rules],
+        mission_lines(session, challenge.id, user.id),
+        board,
+        around,
+        participant.id if participant else None,
+        time_left(challenge, now),
+    )
+
+
+@dataclass(frozen=True)
+class ProfilePage:
+    level: LevelStanding
+    level_percent: int
+    badges: list[tuple[str, BadgeAward]]
+    streak: Streak
+    profile: PlayerProfile
+    rewards: list[Reward]
+    kinds: tuple[str, ...]
+
+
+def profile_page(session: Session, user: User, now: datetime, tz: str) -> ProfilePage:
+    """Level and the way to the next, badges, streak, balance and what points can buy."""
+    profile = profile_of(session, user.id)
+    table = level_table(session)
+    level = level_for(table, profile.lifetime_points)
+    floor = next(row[2] for row in table if row[0] == level.number)
+    percent = (
+        100 if level.next_at is None else _percent(level.points - floor, level.next_at - floor)
+    )
+    badges = [(badge_title(b.code), b) for b in badges_of(session, user.id)]
+    today = now.astimezone(ZoneInfo(tz)).date()
+    streak = current_streak(session, user.id, today=today, tz=tz)
+    return ProfilePage(
+        level, percent, badges, streak, profile, catalogue(session), NOTIFICATION_KINDS
+    )
