@@ -5,9 +5,11 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from web.api import (  # noqa: E402,F401  (registers routes)
+    challenges,
     events,
     impact,
     kpis,
+    me,
     users,
     webhooks,
 )

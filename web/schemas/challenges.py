@@ -1,0 +1,296 @@
+"""Challenge requests and answers; the create body and leaderboard answer follow DESIGN.md."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, validate
+
+from gameplay.formats import describe_format
+from gameplay.lifecycle import challenge_status
+from gameplay.models import ENROLMENTS, FACT_TYPES, KINDS, TEAM_SCORING, Challenge
+from gameplay.rules import describe_criteria, describe_rule
+from kpi_engine.db import utcnow
+from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, SALES_ROLES
+
+FORMAT_NAMES = ("leaderboard", "race", "threshold", "team_battle")
+POINTS = fields.Integer(load_default=0, validate=validate.Range(-100_000, 100_000))
+POSITIVE = validate.Range(min=1)
+
+
+class AudienceSchema(Schema):
+    team_ids = fields.List(fields.Integer(), load_default=list)
+    sales_roles = fields.List(
+        fields.String(validate=validate.OneOf(SALES_ROLES)), load_default=list
+    )
+    user_ids = fields.List(fields.Integer(), load_default=list)
+
+
+class CriteriaSchema(Schema):
+    fact = fields.String(load_default="activity", validate=validate.OneOf(FACT_TYPES))
+    activity_kind = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(ACTIVITY_KINDS)
+    )
+    outcome = fields.String(
+        load_default=None, allow_none=True, validate=validate.OneOf(ACTIVITY_OUTCOMES)
+    )
+    product = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
+    segment = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 120))
+    min_amount = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+
+
+class RuleSchema(CriteriaSchema):
+    points = POINTS
+    points_per_amount = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+    multiplier = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+    multiplier_from = fields.DateTime(load_default=None, allow_none=True)
+    multiplier_until = fields.DateTime(load_default=None, allow_none=True)
+    existing_account_multiplier = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+    daily_cap = fields.Integer(load_default=None, allow_none=True, validate=POSITIVE)
+    min_gap_minutes = fields.Integer(load_default=None, allow_none=True, validate=POSITIVE)
+
+
+class MissionSchema(CriteriaSchema):
+    name = fields.String(required=True, validate=validate.Length(1, 160))
+    manual = fields.Boolean(load_default=False)
+    measure = fields.String(load_default="count", validate=validate.OneOf(("count", "sum")))
+    target = fields.Integer(load_default=1, validate=POSITIVE)
+    points = POINTS
+    badge = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40))
+
+
+class PrizeSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 160))
+    bonus_points = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    cash_value = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+
+
+class WindowSchema(Schema):
+    """Fields every challenge form has, whether written in full or from a template."""
+
+    name = fields.String(required=True, validate=validate.Length(1, 160))
+    starts_at = fields.DateTime(required=True)
+    ends_at = fields.DateTime(required=True)
+    freeze_at = fields.DateTime(load_default=None, allow_none=True)
+    timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
+    audience = fields.Nested(AudienceSchema, required=True)
+    enrolment = fields.String(load_default="auto", validate=validate.OneOf(ENROLMENTS))
+    rewards = fields.List(fields.Nested(PrizeSchema), load_default=list)
+    reward_budget = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+    top_n = fields.Integer(load_default=3, validate=POSITIVE)
+
+
+class ChallengeSchema(WindowSchema):
+    description = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+    )
+    kind = fields.String(load_default="custom", validate=validate.OneOf(KINDS))
+    format = fields.String(load_default="leaderboard", validate=validate.OneOf(FORMAT_NAMES))
+    team_scoring = fields.String(load_default="sum", validate=validate.OneOf(TEAM_SCORING))
+    target = fields.Integer(load_default=None, allow_none=True, validate=POSITIVE)
+    ordered_missions = fields.Boolean(load_default=False)
+    quota_normalised = fields.Boolean(load_default=False)
+    quotas = fields.Dict(
+        keys=fields.String(),
+        values=fields.Decimal(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False)),
+        load_default=dict,
+    )
+    rules = fields.List(fields.Nested(RuleSchema), load_default=list)
+    missions = fields.List(fields.Nested(MissionSchema), load_default=list)
+
+
+class TemplateFormSchema(WindowSchema):
+    """A template's one form: the window and audience, plus the template's few options."""
+
+    products = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=None)
+    min_amount = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+    points_per_deal = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    points_per_amount = fields.Decimal(
+        load_default=None, allow_nan=False, validate=validate.Range(min=0)
+    )
+    existing_account_multiplier = fields.Decimal(
+        load_default=None, allow_nan=False, validate=validate.Range(min=0)
+    )
+    activities = fields.Integer(load_default=None, validate=POSITIVE)
+    daily_cap = fields.Integer(load_default=None, validate=POSITIVE)
+    call_points = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    email_points = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    meeting_points = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+class ListQuerySchema(Schema):
+    status = fields.String(
+        load_default=None,
+        validate=validate.OneOf(("draft", "scheduled", "live", "ended", "cancelled")),
+    )
+
+
+class BoardQuerySchema(Schema):
+    board = fields.String(
+        load_default="individual",
+        validate=validate.OneOf(("individual", "around_me", "team", "improved")),
+    )
+    league = fields.String(load_default=None, validate=validate.OneOf(SALES_ROLES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+
+
+class ProofSchema(Schema):
+    text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    link = fields.Url(load_default=None, allow_none=True)
+
+
+class ReviewSchema(Schema):
+    approve = fields.Boolean(required=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class AdjustmentSchema(Schema):
+    user_id = fields.Integer(required=True)
+    points = fields.Integer(required=True, validate=validate.Range(-100_000, 100_000))
+    reason = fields.String(required=True, validate=validate.Length(1, 300))
+
+
+class RuleOutSchema(Schema):
+    id = fields.Integer()
+    words = fields.Function(describe_rule)
+    fact = fields.String()
+    points = fields.Integer()
+    daily_cap = fields.Integer(allow_none=True)
+    min_gap_minutes = fields.Integer(allow_none=True)
+
+
+class MissionOutSchema(Schema):
+    id = fields.Integer()
+    position = fields.Integer()
+    name = fields.String()
+    manual = fields.Boolean()
+    measure = fields.String()
+    target = fields.Integer()
+    points = fields.Integer()
+    badge = fields.String(allow_none=True)
+    counts = fields.Function(lambda m: None if m.manual else describe_criteria(m))
+
+
+class PrizeOutSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    bonus_points = fields.Integer()
+    cash_value = fields.Decimal(as_string=True, allow_none=True)
+
+
+class ChallengeOutSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String(allow_none=True)
+    kind = fields.String()
+    format = fields.String()
+    how_to_win = fields.Function(describe_format)
+    status = fields.Function(lambda c: challenge_status(c, utcnow()))
+    team_scoring = fields.String()
+    target = fields.Integer(allow_none=True)
+    top_n = fields.Integer()
+    ordered_missions = fields.Boolean()
+    quota_normalised = fields.Boolean()
+    starts_at = fields.DateTime()
+    ends_at = fields.DateTime()
+    freeze_at = fields.DateTime(allow_none=True)
+    timezone = fields.String()
+    audience = fields.Dict()
+    enrolment = fields.String()
+    reward_budget = fields.Decimal(as_string=True, allow_none=True)
+    budget_spent = fields.Decimal(as_string=True)
+    version = fields.Integer()
+    launched_at = fields.DateTime(allow_none=True)
+    finalized_at = fields.DateTime(allow_none=True)
+    rules = fields.List(fields.Nested(RuleOutSchema))
+    missions = fields.List(fields.Nested(MissionOutSchema))
+    rewards = fields.List(fields.Nested(PrizeOutSchema))
+
+
+class RowSchema(Schema):
+    rank = fields.Integer()
+    user_id = fields.Integer(allow_none=True)
+    name = fields.String()
+    points = fields.Integer()
+    team_id = fields.Integer(allow_none=True)
+    is_me = fields.Boolean()
+    anonymised = fields.Boolean()
+
+
+class TeamRowSchema(Schema):
+    rank = fields.Integer()
+    team_id = fields.Integer()
+    name = fields.String()
+    points = fields.Float()
+    members = fields.Integer()
+
+
+class ProofOutSchema(Schema):
+    id = fields.Integer()
+    mission_id = fields.Integer()
+    user_id = fields.Integer()
+    text = fields.String(allow_none=True)
+    link = fields.String(allow_none=True)
+    status = fields.String()
+    submitted_at = fields.DateTime()
+    reviewer_id = fields.Integer(allow_none=True)
+    reviewed_at = fields.DateTime(allow_none=True)
+    comment = fields.String(allow_none=True)
+
+
+class LedgerOutSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    points = fields.Integer()
+    kind = fields.String()
+    reason = fields.String()
+    rule_id = fields.Integer(allow_none=True)
+    mission_id = fields.Integer(allow_none=True)
+    source_ref = fields.String(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    actor_id = fields.Integer(allow_none=True)
+    occurred_at = fields.DateTime()
+    created_at = fields.DateTime()
+
+
+def board_answer(board: Any) -> dict[str, Any]:
+    """The leaderboard answer: challenge_id, version and rows (teams on a team board)."""
+    row_schema = TeamRowSchema if board.board == "team" else RowSchema
+    return {
+        "challenge_id": board.challenge_id,
+        "version": board.version,
+        "board": board.board,
+        "frozen": board.frozen,
+        "rows": row_schema(many=True).dump(board.rows),
+        "me": RowSchema().dump(board.me) if board.me else None,
+    }
+
+
+def mission_answer(pairs: list[Any]) -> list[dict[str, Any]]:
+    """Missions with the rep's progress: value and when completed."""
+    return [
+        {
+            **MissionOutSchema().dump(m),
+            "progress": float(p.value) if p else 0.0,
+            "completed_at": p.completed_at.isoformat() if p and p.completed_at else None,
+        }
+        for m, p in pairs
+    ]
+
+
+def challenge_answer(challenge: Challenge) -> dict[str, Any]:
+    return ChallengeOutSchema().dump(challenge)

@@ -1,0 +1,44 @@
+"""A rep's own game: preferences, the rewards catalogue and redemptions."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from gameplay.profiles import NOTIFICATION_KINDS
+
+
+class PreferencesSchema(Schema):
+    anonymised = fields.Boolean(load_default=None)
+    muted_kinds = fields.List(
+        fields.String(validate=validate.OneOf(NOTIFICATION_KINDS)), load_default=None
+    )
+
+
+class RedeemSchema(Schema):
+    reward_id = fields.Integer(required=True)
+
+
+class CatalogueRewardSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 160))
+    cost = fields.Integer(required=True, validate=validate.Range(min=1))
+    cash_value = fields.Decimal(
+        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    )
+
+
+class RewardSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    cost = fields.Integer()
+    cash_value = fields.Decimal(as_string=True, allow_none=True)
+
+
+class RedemptionSchema(Schema):
+    id = fields.Integer()
+    user_id = fields.Integer()
+    reward = fields.Nested(RewardSchema)
+    cost = fields.Integer()
+    status = fields.String()
+    requested_at = fields.DateTime()
+    fulfilled_by_id = fields.Integer(allow_none=True)
+    fulfilled_at = fields.DateTime(allow_none=True)
