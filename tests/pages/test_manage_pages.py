@@ -16,6 +16,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.models import Team, User
 from tests.conftest import log_in
 from tests.live.conftest import Org
+from web.builder_presets import preset_form
 from web.extensions import db
 
 
@@ -157,3 +158,20 @@ def test_a_rep_cannot_reach_the_manager_pages(client: FlaskClient, org: Org) -> 
     log_in(client, "ann@example.test")
     assert client.get("/manage").status_code == 403
     assert client.get(f"/manage/challenges/{org.challenge_id}").status_code == 403
+
+
+def test_each_template_saves_as_the_builder_fills_it_in(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "boss@example.test")
+    for template in ("onboarding", "upsell", "prospecting"):
+        form = {**preset_form(template, utcnow()), "csrf_token": token}
+        form["team_ids"] = [str(team_id(app))]
+        answer = client.post("/manage/challenges", data=form)
+        assert answer.status_code == 302, (template, answer.get_data(as_text=True)[-2000:])
+    with app.app_context():
+        saved = db.session.scalars(select(Challenge).order_by(Challenge.id)).all()
+        assert [c.kind for c in saved] == ["prospecting", "onboarding", "upsell", "prospecting"]
+        onboarding = saved[1]
+        assert onboarding.ordered_missions and onboarding.format == "threshold"
+        assert [m.badge for m in onboarding.missions][-1] == "first_deal"

@@ -23,7 +23,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
 from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import teams_of
-from web.builder_presets import PRESETS, preset_form
+from web.builder_presets import TITLES, preset_form
 from web.extensions import db
 from web.manage_view import participation, proof_queue
 from web.pages import bp
@@ -66,7 +66,7 @@ def _builder(form: dict[str, Any], errors: dict[str, Any], status: int = 200):
             "manage/builder.html",
             form=form,
             errors=errors,
-            presets=PRESETS,
+            presets=TITLES,
             teams=teams_of(db.session(), actor()),
             sales_roles=SALES_ROLES,
             rule_rows=range(RULE_ROWS),

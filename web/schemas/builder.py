@@ -16,7 +16,7 @@ from gameplay.models import ENROLMENTS, FACT_TYPES, FORMATS, KINDS, TEAM_SCORING
 from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, SALES_ROLES
 
 ROW = re.compile(r"^(rules|missions)-(\d+)-(\w+)$")
-RULE_ROWS = 3
+RULE_ROWS = 4
 MISSION_ROWS = 5
 
 
@@ -62,6 +62,7 @@ class MissionSchema(Schema):
     outcome = OUTCOME
     target = fields.Integer(load_default=1, validate=validate.Range(min=1))
     points = POINTS
+    badge = fields.String(load_default=None, validate=validate.Length(max=40))
 
 
 class BuilderSchema(Schema):
