@@ -2,7 +2,8 @@
 
 For each scenario it prints, per KPI: how often an effect was claimed, how often the 95 %
 interval held the truth (coverage; nominal 95 %), the mean estimate beside the truth, and the
-mean naive difference (the baseline this module exists to correct).
+two naive figures this module exists to correct: participants against the rest during the
+window, and participants' own change from before to during.
 
     .venv/bin/python -m bench.calibrate_impact [--orgs 50]
 """
@@ -53,10 +54,16 @@ def _summary(rows: list[tuple[KpiImpact, float]]) -> str:
     estimate = np.mean([k.estimate for k, _ in rows if k.estimate is not None])
     naive = np.mean([k.naive_difference for k, _ in rows if k.naive_difference is not None])
     truth = np.mean([t for _, t in rows])
+    before_after = np.mean([_own_change(k) for k, _ in rows])
     return (
-        f"effect claimed {claimed:6.1%}  coverage {covered:6.1%}  "
-        f"mean estimate {estimate:10.4g}  truth {truth:10.4g}  mean naive {naive:10.4g}"
+        f"claimed {claimed:6.1%}  coverage {covered:6.1%}  estimate {estimate:9.4g}  "
+        f"truth {truth:9.4g}  naive {naive:9.4g}  before/after {before_after:9.4g}"
     )
+
+
+def _own_change(kpi: KpiImpact) -> float:
+    before, during = kpi.series[1].participants, kpi.series[2].participants
+    return float("nan") if before is None or during is None else during - before
 
 
 def main() -> None:

@@ -64,7 +64,6 @@ def leadership_impact() -> str:
     forests = {
         key: forest_plot(
             [(r.challenge.name, r.impact.kpis[key].interval) for r in reports],
-            reports[0].impact.kpis[key].unit if reports else "",
             f"{key} uplift per challenge",
         )
         for key in CORE_KPIS

@@ -85,7 +85,7 @@ def before_during_chart(series: Sequence[GroupMeans], unit: str, title: str) -> 
     return _svg("".join(body), title)
 
 
-def forest_plot(rows: Sequence[tuple[str, Interval]], unit: str, title: str) -> Markup:
+def forest_plot(rows: Sequence[tuple[str, Interval]], title: str) -> Markup:
     """One row per challenge: the estimate as a dot, its 95 % interval as a bar, zero marked."""
     height = 24 * len(rows) + 30
     values = [v for _, i in rows for v in (i.low, i.high, i.estimate) if v is not None] + [0.0]
@@ -102,7 +102,7 @@ def forest_plot(rows: Sequence[tuple[str, Interval]], unit: str, title: str) -> 
             'stroke="#1f6feb" stroke-width="2"/>'
             f'<circle cx="{x(interval.estimate)}" cy="{cy}" r="4" fill="#1f6feb"/>'
         )
-    body.append(_text(x(0), height - 4, f"0 {unit}"))
+    body.append(_text(x(0), height - 4, "0"))
     return _svg("".join(body), title, height)
 
 
