@@ -29,6 +29,8 @@ class World:
     rep: str
     campaigns: tuple[int, ...]
     draft: int
+    team_id: int
+    participant_ids: tuple[int, ...]
 
 
 def _campaign(name: str, kind: str, team_id: int, days: int) -> dict[str, Any]:
@@ -88,5 +90,12 @@ def build_world(app: Flask) -> World:
         )
         session.commit()
         return World(
-            manager.email, other.email, admin.email, rep.email, (first.id, second.id), draft.id
+            manager.email,
+            other.email,
+            admin.email,
+            rep.email,
+            (first.id, second.id),
+            draft.id,
+            team.id,
+            tuple(sorted(org.participant_ids)),
         )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import log_in
+from tests.impact_org import START
 from tests.impact_world import World, build_world
 
 CONTRACT = {"estimate", "ci_low", "ci_high", "naive_difference", "n_participants", "n_control",
@@ -116,3 +118,59 @@ def test_the_csv_export_neutralises_formula_cells(client: FlaskClient, world: Wo
     names = {row[1] for row in rows[1:]}
     assert names == {"'=SUM(A1)", "Blitz"}
     assert "win_rate_estimate" in rows[0]
+
+
+def _past_body(world: World, **changes: object) -> dict[str, object]:
+    body = {
+        "name": "Autumn 2025 push (before SalesQuest)",
+        "kind": "upsell",
+        "starts_at": START.isoformat(),
+        "ends_at": (START + timedelta(days=30)).isoformat(),
+        "audience": {"team_ids": [world.team_id]},
+        "rules": [{"fact": "deal_won", "points": 10}],
+        "participant_ids": list(world.participant_ids[:10]),
+    }
+    return body | changes
+
+
+def test_a_manager_records_a_past_campaign_and_measures_it(
+    client: FlaskClient, world: World
+) -> None:
+    csrf = log_in(client, world.manager)
+    response = client.post(
+        "/api/v1/past-campaigns", json=_past_body(world), headers={"X-CSRFToken": csrf}
+    )
+    assert response.status_code == 201, response.get_json()
+    created = response.get_json()
+    assert created["status"] == "ended"
+    board = client.get(f"/api/v1/challenges/{created['id']}/leaderboard").get_json()
+    assert {row["points"] for row in board["rows"]} == {0}
+    impact = client.get(f"/api/v1/challenges/{created['id']}/impact").get_json()
+    assert impact["participants"] == 10
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"ends_at": "2999-01-01T00:00:00+00:00"}, "ends_at"),
+        ({"participant_ids": []}, "participant_ids"),
+        ({"points": 5}, "points"),
+    ],
+)
+def test_a_past_campaign_that_cannot_be_recorded_is_refused_naming_the_field(
+    client: FlaskClient, world: World, changes: dict[str, object], field: str
+) -> None:
+    csrf = log_in(client, world.manager)
+    response = client.post(
+        "/api/v1/past-campaigns", json=_past_body(world, **changes), headers={"X-CSRFToken": csrf}
+    )
+    assert response.status_code == 422
+    assert field in response.get_json()["error"]["fields"]
+
+
+def test_a_rep_cannot_record_a_past_campaign(client: FlaskClient, world: World) -> None:
+    csrf = log_in(client, world.rep)
+    response = client.post(
+        "/api/v1/past-campaigns", json=_past_body(world), headers={"X-CSRFToken": csrf}
+    )
+    assert response.status_code == 403

@@ -1,16 +1,19 @@
 """GET /api/v1/challenges/<id>/impact and /api/v1/impact/compare: managers of the challenge's
-teams and admins; a rep gets 403."""
+teams and admins; a rep gets 403. POST /api/v1/past-campaigns records an ended campaign."""
 
 from __future__ import annotations
 
 from flask import jsonify, request
 
 from gameplay.impact_report import challenge_impact, compare_challenges
+from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
 from web.api import bp
 from web.extensions import db
 from web.permissions import actor, manager_required
-from web.schemas.impact import ChallengeImpactSchema, CompareQuerySchema
+from web.realtime import commit_and_publish
+from web.schemas.challenges import challenge_answer
+from web.schemas.impact import ChallengeImpactSchema, CompareQuerySchema, PastCampaignSchema
 
 
 @bp.get("/challenges/<int:challenge_id>/impact")
@@ -26,3 +29,15 @@ def compare_impact():
     query = CompareQuerySchema().load(request.args)
     reports = compare_challenges(db.session(), query["challenges"], actor(), now=utcnow())
     return jsonify({"challenges": ChallengeImpactSchema(many=True).dump(reports)})
+
+
+@bp.post("/past-campaigns")
+@manager_required
+def record_past_campaign_view():
+    spec = PastCampaignSchema().load(request.get_json(force=True))
+    participants, award = spec.pop("participant_ids"), spec.pop("award_points")
+    challenge, changes = record_past_campaign(
+        db.session(), spec, participants, actor(), now=utcnow(), award_points=award
+    )
+    commit_and_publish(changes)
+    return jsonify(challenge_answer(challenge)), 201

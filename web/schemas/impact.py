@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from gameplay.models import KINDS
+from web.schemas.challenges import ChallengeSchema
 
 MAX_COMPARED = 20
 
@@ -26,6 +27,17 @@ class IdList(fields.Field):
 
 class CompareQuerySchema(Schema):
     challenges = IdList(required=True)
+
+
+class PastCampaignSchema(ChallengeSchema):
+    """A challenge's create body, plus who took part and whether to award points afterwards."""
+
+    participant_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(min=1, max=10_000),
+    )
+    award_points = fields.Boolean(load_default=False)
 
 
 class LeadershipQuerySchema(Schema):
