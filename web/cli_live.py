@@ -18,6 +18,7 @@ from typing import Any
 import click
 import requests
 from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from gameplay.lifecycle import challenge_status
@@ -107,6 +108,7 @@ def poster(url: str, token: str) -> Callable[[list[dict[str, Any]]], None]:
     show_default=True,
     help="The server to post to when no message queue is configured.",
 )
+@with_appcontext
 def simulate_command(count: int, interval: float, seed: int | None, url: str) -> None:
     """Play live sales events into the demo's challenges so the leaderboards move."""
     reps = live_reps(utcnow())

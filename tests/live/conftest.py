@@ -41,6 +41,7 @@ def build_org(app: Flask) -> Org:
         ann = make_user(s, name="Ann", email="ann@example.test", team=team, password_hash=hashed)
         bob = make_user(s, name="Bob", email="bob@example.test", team=team, password_hash=hashed)
         make_user(s, name="Cat", email="cat@example.test", team=make_team(s), password_hash=hashed)
+        make_user(s, name="Admin", app_role="admin", email="admin@example.test")
         spec = {
             "name": "Call blitz",
             "kind": "prospecting",
