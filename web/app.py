@@ -53,6 +53,9 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    # SocketIO keeps the message-queue manager of an earlier init_app in its options; an app
+    # built later in the same process (tests build many) must not inherit another's queue.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
