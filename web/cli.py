@@ -8,12 +8,14 @@ import click
 from flask import Flask
 from sqlalchemy import delete
 
-from kpi_engine.db import Base
+from gameplay.demo_challenges import add_demo_challenges
+from kpi_engine.db import Base, utcnow
 from kpi_engine.demo_org import load_demo
 from kpi_engine.errors import DomainError
 from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import create_user, user_by_email
 from web.auth import hash_password, issue_token
+from web.cli_game import finalize_command, rebuild_command
 from web.cli_kpis import import_inputs_command, kpi_alerts_command
 from web.cli_live import simulate_command
 from web.cli_sales import import_crm_command
@@ -88,6 +90,7 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
     summary = load_demo(
         db.session(), password_hash=hash_password(DEMO_PASSWORD), today=date.today()
     )
+    challenges = add_demo_challenges(db.session(), now=utcnow())
     db.session.commit()
     click.echo(
         f"demo ready: {summary.deals} deals, {summary.reps} reps, {summary.managers} managers, "
@@ -97,6 +100,7 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
         f"  manager  {summary.manager_email}\n"
         f"  admin    {summary.admin_email}"
     )
+    click.echo(f"live demo challenges added: {len(challenges)}")
 
 
 def init_app(app: Flask) -> None:
@@ -107,6 +111,8 @@ def init_app(app: Flask) -> None:
         import_crm_command,
         import_inputs_command,
         kpi_alerts_command,
+        finalize_command,
+        rebuild_command,
     ):
         app.cli.add_command(command)
     demo_command.add_command(simulate_command)

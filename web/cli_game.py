@@ -1,0 +1,38 @@
+"""Game CLI commands: `flask --app wsgi finalize` (periodic work) and `flask --app wsgi rebuild`."""
+
+from __future__ import annotations
+
+import click
+
+from gameplay.lifecycle import finalize_due
+from gameplay.rebuild import rebuild_game
+from kpi_engine.db import utcnow
+from kpi_engine.events import rebuild_mirror
+from web.extensions import db
+from web.realtime import publish
+
+
+@click.command("finalize")
+def finalize_command() -> None:
+    """Finalise every challenge that has ended (awards, badges, prizes); safe to run often."""
+    finalized, changes = finalize_due(db.session(), now=utcnow())
+    db.session.commit()
+    publish(changes)
+    click.echo(f"finalised {len(finalized)} challenge(s)" + (f": {finalized}" if finalized else ""))
+
+
+@click.command("rebuild")
+@click.option(
+    "--game-only", is_flag=True, help="Keep the deal/activity mirror; rebuild the game only."
+)
+def rebuild_command(game_only: bool) -> None:
+    """Derive the deal/activity mirror and every open challenge's ledger and standings again."""
+    if not game_only:
+        deals = rebuild_mirror(db.session())
+        click.echo(f"mirror rebuilt: {deals} deals")
+    summary = rebuild_game(db.session(), now=utcnow())
+    db.session.commit()
+    click.echo(
+        f"game rebuilt: {summary.challenges} open challenge(s), {summary.raw_events} raw events "
+        f"replayed, {summary.entries} ledger entries"
+    )
