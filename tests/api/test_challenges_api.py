@@ -265,8 +265,9 @@ def test_finalize_and_rebuild_commands(app: Flask, client: FlaskClient, org: dic
     challenge_id = launch_template(client, org, "prospecting")
     call(client, org, "admin", "POST", "/events", {"events": [activity(0, "ann", "meeting_booked")]})
     runner = app.test_cli_runner()
-    rebuilt = runner.invoke(args=["rebuild"])
+    with app.app_context():
+        rebuilt = runner.invoke(args=["rebuild"])
+        finalized = runner.invoke(args=["finalize"])
     assert rebuilt.exit_code == 0 and "1 open challenge(s)" in rebuilt.output
     assert board(client, org, challenge_id)[1][0] == (1, "Ann", 11)
-    finalized = runner.invoke(args=["finalize"])
     assert finalized.exit_code == 0 and "finalised 0" in finalized.output
