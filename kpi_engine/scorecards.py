@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kpi_engine.errors import Invalid
 from kpi_engine.frames import Frames, Scope, member_ids
 from kpi_engine.inputs import inputs_for
-from kpi_engine.kpi_models import SCORECARD_ROLES, ScorecardKpi
+from kpi_engine.kpi_models import SCORECARD_ROLES, KpiTarget, ScorecardKpi
 from kpi_engine.kpis import KpiDefinition, Measure, definition
 from kpi_engine.models import RawEvent, Team, User
 from kpi_engine.periods import Period
@@ -139,7 +139,7 @@ def scorecard(
     return Scorecard(scope, period, role, updated_at, silent, rows)
 
 
-def _limits(kpi: KpiDefinition, row: Any, previous: float | None) -> Threshold | None:
+def _limits(kpi: KpiDefinition, row: KpiTarget | None, previous: float | None) -> Threshold | None:
     """A target someone set, else the previous period's value: no worse than last time."""
     if row is not None:
         return set_threshold(kpi, row)
