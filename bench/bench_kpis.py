@@ -22,17 +22,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, case, create_engine, func, select, text
+from sqlalchemy import Engine, case, create_engine, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from bench.harness import Row, machine, median_seconds, peak_memory_mib, save
 from kpi_engine import kpi_models  # noqa: F401  (registers the KPI tables)
 from kpi_engine.db import Base, configure_sqlite
 from kpi_engine.frames import Frames, Scope, load_activities, load_deals
-from kpi_engine.kpis import level_one
+from kpi_engine.kpis import KpiDefinition, definition, level_one
 from kpi_engine.models import Activity, Deal, Team, User
 from kpi_engine.periods import Period, parse_period
-from kpi_engine.scorecards import measure_all, scorecard
+from kpi_engine.scorecards import measure_all, role_for, role_kpis, scorecard
 
 DEALS, ACTIVITIES, REPS, TEAMS = 1_000_000, 5_000_000, 500, 50
 END = datetime(2026, 11, 1, tzinfo=UTC)
@@ -147,9 +147,24 @@ def _bulk_insert(engine: Engine, table: str, frame: pd.DataFrame) -> None:
                 cp.write(buffer.getvalue())
 
 
-def build(engine: Engine, scale: float, seed: int) -> tuple[int, float]:
-    """A fresh schema filled with generated data; returns a rep id and the seconds it took."""
+def _existing(engine: Engine, scale: float) -> int | None:
+    """A rep id of data generated earlier at this scale, if the database holds it."""
+    try:
+        with Session(engine) as session:
+            deals = session.scalar(select(func.count()).select_from(Deal))
+            rep_id = session.scalar(select(func.min(User.id)).where(User.app_role == "rep"))
+    except Exception:  # noqa: BLE001 (no schema yet)
+        return None
+    return rep_id if deals == int(DEALS * scale) else None
+
+
+def build(engine: Engine, scale: float, seed: int, reuse: bool) -> tuple[int, float]:
+    """A fresh schema filled with generated data; returns a rep id and the seconds it took.
+    With `reuse`, data of the same scale already in the database is kept."""
     started = time.perf_counter()
+    kept = _existing(engine, scale) if reuse else None
+    if kept is not None:
+        return kept, 0.0
     Base.metadata.drop_all(engine)
     Base.metadata.create_all(engine)
     rng = np.random.default_rng(seed)
@@ -162,8 +177,15 @@ def build(engine: Engine, scale: float, seed: int) -> tuple[int, float]:
     return int(rep_ids[0]), time.perf_counter() - started
 
 
+def card_kpis(session: Session, scope: Scope) -> list[KpiDefinition]:
+    """Level 1 for the org, the rep's role scorecard for a rep."""
+    if scope.kind == "org":
+        return level_one()
+    return [definition(k) for k in role_kpis(session, role_for(session, scope))]
+
+
 def engine_card(session: Session, scope: Scope, period: Period) -> Any:
-    keys = [d.key for d in level_one()] if scope.kind == "org" else None
+    keys = [k.key for k in card_kpis(session, scope)]
     return scorecard(session, scope, period, now=NOW, keys=keys)
 
 
@@ -209,7 +231,7 @@ def load_all_card(session: Session, scope: Scope, period: Period) -> Any:
         load_deals(session, scope, early, late),
         load_activities(session, scope, early, late),
     )
-    kpis = engine_card(session, scope, period).rows
+    kpis = card_kpis(session, scope)
     out = []
     for p in (period, period.previous(), period.same_last_year()):
         frames = Frames(session, scope, p, {}, NOW)
@@ -220,7 +242,7 @@ def load_all_card(session: Session, scope: Scope, period: Period) -> Any:
         frames.__dict__["activities"] = acts[
             (acts["occurred_at"] >= p.start) & (acts["occurred_at"] < p.end)
         ]
-        out.append(measure_all(frames, [r.kpi for r in kpis]))
+        out.append(measure_all(frames, kpis))
     return out
 
 
@@ -229,11 +251,11 @@ def measure(name: str, run: Callable[[], object], runs: int) -> tuple[float, flo
     return seconds, peak_memory_mib(run)
 
 
-def bench_backend(url: str, scale: float, seed: int, runs: int) -> list[Row]:
+def bench_backend(url: str, scale: float, seed: int, runs: int, reuse: bool) -> list[Row]:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
-    rep_id, built = build(engine, scale, seed)
+    rep_id, built = build(engine, scale, seed, reuse)
     print(
         f"{engine.dialect.name}: generated {int(DEALS * scale):,} deals and "
         f"{int(ACTIVITIES * scale):,} activities in {built:.1f} s"
@@ -288,6 +310,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measure (median)")
+    parser.add_argument("--reuse", action="store_true", help="keep data of the same scale")
     args = parser.parse_args()
     urls = []
     if args.backend in ("sqlite", "both"):
@@ -295,8 +318,10 @@ def main() -> None:
     if args.backend in ("postgresql", "both"):
         urls.append(os.environ.get("BENCH_PG_URL", PG_URL))
     print(machine())
-    rows = [r for url in urls for r in bench_backend(url, args.scale, args.seed, args.runs)]
-    save("bench_kpis", rows, {"scale": args.scale, "seed": args.seed, "period": PERIOD})
+    for url in urls:
+        rows = bench_backend(url, args.scale, args.seed, args.runs, args.reuse)
+        name = f"bench_kpis_{make_url(url).get_backend_name()}"
+        save(name, rows, {"scale": args.scale, "seed": args.seed, "period": PERIOD})
 
 
 if __name__ == "__main__":
