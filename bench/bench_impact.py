@@ -4,6 +4,8 @@ Baseline, measured in the same run: reading the same deals with one bare SQL que
 impact analytics cannot avoid reading). The ratio says what the statistics cost on top.
 
     .venv/bin/python -m bench.bench_impact [--url postgresql+psycopg://...]
+
+The --url database is emptied first: give it one of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.orm import Session
 
 from bench.harness import Row, machine, median_seconds, save
-from kpi_engine import models  # noqa: F401  (registers the sales tables)
+
+# Every model module, so drop_all also clears what the test suite's migrations left behind.
+from gameplay import models as _game_models  # noqa: F401
+from kpi_engine import kpi_models as _kpi_models  # noqa: F401
+from kpi_engine import models  # noqa: F401
 from kpi_engine.db import Base, configure_sqlite
 from kpi_engine.impact import ImpactDesign, Participation, measure_impact
 from tests.impact_org import Truth, plant_org

@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from numpy.typing import NDArray
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, Float, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from kpi_engine.models import Deal
@@ -85,22 +87,39 @@ IMPACT_KPIS: tuple[ImpactKpi, ...] = (
 )  # fmt: skip
 
 
+def _raw_time(session: Session, column: Any) -> Any:
+    """A timestamp column without the per-value UTCDateTime conversion: pandas converts the
+    whole column at once (SQLite hands back its UTC text, PostgreSQL aware datetimes)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    return type_coerce(column, String() if sqlite else DateTime(timezone=True))
+
+
 def _closed_deal_rows(
     session: Session, rep_ids: Iterable[int], start: datetime, end: datetime
-) -> Sequence[tuple[int, str, object, datetime, datetime]]:
+) -> Sequence[Any]:
     """Owner, status, amount, close and start time of won/lost deals closed in [start, end)."""
     began = func.coalesce(Deal.engaged_at, Deal.created_at)
-    query = select(Deal.owner_id, Deal.status, Deal.amount, Deal.closed_at, began).where(
+    query = select(
+        Deal.owner_id,
+        Deal.status,
+        type_coerce(Deal.amount, Float()),
+        _raw_time(session, Deal.closed_at),
+        _raw_time(session, began),
+    ).where(
         Deal.owner_id.in_(list(rep_ids)),
         Deal.status.in_(("won", "lost")),
         Deal.closed_at >= start,
         Deal.closed_at < end,
     )
-    return [tuple(row) for row in session.execute(query)]  # type: ignore[misc]
+    # The Core connection: no per-row ORM processing.
+    return session.connection().execute(query).all()
 
 
-def _epoch(moments: Iterable[datetime]) -> FloatArray:
-    return np.fromiter((m.timestamp() for m in moments), dtype=np.float64)
+def _epoch(moments: Sequence[Any]) -> FloatArray:
+    """Seconds since 1970 for a column of timestamps, converted in one call."""
+    stamps = pd.to_datetime(pd.Series(moments, dtype=object), utc=True, format="ISO8601")
+    micros = stamps.dt.as_unit("us").astype("int64").to_numpy()
+    return micros.astype(np.float64) / 1e6
 
 
 @dataclass(frozen=True)
@@ -114,13 +133,15 @@ class _ClosedDeals:
     won_days: FloatArray
 
     @classmethod
-    def from_rows(cls, rows: Sequence[tuple[int, str, object, datetime, datetime]]) -> _ClosedDeals:
+    def from_rows(cls, rows: Sequence[Any]) -> _ClosedDeals:
         owner, status, amount, closed_at, began = list(zip(*rows, strict=True)) or [()] * 5
         closed_ts = _epoch(closed_at)
-        won = np.array([s == "won" for s in status], dtype=np.float64)
-        amounts = np.array([float(a or 0) for a in amount], dtype=np.float64)
-        days = (closed_ts - _epoch(began)) / SECONDS_PER_DAY
-        return cls(np.array(owner, dtype=np.int64), closed_ts, won, amounts * won, days * won)
+        won = np.array(status, dtype=object) == "won"
+        amounts = np.nan_to_num(np.array(amount, dtype=np.float64)) * won
+        days = (closed_ts - _epoch(began)) / SECONDS_PER_DAY * won
+        return cls(
+            np.array(owner, dtype=np.int64), closed_ts, won.astype(np.float64), amounts, days
+        )
 
 
 def load_panel(session: Session, rep_ids: Iterable[int], spans: Sequence[Span]) -> Panel:

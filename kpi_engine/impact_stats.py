@@ -78,14 +78,37 @@ def difference_of_means(
     return Interval(estimate, low, high)
 
 
-def _row_pearson(x: FloatArray, y: FloatArray) -> FloatArray:
-    """Pearson's r of each row of x with the same row of y (NaN for a constant row)."""
-    xc = x - x.mean(axis=1, keepdims=True)
-    yc = y - y.mean(axis=1, keepdims=True)
-    denominator = np.sqrt((xc * xc).sum(axis=1) * (yc * yc).sum(axis=1))
+def _weighted_row_pearson(x: FloatArray, y: FloatArray, weights: FloatArray) -> FloatArray:
+    """Pearson's r of x and y in each row, each column counted `weights` times (NaN when a row
+    is constant)."""
+    total = weights.sum(axis=1, keepdims=True)
+    xc = x - (weights * x).sum(axis=1, keepdims=True) / total
+    yc = y - (weights * y).sum(axis=1, keepdims=True) / total
+    spread = (weights * xc * xc).sum(axis=1) * (weights * yc * yc).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        result: FloatArray = (xc * yc).sum(axis=1) / denominator
+        result: FloatArray = (weights * xc * yc).sum(axis=1) / np.sqrt(spread)
     return result
+
+
+def _resample_counts(size: int, rng: np.random.Generator, draws: int) -> FloatArray:
+    """How many times each of `size` items is picked in each of `draws` resamples."""
+    picks = rng.integers(0, size, size=(draws, size)) + size * np.arange(draws)[:, None]
+    counts = np.bincount(picks.ravel(), minlength=draws * size).reshape(draws, size)
+    return counts.astype(np.float64)
+
+
+def _ranks_in_resamples(values: FloatArray, counts: FloatArray) -> FloatArray:
+    """The average rank each item would get in each resample (copies of an item are ties),
+    computed from the counts without sorting every resample."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first_of_value = np.r_[True, ordered[1:] != ordered[:-1]]
+    starts, group = np.flatnonzero(first_of_value), np.cumsum(first_of_value) - 1
+    in_group = np.add.reduceat(counts[:, order], starts, axis=1)
+    below = np.cumsum(in_group, axis=1) - in_group
+    ranks = np.empty_like(counts)
+    ranks[:, order] = below[:, group] + (in_group[:, group] + 1) / 2
+    return ranks
 
 
 def spearman(
@@ -94,8 +117,9 @@ def spearman(
     """Spearman's rank correlation of x and y with a bootstrap interval over pairs (reps)."""
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return NO_INTERVAL
-    rho = _row_pearson(rankdata(x)[None, :], rankdata(y)[None, :])[0]
-    picks = rng.integers(0, x.size, size=(draws, x.size))
-    boot = _row_pearson(rankdata(x[picks], axis=1), rankdata(y[picks], axis=1))
-    low, high = _percentiles(boot)
+    once = np.ones((1, x.size))
+    rho = _weighted_row_pearson(rankdata(x)[None, :], rankdata(y)[None, :], once)[0]
+    counts = _resample_counts(x.size, rng, draws)
+    ranks_x, ranks_y = _ranks_in_resamples(x, counts), _ranks_in_resamples(y, counts)
+    low, high = _percentiles(_weighted_row_pearson(ranks_x, ranks_y, counts))
     return Interval(float(rho), low, high)

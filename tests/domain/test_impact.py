@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from scipy.stats import rankdata, spearmanr
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
@@ -18,7 +19,13 @@ from kpi_engine.impact import (
     Participation,
     measure_impact,
 )
-from kpi_engine.impact_stats import difference_of_means, new_rng
+from kpi_engine.impact_stats import (
+    _ranks_in_resamples,
+    _resample_counts,
+    difference_of_means,
+    new_rng,
+    spearman,
+)
 from tests.impact_org import LENGTH, PlantedOrg, Truth, plant_org
 
 CORE = ("win_rate", "avg_deal_size", "days_to_close")
@@ -191,3 +198,21 @@ def test_a_shift_common_to_both_groups_leaves_the_difference_unchanged(
     assert shifted.estimate == pytest.approx(plain.estimate, abs=1e-6)
     assert plain.low is not None and plain.high is not None
     assert plain.low - 1e-9 <= plain.estimate <= plain.high + 1e-9  # type: ignore[operator]
+
+
+@given(st.lists(st.integers(0, 6), min_size=3, max_size=25), st.integers(0, 2**32 - 1))
+def test_ranks_in_each_resample_match_ranking_the_resample_itself(
+    values: list[int], seed: int
+) -> None:
+    x = np.array(values, dtype=np.float64)
+    counts = _resample_counts(x.size, new_rng(seed), 20)
+    ranks = _ranks_in_resamples(x, counts)
+    for row in range(20):
+        picked = np.repeat(np.arange(x.size), counts[row].astype(int))
+        expected = dict(zip(picked, rankdata(x[picked]), strict=True))
+        assert all(ranks[row, i] == expected[i] for i in set(picked))
+
+
+def test_the_rank_correlation_is_spearmans() -> None:
+    x, y = np.array([1.0, 2, 2, 5, 7, 9]), np.array([3.0, 1, 4, 1, 5, 9])
+    assert spearman(x, y, new_rng()).estimate == pytest.approx(spearmanr(x, y).statistic)
