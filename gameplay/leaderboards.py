@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from gameplay.models import Challenge, Participant, PlayerProfile
 from kpi_engine.models import Team, User
 
 ANONYMOUS = "Anonymous rep"
+_REVERSED_TIE = (Participant.reached_at.desc(), Participant.user_id.desc())
 AROUND = 5
 
 
@@ -56,6 +58,7 @@ def _board_query(challenge_id: int):
         .join(User, User.id == Participant.user_id)
         .outerjoin(PlayerProfile, PlayerProfile.user_id == Participant.user_id)
         .where(Participant.challenge_id == challenge_id)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -97,36 +100,41 @@ def top_rows(
 def around_me(
     session: Session, challenge: Challenge, *, viewer_id: int, reveal: bool, span: int = AROUND
 ) -> list[Row]:
-    """The viewer's row with up to `span` rows above and below (empty if not taking part)."""
-    me = session.scalar(
-        select(Participant).where(
-            Participant.challenge_id == challenge.id, Participant.user_id == viewer_id
-        )
-    )
-    if me is None:
+    """The viewer's row with up to `span` rows above and below (empty if not taking part).
+
+    Keyset reads on the board index, nearest first, so the cost does not grow with the board."""
+    mine = session.execute(
+        _board_query(challenge.id).where(Participant.user_id == viewer_id)
+    ).first()
+    if mine is None:
         return []
-    ahead = select(func.count()).where(
-        Participant.challenge_id == challenge.id,
-        or_(
-            Participant.points > me.points,
-            and_(Participant.points == me.points, Participant.reached_at < me.reached_at),
-            and_(
-                Participant.points == me.points,
-                Participant.reached_at == me.reached_at,
-                Participant.user_id < me.user_id,
-            ),
-        ),
+    me = mine[0]
+    ahead = _neighbours(session, me, span, ahead=True)
+    behind = _neighbours(session, me, span, ahead=False)
+    found = [*reversed(ahead), mine, *behind]
+    return [_row(p, n, a, viewer_id, reveal) for p, n, a in found]
+
+
+def _neighbours(session: Session, me: Participant, span: int, *, ahead: bool) -> list[Any]:
+    same = Participant.points == me.points
+    earlier = or_(
+        Participant.reached_at < me.reached_at,
+        and_(Participant.reached_at == me.reached_at, Participant.user_id < me.user_id),
     )
-    position = session.scalar(ahead) or 0
-    start = max(0, position - span)
-    return top_rows(
-        session,
-        challenge,
-        viewer_id=viewer_id,
-        reveal=reveal,
-        limit=position - start + span + 1,
-        offset=start,
-    )
+    if ahead:
+        steps = [
+            (and_(same, earlier), (Participant.reached_at.desc(), Participant.user_id.desc())),
+            (Participant.points > me.points, (Participant.points, *_REVERSED_TIE)),
+        ]
+    else:
+        later = and_(same, ~earlier, Participant.user_id != me.user_id)
+        steps = [(later, BOARD_ORDER[1:]), (Participant.points < me.points, BOARD_ORDER)]
+    rows: list[Any] = []
+    for where, order in steps:
+        if len(rows) < span:
+            query = _board_query(me.challenge_id).where(where).order_by(*order)
+            rows += session.execute(query.limit(span - len(rows))).all()
+    return rows
 
 
 def team_rows(session: Session, challenge: Challenge) -> list[TeamRow]:

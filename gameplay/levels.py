@@ -19,6 +19,8 @@ DEFAULT_LEVELS = (
     (5, "Legend", 5000),
 )
 
+LEVELS_KEY = "gameplay.levels"
+
 
 @dataclass(frozen=True)
 class LevelStanding:
@@ -29,12 +31,13 @@ class LevelStanding:
 
 
 def level_table(session: Session) -> list[tuple[int, str, int]]:
-    """The thresholds in force, lowest first."""
-    rows = session.execute(
-        select(Level.number, Level.name, Level.min_points).order_by(Level.min_points)
-    )
-    configured = [(n, name, p) for n, name, p in rows]
-    return configured or list(DEFAULT_LEVELS)
+    """The thresholds in force, lowest first (cached on the session; set_levels clears it)."""
+    if LEVELS_KEY not in session.info:
+        rows = session.execute(
+            select(Level.number, Level.name, Level.min_points).order_by(Level.min_points)
+        )
+        session.info[LEVELS_KEY] = [(n, name, p) for n, name, p in rows] or list(DEFAULT_LEVELS)
+    return session.info[LEVELS_KEY]
 
 
 def level_for(table: list[tuple[int, str, int]], points: int) -> LevelStanding:
@@ -51,16 +54,16 @@ def add_lifetime_points(session: Session, user_id: int, points: int, changes: Ch
     table = level_table(session)
     before = level_for(table, profile.lifetime_points).number
     profile.lifetime_points += points
-    after = level_for(table, profile.lifetime_points)
-    if after.number > before:
-        message = f"You reached level {after.number}: {after.name}"
-        changes.notify(
-            Notification(user_id, "level_reached", message, data=(("level", after.number),))
-        )
+    reached = level_for(table, profile.lifetime_points)
+    if reached.number > before:
+        message = f"You reached level {reached.number}: {reached.name}"
+        data = (("level", reached.number),)
+        changes.notify(Notification(user_id, "level_reached", message, data=data))
 
 
 def set_levels(session: Session, levels: list[tuple[str, int]]) -> list[Level]:
     """Replace the thresholds with (name, min_points) pairs, numbered from 1 by points."""
+    session.info.pop(LEVELS_KEY, None)
     for level in session.scalars(select(Level)):
         session.delete(level)
     session.flush()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from gameplay.models import PlayerProfile
 from kpi_engine.errors import Invalid
 
+PROFILES_KEY = "gameplay.profiles"
 NOTIFICATION_KINDS = (
     "points_earned",
     "mission_completed",
@@ -20,12 +22,20 @@ NOTIFICATION_KINDS = (
 
 
 def profile_of(session: Session, user_id: int) -> PlayerProfile:
-    """The user's profile, created empty on first use."""
+    """The user's profile, created empty on first use.
+
+    Kept on the session so that scoring one event in many challenges touches the row once,
+    rather than reloading it (the identity map holds objects only weakly)."""
+    cache: dict[int, PlayerProfile] = session.info.setdefault(PROFILES_KEY, {})
+    profile = cache.get(user_id)
+    if profile is not None and (inspect(profile).persistent or inspect(profile).pending):
+        return profile
     profile = session.get(PlayerProfile, user_id)
     if profile is None:
         profile = PlayerProfile(user_id=user_id, lifetime_points=0, spent_points=0)
         profile.anonymised, profile.muted_kinds = False, []
         session.add(profile)
+    cache[user_id] = profile
     return profile
 
 

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from gameplay.changes import Changes
 from gameplay.enrollment import enrol, in_audience, quota_of
@@ -28,7 +28,8 @@ def open_challenges_at(session: Session, at: datetime) -> list[Challenge]:
         Challenge.starts_at <= at,
         Challenge.ends_at > at,
     )
-    return list(session.scalars(query.order_by(Challenge.id)))
+    loading = (selectinload(Challenge.rules), selectinload(Challenge.missions))
+    return list(session.scalars(query.options(*loading).order_by(Challenge.id)))
 
 
 def score_fact(

@@ -59,21 +59,25 @@ def _count_above(session: Session, challenge_id: int, points: int) -> int:
 
 
 def _shift_ranks(session: Session, participant: Participant, old: int, new: int) -> set[int]:
-    """Reps with points in [low, high) fall behind (a gain) or move up (a loss) by one."""
+    """Reps with points in [low, high) fall behind (a gain) or move up (a loss) by one.
+
+    A Core statement, not an ORM one: it skips matching the session's objects in Python, so
+    board reads in the same session ask for fresh rows (populate_existing) instead."""
     low, high, step = (old, new, 1) if new > old else (new, old, -1)
+    table = Participant.__table__
     statement = (
-        update(Participant)
+        update(table)
         .where(
-            Participant.challenge_id == participant.challenge_id,
-            Participant.id != participant.id,
-            Participant.points >= low,
-            Participant.points < high,
+            table.c.challenge_id == participant.challenge_id,
+            table.c.id != participant.id,
+            table.c.points >= low,
+            table.c.points < high,
         )
-        .values(rank=Participant.rank + step)
-        .returning(Participant.user_id)
-        .execution_options(synchronize_session="fetch")
+        .values(rank=table.c.rank + step)
+        .returning(table.c.user_id)
     )
-    return set(session.scalars(statement))
+    session.flush()
+    return set(session.connection().scalars(statement))
 
 
 def _tell_overtaken(

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from gameplay.challenges import create_challenge
 from gameplay.enrollment import join_challenge, participant_for
 from gameplay.formats import FORMATS
-from gameplay.leaderboards import ANONYMOUS, read_leaderboard, team_rows
+from gameplay.leaderboards import ANONYMOUS, read_leaderboard, team_rows, top_rows
 from gameplay.lifecycle import finalize_challenge
 from gameplay.profiles import set_preferences
 from kpi_engine.errors import Conflict, Forbidden
@@ -58,12 +58,16 @@ def test_around_me_shows_five_above_and_five_below(session: Session) -> None:
     ingest(
         session, *[e for i, rep in enumerate(reps) for e in _calls(rep, *range(i % 20 // 2 + 1))]
     )
-    me = reps[7]
-    board = read_leaderboard(
-        session, challenge, viewer=me, manager_view=False, now=END, board="around_me"
-    )
-    names = [r.user_id for r in board.rows]
-    assert len(board.rows) == 11 and names[5] == me.id and board.rows[5].is_me
+    for me in (reps[7], reps[0], reps[19]):
+        board = read_leaderboard(
+            session, challenge, viewer=me, manager_view=False, now=END, board="around_me"
+        )
+        full = [
+            r.user_id for r in top_rows(session, challenge, viewer_id=me.id, reveal=True, limit=100)
+        ]
+        at = full.index(me.id)
+        assert [r.user_id for r in board.rows] == full[max(0, at - 5) : at + 6]
+        assert [r.is_me for r in board.rows].count(True) == 1
 
 
 def test_team_average_lets_a_small_team_beat_a_large_one(session: Session) -> None:
