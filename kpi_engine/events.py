@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kpi_engine.db import utcnow
 from kpi_engine.models import (
@@ -298,7 +298,9 @@ def _refold_deals(
     now: datetime,
 ) -> None:
     grouped = _events_by_subject(session, subjects, DEAL_EVENT_TYPES)
-    existing = {d.crm_id: d for d in session.scalars(select(Deal).where(Deal.crm_id.in_(subjects)))}
+    # The stage history is compared with the refolded one: load it in one query, not per deal.
+    query = select(Deal).where(Deal.crm_id.in_(subjects)).options(selectinload(Deal.stage_changes))
+    existing = {d.crm_id: d for d in session.scalars(query)}
     for subject in subjects:
         deal = existing.get(subject)
         before = deal.status if deal is not None else None
