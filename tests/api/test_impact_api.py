@@ -174,3 +174,34 @@ def test_a_rep_cannot_record_a_past_campaign(client: FlaskClient, world: World) 
         "/api/v1/past-campaigns", json=_past_body(world), headers={"X-CSRFToken": csrf}
     )
     assert response.status_code == 403
+
+
+def test_a_manager_records_a_past_campaign_from_the_page(client: FlaskClient, world: World) -> None:
+    csrf = log_in(client, world.manager)
+    page = client.get("/impact/past-campaigns/new").get_data(as_text=True)
+    assert f'value="{world.participant_ids[0]}"' in page
+    form = {
+        "csrf_token": csrf,
+        "name": "Summer push 2026",
+        "kind": "upsell",
+        "team_id": str(world.team_id),
+        "starts_on": "2026-06-01",
+        "ends_on": "2026-06-30",
+        "participant_ids": [str(i) for i in world.participant_ids],
+    }
+    response = client.post("/impact/past-campaigns", data=form, follow_redirects=True)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Campaign recorded" in html and "Summer push 2026" in html
+    assert "50 %" in html
+
+
+def test_a_past_campaign_form_without_participants_is_refused(
+    client: FlaskClient, world: World
+) -> None:
+    csrf = log_in(client, world.manager)
+    form = {"csrf_token": csrf, "name": "Nobody", "team_id": str(world.team_id),
+            "starts_on": "2026-06-01", "ends_on": "2026-06-30"}  # fmt: skip
+    response = client.post("/impact/past-campaigns", data=form)
+    assert response.status_code == 422
+    assert "participant_ids" in response.get_data(as_text=True)

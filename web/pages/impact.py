@@ -3,13 +3,16 @@ of ended challenges (with its CSV export)."""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
 from typing import Any
 
-from flask import Response, current_app, render_template, request
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
 from gameplay.impact_report import ChallengeImpact, challenge_impact, ended_challenges
 from gameplay.models import KINDS
+from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
+from kpi_engine.org import teams_of
 from kpi_engine.periods import parse_period
 from web.extensions import db
 from web.pages import bp
@@ -21,9 +24,52 @@ from web.pages.impact_charts import (
     scatter_chart,
 )
 from web.permissions import actor, manager_required
-from web.schemas.impact import MAX_COMPARED, LeadershipQuerySchema
+from web.realtime import commit_and_publish
+from web.schemas.impact import MAX_COMPARED, LeadershipQuerySchema, PastCampaignFormSchema
 
 CORE_KPIS = ("win_rate", "avg_deal_size", "days_to_close", "revenue_won")
+
+
+@bp.get("/impact/past-campaigns/new")
+@manager_required
+def new_past_campaign() -> str:
+    teams = teams_of(db.session(), actor())
+    members = {t.id: [m for m in t.members if m.app_role == "rep"] for t in teams}
+    return render_template("impact/past_campaign.html", teams=teams, members=members, kinds=KINDS)
+
+
+@bp.post("/impact/past-campaigns")
+@manager_required
+def record_past_campaign_page() -> Any:
+    fields = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
+    form = PastCampaignFormSchema().load(
+        fields | {"participant_ids": request.form.getlist("participant_ids")}
+    )
+    challenge, changes = record_past_campaign(
+        db.session(),
+        _spec_from_form(form),
+        form["participant_ids"],
+        actor(),
+        now=utcnow(),
+        award_points=form["points_per_won_deal"] is not None,
+    )
+    commit_and_publish(changes)
+    flash("Campaign recorded. Its impact is below.", "info")
+    return redirect(url_for("pages.challenge_impact_page", challenge_id=challenge.id))
+
+
+def _spec_from_form(form: dict[str, Any]) -> dict[str, Any]:
+    """Whole days in the organisation's time zone, the last one included."""
+    points = form["points_per_won_deal"]
+    return {
+        "name": form["name"],
+        "kind": form["kind"],
+        "starts_at": datetime.combine(form["starts_on"], time()),
+        "ends_at": datetime.combine(form["ends_on"] + timedelta(days=1), time()),
+        "timezone": current_app.config["ORG_TIMEZONE"],
+        "audience": {"team_ids": [form["team_id"]]},
+        "rules": [{"fact": "deal_won", "points": points}] if points else [],
+    }
 
 
 @bp.get("/impact/challenges/<int:challenge_id>")

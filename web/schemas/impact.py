@@ -40,6 +40,24 @@ class PastCampaignSchema(ChallengeSchema):
     award_points = fields.Boolean(load_default=False)
 
 
+class PastCampaignFormSchema(Schema):
+    """The page's short form: one team's campaign over whole days, with who took part."""
+
+    name = fields.String(required=True, validate=validate.Length(1, 160))
+    kind = fields.String(load_default="custom", validate=validate.OneOf(KINDS))
+    team_id = fields.Integer(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    participant_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(min=1, max=10_000),
+    )
+    points_per_won_deal = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=100_000)
+    )
+
+
 class LeadershipQuerySchema(Schema):
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
     period = fields.String(load_default=None)
