@@ -236,7 +236,15 @@ def _did(
     return effect, treated, control
 
 
-def _too_small(kpi: ImpactKpi, treated: _Changes, control: _Changes) -> str | None:
+def _blocker(
+    kpi: ImpactKpi, design: ImpactDesign, treated: _Changes, control: _Changes
+) -> str | None:
+    """Why no effect can be estimated at all, if there is a reason."""
+    if not design.control_ids:
+        return (
+            "no comparable group: there are no reps of the same sales roles who did not take "
+            "part, so the challenge's effect cannot be told apart from everything else"
+        )
     if min(treated.values.size, control.values.size) < MIN_REPS:
         return (
             f"too few reps with a {kpi.name.lower()} both before and during the challenge "
@@ -301,20 +309,10 @@ def _kpi_impact(
     placebo, p_treated, p_control = _did(
         kpi, panel, design, (PRE_TREND, PRE), rng, draws, PLACEBO_LEVEL
     )
-    warnings: list[str] = []
-    blocking = False
-    if not design.control_ids:
-        blocking = True
-        warnings.append(
-            "no comparable group: there are no reps of the same sales roles who did not take "
-            "part, so the challenge's effect cannot be told apart from everything else"
-        )
-    elif (small := _too_small(kpi, treated, control)) is not None:
-        blocking = True
-        warnings.append(small)
+    blocker = _blocker(kpi, design, treated, control)
     diverged, trend_note = _pre_trend_warning(kpi, placebo, p_treated, p_control)
-    if trend_note and not blocking:
-        warnings.append(trend_note)
+    warnings = [note for note in (blocker or trend_note,) if note]
+    blocking = blocker is not None
     shown = NO_INTERVAL if blocking else effect
     post = None
     if len(panel.spans) == 4 and not blocking:
