@@ -54,14 +54,18 @@ def challenge_impact(
     session: Session, challenge_id: int, actor: User, *, now: datetime
 ) -> ChallengeImpact:
     """The impact report of a challenge the actor manages (Forbidden for anyone else)."""
-    return _report(session, managed_challenge(session, challenge_id, actor), now)
+    return _report(session, managed_challenge(session, challenge_id, actor), now, intensity=True)
 
 
 def compare_challenges(
     session: Session, challenge_ids: Iterable[int], actor: User, *, now: datetime
 ) -> list[ChallengeImpact]:
-    """Impact reports side by side, in the order asked; each must be managed by the actor."""
-    return [challenge_impact(session, i, actor, now=now) for i in challenge_ids]
+    """Impact reports side by side, in the order asked; each must be managed by the actor.
+    Participation intensity is left out (empty): a comparison reads the effects only."""
+    return [
+        _report(session, managed_challenge(session, i, actor), now, intensity=False)
+        for i in challenge_ids
+    ]
 
 
 def ended_challenges(
@@ -86,7 +90,9 @@ def ended_challenges(
     return [c for c in found if can_manage(session, actor, c)]
 
 
-def _report(session: Session, challenge: Challenge, now: datetime) -> ChallengeImpact:
+def _report(
+    session: Session, challenge: Challenge, now: datetime, *, intensity: bool
+) -> ChallengeImpact:
     status = challenge_status(challenge, now)
     if status in ("draft", "scheduled", "cancelled"):
         raise Invalid(
@@ -94,7 +100,8 @@ def _report(session: Session, challenge: Challenge, now: datetime) -> ChallengeI
             {"challenge": [status]},
         )
     joined = _participation(session, challenge)
-    report = measure_impact(session, _design(session, challenge, joined), now=now)
+    design = _design(session, challenge, joined)
+    report = measure_impact(session, design, now=now, intensity=intensity)
     cost = challenge.budget_spent or Decimal(0)
     return ChallengeImpact(
         challenge=challenge,

@@ -138,8 +138,11 @@ def measure_impact(
     now: datetime,
     seed: int = SEED,
     draws: int = DRAWS,
+    intensity: bool = True,
 ) -> ImpactReport:
-    """The impact of taking part on each KPI, with intervals, sample sizes and warnings."""
+    """The impact of taking part on each KPI, with intervals, sample sizes and warnings; with
+    `intensity`, also participation against each KPI's change (half the work: a side-by-side
+    comparison leaves it out)."""
     _check(design, now)
     spans = study_spans(design.start, design.end, now)
     panel = load_panel(session, design.participant_ids | design.control_ids, spans)
@@ -153,7 +156,9 @@ def measure_impact(
         post_window=_span(spans, POST) if len(spans) == 4 else None,
         still_running=now < design.end,
         kpis=kpis,
-        intensity=[_intensity(k, panel, design, rng, draws) for k in IMPACT_KPIS],
+        intensity=[_intensity(k, panel, design, rng, draws) for k in IMPACT_KPIS]
+        if intensity
+        else [],
         incremental_revenue=_scaled(revenue, n)
         if revenue.verdict != "inconclusive"
         else NO_INTERVAL,

@@ -66,6 +66,7 @@ def test_an_admin_compares_challenges_in_the_order_asked(client: FlaskClient, wo
     rows = response.get_json()["challenges"]
     assert [r["challenge_id"] for r in rows] == [world.campaigns[1], world.campaigns[0]]
     assert all(set(r["kpis"]["win_rate"]) >= CONTRACT for r in rows)
+    assert all(r["intensity"] == [] for r in rows)  # a comparison reads the effects only
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,12 @@ from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 
-from gameplay.impact_report import ChallengeImpact, challenge_impact, ended_challenges
+from gameplay.impact_report import (
+    ChallengeImpact,
+    challenge_impact,
+    compare_challenges,
+    ended_challenges,
+)
 from gameplay.models import KINDS
 from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
@@ -100,7 +105,8 @@ def _compared() -> tuple[dict[str, Any], list[ChallengeImpact]]:
     period = parse_period(filters["period"], tz) if filters["period"] else None
     session, now, user = db.session(), utcnow(), actor()
     found = ended_challenges(session, user, now=now, kind=filters["kind"], period=period)
-    return filters, [challenge_impact(session, c.id, user, now=now) for c in found[:MAX_COMPARED]]
+    ids = [c.id for c in found[:MAX_COMPARED]]
+    return filters, compare_challenges(session, ids, user, now=now)
 
 
 @bp.get("/impact")
