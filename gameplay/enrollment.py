@@ -40,10 +40,11 @@ def audience_users(session: Session, challenge: Challenge) -> list[User]:
 
 
 def participant_for(session: Session, challenge_id: int, user_id: int) -> Participant | None:
+    """The rep's standing in a challenge, read fresh: ranks move by bulk statements."""
     query = select(Participant).where(
         Participant.challenge_id == challenge_id, Participant.user_id == user_id
     )
-    return session.scalar(query)
+    return session.scalar(query.execution_options(populate_existing=True))
 
 
 def quota_of(challenge: Challenge, user_id: int) -> Decimal | None:

@@ -70,6 +70,7 @@ def undo_fact(
             Challenge.finalized_at.is_(None),
         )
         .order_by(CountedFact.id)
+        .execution_options(populate_existing=True)
     )
     for counted, challenge, participant in session.execute(query).all():
         counted.reversed_at = now
@@ -88,10 +89,12 @@ def _participations(
     by_challenge = {
         p.challenge_id: p
         for p in session.scalars(
-            select(Participant).where(
+            select(Participant)
+            .where(
                 Participant.user_id == user_id,
                 Participant.challenge_id.in_([c.id for c in challenges]),
             )
+            .execution_options(populate_existing=True)
         )
     }
     user = session.get(User, user_id)

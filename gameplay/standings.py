@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes, Notification
@@ -29,8 +29,10 @@ def move_standing(
     participant.points = new
     participant.reached_at = max(participant.reached_at, occurred_at)
     _note_target(challenge, participant, occurred_at)
-    moved = _shift_ranks(session, participant, old, new) if delta else set()
-    participant.rank = 1 + _count_above(session, challenge.id, new)
+    moved: set[int] = set()
+    if delta:
+        moved, passed = _shift_ranks(session, participant, old, new)
+        participant.rank += -passed if new > old else passed
     challenge.version = (challenge.version or 0) + 1
     changes.standings_changed(challenge.id, {participant.user_id, *moved})
     if delta > 0:
@@ -58,11 +60,15 @@ def _count_above(session: Session, challenge_id: int, points: int) -> int:
     return session.scalar(query) or 0
 
 
-def _shift_ranks(session: Session, participant: Participant, old: int, new: int) -> set[int]:
+def _shift_ranks(
+    session: Session, participant: Participant, old: int, new: int
+) -> tuple[set[int], int]:
     """Reps with points in [low, high) fall behind (a gain) or move up (a loss) by one.
 
-    A Core statement, not an ORM one: it skips matching the session's objects in Python, so
-    board reads in the same session ask for fresh rows (populate_existing) instead."""
+    Returns them and how many places the mover changes: the reps in (low, high], which the
+    same statement reads back, the rows at `high` untouched. A Core statement, not an ORM
+    one: it skips matching the session's objects in Python, so board reads in the same
+    session ask for fresh rows (populate_existing) instead."""
     low, high, step = (old, new, 1) if new > old else (new, old, -1)
     table = Participant.__table__
     statement = (
@@ -71,13 +77,15 @@ def _shift_ranks(session: Session, participant: Participant, old: int, new: int)
             table.c.challenge_id == participant.challenge_id,
             table.c.id != participant.id,
             table.c.points >= low,
-            table.c.points < high,
+            table.c.points <= high,
         )
-        .values(rank=table.c.rank + step)
-        .returning(table.c.user_id)
+        .values(rank=table.c.rank + case((table.c.points < high, step), else_=0))
+        .returning(table.c.user_id, table.c.points)
     )
     session.flush()
-    return set(session.connection().scalars(statement))
+    rows = session.connection().execute(statement).all()
+    moved = {user_id for user_id, points in rows if points < high}
+    return moved, sum(1 for _, points in rows if points > low)
 
 
 def _tell_overtaken(

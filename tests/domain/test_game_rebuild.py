@@ -147,3 +147,21 @@ def test_incrementally_kept_ranks_equal_ranks_computed_from_scratch(session: Ses
     kept = sorted((p.user_id, p.rank) for p in session.scalars(select(Participant)))
     recompute_ranks(session, challenge.id)
     assert sorted((p.user_id, p.rank) for p in session.scalars(select(Participant))) == kept
+
+
+def test_ranks_stay_right_when_reps_overtake_each_other_in_one_delivery(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    reps = [make_user(session, team=team) for _ in range(4)]
+    challenge = launched(session, admin, team_ids=[team.id], rules=RULES)
+    order = [0, 1, 2, 1, 3, 0, 2, 2, 3, 3, 3, 1]
+    events = []
+    for number, who in enumerate(order):
+        minutes = 24 * 60 + 45 * number
+        events.append(_event(("call", who, minutes, 200 + number, 0), reps, 0))
+    ingest(session, *events)
+    session.expire_all()
+    kept = sorted((p.user_id, p.points, p.rank) for p in session.scalars(select(Participant)))
+    recompute_ranks(session, challenge.id)
+    fresh = session.scalars(select(Participant).execution_options(populate_existing=True))
+    assert sorted((p.user_id, p.points, p.rank) for p in fresh) == kept
