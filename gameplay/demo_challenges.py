@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ def add_demo_challenges(session: Session, *, now: datetime) -> list[Challenge]:
         "ends_at": now + timedelta(days=14),
         "timezone": "UTC",
     }
-    forms = {
+    forms: dict[str, dict[str, Any]] = {
         "prospecting": {"name": "Demo: prospecting blitz", "audience": {"team_ids": team_ids}},
         "upsell": {
             "name": "Demo: upsell sprint",

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from gameplay.formats import BOARD_ORDER
@@ -121,6 +121,7 @@ def _neighbours(session: Session, me: Participant, span: int, *, ahead: bool) ->
         Participant.reached_at < me.reached_at,
         and_(Participant.reached_at == me.reached_at, Participant.user_id < me.user_id),
     )
+    steps: list[tuple[ColumnElement[bool], tuple[Any, ...]]]
     if ahead:
         steps = [
             (and_(same, earlier), (Participant.reached_at.desc(), Participant.user_id.desc())),

@@ -8,8 +8,9 @@ never a re-sum of the history.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Table, case, func, select, update
 from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes, Notification
@@ -70,7 +71,7 @@ def _shift_ranks(
     one: it skips matching the session's objects in Python, so board reads in the same
     session ask for fresh rows (populate_existing) instead."""
     low, high, step = (old, new, 1) if new > old else (new, old, -1)
-    table = Participant.__table__
+    table = cast(Table, Participant.__table__)
     statement = (
         update(table)
         .where(

@@ -261,9 +261,13 @@ def test_me_endpoints_and_redemption(client: FlaskClient, org: dict[str, Any]) -
     assert call(client, org, "ann", "GET", "/me/streak").get_json()["current"] >= 0
 
 
-def test_finalize_and_rebuild_commands(app: Flask, client: FlaskClient, org: dict[str, Any]) -> None:
+def test_finalize_and_rebuild_commands(
+    app: Flask, client: FlaskClient, org: dict[str, Any]
+) -> None:
     challenge_id = launch_template(client, org, "prospecting")
-    call(client, org, "admin", "POST", "/events", {"events": [activity(0, "ann", "meeting_booked")]})
+    call(
+        client, org, "admin", "POST", "/events", {"events": [activity(0, "ann", "meeting_booked")]}
+    )
     runner = app.test_cli_runner()
     with app.app_context():
         rebuilt = runner.invoke(args=["rebuild"])
