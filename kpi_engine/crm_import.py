@@ -36,57 +36,17 @@ from kpi_engine.crm_cells import (
     read_table,
     settle_date_format,
 )
+from kpi_engine.crm_formats import (
+    CATALOGUE_COLUMNS,
+    DATE_FIELDS,
+    REQUIRED,
+    ROSTER_COLUMNS,
+    columns_for,
+    detect_format,
+)
 from kpi_engine.errors import Invalid
 from kpi_engine.events import SalesEvent, resolve_reps, stage_status
 from kpi_engine.models import Deal, ProductAlias, RawEvent, Team, User
-
-FIELDS = (
-    "deal_id", "owner", "stage", "amount", "created", "engaged", "closed",
-    "account", "product", "segment", "source", "currency",
-)  # fmt: skip
-REQUIRED = ("deal_id", "owner", "stage")
-DATE_FIELDS = ("created", "engaged", "closed")
-# Each format lists, per field, the column names its exports use (first found wins).
-FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
-    "sample": {
-        "deal_id": ("opportunity_id",),
-        "owner": ("sales_agent",),
-        "stage": ("deal_stage",),
-        "amount": ("close_value",),
-        "engaged": ("engage_date",),
-        "closed": ("close_date",),
-        "account": ("account",),
-        "product": ("product",),
-    },
-    "hubspot": {
-        "deal_id": ("Deal ID", "Record ID"),
-        "owner": ("Deal owner", "Deal Owner"),
-        "stage": ("Deal Stage",),
-        "amount": ("Amount",),
-        "created": ("Create Date",),
-        "closed": ("Close Date",),
-        "account": ("Associated Company", "Company name", "Deal Name"),
-        "product": ("Product", "Products"),
-        "segment": ("Industry", "Deal Type"),
-        "source": ("Original Source Type", "Original Source"),
-        "currency": ("Currency", "Deal currency code"),
-    },
-    "salesforce": {
-        "deal_id": ("Opportunity ID", "Opportunity Id"),
-        "owner": ("Opportunity Owner", "Opportunity Owner Email"),
-        "stage": ("Stage",),
-        "amount": ("Amount",),
-        "created": ("Created Date",),
-        "closed": ("Close Date",),
-        "account": ("Account Name",),
-        "product": ("Product Name", "Product"),
-        "segment": ("Industry", "Type"),
-        "source": ("Lead Source",),
-        "currency": ("Opportunity Currency", "Amount Currency", "Currency"),
-    },
-}
-ROSTER_COLUMNS = {"sales_agent", "manager", "regional_office"}
-CATALOGUE_COLUMNS = {"product", "sales_price"}
 
 
 @dataclass(frozen=True)
@@ -233,7 +193,7 @@ def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
         options = context.options
         plan.format = options.format or ("mapping" if options.mapping else "")
         plan.format = plan.format or detect_format(table.header)
-        columns = _columns(plan.format, table.header, context.options.mapping)
+        columns = columns_for(plan.format, table.header, context.options.mapping)
         date_format = settle_date_format(_date_cells(table, columns), context.options.date_format)
     except Invalid as exc:
         plan.errors.append(exc.message + "".join(f" ({m})" for v in exc.fields.values() for m in v))
@@ -243,38 +203,6 @@ def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
     _plan_products(context, plan, records)
     _plan_deals(context, plan, records)
     return plan
-
-
-def detect_format(header: Sequence[str]) -> str:
-    """The export format whose identifying columns the header carries."""
-    names = set(header)
-    for fmt, columns in FORMATS.items():
-        if any(c in names for c in columns["deal_id"]) and any(
-            c in names for c in columns["owner"]
-        ):
-            return fmt
-    raise Invalid(
-        "the file's columns match no known export",
-        {"format": ["name the format (sample, hubspot, salesforce) or give a column mapping"]},
-    )
-
-
-def _columns(fmt: str, header: Sequence[str], mapping: dict[str, str] | None) -> dict[str, str]:
-    if fmt not in FORMATS and not mapping:
-        raise Invalid(f"unknown format {fmt!r}", {"format": [f"one of {', '.join(FORMATS)}"]})
-    known = FORMATS.get(fmt, {})
-    found = {f: next((c for c in names if c in header), "") for f, names in known.items()}
-    chosen = {f: c for f, c in (found | (mapping or {})).items() if c}
-    unknown = sorted(set(mapping or {}) - set(FIELDS))
-    missing = [f for f in REQUIRED if f not in chosen]
-    absent = sorted(c for c in chosen.values() if c not in header)
-    problems = {
-        "mapping": [f"unknown field {f!r}; fields are {', '.join(FIELDS)}" for f in unknown],
-        "columns": [f"no column for {f}" for f in missing] + [f"no column {c!r}" for c in absent],
-    }
-    if unknown or missing or absent:
-        raise Invalid(f"the {fmt} columns do not fit the file", problems)
-    return chosen
 
 
 def _date_cells(table: Table, columns: dict[str, str]) -> list[str]:
@@ -403,8 +331,8 @@ def _plan_deals(context: _Context, plan: ImportPlan, records: list[_Record]) -> 
     for record in records:
         plan.events.extend(_events(record, context.now))
     keys = [e.id for e in plan.events]
-    stored = _stored_keys(context.session, keys)
-    existing = _existing_deals(context.session, [r.values["deal_id"] for r in records])
+    stored = _present(context.session, RawEvent.idempotency_key, keys)
+    existing = _present(context.session, Deal.crm_id, [r.values["deal_id"] for r in records])
     new_by_deal = Counter(e.data["deal_id"] for e in plan.events if e.id not in stored)
     for record in records:
         deal_id = record.values["deal_id"]
@@ -412,23 +340,11 @@ def _plan_deals(context: _Context, plan: ImportPlan, records: list[_Record]) -> 
         (target if new_by_deal[deal_id] else plan.unchanged).append(deal_id)
 
 
-def _stored_keys(session: Session, keys: list[str]) -> set[str]:
+def _present(session: Session, column: Any, values: list[str]) -> set[str]:
+    """Which of these values the column already holds (queried in chunks)."""
     found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        found.update(
-            session.scalars(
-                select(RawEvent.idempotency_key).where(RawEvent.idempotency_key.in_(chunk))
-            )
-        )
-    return found
-
-
-def _existing_deals(session: Session, deal_ids: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(deal_ids), 500):
-        chunk = deal_ids[start : start + 500]
-        found.update(session.scalars(select(Deal.crm_id).where(Deal.crm_id.in_(chunk))))
+    for start in range(0, len(values), 500):
+        found.update(session.scalars(select(column).where(column.in_(values[start : start + 500]))))
     return found
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from kpi_engine.crm_import import FORMATS, CsvFile, ImportOptions, plan_import
+from kpi_engine.crm_formats import FORMATS
+from kpi_engine.crm_import import CsvFile, ImportOptions, plan_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
 from web.extensions import db

@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kpi_engine.crm_cells import DATE_FORMATS
-from kpi_engine.crm_import import FIELDS, FORMATS
+from kpi_engine.crm_formats import FIELDS, FORMATS
 from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 
 

@@ -1,0 +1,87 @@
+"""The CRM export formats SalesQuest reads: which column holds which field, per format."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kpi_engine.errors import Invalid
+
+FIELDS = (
+    "deal_id", "owner", "stage", "amount", "created", "engaged", "closed",
+    "account", "product", "segment", "source", "currency",
+)  # fmt: skip
+REQUIRED = ("deal_id", "owner", "stage")
+DATE_FIELDS = ("created", "engaged", "closed")
+# Each format lists, per field, the column names its exports use (first found wins).
+FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
+    "sample": {
+        "deal_id": ("opportunity_id",),
+        "owner": ("sales_agent",),
+        "stage": ("deal_stage",),
+        "amount": ("close_value",),
+        "engaged": ("engage_date",),
+        "closed": ("close_date",),
+        "account": ("account",),
+        "product": ("product",),
+    },
+    "hubspot": {
+        "deal_id": ("Deal ID", "Record ID"),
+        "owner": ("Deal owner", "Deal Owner"),
+        "stage": ("Deal Stage",),
+        "amount": ("Amount",),
+        "created": ("Create Date",),
+        "closed": ("Close Date",),
+        "account": ("Associated Company", "Company name", "Deal Name"),
+        "product": ("Product", "Products"),
+        "segment": ("Industry", "Deal Type"),
+        "source": ("Original Source Type", "Original Source"),
+        "currency": ("Currency", "Deal currency code"),
+    },
+    "salesforce": {
+        "deal_id": ("Opportunity ID", "Opportunity Id"),
+        "owner": ("Opportunity Owner", "Opportunity Owner Email"),
+        "stage": ("Stage",),
+        "amount": ("Amount",),
+        "created": ("Created Date",),
+        "closed": ("Close Date",),
+        "account": ("Account Name",),
+        "product": ("Product Name", "Product"),
+        "segment": ("Industry", "Type"),
+        "source": ("Lead Source",),
+        "currency": ("Opportunity Currency", "Amount Currency", "Currency"),
+    },
+}
+ROSTER_COLUMNS = {"sales_agent", "manager", "regional_office"}
+CATALOGUE_COLUMNS = {"product", "sales_price"}
+
+
+def detect_format(header: Sequence[str]) -> str:
+    """The export format whose identifying columns the header carries."""
+    names = set(header)
+    for fmt, columns in FORMATS.items():
+        if any(c in names for c in columns["deal_id"]) and any(
+            c in names for c in columns["owner"]
+        ):
+            return fmt
+    raise Invalid(
+        "the file's columns match no known export",
+        {"format": ["name the format (sample, hubspot, salesforce) or give a column mapping"]},
+    )
+
+
+def columns_for(fmt: str, header: Sequence[str], mapping: dict[str, str] | None) -> dict[str, str]:
+    if fmt not in FORMATS and not mapping:
+        raise Invalid(f"unknown format {fmt!r}", {"format": [f"one of {', '.join(FORMATS)}"]})
+    known = FORMATS.get(fmt, {})
+    found = {f: next((c for c in names if c in header), "") for f, names in known.items()}
+    chosen = {f: c for f, c in (found | (mapping or {})).items() if c}
+    unknown = sorted(set(mapping or {}) - set(FIELDS))
+    missing = [f for f in REQUIRED if f not in chosen]
+    absent = sorted(c for c in chosen.values() if c not in header)
+    problems = {
+        "mapping": [f"unknown field {f!r}; fields are {', '.join(FIELDS)}" for f in unknown],
+        "columns": [f"no column for {f}" for f in missing] + [f"no column {c!r}" for c in absent],
+    }
+    if unknown or missing or absent:
+        raise Invalid(f"the {fmt} columns do not fit the file", problems)
+    return chosen
