@@ -28,6 +28,7 @@ def play():
 @login_required
 def play_challenge(challenge_id: int):
     challenge = get_challenge(db.session(), challenge_id, actor(), now=utcnow())
+    db.session.commit()  # a first read after the end finalises the challenge
     page = challenge_page(db.session(), challenge, actor(), utcnow())
     return render_template("rep/challenge.html", page=page)
 
