@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -36,6 +37,21 @@ def _people(app: Flask) -> dict[str, Any]:
 @pytest.fixture
 def token(app: Flask) -> str:
     return _people(app)["token"]
+
+
+@pytest.fixture
+def configured(database_url: str, app: Flask) -> Iterator[Callable[..., Flask]]:
+    """Apps on the test database with other settings; their connections closed afterwards."""
+    made: list[Flask] = []
+
+    def configure(**overrides: Any) -> Flask:
+        made.append(make_app(database_url, **overrides))
+        return made[-1]
+
+    yield configure
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
 
 
 def deal_event(n: int, type_: str = "deal.created", rep: str = "ann@example.test", **data: Any):
@@ -158,8 +174,8 @@ def test_a_wrong_token_gets_401_and_nothing_is_stored(app: Flask, client: FlaskC
     assert stored(app) == (0, 0)
 
 
-def test_an_oversized_body_gets_413_and_nothing_is_stored(database_url: str, app: Flask):
-    small = make_app(database_url, MAX_CONTENT_LENGTH=2000)
+def test_an_oversized_body_gets_413_and_nothing_is_stored(configured: Callable[..., Flask]):
+    small = configured(MAX_CONTENT_LENGTH=2000)
     token = _people(small)["token"]
     events = {"events": [deal_event(n) for n in range(50)]}
     response = post(small.test_client(), events, token)
@@ -174,8 +190,8 @@ def test_more_than_1000_events_get_413(client: FlaskClient, token: str):
     assert "at most 1000 events" in response.json["error"]["message"]
 
 
-def test_a_token_over_its_rate_limit_gets_429(database_url: str, app: Flask):
-    limited = make_app(database_url, EVENTS_RATE_LIMIT="2 per minute")
+def test_a_token_over_its_rate_limit_gets_429(configured: Callable[..., Flask]):
+    limited = configured(EVENTS_RATE_LIMIT="2 per minute")
     token = _people(limited)["token"]
     client = limited.test_client()
     statuses = [post(client, deal_event(n), token).status_code for n in range(3)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -20,12 +21,14 @@ SECRET = "whsec-test"
 
 
 @pytest.fixture
-def hook_app(database_url: str, app: Flask) -> Flask:
+def hook_app(database_url: str, app: Flask) -> Iterator[Flask]:
     signed = make_app(database_url, WEBHOOK_SECRET=SECRET, MAX_CONTENT_LENGTH=4000)
     with signed.app_context():
         make_user(db.session(), email="ann@example.test")
         db.session.commit()
-    return signed
+    yield signed
+    with signed.app_context():
+        db.engine.dispose()
 
 
 def body(key: str = "hub-1") -> bytes:
