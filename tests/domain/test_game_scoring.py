@@ -237,3 +237,22 @@ def test_scoring_raises_the_version_and_reports_points_earned(session: Session) 
     )
     assert challenge.version > before
     assert [n.kind for n in changes.notifications if n.user_id == rep.id] == ["points_earned"]
+
+
+def test_quota_normalised_scoring_lets_a_small_territory_compete(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    big, small = make_user(session, team=team), make_user(session, team=team)
+    rules = [{"fact": "deal_won", "points_per_amount": 1}]
+    quotas = {str(big.id): 100_000, str(small.id): 20_000}
+    challenge = launched(
+        session, admin, team_ids=[team.id], rules=rules, quota_normalised=True, quotas=quotas
+    )
+    ingest(
+        session,
+        event("deal.won", big, "2026-03-03T10:00:00+00:00", deal_id="B", amount=30_000),
+        event("deal.won", small, "2026-03-03T11:00:00+00:00", deal_id="S", amount=10_000),
+    )
+    # 30 % of the big quota against 50 % of the small one
+    assert _points(session, challenge.id, big.id) == 30
+    assert _points(session, challenge.id, small.id) == 50
