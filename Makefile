@@ -30,6 +30,18 @@ demo: $(STAMP) assets
 test: $(STAMP) assets browser
 	$(BIN)/pytest
 
+## serve-prod: the demo on PostgreSQL + Redis, PROCESSES single-worker gevent processes from
+## BASE_PORT (needs DATABASE_URL and SOCKETIO_MESSAGE_QUEUE; see docs/deployment.md)
+serve-prod: $(STAMP) assets
+	$(BIN)/pip install --quiet -e '.[prod]'
+	$(FLASK) db upgrade heads
+	$(FLASK) demo
+	$(BIN)/python -m web.serve_prod
+
+## bench: every bench/bench_*.py at BENCH_SCALE (quick|full); writes docs/benchmarks.md
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all --scale $(or $(BENCH_SCALE),quick)
+
 ## lint: ruff, the import-layer contracts and the type checker
 lint: $(STAMP)
 	$(BIN)/ruff check .
