@@ -1,0 +1,222 @@
+"""`make bench`: run every bench/bench_*.py at one scale, then write docs/benchmarks.md.
+
+Each benchmark runs in its own process with a time limit, so one that fails or overruns is
+reported as "not measured" with its reason instead of stopping the others. Only result files
+written during this run go into the document: figures from an earlier run on another load
+would not stand beside baselines measured now.
+
+    .venv/bin/python -m bench.run_all [--scale quick|full]   (PostgreSQL rows need BENCH_PG_URL)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.harness import RESULTS, machine
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    args: list[str]
+    needs_postgres: bool = False
+
+
+def steps(scale: str, pg_url: str | None) -> list[Step]:
+    """The benchmarks and their options at this scale (quick fits ~10 minutes on 2 cores)."""
+    quick = scale == "quick"
+    pg = ["--url", pg_url] if pg_url else []
+    return [
+        Step("ingest", ["--ingest-events", "1000" if quick else "10000", *pg]),
+        Step("engine (SQLite)", ["-m", "bench.bench_engine"]),
+        Step("engine (PostgreSQL)", ["-m", "bench.bench_engine", *pg], needs_postgres=True),
+        Step("impact (SQLite)", ["-m", "bench.bench_impact"]),
+        Step("impact (PostgreSQL)", ["-m", "bench.bench_impact", *pg], needs_postgres=True),
+        Step(
+            "kpis",
+            ["-m", "bench.bench_kpis", "--reuse", "--backend", "both" if pg_url else "sqlite"]
+            + (["--scale", "0.01", "--runs", "1"] if quick else []),
+        ),
+        Step(
+            "live",
+            ["-m", "bench.bench_live"]
+            + (["--clients", "1,100", "--events", "10"] if quick else []),
+        ),
+        Step(
+            "async modes",
+            ["-m", "bench.bench_async_modes"]
+            + (["--clients", "100,500", "--events", "5"] if quick else []),
+        ),
+    ]
+
+
+def run_step(step: Step, pg_url: str | None, limit: float) -> dict[str, Any]:
+    """Run one benchmark; its status, seconds and the reason when it did not finish."""
+    if step.needs_postgres and not pg_url:
+        return {"name": step.name, "status": "skipped", "reason": "BENCH_PG_URL not set"}
+    env = {**os.environ, **({"BENCH_PG_URL": pg_url} if pg_url else {})}
+    start = time.monotonic()
+    args = step.args if step.args[0] == "-m" else ["-m", "bench.run_all", *step.args]
+    try:
+        done = subprocess.run(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            timeout=limit,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.TimeoutExpired:
+        return {"name": step.name, "status": "timeout", "reason": f"over {limit:.0f} s"}
+    print(done.stdout[-4000:], flush=True)
+    seconds = time.monotonic() - start
+    if done.returncode:
+        reason = (done.stderr.strip().splitlines() or ["no message"])[-1][:200]
+        return {"name": step.name, "status": "failed", "reason": reason, "seconds": seconds}
+    return {"name": step.name, "status": "ok", "seconds": seconds}
+
+
+def scaled_ingest(events: int, pg_url: str | None) -> None:
+    """bench_ingest at a chosen event count (its module constant; the file stays as written)."""
+    from bench import bench_ingest
+
+    bench_ingest.EVENTS = events
+    folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    urls = {"SQLite": f"sqlite:///{folder}/ingest.db"}
+    if pg_url:
+        urls["PostgreSQL"] = pg_url
+    info = {"events": events, "batch": bench_ingest.BATCH, "reps": bench_ingest.REPS}
+    bench_ingest.save("ingest", bench_ingest.run(urls), info | {"seed": bench_ingest.SEED})
+
+
+# The issue's table, each workload with the result files that measure it (or why none does).
+ISSUE_ROWS: list[tuple[str, tuple[str, ...], str]] = [
+    ("batch ingestion, events/s beside a Core executemany", ("ingest",), ""),
+    (
+        "single-event POST, 8 concurrent senders",
+        (),
+        "no benchmark yet drives 8 concurrent senders against a minimal-view baseline",
+    ),
+    ("POST -> leaderboard frame, 1/100/1,000 clients", ("live",), ""),
+    (
+        "a 200-event burst into one challenge: frames per client",
+        (),
+        "the throttle is covered by tests/live; no bench counts burst frames yet",
+    ),
+    ("leaderboard read, top 50 + around me, 10,000 participants", ("engine_",), ""),
+    (
+        "rebuild from raw events and ledger, 1,000,000 ledger rows",
+        (),
+        "no rebuild benchmark yet (`flask rebuild` exists; it is not timed against SQL)",
+    ),
+    ("org level-1 scorecard and a rep scorecard", ("bench_kpis_",), ""),
+    ("held connections, clients per process", ("async_modes",), ""),
+]
+
+
+def fresh_results(since: float) -> dict[str, dict[str, Any]]:
+    """The result files this run wrote, by name."""
+    found = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        if path.stat().st_mtime >= since:
+            found[path.stem] = json.loads(path.read_text())
+    return found
+
+
+def _figure(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _verdict(met: bool | None) -> str:
+    return {True: "met", False: "**missed**", None: "reported"}[met]
+
+
+def document(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]], scale: str) -> str:
+    box = machine()
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` (scale `{scale}`) on {time.strftime('%Y-%m-%d %H:%M UTC')}.",
+        "Every figure stands beside a baseline measured in the same run on the same machine; the",
+        "ratio (figure / baseline) is the verdict. Absolute times on a shared 2-core machine move",
+        "from run to run, and other work was running on this one, so read the ratios.",
+        "",
+        "## Machine",
+        "",
+        f"- cores: {box['cores']}; CPU: {box['cpu']}; memory: {box['memory_gib']} GiB",
+        f"- Python {box['python']} on {box['platform']}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in box["versions"].items()),
+        "- async mode: `threading` for the dev server (`python wsgi.py`, bench_live); `gevent`",
+        "  (a gunicorn worker per process) for `make serve-prod`; bench_async_modes runs both.",
+        "",
+        "## Runs",
+        "",
+        "| benchmark | status | seconds | note |",
+        "|---|---|---|---|",
+    ]
+    for r in ran:
+        lines.append(
+            f"| {r['name']} | {r['status']} | {_figure(r.get('seconds'))} | {r.get('reason', '')} |"
+        )
+    lines += [
+        "",
+        "## Results",
+        "",
+        "| workload | measure | figure | baseline | ratio | target | verdict |",
+    ]
+    lines.append("|---|---|---|---|---|---|---|")
+    for payload in results.values():
+        for row in payload["rows"]:
+            lines.append(
+                f"| {row['workload']} | {row['measure']} | {_figure(row['value'])} {row['unit']} "
+                f"| {row['baseline']}: {_figure(row['baseline_value'])} | {_figure(row['ratio'])} "
+                f"| {row['target']} | {_verdict(row['met'])} |"
+            )
+    lines += ["", "## The issue's table", "", "| workload | covered by |", "|---|---|"]
+    for workload, prefixes, reason in ISSUE_ROWS:
+        names = [n for n in results if any(n.startswith(p) for p in prefixes)]
+        if names:
+            cover = ", ".join(f"`{n}`" for n in names)
+        else:
+            cover = "not measured: " + (reason or "its benchmark did not finish in this run")
+        lines.append(f"| {workload} | {cover} |")
+    details = {n: p.get("info", {}) for n, p in results.items() if p.get("info")}
+    lines += ["", "## Parameters", ""]
+    lines += [f"- `{n}`: {json.dumps(info)}" for n, info in details.items()]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--scale", choices=["quick", "full"], default="quick")
+    parser.add_argument("--ingest-events", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.ingest_events:
+        scaled_ingest(args.ingest_events, args.url)
+        return
+    pg_url = os.environ.get("BENCH_PG_URL")
+    since = time.time()
+    limit = 600.0 if args.scale == "quick" else 7200.0
+    ran = [run_step(step, pg_url, limit) for step in steps(args.scale, pg_url)]
+    DOC.write_text(document(fresh_results(since), ran, args.scale))
+    print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
