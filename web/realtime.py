@@ -18,6 +18,7 @@ from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from gameplay.changes import Changes, Notification
 from gameplay.models import PlayerProfile
@@ -49,7 +50,11 @@ def publish(changes: Changes) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for challenge_id, user_ids in sorted(changes.standings.items()):
         throttle.note(app, challenge_id, user_ids)
-    for note in _unmuted(changes.notifications):
+    # Reads run in a session of their own, never in the caller's: on SQLite a transaction left
+    # open there would hold the write lock that the next frame's read waits for.
+    with app.app_context():
+        notes = _unmuted(changes.notifications)
+    for note in notes:
         socketio.emit("notification", notification_frame(note), to=user_room(note.user_id))
 
 
@@ -132,7 +137,11 @@ class Throttle:
             state.last_sent = time.monotonic()
             app = self._apps.pop(challenge_id)
         with app.app_context():
-            emit_leaderboard(challenge_id, users)
+            try:
+                emit_leaderboard(challenge_id, users)
+            except SQLAlchemyError:
+                # Clients catch up on the next change or reconnect (a snapshot at once).
+                app.logger.exception("leaderboard frame for challenge %s not sent", challenge_id)
 
 
 throttle = Throttle(THROTTLE_SECONDS)
