@@ -19,6 +19,7 @@ from web.cli_game import finalize_command, rebuild_command
 from web.cli_kpis import import_inputs_command, kpi_alerts_command
 from web.cli_live import simulate_command
 from web.cli_sales import import_crm_command
+from web.cli_scheduled import scheduled_command
 from web.extensions import db
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (printed for the demo on purpose)
@@ -113,6 +114,7 @@ def init_app(app: Flask) -> None:
         kpi_alerts_command,
         finalize_command,
         rebuild_command,
+        scheduled_command,
     ):
         app.cli.add_command(command)
     demo_command.add_command(simulate_command)
