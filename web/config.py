@@ -27,6 +27,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": env("SOCKETIO_ASYNC_MODE", "threading"),
+        # Engine.IO heartbeat (seconds): a client that misses a pong is dropped after both.
+        "SOCKETIO_PING_INTERVAL": float(env("SOCKETIO_PING_INTERVAL", "25")),
+        "SOCKETIO_PING_TIMEOUT": float(env("SOCKETIO_PING_TIMEOUT", "20")),
         # Comma-separated origins allowed to open a Socket.IO connection; unset: same origin only.
         "SOCKETIO_ALLOWED_ORIGINS": [
             o.strip() for o in env("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()
