@@ -53,7 +53,8 @@ def production_env() -> dict[str, str]:
 def start(processes: int, host: str, base_port: int) -> list[subprocess.Popen[bytes]]:
     env = production_env()
     return [
-        subprocess.Popen(gunicorn_command(host, base_port + i), env=env) for i in range(processes)
+        subprocess.Popen(gunicorn_command(host, base_port + i), env=env)  # noqa: S603
+        for i in range(processes)
     ]
 
 
