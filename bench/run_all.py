@@ -6,6 +6,9 @@ written during this run go into the document: figures from an earlier run on ano
 would not stand beside baselines measured now.
 
     .venv/bin/python -m bench.run_all [--scale quick|full]   (PostgreSQL rows need BENCH_PG_URL)
+
+BENCH_PG_URL names a scratch database: its public schema is emptied before each benchmark,
+because each creates its own tables and one's foreign keys would stop the next one's drops.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ def steps(scale: str, pg_url: str | None) -> list[Step]:
         Step(
             "async modes",
             ["-m", "bench.bench_async_modes"]
-            + (["--clients", "100,500", "--events", "5"] if quick else []),
+            + (["--clients", "100,1000", "--events", "5"] if quick else []),
         ),
     ]
 
@@ -68,6 +71,8 @@ def run_step(step: Step, pg_url: str | None, limit: float) -> dict[str, Any]:
     if step.needs_postgres and not pg_url:
         return {"name": step.name, "status": "skipped", "reason": "BENCH_PG_URL not set"}
     env = {**os.environ, **({"BENCH_PG_URL": pg_url} if pg_url else {})}
+    if pg_url:
+        empty_schema(pg_url)
     start = time.monotonic()
     args = step.args if step.args[0] == "-m" else ["-m", "bench.run_all", *step.args]
     try:
@@ -87,6 +92,15 @@ def run_step(step: Step, pg_url: str | None, limit: float) -> dict[str, Any]:
         reason = (done.stderr.strip().splitlines() or ["no message"])[-1][:200]
         return {"name": step.name, "status": "failed", "reason": reason, "seconds": seconds}
     return {"name": step.name, "status": "ok", "seconds": seconds}
+
+
+def empty_schema(pg_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(pg_url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def scaled_ingest(events: int, pg_url: str | None) -> None:
