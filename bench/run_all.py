@@ -62,7 +62,7 @@ def steps(scale: str, pg_url: str | None) -> list[Step]:
         Step(
             "async modes",
             ["-m", "bench.bench_async_modes"]
-            + (["--clients", "100,1000", "--events", "5"] if quick else []),
+            + (["--clients", "100,500", "--events", "5"] if quick else []),
         ),
     ]
 
