@@ -43,18 +43,58 @@ def award_badge(
     return True
 
 
-def check_fact_badges(session: Session, fact: Fact, *, now: datetime, changes: Changes) -> None:
-    """The lifetime badges a new sales fact may earn: first deal, meetings booked, streak."""
-    if fact.type == "deal_won":
-        award_badge(session, fact.rep_id, "first_deal", at=now, changes=changes)
-        return
-    if (
-        fact.outcome == "meeting_booked"
-        and _meetings_booked(session, fact.rep_id) >= MEETINGS_FOR_BADGE
-    ):
-        award_badge(session, fact.rep_id, "meetings_booked_10", at=now, changes=changes)
-    if current_streak(session, fact.rep_id, today=now.date()).current >= STREAK_FOR_BADGE:
-        award_badge(session, fact.rep_id, "streak_5", at=now, changes=changes)
+class FactBadges:
+    """The lifetime badges a batch of sales facts may earn: first deal, meetings booked, streak.
+
+    The mirror does not change while a batch is scored, so each rep's record is read once per
+    batch, and a badge the rep already holds is not looked at again.
+    """
+
+    def __init__(
+        self, session: Session, rep_ids: set[int], *, now: datetime, changes: Changes
+    ) -> None:
+        self.session, self.now, self.changes = session, now, changes
+        self.held = _lifetime_badges(session, rep_ids) if rep_ids else set()
+        self.meetings: dict[int, int] = {}
+        self.streaks: dict[int, int] = {}
+
+    def check(self, fact: Fact) -> None:
+        """Award what this fact earns (its rep must be one of the batch's rep_ids)."""
+        rep = fact.rep_id
+        if fact.type == "deal_won":
+            self._award(rep, "first_deal")
+            return
+        booked = fact.outcome == "meeting_booked" and self._wants(rep, "meetings_booked_10")
+        if booked and self._meetings(rep) >= MEETINGS_FOR_BADGE:
+            self._award(rep, "meetings_booked_10")
+        if self._wants(rep, "streak_5") and self._streak(rep) >= STREAK_FOR_BADGE:
+            self._award(rep, "streak_5")
+
+    def _wants(self, rep: int, code: str) -> bool:
+        return (rep, code) not in self.held
+
+    def _award(self, rep: int, code: str) -> None:
+        if self._wants(rep, code):
+            award_badge(self.session, rep, code, at=self.now, changes=self.changes)
+            self.held.add((rep, code))
+
+    def _meetings(self, rep: int) -> int:
+        if rep not in self.meetings:
+            self.meetings[rep] = _meetings_booked(self.session, rep)
+        return self.meetings[rep]
+
+    def _streak(self, rep: int) -> int:
+        if rep not in self.streaks:
+            streak = current_streak(self.session, rep, today=self.now.date())
+            self.streaks[rep] = streak.current
+        return self.streaks[rep]
+
+
+def _lifetime_badges(session: Session, rep_ids: set[int]) -> set[tuple[int, str]]:
+    query = select(BadgeAward.user_id, BadgeAward.code).where(
+        BadgeAward.user_id.in_(rep_ids), BadgeAward.scope == ""
+    )
+    return {(user_id, code) for user_id, code in session.execute(query)}
 
 
 def _meetings_booked(session: Session, user_id: int) -> int:

@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from gameplay.badges import check_fact_badges
+from gameplay.badges import FactBadges
 from gameplay.changes import Changes
 from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
-from gameplay.scoring import open_challenges_at, score_fact, undo_fact
+from gameplay.scoring import live_challenges, open_at, score_fact, undo_fact
 from kpi_engine.events import IngestResult, SalesEvent, ingest_events
 from kpi_engine.models import RawEvent
 
@@ -56,15 +56,22 @@ def ingest_steps(result: IngestResult) -> list[Step]:
 
 
 def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Changes:
-    """Apply steps in arrival order; cost grows with the challenges a fact falls in only."""
+    """Apply steps in arrival order; cost grows with the challenges a fact falls in only.
+
+    What every step reads and no step changes (live challenges, badges held) is read once.
+    """
     changes = Changes()
-    for step in sorted(steps, key=lambda s: s.order):
+    ordered = sorted(steps, key=lambda s: s.order)
+    live = live_challenges(session)
+    reps = {s.fact.rep_id for s in ordered if s.fact is not None}
+    badges = FactBadges(session, reps, now=now, changes=changes)
+    for step in ordered:
         if step.undo_ref is not None:
             undo_fact(session, step.undo_ref, at=step.at, now=now, changes=changes)
         elif step.fact is not None:
-            challenges = open_challenges_at(session, step.fact.occurred_at)
+            challenges = open_at(live, step.fact.occurred_at)
             score_fact(session, challenges, step.fact, now=now, changes=changes)
-            check_fact_badges(session, step.fact, now=now, changes=changes)
+            badges.check(step.fact)
     session.flush()
     return changes
 

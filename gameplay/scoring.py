@@ -19,17 +19,20 @@ from gameplay.rules import Fact, describe_criteria, matches, rule_points
 from kpi_engine.models import Deal, User
 
 
-def open_challenges_at(session: Session, at: datetime) -> list[Challenge]:
-    """Launched, not cancelled, not yet finalised challenges whose window contains `at`."""
+def live_challenges(session: Session) -> list[Challenge]:
+    """Launched, not cancelled, not yet finalised challenges, with their rules and missions."""
     query = select(Challenge).where(
         Challenge.launched_at.isnot(None),
         Challenge.cancelled_at.is_(None),
         Challenge.finalized_at.is_(None),
-        Challenge.starts_at <= at,
-        Challenge.ends_at > at,
     )
     loading = (selectinload(Challenge.rules), selectinload(Challenge.missions))
     return list(session.scalars(query.options(*loading).order_by(Challenge.id)))
+
+
+def open_at(challenges: list[Challenge], at: datetime) -> list[Challenge]:
+    """Those of these challenges whose window contains `at`."""
+    return [c for c in challenges if c.starts_at <= at < c.ends_at]
 
 
 def score_fact(
