@@ -44,7 +44,7 @@ def send(base: str, token: str, events: list[dict[str, Any]]) -> list[tuple[int,
     return answers
 
 
-def test_eight_writer_threads_never_see_database_is_locked(
+def test_eight_writer_threads_get_every_event_recorded_and_never_database_is_locked(
     app: Flask, server: str, org: Org
 ) -> None:
     batches = [
