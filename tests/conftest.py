@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from kpi_engine.db import Base, configure_sqlite
@@ -29,7 +29,11 @@ def _url_or_sqlite(tmp: Path, name: str) -> str:
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp / name}"
 
 
+_built_apps: list[Flask] = []
+
+
 def make_app(database_url: str, **overrides: Any) -> Flask:
+    """An app for tests; its connections are closed when the test that built it ends."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -39,7 +43,22 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "ORG_TIMEZONE": "UTC",
     }
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    _built_apps.append(application)
+    return application
+
+
+@pytest.fixture(autouse=True)
+def _close_connections_of_apps_built_by_the_test() -> Iterator[None]:
+    # An undisposed pool leaks its connections to the garbage collector, and psycopg's
+    # ResourceWarning (an error here) then fails whichever test happens to be running.
+    first = len(_built_apps)
+    yield
+    for application in _built_apps[first:]:
+        with application.app_context():
+            for engine in flask_db.engines.values():
+                engine.dispose()
+    del _built_apps[first:]
 
 
 def migrate_to_head(app: Flask) -> None:
@@ -107,17 +126,32 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture(scope="session")
-def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
-    """A SQLite file holding the demo org, built once; None when testing on PostgreSQL."""
-    if os.environ.get("TEST_DATABASE_URL"):
-        return None
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    app = make_app(f"sqlite:///{path}")
+def demo_template(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> str:
+    """A database holding the demo org, built once: a SQLite file, or on PostgreSQL a
+    template database that each test clones (CREATE DATABASE ... TEMPLATE is a file copy)."""
+    if database_url.startswith("postgresql"):
+        url = _recreate_pg_database(database_url, "demo_template")
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    app = make_app(url)
     migrate_to_head(app)
     with app.app_context():
         _load_demo_into(flask_db.session)
         flask_db.engine.dispose()
-    return path
+    return url
+
+
+def _recreate_pg_database(base_url: str, suffix: str, template: str | None = None) -> str:
+    """Drop and create a sibling database of the test database; returns its URL."""
+    base = make_url(base_url)
+    name = f"{base.database}_{suffix}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        clause = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(text(f'CREATE DATABASE "{name}"{clause}'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _load_demo_into(s: Session) -> None:
@@ -128,22 +162,15 @@ def _load_demo_into(s: Session) -> None:
 
 
 @pytest.fixture
-def demo_app(
-    demo_template: Path | None, tmp_path: Path, database_url: str, engine: Engine
-) -> Iterator[Flask]:
+def demo_app(demo_template: str, database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An app on a private copy of the demo org (every demo user's password is PASSWORD)."""
-    if demo_template is None:
-        empty_all_tables(engine)
-        application = make_app(database_url)
-        with application.app_context():
-            _load_demo_into(flask_db.session)
+    if demo_template.startswith("postgresql"):
+        url = _recreate_pg_database(database_url, "demo", make_url(demo_template).database)
     else:
         copy = tmp_path / "demo.db"
-        shutil.copy(demo_template, copy)
-        application = make_app(f"sqlite:///{copy}")
-    yield application
-    with application.app_context():
-        flask_db.engine.dispose()
+        shutil.copy(demo_template.removeprefix("sqlite:///"), copy)
+        url = f"sqlite:///{copy}"
+    yield make_app(url)
 
 
 def csrf_token_from(client: FlaskClient, path: str = "/login") -> str:
