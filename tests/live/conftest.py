@@ -20,6 +20,7 @@ from kpi_engine.db import utcnow
 from tests.conftest import PASSWORD
 from tests.factories import make_team, make_user
 from tests.live_server import running_server
+from web import realtime
 from web.auth import hash_password, issue_token
 from web.extensions import db
 
@@ -60,6 +61,13 @@ def build_org(app: Flask) -> Org:
         org = Org(challenge.id, token, ann.id, bob.id)
         db.engine.dispose()
         return org
+
+
+@pytest.fixture(autouse=True)
+def frames_sent_before_teardown(app: Flask) -> Iterator[None]:
+    """Send any trailing frame now, while the test's database is still there."""
+    yield
+    realtime.throttle.flush()
 
 
 @pytest.fixture
