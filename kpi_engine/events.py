@@ -263,12 +263,10 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, RawEv
         stmt = sqlite.insert(RawEvent).on_conflict_do_nothing(index_elements=["idempotency_key"])
     else:  # pragma: no cover - the supported databases are the two above
         stmt = insert(RawEvent)
-    keys: list[str] = []
-    for chunk in _chunks(rows):
-        keys.extend(session.scalars(stmt.returning(RawEvent.idempotency_key), chunk).all())
+    # RETURNING the whole rows gives the stored objects without reading them back.
     stored: dict[str, RawEvent] = {}
-    for chunk in _chunks(keys):
-        for raw in session.scalars(select(RawEvent).where(RawEvent.idempotency_key.in_(chunk))):
+    for chunk in _chunks(rows):
+        for raw in session.scalars(stmt.returning(RawEvent), chunk):
             stored[raw.idempotency_key] = raw
     return stored
 
@@ -363,9 +361,13 @@ def _replace_history(deal: Deal, history: list[tuple[str | None, str, datetime]]
     current = [(c.from_stage, c.to_stage, c.changed_at) for c in deal.stage_changes]
     if current == history:
         return
-    deal.stage_changes = [
-        DealStageChange(from_stage=a, to_stage=b, changed_at=at) for a, b, at in history
-    ]
+    # Most deliveries only add stages at the end: keep the rows already right, add the rest.
+    kept = len(current) if current == history[: len(current)] else 0
+    if not kept:
+        deal.stage_changes = []
+    deal.stage_changes.extend(
+        DealStageChange(from_stage=a, to_stage=b, changed_at=at) for a, b, at in history[kept:]
+    )
 
 
 def _deal_value(name: str, value: Any, aliases: dict[str, str]) -> Any:
@@ -383,17 +385,30 @@ def _refold_activities(session: Session, subjects: Sequence[str], result: Ingest
     existing = {
         a.crm_id: a for a in session.scalars(select(Activity).where(Activity.crm_id.in_(subjects)))
     }
+    new_rows = []
     for subject in subjects:
+        fields = _activity_fields(grouped[subject][-1])
         activity = existing.get(subject)
         if activity is None:
-            activity = Activity(crm_id=subject)
-            session.add(activity)
-            result.new_activities.append(activity)
-        latest = grouped[subject][-1]
-        data = latest.payload["data"]
-        activity.rep_id = latest.rep_id
-        activity.kind = data["kind"]
-        activity.outcome = data.get("outcome") or "none"
-        activity.deal_crm_id = data.get("deal_id")
-        activity.note = data.get("note")
-        activity.occurred_at = latest.occurred_at
+            new_rows.append({"crm_id": subject, **fields})
+            continue
+        for name, value in fields.items():
+            setattr(activity, name, value)
+    if new_rows:
+        # One INSERT .. RETURNING for the new ones: the unit of work's bookkeeping per object
+        # cost more than the insert itself.
+        stmt = insert(Activity).returning(Activity, sort_by_parameter_order=True)
+        result.new_activities.extend(session.scalars(stmt, new_rows))
+
+
+def _activity_fields(latest: RawEvent) -> dict[str, Any]:
+    """An activity is what its latest raw event says."""
+    data = latest.payload["data"]
+    return {
+        "rep_id": latest.rep_id,
+        "kind": data["kind"],
+        "outcome": data.get("outcome") or "none",
+        "deal_crm_id": data.get("deal_id"),
+        "note": data.get("note"),
+        "occurred_at": latest.occurred_at,
+    }
