@@ -134,6 +134,19 @@ ISSUE_ROWS: list[tuple[str, tuple[str, ...], str]] = [
 ]
 
 
+NOTES = [
+    "- `quick` runs smaller sizes than the issue's table (the workload names say which); the",
+    "  issue's sizes need `BENCH_SCALE=full` and hours on this machine.",
+    "- Not yet measured: rebuild against SUM + RANK; POST -> frame at 1,000 clients and over",
+    "  Redis with two processes in this harness (tests/live checks two processes for",
+    "  correctness only); 1,000 clients under gevent (a POST exceeded 60 s, see",
+    "  docs/deployment.md); the 5-minute held-connection ramp; COPY as an ingestion baseline.",
+    "- Where targets are missed no profile (py-spy, pyinstrument) has been taken yet: the",
+    "  per-event cost is the game engine's scoring, rank shifts and commit (bench_engine's",
+    "  context rows), which the single-event POST and POST -> frame rows inherit.",
+]
+
+
 def fresh_results(since: float) -> dict[str, dict[str, Any]]:
     """The result files this run wrote, by name."""
     found = {}
@@ -202,6 +215,7 @@ def document(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]], scal
         else:
             cover = "not measured: " + (reason or "its benchmark did not finish in this run")
         lines.append(f"| {workload} | {cover} |")
+    lines += ["", "## Reading these figures", "", *NOTES]
     details = {n: p.get("info", {}) for n, p in results.items() if p.get("info")}
     lines += ["", "## Parameters", ""]
     lines += [f"- `{n}`: {json.dumps(info)}" for n, info in details.items()]
