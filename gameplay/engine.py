@@ -62,7 +62,7 @@ def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Ch
     """
     changes = Changes()
     ordered = sorted(steps, key=lambda s: s.order)
-    live = live_challenges(session)
+    live = live_challenges(session, lock=bool(ordered))
     reps = {s.fact.rep_id for s in ordered if s.fact is not None}
     badges = FactBadges(session, reps, now=now, changes=changes)
     for step in ordered:

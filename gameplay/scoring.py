@@ -19,15 +19,22 @@ from gameplay.rules import Fact, describe_criteria, matches, rule_points
 from kpi_engine.models import Deal, User
 
 
-def live_challenges(session: Session) -> list[Challenge]:
-    """Launched, not cancelled, not yet finalised challenges, with their rules and missions."""
+def live_challenges(session: Session, *, lock: bool = False) -> list[Challenge]:
+    """Launched, not cancelled, not yet finalised challenges, with their rules and missions.
+
+    With `lock`, their rows are locked in id order until the transaction ends: standings are
+    read, added to and written back, so two writers scoring the same challenge must take
+    turns (on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
     query = select(Challenge).where(
         Challenge.launched_at.isnot(None),
         Challenge.cancelled_at.is_(None),
         Challenge.finalized_at.is_(None),
     )
     loading = (selectinload(Challenge.rules), selectinload(Challenge.missions))
-    return list(session.scalars(query.options(*loading).order_by(Challenge.id)))
+    query = query.options(*loading).order_by(Challenge.id)
+    if lock:
+        query = query.with_for_update(of=Challenge).execution_options(populate_existing=True)
+    return list(session.scalars(query))
 
 
 def open_at(challenges: list[Challenge], at: datetime) -> list[Challenge]:

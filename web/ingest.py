@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes
@@ -22,7 +22,9 @@ from web.extensions import db
 
 # Two deliveries that create the same new deal at the same moment race for its unique CRM id;
 # the loser's transaction is rolled back and run again, when it finds the deal the winner made.
+# A deadlock or serialisation failure (PostgreSQL SQLSTATE 40P01 / 40001) is retried the same way.
 ATTEMPTS = 3
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
 
 
 def ingest(
@@ -52,13 +54,19 @@ def ingest(
                 raise Invalid(f"{len(result.rejected)} events were rejected", _reasons(result))
             db.session.commit()
             break
-        except IntegrityError:
+        except (IntegrityError, OperationalError) as exc:
             db.session.rollback()
+            if isinstance(exc, OperationalError) and not _retryable(exc):
+                raise
             attempts_left -= 1
             if not attempts_left:
                 raise
     publish_after_commit(changes)
     return result
+
+
+def _retryable(exc: OperationalError) -> bool:
+    return getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def _reasons(result: IngestResult) -> dict[str, list[str]]:
