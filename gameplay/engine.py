@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from gameplay.badges import FactBadges
 from gameplay.changes import Changes
+from gameplay.models import Challenge
 from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
-from gameplay.scoring import live_challenges, open_at, score_fact, undo_fact
+from gameplay.scoring import live_challenges, lock_challenges, open_at, score_fact, undo_fact
 from kpi_engine.events import IngestResult, SalesEvent, ingest_events
 from kpi_engine.models import RawEvent
 
@@ -62,7 +63,8 @@ def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Ch
     """
     changes = Changes()
     ordered = sorted(steps, key=lambda s: s.order)
-    live = live_challenges(session, lock=bool(ordered))
+    live = live_challenges(session)
+    lock_challenges(session, _writable(live, ordered))
     reps = {s.fact.rep_id for s in ordered if s.fact is not None}
     badges = FactBadges(session, reps, now=now, changes=changes)
     for step in ordered:
@@ -74,6 +76,14 @@ def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Ch
             badges.check(step.fact)
     session.flush()
     return changes
+
+
+def _writable(live: list[Challenge], steps: list[Step]) -> list[Challenge]:
+    """The live challenges these steps may write to: all of them when a step undoes a fact
+    (where it was counted is found while undoing), else those open when a fact happened."""
+    if any(step.undo_ref is not None for step in steps):
+        return live
+    return [c for step in steps if step.fact for c in open_at(live, step.fact.occurred_at)]
 
 
 def _latest_raw_by_subject(raws: Iterable[RawEvent]) -> dict[str, RawEvent]:

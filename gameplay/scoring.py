@@ -3,6 +3,7 @@ and the undoing of a fact (a won deal lost or reopened) by reversing entries."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -19,22 +20,27 @@ from gameplay.rules import Fact, describe_criteria, matches, rule_points
 from kpi_engine.models import Deal, User
 
 
-def live_challenges(session: Session, *, lock: bool = False) -> list[Challenge]:
-    """Launched, not cancelled, not yet finalised challenges, with their rules and missions.
-
-    With `lock`, their rows are locked in id order until the transaction ends: standings are
-    read, added to and written back, so two writers scoring the same challenge must take
-    turns (on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+def live_challenges(session: Session) -> list[Challenge]:
+    """Launched, not cancelled, not yet finalised challenges, with their rules and missions."""
     query = select(Challenge).where(
         Challenge.launched_at.isnot(None),
         Challenge.cancelled_at.is_(None),
         Challenge.finalized_at.is_(None),
     )
     loading = (selectinload(Challenge.rules), selectinload(Challenge.missions))
-    query = query.options(*loading).order_by(Challenge.id)
-    if lock:
-        query = query.with_for_update(of=Challenge).execution_options(populate_existing=True)
-    return list(session.scalars(query))
+    return list(session.scalars(query.options(*loading).order_by(Challenge.id)))
+
+
+def lock_challenges(session: Session, challenges: Iterable[Challenge]) -> None:
+    """Lock these challenges' rows in id order until the transaction ends, and re-read them.
+
+    Standings are read, added to and written back, so two writers scoring the same challenge
+    must take turns (on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
+    ids = sorted({c.id for c in challenges})
+    if ids:
+        query = select(Challenge).where(Challenge.id.in_(ids)).order_by(Challenge.id)
+        query = query.with_for_update().execution_options(populate_existing=True)
+        session.scalars(query).all()
 
 
 def open_at(challenges: list[Challenge], at: datetime) -> list[Challenge]:
