@@ -22,7 +22,7 @@ assets: web/static/vendor/socket.io.min.js
 
 ## demo: install, migrate, load the demo org and serve it on http://127.0.0.1:5000
 demo: $(STAMP) assets
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) demo
 	$(BIN)/python wsgi.py
 
@@ -34,7 +34,7 @@ test: $(STAMP) assets browser
 ## BASE_PORT (needs DATABASE_URL and SOCKETIO_MESSAGE_QUEUE; see docs/deployment.md)
 serve-prod: $(STAMP) assets
 	$(BIN)/pip install --quiet -e '.[prod]'
-	$(FLASK) db upgrade heads
+	$(FLASK) db upgrade
 	$(FLASK) demo
 	$(BIN)/python -m web.serve_prod
 

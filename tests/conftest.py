@@ -65,7 +65,7 @@ def migrate_to_head(app: Flask) -> None:
     from flask_migrate import upgrade
 
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
 
 
 def empty_all_tables(engine: Engine) -> None:

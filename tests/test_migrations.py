@@ -24,7 +24,7 @@ def _fresh_app(tmp_path: Path):
 def test_upgrade_from_empty_matches_the_models(tmp_path: Path) -> None:
     app = _fresh_app(tmp_path)
     with app.app_context():
-        upgrade(revision="heads")
+        upgrade()
         with db.engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             drift = compare_metadata(context, Base.metadata)
