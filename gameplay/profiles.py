@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from gameplay.models import PlayerProfile
@@ -57,3 +57,13 @@ def set_preferences(
         profile.muted_kinds = sorted(set(muted_kinds))
     session.flush()
     return profile
+
+
+def muted_kinds_of(session: Session, user_ids: set[int]) -> dict[int, set[str]]:
+    """The notification kinds each of these users muted (users with no profile mute nothing)."""
+    if not user_ids:
+        return {}
+    query = select(PlayerProfile.user_id, PlayerProfile.muted_kinds).where(
+        PlayerProfile.user_id.in_(user_ids)
+    )
+    return {user_id: set(kinds or ()) for user_id, kinds in session.execute(query)}

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from gameplay.changes import Changes, Notification
-from gameplay.models import PlayerProfile
+from gameplay.profiles import muted_kinds_of
 from web.extensions import db, socketio
 from web.live_board import changed_rows_frame
 
@@ -69,13 +68,7 @@ def notification_frame(note: Notification) -> dict[str, Any]:
 
 def _unmuted(notes: list[Notification]) -> list[Notification]:
     """Drop the notifications of kinds each rep muted (one query for all of them)."""
-    users = {n.user_id for n in notes}
-    if not users:
-        return []
-    query = select(PlayerProfile.user_id, PlayerProfile.muted_kinds).where(
-        PlayerProfile.user_id.in_(users)
-    )
-    muted = {user_id: set(kinds or ()) for user_id, kinds in db.session.execute(query)}
+    muted = muted_kinds_of(db.session(), {n.user_id for n in notes})
     return [n for n in notes if n.kind not in muted.get(n.user_id, set())]
 
 
