@@ -3,7 +3,8 @@
 `commit_and_publish` commits first and publishes after, so a rolled-back transaction pushes
 nothing. Leaderboard frames are throttled per challenge: the first change of a quiet challenge
 goes out at once (low latency for one event), later changes inside the window are coalesced
-into one trailing frame, so a burst of events costs each subscriber a few frames, not one each.
+into one trailing frame, and the window doubles (up to LONGEST_WINDOW_SECONDS) while changes
+keep coming, so a burst costs each subscriber a handful of frames however long it lasts.
 With SOCKETIO_MESSAGE_QUEUE set, every emit goes through the queue, so a CLI command or another
 process reaches the clients connected to any server process.
 """
@@ -26,6 +27,8 @@ from web.live_board import changed_rows_frame
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
 THROTTLE_SECONDS = 0.25
+# A busy challenge's window grows to this: a board a rep watches still moves every 2 s.
+LONGEST_WINDOW_SECONDS = 2.0
 
 
 def challenge_room(challenge_id: int) -> str:
@@ -81,16 +84,18 @@ def emit_leaderboard(challenge_id: int, user_ids: set[int]) -> None:
 
 @dataclass
 class _Pending:
+    window: float
     last_sent: float = float("-inf")
     users: set[int] = field(default_factory=set)
     scheduled: bool = False
 
 
 class Throttle:
-    """Per challenge: send now when quiet, otherwise once at the end of the window."""
+    """Per challenge: send now when quiet, otherwise once at the end of a window that doubles,
+    up to `longest`, for as long as the challenge stays busy."""
 
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
+    def __init__(self, seconds: float, longest: float = LONGEST_WINDOW_SECONDS) -> None:
+        self.seconds, self.longest = seconds, longest
         self._lock = threading.Lock()
         self._state: dict[int, _Pending] = {}
         self._apps: dict[int, Flask] = {}
@@ -98,13 +103,18 @@ class Throttle:
     def note(self, app: Flask, challenge_id: int, user_ids: set[int]) -> None:
         """Record a change; send it now or make sure a trailing frame is on its way."""
         with self._lock:
-            state = self._state.setdefault(challenge_id, _Pending())
+            state = self._state.setdefault(challenge_id, _Pending(self.seconds))
             state.users |= user_ids
             self._apps[challenge_id] = app
-            wait = state.last_sent + self.seconds - time.monotonic()
             if state.scheduled:
                 return
             state.scheduled = True
+            since = time.monotonic() - state.last_sent
+            if since >= state.window:
+                state.window = self.seconds
+            else:
+                state.window = min(state.window * 2, self.longest)
+            wait = state.window - since
         if wait <= 0:
             self._send(challenge_id)
         else:

@@ -19,7 +19,13 @@ from tests.conftest import log_in
 from tests.live.conftest import Org
 from web import realtime
 from web.extensions import db, socketio
-from web.realtime import THROTTLE_SECONDS, Throttle, commit_and_publish, publish
+from web.realtime import (
+    LONGEST_WINDOW_SECONDS,
+    THROTTLE_SECONDS,
+    Throttle,
+    commit_and_publish,
+    publish,
+)
 from web.wall_links import create_wall_link, revoke_wall_links
 
 
@@ -50,10 +56,41 @@ def test_a_burst_of_changes_is_coalesced_into_two_frames_at_most(app: Flask, org
             changes = Changes()
             changes.standings_changed(org.challenge_id, {org.ann})
             publish(changes)
-    time.sleep(THROTTLE_SECONDS * 2)
+    time.sleep(THROTTLE_SECONDS * 3)
     received = frames(bob, "leaderboard")
     assert len(received) == 2, "one frame at once, one trailing frame for the rest of the burst"
     assert {row["user_id"] for row in received[-1]["rows"]} == {org.ann}
+
+
+def test_a_long_steady_stream_costs_a_frame_per_longest_window(app: Flask, org: Org) -> None:
+    bob = live_client(app, "bob@example.test", org.challenge_id)
+    gap, duration = 0.05, 5.0
+    with app.test_request_context():
+        for _ in range(int(duration / gap)):
+            changes = Changes()
+            changes.standings_changed(org.challenge_id, {org.ann})
+            publish(changes)
+            time.sleep(gap)
+    time.sleep(LONGEST_WINDOW_SECONDS + THROTTLE_SECONDS)
+    received = frames(bob, "leaderboard")
+    # Windows of 0.25, 0.5, 1, 2, 2 ... s: a fixed window would have sent 20 frames.
+    assert 3 <= len(received) <= 2 + duration / LONGEST_WINDOW_SECONDS + 2
+
+
+def test_a_quiet_challenge_gets_its_next_change_at_once_again(app: Flask, org: Org) -> None:
+    bob = live_client(app, "bob@example.test", org.challenge_id)
+    with app.test_request_context():
+        for _ in range(30):  # busy long enough for the window to grow
+            changes = Changes()
+            changes.standings_changed(org.challenge_id, {org.ann})
+            publish(changes)
+            time.sleep(0.05)
+        time.sleep(LONGEST_WINDOW_SECONDS + THROTTLE_SECONDS)
+        frames(bob, "leaderboard")
+        changes = Changes()
+        changes.standings_changed(org.challenge_id, {org.bob})
+        publish(changes)
+    assert len(frames(bob, "leaderboard")) == 1, "sent at once, not at the end of a grown window"
 
 
 def test_a_muted_kind_of_notification_is_not_delivered(app: Flask, org: Org) -> None:
