@@ -8,9 +8,6 @@ from web.extensions import socketio
 app = create_app()
 
 if __name__ == "__main__":
-    socketio.run(
-        app,
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "5000")),
-        allow_unsafe_werkzeug=True,
-    )
+    host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
+    print(f"serving on http://{host}:{port}", flush=True)
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

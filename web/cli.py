@@ -96,7 +96,7 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
     click.echo(
         f"demo ready: {summary.deals} deals, {summary.reps} reps, {summary.managers} managers, "
         f"won revenue {summary.won_revenue:,.0f}\n"
-        f"log in at http://127.0.0.1:5000 with password {DEMO_PASSWORD!r} as:\n"
+        f"log in (the server prints its address) with password {DEMO_PASSWORD!r} as:\n"
         f"  rep      {summary.rep_email}\n"
         f"  manager  {summary.manager_email}\n"
         f"  admin    {summary.admin_email}"

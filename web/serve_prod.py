@@ -78,8 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("BASE_PORT", "5001")))
     args = parser.parse_args(argv)
     children = start(args.processes, args.host, args.base_port)
-    ports = ", ".join(str(args.base_port + i) for i in range(args.processes))
-    print(f"serving on {args.host} ports {ports} (gevent, one worker each)", flush=True)
+    urls = ", ".join(f"http://{args.host}:{args.base_port + i}" for i in range(args.processes))
+    print(f"serving on {urls} (gevent, one worker each)", flush=True)
     return supervise(children)
 
 
