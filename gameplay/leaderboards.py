@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
 from gameplay.formats import BOARD_ORDER
@@ -15,7 +16,6 @@ from gameplay.models import Challenge, Participant, PlayerProfile
 from kpi_engine.models import Team, User
 
 ANONYMOUS = "Anonymous rep"
-_REVERSED_TIE = (Participant.reached_at.desc(), Participant.user_id.desc())
 AROUND = 5
 
 
@@ -52,35 +52,89 @@ class Board:
     me: Row | None = None
 
 
-def _board_query(challenge_id: int):
+_STANDING = (
+    Participant.user_id,
+    Participant.points,
+    Participant.rank,
+    Participant.team_id,
+    Participant.reached_at,
+    Participant.baseline,
+)
+
+
+def _board_query(challenge_id: Any):
+    # Columns, not Participant objects: a board is read far more often than it is written,
+    # and building 50 tracked objects cost more than the indexed query itself.
     return (
-        select(Participant, User.name, PlayerProfile.anonymised)
+        select(*_STANDING, User.name, PlayerProfile.anonymised)
         .join(User, User.id == Participant.user_id)
         .outerjoin(PlayerProfile, PlayerProfile.user_id == Participant.user_id)
         .where(Participant.challenge_id == challenge_id)
-        .execution_options(populate_existing=True)
     )
 
 
-def _row(
-    participant: Participant,
-    name: str,
-    anonymised: bool | None,
-    viewer_id: int,
-    reveal: bool,
-    rank: int | None = None,
-) -> Row:
-    hidden = bool(anonymised) and not reveal and participant.user_id != viewer_id
+def _row(standing: Any, viewer_id: int, reveal: bool, rank: int | None = None) -> Row:
+    hidden = bool(standing.anonymised) and not reveal and standing.user_id != viewer_id
     return Row(
-        rank if rank is not None else participant.rank,
-        None if hidden else participant.user_id,
-        ANONYMOUS if hidden else name,
-        participant.points,
-        participant.team_id,
-        participant.reached_at,
-        participant.user_id == viewer_id,
-        bool(anonymised),
+        rank if rank is not None else standing.rank,
+        None if hidden else standing.user_id,
+        ANONYMOUS if hidden else standing.name,
+        standing.points,
+        standing.team_id,
+        standing.reached_at,
+        standing.user_id == viewer_id,
+        bool(standing.anonymised),
     )
+
+
+@cache
+def _top_statement():
+    # Built once with bound parameters: composing the statement per read cost more than
+    # running it.
+    return (
+        _board_query(bindparam("challenge_id"))
+        .order_by(*BOARD_ORDER)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
+@cache
+def _around_statement():
+    """The viewer's row and four keyset reads on the board index in one statement (same
+    points ahead, more points, same points behind, fewer points), `span` rows each."""
+    challenge_id, viewer = (
+        bindparam("challenge_id", type_=Integer),
+        bindparam("viewer_id", type_=Integer),
+    )
+    span, one = bindparam("span", type_=Integer), literal(1, Integer)
+    mine = (Participant.challenge_id == challenge_id, Participant.user_id == viewer)
+    my_points = select(Participant.points).where(*mine).scalar_subquery()
+    my_time = select(Participant.reached_at).where(*mine).scalar_subquery()
+    same = Participant.points == my_points
+    earlier = or_(
+        Participant.reached_at < my_time,
+        and_(Participant.reached_at == my_time, Participant.user_id < viewer),
+    )
+    later = and_(~earlier, Participant.user_id != viewer)
+    ahead_first = (Participant.reached_at.desc(), Participant.user_id.desc())
+    reads = [
+        (Participant.user_id == viewer, BOARD_ORDER, one),
+        (and_(same, earlier), ahead_first, span),
+        (Participant.points > my_points, (Participant.points, *ahead_first), span),
+        (and_(same, later), BOARD_ORDER[1:], span),
+        (Participant.points < my_points, BOARD_ORDER, span),
+    ]
+    parts = [
+        select(Participant.id)
+        .where(Participant.challenge_id == challenge_id, where)
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+        for where, order, limit in reads
+    ]
+    window = union_all(*(select(part.c.id) for part in parts)).subquery()
+    return _board_query(challenge_id).join(window, window.c.id == Participant.id)
 
 
 def top_rows(
@@ -93,8 +147,8 @@ def top_rows(
     offset: int = 0,
 ) -> list[Row]:
     """The leaders in board order: rank (ties share it), then who reached the score first."""
-    query = _board_query(challenge.id).order_by(*BOARD_ORDER).limit(limit).offset(offset)
-    return [_row(p, n, a, viewer_id, reveal) for p, n, a in session.execute(query)]
+    params = {"challenge_id": challenge.id, "limit": limit, "offset": offset}
+    return [_row(r, viewer_id, reveal) for r in session.execute(_top_statement(), params)]
 
 
 def around_me(
@@ -102,40 +156,17 @@ def around_me(
 ) -> list[Row]:
     """The viewer's row with up to `span` rows above and below (empty if not taking part).
 
-    Keyset reads on the board index, nearest first, so the cost does not grow with the board."""
-    mine = session.execute(
-        _board_query(challenge.id).where(Participant.user_id == viewer_id)
-    ).first()
+    Keyset reads on the board index, so the cost does not grow with the board."""
+    params = {"challenge_id": challenge.id, "viewer_id": viewer_id, "span": span}
+    found = sorted(
+        session.execute(_around_statement(), params),
+        key=lambda r: (-r.points, r.reached_at, r.user_id),
+    )
+    mine = next((i for i, r in enumerate(found) if r.user_id == viewer_id), None)
     if mine is None:
         return []
-    me = mine[0]
-    ahead = _neighbours(session, me, span, ahead=True)
-    behind = _neighbours(session, me, span, ahead=False)
-    found = [*reversed(ahead), mine, *behind]
-    return [_row(p, n, a, viewer_id, reveal) for p, n, a in found]
-
-
-def _neighbours(session: Session, me: Participant, span: int, *, ahead: bool) -> list[Any]:
-    same = Participant.points == me.points
-    earlier = or_(
-        Participant.reached_at < me.reached_at,
-        and_(Participant.reached_at == me.reached_at, Participant.user_id < me.user_id),
-    )
-    steps: list[tuple[ColumnElement[bool], tuple[Any, ...]]]
-    if ahead:
-        steps = [
-            (and_(same, earlier), (Participant.reached_at.desc(), Participant.user_id.desc())),
-            (Participant.points > me.points, (Participant.points, *_REVERSED_TIE)),
-        ]
-    else:
-        later = and_(same, ~earlier, Participant.user_id != me.user_id)
-        steps = [(later, BOARD_ORDER[1:]), (Participant.points < me.points, BOARD_ORDER)]
-    rows: list[Any] = []
-    for where, order in steps:
-        if len(rows) < span:
-            query = _board_query(me.challenge_id).where(where).order_by(*order)
-            rows += session.execute(query.limit(span - len(rows))).all()
-    return rows
+    nearest = found[max(0, mine - span) : mine + span + 1]
+    return [_row(r, viewer_id, reveal) for r in nearest]
 
 
 def team_rows(session: Session, challenge: Challenge) -> list[TeamRow]:
@@ -185,15 +216,15 @@ def ranked_subset(
         query = query.where(Participant.sales_role == league)
     rows = list(session.execute(query))
 
-    def score(p: Participant) -> int:
-        return p.points - p.baseline if improved else p.points
+    def score(standing: Any) -> int:
+        return standing.points - standing.baseline if improved else standing.points
 
-    rows.sort(key=lambda r: (-score(r[0]), r[0].reached_at, r[0].user_id))
-    ranks = competition_ranks([float(score(p)) for p, _, _ in rows])
+    rows.sort(key=lambda r: (-score(r), r.reached_at, r.user_id))
+    ranks = competition_ranks([float(score(r)) for r in rows])
     result = []
-    for rank, (p, name, anonymised) in zip(ranks, rows, strict=True):
-        row = _row(p, name, anonymised, viewer_id, reveal, rank)
-        result.append(Row(**{**row.__dict__, "points": score(p)}))
+    for rank, standing in zip(ranks, rows, strict=True):
+        row = _row(standing, viewer_id, reveal, rank)
+        result.append(Row(**{**row.__dict__, "points": score(standing)}))
     return result
 
 
