@@ -3,6 +3,7 @@ against own baseline, and leagues by sales role. Reads use the maintained standi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -29,6 +30,7 @@ class Row:
     reached_at: datetime | None = None
     is_me: bool = False
     anonymised: bool = False
+    participant_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class Board:
 
 
 _STANDING = (
+    Participant.id,
     Participant.user_id,
     Participant.points,
     Participant.rank,
@@ -84,6 +87,7 @@ def _row(standing: Any, viewer_id: int, reveal: bool, rank: int | None = None) -
         standing.reached_at,
         standing.user_id == viewer_id,
         bool(standing.anonymised),
+        standing.id,
     )
 
 
@@ -135,6 +139,12 @@ def _around_statement():
     ]
     window = union_all(*(select(part.c.id) for part in parts)).subquery()
     return _board_query(challenge_id).join(window, window.c.id == Participant.id)
+
+
+def rows_of(session: Session, challenge: Challenge, user_ids: Iterable[int]) -> list[Row]:
+    """The given reps' rows in board order, as an onlooker sees them (anonymity kept)."""
+    query = _board_query(challenge.id).where(Participant.user_id.in_(set(user_ids)))
+    return [_row(r, 0, False) for r in session.execute(query.order_by(*BOARD_ORDER))]
 
 
 def top_rows(

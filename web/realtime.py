@@ -20,10 +20,10 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
+from gameplay.board_frames import changed_rows_frame
 from gameplay.changes import Changes, Notification
 from gameplay.profiles import muted_kinds_of
 from web.extensions import db, socketio
-from web.live_board import changed_rows_frame
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
 THROTTLE_SECONDS = 0.25

@@ -13,12 +13,12 @@ from typing import Any
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
+from gameplay.board_frames import snapshot_frame
 from gameplay.models import Challenge
+from gameplay.visibility import may_watch
 from web.extensions import db, socketio
-from web.live_board import snapshot_frame
 from web.permissions import actor
 from web.realtime import challenge_room, user_room
-from web.visibility import may_watch
 from web.wall_links import challenge_for_wall_token
 
 

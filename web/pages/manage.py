@@ -18,6 +18,7 @@ from gameplay.challenges import (
 from gameplay.lifecycle import challenge_status
 from gameplay.missions import review_proof
 from gameplay.models import Mission
+from gameplay.participation import participation, proof_queue
 from gameplay.preview import preview_challenge
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
@@ -25,7 +26,6 @@ from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import teams_of
 from web.builder_presets import TITLES, preset_form
 from web.extensions import db
-from web.manage_view import participation, proof_queue
 from web.pages import bp
 from web.permissions import actor, manager_required
 from web.realtime import commit_and_publish

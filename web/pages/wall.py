@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import abort, render_template
 
+from gameplay.board_frames import snapshot_frame
 from kpi_engine.db import utcnow
 from web.extensions import db, limiter
-from web.live_board import snapshot_frame
 from web.pages import bp
 from web.rep_view import time_left
 from web.wall_links import challenge_for_wall_token
