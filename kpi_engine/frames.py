@@ -2,11 +2,13 @@
 
 Scope and period filters run in SQL and only the columns the formulas read are selected, so a rep's
 scorecard reads a rep's rows, not the organisation's. Each frame is loaded on first use: a
-scorecard without activity KPIs never queries activities.
+scorecard without activity KPIs never queries activities. The loaders also read an explicit set of
+reps instead of a scope (impact analytics reads a challenge's participants and comparison reps).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -26,6 +28,7 @@ DEAL_COLUMNS = (
     "created_at", "engaged_at", "closed_at",
 )  # fmt: skip
 ACTIVITY_COLUMNS = ("rep_id", "kind", "outcome", "occurred_at")
+STAGE_COLUMNS = ("deal_id", "stage", "changed_at", "change_id")
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,13 @@ def member_ids(scope: Scope) -> Select[Any] | None:
     return None
 
 
-def _in_scope(column: Any, scope: Scope) -> ColumnElement[bool]:
+# Whose rows a loader reads: a scope, or the ids of a set of reps.
+Owners = Scope | Collection[int]
+
+
+def _in_scope(column: Any, scope: Owners) -> ColumnElement[bool]:
+    if not isinstance(scope, Scope):
+        return column.in_(sorted(scope))
     members = member_ids(scope)
     return true() if members is None else column.in_(members)
 
@@ -115,20 +124,35 @@ def _selected(session: Session, model: Any, names: tuple[str, ...]) -> list[Any]
     ]
 
 
-def load_deals(session: Session, scope: Scope, start: datetime, end: datetime) -> pd.DataFrame:
+def _times(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(c for c in columns if c.endswith("_at"))
+
+
+def load_deals(
+    session: Session,
+    scope: Owners,
+    start: datetime,
+    end: datetime,
+    columns: tuple[str, ...] = (*DEAL_COLUMNS, "team_id"),
+) -> pd.DataFrame:
     """Deals that were alive at some point of [start, end): created before the end and not
-    closed before the start — which covers closed-in, created-in and open-at-end deals."""
+    closed before the start — which covers closed-in, created-in and open-at-end deals.
+    `columns` are the deal's columns to read; team_id is the owner's team."""
     alive = (Deal.created_at < end) & ((Deal.closed_at.is_(None)) | (Deal.closed_at >= start))
-    query = select(*_selected(session, Deal, DEAL_COLUMNS), User.team_id).join(
-        User, Deal.owner_id == User.id
-    )
-    query = query.where(alive, _in_scope(Deal.owner_id, scope))
-    frame = _read(session, query, (*DEAL_COLUMNS, "team_id"))
-    frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype("float64")
-    return _utc(frame, ("created_at", "engaged_at", "closed_at"))
+    names = tuple(c for c in columns if c != "team_id")
+    query = select(*_selected(session, Deal, names)).where(alive, _in_scope(Deal.owner_id, scope))
+    if "team_id" in columns:
+        query = query.add_columns(User.team_id).join(User, Deal.owner_id == User.id)
+        names = (*names, "team_id")
+    frame = _read(session, query, names)
+    if "amount" in names:
+        frame["amount"] = pd.to_numeric(frame["amount"], errors="coerce").astype("float64")
+    return _utc(frame, _times(names))
 
 
-def load_activities(session: Session, scope: Scope, start: datetime, end: datetime) -> pd.DataFrame:
+def load_activities(
+    session: Session, scope: Owners, start: datetime, end: datetime
+) -> pd.DataFrame:
     query = select(*_selected(session, Activity, ACTIVITY_COLUMNS)).where(
         Activity.occurred_at >= start,
         Activity.occurred_at < end,
@@ -138,17 +162,25 @@ def load_activities(session: Session, scope: Scope, start: datetime, end: dateti
 
 
 def load_stages_reached(
-    session: Session, scope: Scope, start: datetime, end: datetime
+    session: Session,
+    scope: Owners,
+    start: datetime,
+    end: datetime,
+    deal_columns: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Each time a deal created in the period reached a stage."""
+    """Each time a deal created in the period reached a stage; `deal_columns` adds columns of
+    the deal itself (its owner_id, its created_at) to each row."""
     query = (
-        select(*_selected(session, DealStageChange, ("deal_id", "to_stage", "changed_at", "id")))
+        select(
+            *_selected(session, DealStageChange, ("deal_id", "to_stage", "changed_at", "id")),
+            *_selected(session, Deal, deal_columns),
+        )
         .join(Deal, DealStageChange.deal_id == Deal.id)
         .where(Deal.created_at >= start, Deal.created_at < end)
         .where(_in_scope(Deal.owner_id, scope))
     )
-    columns = ("deal_id", "stage", "changed_at", "change_id")
-    return _utc(_read(session, query, columns), ("changed_at",))
+    columns = (*STAGE_COLUMNS, *deal_columns)
+    return _utc(_read(session, query, columns), _times(columns))
 
 
 def customer_accounts_before(session: Session, scope: Scope, moment: datetime) -> set[str]:

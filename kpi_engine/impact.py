@@ -10,13 +10,16 @@ before the pre-window is checked too. The naive difference (participants against
 during the window) is reported beside it, labelled, because it is what people compute by
 hand and what this module exists to correct.
 
+Any KPI of the registry can be measured this way (impact_registry); the four core ones (win
+rate, deal size, days to close, revenue per rep) are the default.
+
 kpi_engine knows nothing of challenges: the caller passes the window, who took part, who is
 comparable, and each participant's missions and points.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,7 +27,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
-from kpi_engine.impact_panel import IMPACT_KPIS, FloatArray, ImpactKpi, Panel, Span, load_panel
+from kpi_engine.impact_panel import CORE_KPIS, FloatArray, KpiCells, Panel, Span, StudyRows
+from kpi_engine.impact_registry import NOT_PER_REP, impact_name, registry_cells
 from kpi_engine.impact_stats import (
     DRAWS,
     LEVEL,
@@ -35,9 +39,10 @@ from kpi_engine.impact_stats import (
     new_rng,
     spearman,
 )
+from kpi_engine.kpis import REGISTRY
 
 MIN_REPS = 5
-MIN_DEALS = 20
+MIN_RECORDS = 20  # deals, or activities for an activity KPI
 # The pre-trend check runs for every KPI of every challenge: at 95 % it would cry wolf on one
 # challenge in seven (three KPIs); at 99 % it still catches a real divergence of a few points.
 PLACEBO_LEVEL = 0.99
@@ -46,6 +51,7 @@ METHOD = (
     "against comparable non-participants; 95% percentile bootstrap over reps"
 )
 PRE_TREND, PRE, WINDOW, POST = "before pre-window", "pre-window", "window", "post-window"
+CORE_KEYS = tuple(k.key for k in CORE_KPIS)
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class KpiImpact:
     n_participants: int
     n_control: int
     n_deals: int
+    n_activities: int
     method: str
     warnings: list[str]
     verdict: str
@@ -139,34 +146,76 @@ def measure_impact(
     seed: int = SEED,
     draws: int = DRAWS,
     intensity: bool = True,
+    kpis: Sequence[str] = CORE_KEYS,
 ) -> ImpactReport:
-    """The impact of taking part on each KPI, with intervals, sample sizes and warnings; with
-    `intensity`, also participation against each KPI's change (half the work: a side-by-side
-    comparison leaves it out)."""
-    _check(design, now)
+    """The impact of taking part on each KPI asked for (keys of the core four or of the
+    registry), with intervals, sample sizes and warnings; with `intensity`, also participation
+    against each KPI's change (half the work: a side-by-side comparison leaves it out)."""
+    keys = list(dict.fromkeys(kpis))
+    _check(design, now, keys)
     spans = study_spans(design.start, design.end, now)
-    panel = load_panel(session, design.participant_ids | design.control_ids, spans)
-    rng = new_rng(seed)
-    kpis = {k.key: _kpi_impact(k, panel, design, rng, draws) for k in IMPACT_KPIS}
-    revenue = kpis["revenue_won"]
-    n = len(design.participant_ids)
+    study = StudyRows(session, design.participant_ids | design.control_ids, spans)
+    found = _core(study, design, new_rng(seed), draws, intensity)
+    for key in keys:
+        if key not in found:
+            cells = registry_cells(study, key)
+            found[key] = _measured(cells, study, design, new_rng(seed, key), draws, intensity)
+    revenue = found["revenue_won"][0]
     return ImpactReport(
         window=_span(spans, WINDOW),
         pre_window=_span(spans, PRE),
         post_window=_span(spans, POST) if len(spans) == 4 else None,
         still_running=now < design.end,
-        kpis=kpis,
-        intensity=[_intensity(k, panel, design, rng, draws) for k in IMPACT_KPIS]
-        if intensity
-        else [],
-        incremental_revenue=_scaled(revenue, n)
+        kpis={k: found[k][0] for k in keys},
+        intensity=[link for k in keys if (link := found[k][1]) is not None],
+        incremental_revenue=_scaled(revenue, len(design.participant_ids))
         if revenue.verdict != "inconclusive"
         else NO_INTERVAL,
     )
 
 
-def _check(design: ImpactDesign, now: datetime) -> None:
+def kpi_choices() -> dict[str, str]:
+    """The KPIs impact analytics can measure per rep, key to name: the core four first."""
+    core = {k.key: k.name for k in CORE_KPIS}
+    others = {k: impact_name(d) for k, d in REGISTRY.items() if k not in core | NOT_PER_REP.keys()}
+    return core | others
+
+
+_Measured = tuple[KpiImpact, IntensityLink | None]
+
+
+def _core(
+    study: StudyRows, design: ImpactDesign, rng: np.random.Generator, draws: int, intensity: bool
+) -> dict[str, _Measured]:
+    """The four core KPIs, always all of them in this order from one generator, so that their
+    figures do not depend on which other KPIs were asked for (nor move from earlier reports)."""
+    panel = Panel.of(study)
+    cells = [k.cells(panel) for k in CORE_KPIS]
+    impacts = [_kpi_impact(c, study, design, rng, draws) for c in cells]
+    links = [_intensity(c, study, design, rng, draws) if intensity else None for c in cells]
+    return {c.key: (i, link) for c, i, link in zip(cells, impacts, links, strict=True)}
+
+
+def _measured(
+    cells: KpiCells,
+    study: StudyRows,
+    design: ImpactDesign,
+    rng: np.random.Generator,
+    draws: int,
+    intensity: bool,
+) -> _Measured:
+    impact = _kpi_impact(cells, study, design, rng, draws)
+    return impact, _intensity(cells, study, design, rng, draws) if intensity else None
+
+
+def _check(design: ImpactDesign, now: datetime, keys: Sequence[str]) -> None:
     errors: dict[str, list[str]] = {}
+    unknown = ", ".join(repr(k) for k in keys if k not in REGISTRY and k not in CORE_KEYS)
+    if unknown:
+        known = ", ".join(dict.fromkeys((*CORE_KEYS, *REGISTRY)))
+        errors["kpis"] = [f"unknown KPI {unknown}; known: {known}"]
+    elif not keys:
+        errors["kpis"] = ["ask for at least one KPI"]
     if design.start.tzinfo is None or design.end.tzinfo is None:
         errors["window"] = ["the window needs aware datetimes"]
     elif design.end <= design.start:
@@ -204,47 +253,50 @@ def _scaled(kpi: KpiImpact, factor: int) -> Interval:
     return Interval(times(kpi.estimate), times(kpi.ci_low), times(kpi.ci_high))
 
 
-def _group_rows(panel: Panel, ids: frozenset[int]) -> np.ndarray:
-    return np.array([i for i, rep in enumerate(panel.rep_ids) if rep in ids], dtype=np.int64)
+def _group_rows(study: StudyRows, ids: frozenset[int]) -> np.ndarray:
+    return np.array([i for i, rep in enumerate(study.rep_ids) if rep in ids], dtype=np.int64)
 
 
 @dataclass(frozen=True)
 class _Changes:
-    """Per-rep changes between two periods for one group, over reps with data in both."""
+    """Per-rep changes between two periods for one group, over reps with data in both, and
+    the records (deals or activities) behind them."""
 
     values: FloatArray
-    deals: int
+    records: int
 
     @classmethod
     def between(
-        cls, kpi: ImpactKpi, panel: Panel, rows: np.ndarray, before: str, after: str
+        cls, kpi: KpiCells, study: StudyRows, rows: np.ndarray, before: str, after: str
     ) -> _Changes:
-        columns = np.array([panel.column(before), panel.column(after)])
-        value = kpi.value(panel)[np.ix_(rows, columns)]
+        columns = np.array([study.column(before), study.column(after)])
+        value = kpi.value[np.ix_(rows, columns)]
         present = ~np.isnan(value).any(axis=1)
-        deals = kpi.deals(panel)[np.ix_(rows[present], columns)].sum()
-        return cls(value[present, 1] - value[present, 0], int(deals))
+        records = kpi.records[np.ix_(rows[present], columns)].sum()
+        return cls(value[present, 1] - value[present, 0], int(records))
 
 
 def _did(
-    kpi: ImpactKpi,
-    panel: Panel,
+    kpi: KpiCells,
+    study: StudyRows,
     design: ImpactDesign,
     periods: tuple[str, str],
     rng: np.random.Generator,
     draws: int,
     level: float = LEVEL,
 ) -> tuple[Interval, _Changes, _Changes]:
-    treated = _Changes.between(kpi, panel, _group_rows(panel, design.participant_ids), *periods)
-    control = _Changes.between(kpi, panel, _group_rows(panel, design.control_ids), *periods)
+    treated = _Changes.between(kpi, study, _group_rows(study, design.participant_ids), *periods)
+    control = _Changes.between(kpi, study, _group_rows(study, design.control_ids), *periods)
     effect = difference_of_means(treated.values, control.values, rng, draws, level)
     return effect, treated, control
 
 
 def _blocker(
-    kpi: ImpactKpi, design: ImpactDesign, treated: _Changes, control: _Changes
+    kpi: KpiCells, design: ImpactDesign, treated: _Changes, control: _Changes
 ) -> str | None:
     """Why no effect can be estimated at all, if there is a reason."""
+    if kpi.unmeasurable:
+        return kpi.unmeasurable
     if not design.control_ids:
         return (
             "no comparable group: there are no reps of the same sales roles who did not take "
@@ -256,16 +308,17 @@ def _blocker(
             f"({treated.values.size} participants, {control.values.size} comparable; "
             f"at least {MIN_REPS} in each group are needed)"
         )
-    if min(treated.deals, control.deals) < MIN_DEALS:
+    if min(treated.records, control.records) < MIN_RECORDS:
         return (
-            f"too few deals behind the {kpi.name.lower()} ({treated.deals} for participants, "
-            f"{control.deals} for the comparison group; at least {MIN_DEALS} in each are needed)"
+            f"too few {kpi.records_are} behind the {kpi.name.lower()} ({treated.records} for "
+            f"participants, {control.records} for the comparison group; at least "
+            f"{MIN_RECORDS} in each are needed)"
         )
     return None
 
 
 def _pre_trend_warning(
-    kpi: ImpactKpi, placebo: Interval, treated: _Changes, control: _Changes
+    kpi: KpiCells, placebo: Interval, treated: _Changes, control: _Changes
 ) -> tuple[bool, str | None]:
     """Whether the groups were already diverging before the challenge, and what to say."""
     if min(treated.values.size, control.values.size) < MIN_REPS:
@@ -289,30 +342,31 @@ def _group_mean(values: FloatArray, rows: np.ndarray) -> float | None:
     return float(cells.mean()) if cells.size else None
 
 
-def _naive(kpi: ImpactKpi, panel: Panel, design: ImpactDesign) -> float | None:
+def _naive(kpi: KpiCells, study: StudyRows, design: ImpactDesign) -> float | None:
     """Participants' mean minus the comparison group's during the window: shown, not trusted."""
-    window = kpi.value(panel)[:, panel.column(WINDOW)]
-    treated = _group_mean(window, _group_rows(panel, design.participant_ids))
-    control = _group_mean(window, _group_rows(panel, design.control_ids))
+    window = kpi.value[:, study.column(WINDOW)]
+    treated = _group_mean(window, _group_rows(study, design.participant_ids))
+    control = _group_mean(window, _group_rows(study, design.control_ids))
     return None if treated is None or control is None else treated - control
 
 
-def _series(kpi: ImpactKpi, panel: Panel, design: ImpactDesign) -> list[GroupMeans]:
-    values = kpi.value(panel)
-    treated = _group_rows(panel, design.participant_ids)
-    control = _group_rows(panel, design.control_ids)
+def _series(kpi: KpiCells, study: StudyRows, design: ImpactDesign) -> list[GroupMeans]:
+    treated = _group_rows(study, design.participant_ids)
+    control = _group_rows(study, design.control_ids)
     return [
-        GroupMeans(s.label, _group_mean(values[:, i], treated), _group_mean(values[:, i], control))
-        for i, s in enumerate(panel.spans)
+        GroupMeans(
+            s.label, _group_mean(kpi.value[:, i], treated), _group_mean(kpi.value[:, i], control)
+        )
+        for i, s in enumerate(study.spans)
     ]
 
 
 def _kpi_impact(
-    kpi: ImpactKpi, panel: Panel, design: ImpactDesign, rng: np.random.Generator, draws: int
+    kpi: KpiCells, study: StudyRows, design: ImpactDesign, rng: np.random.Generator, draws: int
 ) -> KpiImpact:
-    effect, treated, control = _did(kpi, panel, design, (PRE, WINDOW), rng, draws)
+    effect, treated, control = _did(kpi, study, design, (PRE, WINDOW), rng, draws)
     placebo, p_treated, p_control = _did(
-        kpi, panel, design, (PRE_TREND, PRE), rng, draws, PLACEBO_LEVEL
+        kpi, study, design, (PRE_TREND, PRE), rng, draws, PLACEBO_LEVEL
     )
     blocker = _blocker(kpi, design, treated, control)
     diverged, trend_note = _pre_trend_warning(kpi, placebo, p_treated, p_control)
@@ -320,8 +374,9 @@ def _kpi_impact(
     blocking = blocker is not None
     shown = NO_INTERVAL if blocking else effect
     post = None
-    if len(panel.spans) == 4 and not blocking:
-        post = _did(kpi, panel, design, (PRE, POST), rng, draws)[0]
+    if len(study.spans) == 4 and not blocking:
+        post = _did(kpi, study, design, (PRE, POST), rng, draws)[0]
+    records = treated.records + control.records
     return KpiImpact(
         key=kpi.key,
         name=kpi.name,
@@ -330,16 +385,17 @@ def _kpi_impact(
         estimate=shown.estimate,
         ci_low=shown.low,
         ci_high=shown.high,
-        naive_difference=_naive(kpi, panel, design),
+        naive_difference=_naive(kpi, study, design),
         n_participants=int(treated.values.size),
         n_control=int(control.values.size),
-        n_deals=treated.deals + control.deals,
+        n_deals=records if kpi.records_are == "deals" else 0,
+        n_activities=records if kpi.records_are == "activities" else 0,
         method=METHOD,
         warnings=warnings,
         verdict=_verdict(blocking or diverged, shown),
         pre_trend=placebo,
         post=post,
-        series=_series(kpi, panel, design),
+        series=_series(kpi, study, design),
     )
 
 
@@ -351,13 +407,12 @@ def _verdict(inconclusive: bool, effect: Interval) -> str:
 
 
 def _intensity(
-    kpi: ImpactKpi, panel: Panel, design: ImpactDesign, rng: np.random.Generator, draws: int
+    kpi: KpiCells, study: StudyRows, design: ImpactDesign, rng: np.random.Generator, draws: int
 ) -> IntensityLink:
-    values = kpi.value(panel)
-    change = values[:, panel.column(WINDOW)] - values[:, panel.column(PRE)]
+    change = kpi.value[:, study.column(WINDOW)] - kpi.value[:, study.column(PRE)]
     points = [
         IntensityPoint(rep, part.missions_completed, part.points, float(change[i]))
-        for i, rep in enumerate(panel.rep_ids)
+        for i, rep in enumerate(study.rep_ids)
         if (part := design.participation.get(rep)) is not None
         and rep in design.participant_ids
         and not np.isnan(change[i])
@@ -366,7 +421,9 @@ def _intensity(
     earned = np.array([p.points for p in points], dtype=np.float64)
     changes = np.array([p.change for p in points], dtype=np.float64)
     if len(points) < MIN_REPS:
-        note = f"only {len(points)} participants have a {kpi.name.lower()} to compare"
+        note = kpi.unmeasurable or (
+            f"only {len(points)} participants have a {kpi.name.lower()} to compare"
+        )
         return IntensityLink(kpi.key, NO_INTERVAL, NO_INTERVAL, points, [note])
     return IntensityLink(
         kpi=kpi.key,

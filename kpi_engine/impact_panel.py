@@ -1,8 +1,10 @@
-"""Per-rep, per-period sales results for impact analytics, loaded with the filters in SQL.
+"""Per-rep, per-span values of the KPIs impact analytics measures.
 
-Only closed deals of the reps under study, closed inside the periods studied, leave the
-database; everything after that is numpy over arrays (one bincount per measure), so a
-challenge over 100 reps and 20,000 deals takes milliseconds once the rows are read.
+The sales rows of the reps under study are read once over all the spans, with the filters in SQL
+(kpi_engine.frames), each kind of row on first use. The four core KPIs are numpy over those rows
+(one bincount per measure), so a challenge over 100 reps and 20,000 deals takes milliseconds once
+the rows are read; any other KPI of the registry is its own formula over each rep's frames
+(kpi_engine.impact_registry).
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from sqlalchemy import DateTime, Float, String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from kpi_engine.models import Deal
+from kpi_engine.frames import DEAL_COLUMNS, load_activities, load_deals, load_stages_reached
 
 FloatArray = NDArray[np.float64]
 SECONDS_PER_DAY = 86400.0
@@ -33,24 +34,92 @@ class Span:
     end: datetime
 
 
-@dataclass(frozen=True)
-class Panel:
-    """Sums per rep (rows, in `rep_ids` order) and span (columns, in `spans` order)."""
+class StudyRows:
+    """The deals, activities and stage changes of the reps under study over all the spans,
+    each read from SQL on first use (a study of deal KPIs never reads activities)."""
 
-    rep_ids: tuple[int, ...]
-    spans: tuple[Span, ...]
-    closed: FloatArray
-    won: FloatArray
-    won_amount: FloatArray
-    won_days: FloatArray
+    def __init__(self, session: Session, rep_ids: Iterable[int], spans: Sequence[Span]) -> None:
+        self.session = session
+        self.rep_ids = tuple(sorted(set(rep_ids)))
+        self.spans = tuple(spans)
+        self.start, self.end = spans[0].start, spans[-1].end
+
+    @cached_property
+    def deals(self) -> pd.DataFrame:
+        return load_deals(self.session, self.rep_ids, self.start, self.end, DEAL_COLUMNS)
+
+    @cached_property
+    def activities(self) -> pd.DataFrame:
+        return load_activities(self.session, self.rep_ids, self.start, self.end)
+
+    @cached_property
+    def stages_reached(self) -> pd.DataFrame:
+        owner = ("owner_id", "created_at")
+        return load_stages_reached(self.session, self.rep_ids, self.start, self.end, owner)
 
     def column(self, label: str) -> int:
         return [s.label for s in self.spans].index(label)
 
 
 @dataclass(frozen=True)
-class ImpactKpi:
-    """A KPI impact analytics can measure: its per-rep value and the deals behind it."""
+class KpiCells:
+    """One KPI per rep (rows, in rep_ids order) and span (columns, in spans order): its value,
+    NaN where the rep has none, and how many records (deals or activities) lie behind it."""
+
+    key: str
+    name: str
+    unit: str
+    better: str
+    value: FloatArray
+    records: FloatArray
+    records_are: str = "deals"
+    # Why no rep can have a value at all (a KPI that needs a manager's inputs, say).
+    unmeasurable: str | None = None
+
+
+def _seconds(moments: pd.Series) -> FloatArray:
+    """Seconds since 1970 of each timestamp."""
+    micros = moments.dt.as_unit("us").astype("int64").to_numpy()
+    return micros.astype(np.float64) / 1e6
+
+
+@dataclass(frozen=True)
+class Panel:
+    """Sums of the reps' closed deals per rep (rows) and span (columns)."""
+
+    closed: FloatArray
+    won: FloatArray
+    won_amount: FloatArray
+    won_days: FloatArray
+
+    @classmethod
+    def of(cls, rows: StudyRows) -> Panel:
+        """The won/lost deals of the study's reps closed inside its spans, summed per cell."""
+        d = rows.deals
+        closed = d["status"].isin(("won", "lost")) & (d["closed_at"] >= rows.start)
+        d = d[closed & (d["closed_at"] < rows.end)]
+        closed_ts = _seconds(d["closed_at"])
+        won = (d["status"] == "won").to_numpy()
+        amounts = np.nan_to_num(d["amount"].to_numpy(dtype=np.float64)) * won
+        began = _seconds(d["engaged_at"].fillna(d["created_at"]))
+        days = (closed_ts - began) / SECONDS_PER_DAY * won
+        bounds = _seconds(pd.Series([s.start for s in rows.spans] + [rows.end]))
+        span_index = np.searchsorted(bounds, closed_ts, side="right") - 1
+        owner = d["owner_id"].to_numpy(dtype=np.int64)
+        cell = np.searchsorted(rows.rep_ids, owner) * len(rows.spans) + span_index
+        shape = (len(rows.rep_ids), len(rows.spans))
+
+        def total(weights: FloatArray) -> FloatArray:
+            sums = np.bincount(cell, weights=weights, minlength=shape[0] * shape[1])
+            return sums.reshape(shape).astype(np.float64)
+
+        return cls(total(np.ones(won.size)), total(won.astype(np.float64)), total(amounts),
+                   total(days))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CoreKpi:
+    """A KPI measured straight from the panel: its per-rep value and the deals behind it."""
 
     key: str
     name: str
@@ -58,6 +127,11 @@ class ImpactKpi:
     better: str
     value: Callable[[Panel], FloatArray]
     deals: Callable[[Panel], FloatArray]
+
+    def cells(self, panel: Panel) -> KpiCells:
+        return KpiCells(
+            self.key, self.name, self.unit, self.better, self.value(panel), self.deals(panel)
+        )
 
 
 def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
@@ -67,100 +141,21 @@ def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
     return result
 
 
-IMPACT_KPIS: tuple[ImpactKpi, ...] = (
-    ImpactKpi(
+CORE_KPIS: tuple[CoreKpi, ...] = (
+    CoreKpi(
         "win_rate", "Win rate", "fraction", "higher", lambda p: _ratio(p.won, p.closed),
         lambda p: p.closed,
     ),
-    ImpactKpi(
+    CoreKpi(
         "avg_deal_size", "Average deal size", "currency", "higher",
         lambda p: _ratio(p.won_amount, p.won), lambda p: p.won,
     ),
-    ImpactKpi(
+    CoreKpi(
         "days_to_close", "Days to close", "days", "lower",
         lambda p: _ratio(p.won_days, p.won), lambda p: p.won,
     ),
-    ImpactKpi(
+    CoreKpi(
         "revenue_won", "Revenue won per rep", "currency", "higher",
         lambda p: p.won_amount, lambda p: p.won,
     ),
 )  # fmt: skip
-
-
-def _raw_time(session: Session, column: Any) -> Any:
-    """A timestamp column without the per-value UTCDateTime conversion: pandas converts the
-    whole column at once (SQLite hands back its UTC text, PostgreSQL aware datetimes)."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    return type_coerce(column, String() if sqlite else DateTime(timezone=True))
-
-
-def _closed_deal_rows(
-    session: Session, rep_ids: Iterable[int], start: datetime, end: datetime
-) -> Sequence[Any]:
-    """Owner, status, amount, close and start time of won/lost deals closed in [start, end)."""
-    began = func.coalesce(Deal.engaged_at, Deal.created_at)
-    query = select(
-        Deal.owner_id,
-        Deal.status,
-        type_coerce(Deal.amount, Float()),
-        _raw_time(session, Deal.closed_at),
-        _raw_time(session, began),
-    ).where(
-        Deal.owner_id.in_(list(rep_ids)),
-        Deal.status.in_(("won", "lost")),
-        Deal.closed_at >= start,
-        Deal.closed_at < end,
-    )
-    # The Core connection: no per-row ORM processing.
-    return session.connection().execute(query).all()
-
-
-def _epoch(moments: Sequence[Any]) -> FloatArray:
-    """Seconds since 1970 for a column of timestamps, converted in one call."""
-    stamps = pd.to_datetime(pd.Series(moments, dtype=object), utc=True, format="ISO8601")
-    micros = stamps.dt.as_unit("us").astype("int64").to_numpy()
-    return micros.astype(np.float64) / 1e6
-
-
-@dataclass(frozen=True)
-class _ClosedDeals:
-    """The loaded rows as arrays: one entry per closed deal."""
-
-    owner: NDArray[np.int64]
-    closed_ts: FloatArray
-    won: FloatArray
-    won_amount: FloatArray
-    won_days: FloatArray
-
-    @classmethod
-    def from_rows(cls, rows: Sequence[Any]) -> _ClosedDeals:
-        owner, status, amount, closed_at, began = list(zip(*rows, strict=True)) or [()] * 5
-        closed_ts = _epoch(closed_at)
-        won = np.array(status, dtype=object) == "won"
-        amounts = np.nan_to_num(np.array(amount, dtype=np.float64)) * won
-        days = (closed_ts - _epoch(began)) / SECONDS_PER_DAY * won
-        return cls(
-            np.array(owner, dtype=np.int64), closed_ts, won.astype(np.float64), amounts, days
-        )
-
-
-def load_panel(session: Session, rep_ids: Iterable[int], spans: Sequence[Span]) -> Panel:
-    """The panel of these reps over contiguous spans, read in one query."""
-    reps = tuple(sorted(set(rep_ids)))
-    deals = _ClosedDeals.from_rows(_closed_deal_rows(session, reps, spans[0].start, spans[-1].end))
-    bounds = _epoch([s.start for s in spans] + [spans[-1].end])
-    span_index = np.searchsorted(bounds, deals.closed_ts, side="right") - 1
-    cell = np.searchsorted(reps, deals.owner) * len(spans) + span_index
-
-    def total(weights: FloatArray) -> FloatArray:
-        sums = np.bincount(cell, weights=weights, minlength=len(reps) * len(spans))
-        return sums.reshape(len(reps), len(spans)).astype(np.float64)
-
-    return Panel(
-        reps,
-        tuple(spans),
-        total(np.ones_like(deals.won)),
-        total(deals.won),
-        total(deals.won_amount),
-        total(deals.won_days),
-    )

@@ -3,7 +3,8 @@
 Each rep has a skill (win rate), a typical deal size and a typical time to close. Deals close
 at random moments over periods of equal length before and during a challenge; the truth is
 planted on top: an effect for participants during the window, a shock for everybody, a
-pre-existing trend for participants, or the best reps choosing to join.
+pre-existing trend for participants, or the best reps choosing to join. Activities (calls,
+emails, meetings) can be planted the same way over an organisation's reps.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from kpi_engine.models import Deal, User
+from kpi_engine.models import Activity, Deal, User
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 LENGTH = timedelta(days=30)
@@ -40,6 +41,17 @@ class Truth:
     participant_trend: float = 0.0
     # The effect grows with missions completed (0 to 10): a participant with 5 gets half.
     dose_response: bool = False
+
+
+@dataclass(frozen=True)
+class ActivityTruth:
+    """Activities per rep and period: what taking part adds in the window, what everybody gets
+    in the window, and how many more the participants log in every period (they were busier
+    before they joined: selection, not effect)."""
+
+    effect: float = 0.0
+    shock: float = 0.0
+    joiners_lead: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -140,3 +152,30 @@ def plant_org(
     return PlantedOrg(
         joined, frozenset(ids) - joined, START, START + LENGTH, skill, size, missions, len(rows)
     )
+
+
+def plant_activities(
+    session: Session, org: PlantedOrg, truth: ActivityTruth, *, seed: int
+) -> dict[int, float]:
+    """Activities of every rep of the org over its three periods, Poisson around a rate of the
+    rep's own (30 to 60 a period) plus the truth; returns each rep's rate before the window."""
+    rng = np.random.default_rng(seed)
+    reps = sorted(org.participant_ids | org.control_ids)
+    rate = {r: float(rng.uniform(30, 60)) + (truth.joiners_lead if r in org.participant_ids else 0)
+            for r in reps}  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    for rep in reps:
+        for period in range(PERIODS):
+            mean = rate[rep]
+            if period == PERIODS - 1:
+                mean += truth.shock + (truth.effect if rep in org.participant_ids else 0.0)
+            start = START + (period - PERIODS + 1) * LENGTH
+            offsets = rng.uniform(0, LENGTH.total_seconds(), rng.poisson(mean))
+            rows += [
+                {"crm_id": f"A-{rep}-{period}-{i}", "rep_id": rep, "kind": "call",
+                 "outcome": "connected", "occurred_at": start + timedelta(seconds=float(o))}
+                for i, o in enumerate(offsets)
+            ]  # fmt: skip
+    session.execute(insert(Activity), rows)
+    session.flush()
+    return rate
