@@ -92,6 +92,7 @@ class Clients:
     frames: list[list[float]] = field(default_factory=list)
     size: int = 0
     dropped: int = 0
+    pongs: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     selector: selectors.BaseSelector = field(default_factory=selectors.DefaultSelector)
 
@@ -133,6 +134,7 @@ class Clients:
             return
         if message == "2":
             ws.send("3")  # Engine.IO ping → pong
+            self.pongs += 1
         elif message.startswith('42["leaderboard"'):
             self.frames[index].append(time.perf_counter())
             self.size = len(message)
