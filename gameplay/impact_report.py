@@ -8,7 +8,7 @@ participant's missions completed and points.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -21,7 +21,13 @@ from gameplay.enrollment import audience_users
 from gameplay.lifecycle import challenge_status
 from gameplay.models import Challenge, Mission, MissionProgress, Participant
 from kpi_engine.errors import Invalid
-from kpi_engine.impact import ImpactDesign, ImpactReport, Participation, measure_impact
+from kpi_engine.impact import (
+    CORE_KEYS,
+    ImpactDesign,
+    ImpactReport,
+    Participation,
+    measure_impact,
+)
 from kpi_engine.impact_stats import Interval
 from kpi_engine.models import User
 from kpi_engine.periods import Period
@@ -51,19 +57,31 @@ class ChallengeImpact:
 
 
 def challenge_impact(
-    session: Session, challenge_id: int, actor: User, *, now: datetime
+    session: Session,
+    challenge_id: int,
+    actor: User,
+    *,
+    now: datetime,
+    kpis: Sequence[str] = CORE_KEYS,
 ) -> ChallengeImpact:
-    """The impact report of a challenge the actor manages (Forbidden for anyone else)."""
-    return _report(session, managed_challenge(session, challenge_id, actor), now, intensity=True)
+    """The impact report of a challenge the actor manages on the KPIs asked for (keys of the
+    core four or of the registry; Forbidden for anyone else)."""
+    challenge = managed_challenge(session, challenge_id, actor)
+    return _report(session, challenge, now, kpis, intensity=True)
 
 
 def compare_challenges(
-    session: Session, challenge_ids: Iterable[int], actor: User, *, now: datetime
+    session: Session,
+    challenge_ids: Iterable[int],
+    actor: User,
+    *,
+    now: datetime,
+    kpis: Sequence[str] = CORE_KEYS,
 ) -> list[ChallengeImpact]:
     """Impact reports side by side, in the order asked; each must be managed by the actor.
     Participation intensity is left out (empty): a comparison reads the effects only."""
     return [
-        _report(session, managed_challenge(session, i, actor), now, intensity=False)
+        _report(session, managed_challenge(session, i, actor), now, kpis, intensity=False)
         for i in challenge_ids
     ]
 
@@ -91,7 +109,7 @@ def ended_challenges(
 
 
 def _report(
-    session: Session, challenge: Challenge, now: datetime, *, intensity: bool
+    session: Session, challenge: Challenge, now: datetime, kpis: Sequence[str], *, intensity: bool
 ) -> ChallengeImpact:
     status = challenge_status(challenge, now)
     if status in ("draft", "scheduled", "cancelled"):
@@ -101,7 +119,7 @@ def _report(
         )
     joined = _participation(session, challenge)
     design = _design(session, challenge, joined)
-    report = measure_impact(session, design, now=now, intensity=intensity)
+    report = measure_impact(session, design, now=now, intensity=intensity, kpis=kpis)
     cost = challenge.budget_spent or Decimal(0)
     return ChallengeImpact(
         challenge=challenge,

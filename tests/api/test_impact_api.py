@@ -42,6 +42,44 @@ def test_a_manager_reads_the_impact_contract_of_their_challenge(
     assert {i["kpi"] for i in body["intensity"]} >= {"win_rate", "days_to_close"}
 
 
+def test_a_manager_picks_registry_kpis_by_key(client: FlaskClient, world: World) -> None:
+    log_in(client, world.manager)
+    response = client.get(
+        f"/api/v1/challenges/{world.campaigns[0]}/impact",
+        query_string={"kpis": "sales_cycle_days,quota_attainment"},
+    )
+    assert response.status_code == 200, response.get_json()
+    kpis = response.get_json()["kpis"]
+    assert set(kpis) == {"sales_cycle_days", "quota_attainment"}
+    assert all(set(k) >= CONTRACT for k in kpis.values())
+    cycle = kpis["sales_cycle_days"]
+    assert cycle["verdict"] == "effect" and cycle["ci_high"] < 0 and cycle["n_deals"] > 0
+    quota = kpis["quota_attainment"]
+    assert quota["estimate"] is None and quota["naive_difference"] is None
+    assert "not measurable per rep" in quota["warnings"][0]
+
+
+def test_a_comparison_reads_the_kpis_asked_for(client: FlaskClient, world: World) -> None:
+    log_in(client, world.manager)
+    ids = ",".join(str(c) for c in world.campaigns)
+    query = {"challenges": ids, "kpis": "sales_cycle_days"}
+    rows = client.get("/api/v1/impact/compare", query_string=query).get_json()["challenges"]
+    assert [list(r["kpis"]) for r in rows] == [["sales_cycle_days"]] * 2
+
+
+@pytest.mark.parametrize("path", ["/api/v1/challenges/{id}/impact", "/api/v1/impact/compare"])
+def test_an_unknown_kpi_key_is_refused_naming_it(
+    client: FlaskClient, world: World, path: str
+) -> None:
+    log_in(client, world.manager)
+    query = {"challenges": str(world.campaigns[0]), "kpis": "win_rate,happiness"}
+    if "{id}" in path:
+        query.pop("challenges")
+    response = client.get(path.format(id=world.campaigns[0]), query_string=query)
+    assert response.status_code == 422
+    assert "'happiness'" in response.get_json()["error"]["fields"]["kpis"][0]
+
+
 def test_a_rep_is_refused_the_impact_with_403(client: FlaskClient, world: World) -> None:
     log_in(client, world.rep)
     assert client.get(f"/api/v1/challenges/{world.campaigns[0]}/impact").status_code == 403
@@ -97,6 +135,18 @@ def test_the_manager_page_shows_the_funnel_the_table_and_the_charts(
     assert "Naive difference" in html and "not an effect" in html
     assert html.count("<svg") >= 8  # four before/during charts, four scatters
     assert "&lt;script" not in html and "=SUM(A1)" in html
+
+
+def test_a_manager_picks_more_kpis_on_the_page(client: FlaskClient, world: World) -> None:
+    log_in(client, world.manager)
+    page = f"/impact/challenges/{world.campaigns[0]}"
+    default = client.get(page).get_data(as_text=True)
+    assert 'value="sales_cycle_days">' in default and 'value="win_rate" checked' in default
+    query = {"kpis": ["days_to_close", "sales_cycle_days", "cac"]}
+    html = client.get(page, query_string=query).get_data(as_text=True)
+    assert 'value="sales_cycle_days" checked' in html and 'value="win_rate">' in html
+    assert "Sales cycle (days)" in html and "not measurable per rep" in html
+    assert html.count("<svg") == 6  # a before/during chart and a scatter for each KPI
 
 
 def test_the_leadership_page_filters_by_kind_and_draws_a_forest_plot(

@@ -1,5 +1,6 @@
-"""GET /api/v1/challenges/<id>/impact and /api/v1/impact/compare: managers of the challenge's
-teams and admins; a rep gets 403. POST /api/v1/past-campaigns records an ended campaign."""
+"""GET /api/v1/challenges/<id>/impact and /api/v1/impact/compare (?kpis=key,key picks the KPIs,
+the core four by default): managers of the challenge's teams and admins; a rep gets 403.
+POST /api/v1/past-campaigns records an ended campaign."""
 
 from __future__ import annotations
 
@@ -13,13 +14,19 @@ from web.extensions import db
 from web.permissions import actor, manager_required
 from web.realtime import commit_and_publish
 from web.schemas.challenges import challenge_answer
-from web.schemas.impact import ChallengeImpactSchema, CompareQuerySchema, PastCampaignSchema
+from web.schemas.impact import (
+    ChallengeImpactSchema,
+    CompareQuerySchema,
+    ImpactQuerySchema,
+    PastCampaignSchema,
+)
 
 
 @bp.get("/challenges/<int:challenge_id>/impact")
 @manager_required
 def challenge_impact_view(challenge_id: int):
-    report = challenge_impact(db.session(), challenge_id, actor(), now=utcnow())
+    query = ImpactQuerySchema().load(request.args)
+    report = challenge_impact(db.session(), challenge_id, actor(), now=utcnow(), kpis=query["kpis"])
     return jsonify(ChallengeImpactSchema().dump(report))
 
 
@@ -27,7 +34,9 @@ def challenge_impact_view(challenge_id: int):
 @manager_required
 def compare_impact():
     query = CompareQuerySchema().load(request.args)
-    reports = compare_challenges(db.session(), query["challenges"], actor(), now=utcnow())
+    reports = compare_challenges(
+        db.session(), query["challenges"], actor(), now=utcnow(), kpis=query["kpis"]
+    )
     return jsonify({"challenges": ChallengeImpactSchema(many=True).dump(reports)})
 
 

@@ -17,6 +17,7 @@ from gameplay.impact_report import (
 from gameplay.models import KINDS
 from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
+from kpi_engine.impact import CORE_KEYS, kpi_choices
 from kpi_engine.org import teams_of
 from kpi_engine.periods import parse_period
 from web.extensions import db
@@ -30,9 +31,13 @@ from web.pages.impact_charts import (
 )
 from web.permissions import actor, manager_required
 from web.realtime import commit_and_publish
-from web.schemas.impact import MAX_COMPARED, LeadershipQuerySchema, PastCampaignFormSchema
-
-CORE_KPIS = ("win_rate", "avg_deal_size", "days_to_close", "revenue_won")
+from web.schemas.impact import (
+    MAX_COMPARED,
+    MAX_KPIS,
+    ImpactQuerySchema,
+    LeadershipQuerySchema,
+    PastCampaignFormSchema,
+)
 
 
 @bp.get("/impact/past-campaigns/new")
@@ -80,7 +85,10 @@ def _spec_from_form(form: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/impact/challenges/<int:challenge_id>")
 @manager_required
 def challenge_impact_page(challenge_id: int) -> str:
-    report = challenge_impact(db.session(), challenge_id, actor(), now=utcnow())
+    # The picker's checkboxes send kpis=a&kpis=b; a link may send the API's kpis=a,b.
+    asked = ",".join(request.args.getlist("kpis"))
+    kpis = ImpactQuerySchema().load({"kpis": asked} if asked else {})["kpis"]
+    report = challenge_impact(db.session(), challenge_id, actor(), now=utcnow(), kpis=kpis)
     scatters = {
         link.kpi: scatter_chart(
             [(p.missions_completed, p.change) for p in link.points],
@@ -95,6 +103,8 @@ def challenge_impact_page(challenge_id: int) -> str:
         fmt=format_value,
         before_during=before_during_chart,
         scatters=scatters,
+        choices=kpi_choices(),
+        max_kpis=MAX_KPIS,
     )
 
 
@@ -118,7 +128,7 @@ def leadership_impact() -> str:
             [(r.challenge.name, r.impact.kpis[key].interval) for r in reports],
             f"{key} uplift per challenge",
         )
-        for key in CORE_KPIS
+        for key in CORE_KEYS
     }
     return render_template(
         "impact/leadership.html",
@@ -136,7 +146,7 @@ def leadership_impact() -> str:
 def leadership_impact_csv() -> Response:
     _, reports = _compared()
     header = ["challenge_id", "name", "kind", "ends_at", "audience_size", "participants"]
-    for key in CORE_KPIS:
+    for key in CORE_KEYS:
         header += [f"{key}_{c}" for c in ("estimate", "ci_low", "ci_high", "naive", "verdict")]
     header += ["incremental_revenue", "reward_cost", "return_on_cost"]
     return csv_response(header, [_csv_row(r) for r in reports], "challenge-impact")
@@ -151,7 +161,7 @@ def _csv_row(r: ChallengeImpact) -> list[Any]:
         r.audience_size,
         r.participants,
     ]
-    for key in CORE_KPIS:
+    for key in CORE_KEYS:
         k = r.impact.kpis[key]
         row += [k.estimate, k.ci_low, k.ci_high, k.naive_difference, k.verdict]
     roc = r.return_on_cost.estimate if r.return_on_cost else None

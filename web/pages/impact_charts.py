@@ -18,7 +18,8 @@ GROUP_COLOURS = {"participants": "#1f6feb", "comparison": "#8b949e"}
 
 
 def format_value(value: float | None, unit: str, *, signed: bool = False) -> str:
-    """A KPI value for people: fractions as percent (points when signed), money, days."""
+    """A KPI value for people: fractions as percent (points when signed), money, days, counts
+    (averages of them, so one decimal) and ratios."""
     if value is None:
         return "no data"
     sign = "+" if signed and value > 0 else ""
@@ -26,6 +27,10 @@ def format_value(value: float | None, unit: str, *, signed: bool = False) -> str
         return f"{sign}{value * 100:.1f}{' pts' if signed else ' %'}"
     if unit == "days":
         return f"{sign}{value:.1f} d"
+    if unit == "count":
+        return f"{sign}{value:,.1f}"
+    if unit == "ratio":
+        return f"{sign}{value:.2f}"
     return f"{sign}{value:,.0f}"
 
 

@@ -7,9 +7,12 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from gameplay.models import KINDS
+from kpi_engine.impact import CORE_KEYS
 from web.schemas.challenges import ChallengeSchema
 
 MAX_COMPARED = 20
+# Each KPI beyond the core four runs its formula per rep and period: a bound on the work asked.
+MAX_KPIS = 10
 
 
 class IdList(fields.Field):
@@ -25,7 +28,26 @@ class IdList(fields.Field):
         return ids
 
 
-class CompareQuerySchema(Schema):
+class KpiKeys(fields.Field):
+    """A comma-separated list of KPI keys in a query string: "win_rate,activities" (which keys
+    exist is the domain's to say)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[str]:
+        keys = list(dict.fromkeys(p.strip() for p in str(value).split(",") if p.strip()))
+        if not keys:
+            raise ValidationError("give KPI keys separated by commas, such as win_rate,activities")
+        if len(keys) > MAX_KPIS:
+            raise ValidationError(f"ask for at most {MAX_KPIS} KPIs at once")
+        return keys
+
+
+class ImpactQuerySchema(Schema):
+    """The KPIs to measure; without them, the core four."""
+
+    kpis = KpiKeys(load_default=list(CORE_KEYS))
+
+
+class CompareQuerySchema(ImpactQuerySchema):
     challenges = IdList(required=True)
 
 
@@ -91,6 +113,7 @@ class KpiImpactSchema(Schema):
     n_participants = fields.Integer()
     n_control = fields.Integer()
     n_deals = fields.Integer()
+    n_activities = fields.Integer()
     method = fields.String()
     warnings = fields.List(fields.String())
     verdict = fields.String()
