@@ -1,180 +1,49 @@
 """KPI engine at scale: 1,000,000 deals and 5,000,000 activities (fixed seed), on SQLite and
-PostgreSQL. Measures the org level-1 scorecard and a rep scorecard (time, peak Python heap),
-beside two baselines measured in the same run: the same aggregates in plain SQL, and loading all
-rows into pandas first.
+PostgreSQL. Measures the org level-1 scorecard and a rep scorecard (time, peak memory) beside
+two baselines measured in the same run: the same aggregates in plain SQL, and loading all rows
+into pandas first (the design the engine avoids).
 
     .venv/bin/python -m bench.bench_kpis                     # full size, both databases
-    .venv/bin/python -m bench.bench_kpis --scale 0.02        # a quick run
+    .venv/bin/python -m bench.bench_kpis --scale 0.01        # a quick run
     .venv/bin/python -m bench.bench_kpis --backend sqlite
 
-PostgreSQL: BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/helper_c).
+Generated data is kept between runs (bench/kpi_data.py): SQLite files under BENCH_CACHE_DIR
+(default: <tmp>/salesquest-bench), PostgreSQL databases of their own on the server of
+BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres); the database
+named in that URL is never written.
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import math
 import os
-import time
+import statistics
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-from sqlalchemy import Engine, case, create_engine, func, make_url, select, text
+from sqlalchemy import ColumnElement, case, create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 
-from bench.harness import Row, machine, median_seconds, peak_memory_mib, save
-from kpi_engine import kpi_models  # noqa: F401  (registers the KPI tables)
-from kpi_engine.db import Base, configure_sqlite
+from bench.harness import Row, machine, median_seconds, peak_memory_mib, peak_rss_mib, save
+from bench.kpi_data import ACTIVITIES, DEALS, postgres_database, sqlite_database
+from kpi_engine.db import configure_sqlite
 from kpi_engine.frames import Frames, Scope, load_activities, load_deals
 from kpi_engine.kpis import KpiDefinition, definition, level_one
-from kpi_engine.models import Activity, Deal, Team, User
+from kpi_engine.models import Activity, Deal
 from kpi_engine.periods import Period, parse_period
-from kpi_engine.scorecards import measure_all, role_for, role_kpis, scorecard
+from kpi_engine.scorecards import Scorecard, measure_all, role_for, role_kpis, scorecard
 
-DEALS, ACTIVITIES, REPS, TEAMS = 1_000_000, 5_000_000, 500, 50
-END = datetime(2026, 11, 1, tzinfo=UTC)
-SPAN_DAYS = 730
 PERIOD = "2026-Q3"
 NOW = datetime(2026, 9, 20, tzinfo=UTC)
-SEGMENTS = ["retail", "finance", "medical", "software", "telecom", "energy", "media", "services"]
-PRODUCTS = ["GTX Basic", "GTX Plus", "GTX Pro", "MG Special", "MG Advanced", "GTK 500"]
-KINDS, OUTCOMES = (
-    ["call", "email", "meeting", "demo", "social"],
-    ["none", "connected", "replied", "meeting_booked"],
-)
-PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/helper_c"
-
-
-def _times(rng: np.random.Generator, n: int) -> np.ndarray:
-    seconds = rng.integers(0, SPAN_DAYS * 86400, n)
-    start = np.datetime64(END.replace(tzinfo=None), "us") - np.timedelta64(SPAN_DAYS, "D")
-    return start + seconds.astype("timedelta64[s]")
-
-
-def deal_frame(rng: np.random.Generator, n: int, rep_ids: np.ndarray) -> pd.DataFrame:
-    created = _times(rng, n)
-    status = rng.choice(np.array(["open", "won", "lost"]), n, p=[0.2, 0.45, 0.35])
-    cycle = (rng.gamma(2.0, 22.0, n) * 86400).astype("timedelta64[s]")
-    closed = np.where(status == "open", np.datetime64("NaT"), created + cycle)
-    engaged = np.where(
-        rng.random(n) < 0.8,
-        created + (rng.random(n) * 5 * 86400).astype("timedelta64[s]"),
-        np.datetime64("NaT"),
-    )
-    stage = np.where(status == "won", "Won", np.where(status == "lost", "Lost", "Engaging"))
-    return pd.DataFrame(
-        {
-            "crm_id": [f"D{i:08d}" for i in range(n)],
-            "owner_id": rng.choice(rep_ids, n),
-            "account": [f"Account {a}" for a in rng.integers(0, 20000, n)],
-            "product": rng.choice(PRODUCTS, n),
-            "segment": rng.choice(SEGMENTS, n),
-            "source": "bench",
-            "amount": np.round(rng.lognormal(7.5, 1.0, n), 2),
-            "currency": "USD",
-            "stage": stage,
-            "status": status,
-            "created_at": created,
-            "engaged_at": engaged,
-            "closed_at": closed,
-            "updated_at": np.where(status == "open", created, closed),
-        }
-    )
-
-
-def activity_frame(rng: np.random.Generator, n: int, rep_ids: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "crm_id": [f"A{i:09d}" for i in range(n)],
-            "rep_id": rng.choice(rep_ids, n),
-            "kind": rng.choice(KINDS, n, p=[0.5, 0.3, 0.1, 0.05, 0.05]),
-            "outcome": rng.choice(OUTCOMES, n, p=[0.5, 0.25, 0.15, 0.1]),
-            "occurred_at": _times(rng, n),
-        }
-    )
-
-
-def _people(session: Session) -> np.ndarray:
-    teams = [Team(name=f"Team {t}", region=f"Region {t % 10}") for t in range(TEAMS)]
-    session.add_all(teams)
-    session.flush()
-    reps = [
-        User(
-            email=f"rep{i}@bench.test",
-            name=f"Rep {i}",
-            app_role="rep",
-            sales_role="AE",
-            team_id=teams[i % TEAMS].id,
-        )
-        for i in range(REPS)
-    ]
-    session.add_all(reps)
-    session.commit()
-    return np.array([r.id for r in reps])
-
-
-def _sqlite_rows(frame: pd.DataFrame) -> list[tuple[Any, ...]]:
-    """Rows as SQLite stores UTCDateTime: naive UTC text with a space, None for NaT."""
-    out = frame.astype(object)
-    for column in frame.columns:
-        if frame[column].dtype.kind == "M":
-            text_ = np.datetime_as_string(frame[column].to_numpy(), unit="us")
-            out[column] = [None if t == "NaT" else t.replace("T", " ") for t in text_]
-    return list(out.itertuples(index=False, name=None))
-
-
-def _bulk_insert(engine: Engine, table: str, frame: pd.DataFrame) -> None:
-    """SQLite: executemany on the driver connection; PostgreSQL: COPY. Both in chunks."""
-    columns = ", ".join(frame.columns)
-    with engine.begin() as conn:
-        raw = conn.connection.driver_connection
-        assert raw is not None
-        for start in range(0, len(frame), 500_000):
-            chunk = frame.iloc[start : start + 500_000]
-            if engine.dialect.name == "sqlite":
-                marks = ", ".join("?" * len(frame.columns))
-                raw.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
-                    _sqlite_rows(chunk),
-                )
-                continue
-            buffer = io.StringIO()
-            chunk.to_csv(buffer, index=False, header=False, date_format="%Y-%m-%d %H:%M:%S+00")
-            with raw.cursor().copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as cp:
-                cp.write(buffer.getvalue())
-
-
-def _existing(engine: Engine, scale: float) -> int | None:
-    """A rep id of data generated earlier at this scale, if the database holds it."""
-    try:
-        with Session(engine) as session:
-            deals = session.scalar(select(func.count()).select_from(Deal))
-            rep_id = session.scalar(select(func.min(User.id)).where(User.app_role == "rep"))
-    except Exception:  # noqa: BLE001 (no schema yet)
-        return None
-    return rep_id if deals == int(DEALS * scale) else None
-
-
-def build(engine: Engine, scale: float, seed: int, reuse: bool) -> tuple[int, float]:
-    """A fresh schema filled with generated data; returns a rep id and the seconds it took.
-    With `reuse`, data of the same scale already in the database is kept."""
-    started = time.perf_counter()
-    kept = _existing(engine, scale) if reuse else None
-    if kept is not None:
-        return kept, 0.0
-    Base.metadata.drop_all(engine)
-    Base.metadata.create_all(engine)
-    rng = np.random.default_rng(seed)
-    with Session(engine) as session:
-        rep_ids = _people(session)
-    _bulk_insert(engine, "deal", deal_frame(rng, int(DEALS * scale), rep_ids))
-    _bulk_insert(engine, "activity", activity_frame(rng, int(ACTIVITIES * scale), rep_ids))
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
-    return int(rep_ids[0]), time.perf_counter() - started
+REP_ID = 1
+PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+CACHE = Path(os.environ.get("BENCH_CACHE_DIR", Path(tempfile.gettempdir()) / "salesquest-bench"))
+TIME_TARGET, MEMORY_TARGET_MIB = 2.0, 1024.0
 
 
 def card_kpis(session: Session, scope: Scope) -> list[KpiDefinition]:
@@ -184,7 +53,7 @@ def card_kpis(session: Session, scope: Scope) -> list[KpiDefinition]:
     return [definition(k) for k in role_kpis(session, role_for(session, scope))]
 
 
-def engine_card(session: Session, scope: Scope, period: Period) -> Any:
+def engine_card(session: Session, scope: Scope, period: Period) -> Scorecard:
     keys = [k.key for k in card_kpis(session, scope)]
     return scorecard(session, scope, period, now=NOW, keys=keys)
 
@@ -196,34 +65,63 @@ def _days(session: Session) -> Any:
     return func.extract("epoch", Deal.closed_at - began) / 86400
 
 
-def sql_card(session: Session, scope: Scope, period: Period) -> list[Any]:
-    """The deal and activity aggregates of the scorecard, in SQL, for the same three periods."""
+def _median(session: Session, value: Any, where: ColumnElement[bool]) -> float | None:
+    """The median in portable SQL: the middle row (or the mean of the middle two) by rank."""
+    ranked = (
+        select(
+            value.label("x"),
+            func.row_number().over(order_by=value).label("rn"),
+            func.count().over().label("n"),
+        )
+        .where(where)
+        .subquery()
+    )
+    middle = (ranked.c.rn * 2 >= ranked.c.n) & (ranked.c.rn * 2 <= ranked.c.n + 2)
+    found = session.scalar(select(func.avg(ranked.c.x)).where(middle))
+    return None if found is None else float(found)
+
+
+def sql_card(session: Session, scope: Scope, period: Period) -> list[dict[str, Any]]:
+    """The card's deal and activity aggregates in SQL, medians included, for the same three
+    periods: one query per aggregate kind and period."""
+    keys = {k.key for k in card_kpis(session, scope)}
+    mine = Deal.owner_id == scope.ref_id if scope.kind == "rep" else None
     results = []
     for p in (period, period.previous(), period.same_last_year()):
         closed = (Deal.closed_at >= p.start) & (Deal.closed_at < p.end)
-        won, created = (
-            closed & (Deal.status == "won"),
-            (Deal.created_at >= p.start) & (Deal.created_at < p.end),
-        )
-        deals = select(
+        won = closed & (Deal.status == "won")
+        created = (Deal.created_at >= p.start) & (Deal.created_at < p.end)
+        query = select(
             func.sum(case((won, Deal.amount))),
-            func.count(case((closed, 1))),
+            func.count(case((closed & Deal.status.in_(("won", "lost")), 1))),
             func.count(case((won, 1))),
+            func.avg(case((won, Deal.amount))),
             func.avg(case((won, _days(session)))),
             func.count(case((created, 1))),
             func.count(case((created & (Deal.status == "won"), 1))),
         ).where(Deal.created_at < p.end, Deal.closed_at.is_(None) | (Deal.closed_at >= p.start))
-        acts = select(func.count(func.distinct(Activity.rep_id))).where(
-            Activity.occurred_at >= p.start, Activity.occurred_at < p.end
+        won_here = won if mine is None else won & mine
+        row = session.execute(query if mine is None else query.where(mine)).one()
+        got: dict[str, Any] = dict(
+            zip(
+                ("revenue", "closed", "won", "mean_amount", "mean_days", "created", "created_won"),
+                row,
+                strict=True,
+            )  # fmt: skip
         )
-        if scope.kind == "rep":
-            deals = deals.where(Deal.owner_id == scope.ref_id)
-            acts = acts.where(Activity.rep_id == scope.ref_id)
-        results.append((session.execute(deals).one(), session.scalar(acts)))
+        got["median_days"] = _median(session, _days(session), won_here)
+        if "avg_deal_size" in keys:
+            got["median_amount"] = _median(session, Deal.amount, won_here)
+        if "tool_adoption" in keys:
+            active = select(func.count(func.distinct(Activity.rep_id))).where(
+                Activity.occurred_at >= p.start, Activity.occurred_at < p.end
+            )
+            got["active_reps"] = session.scalar(active)
+        results.append(got)
     return results
 
 
-def load_all_card(session: Session, scope: Scope, period: Period) -> Any:
+def load_all_card(session: Session, scope: Scope, period: Period) -> list[dict[str, Any]]:
     """The same formulas, but every row of the scope loaded into pandas first and filtered
     there: what the engine avoids by pushing filters down to SQL."""
     early, late = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
@@ -246,62 +144,109 @@ def load_all_card(session: Session, scope: Scope, period: Period) -> Any:
     return out
 
 
-def measure(name: str, run: Callable[[], object], runs: int) -> tuple[float, float]:
-    seconds = median_seconds(run, runs=runs, warmup=1 if runs > 1 else 0)
-    return seconds, peak_memory_mib(run)
+def expected(sql: list[dict[str, Any]], reps: int) -> dict[str, list[float | None]]:
+    """The card's KPI values for the three periods from the SQL aggregates."""
+
+    def share(a: Any, b: Any) -> float | None:
+        return float(a) / float(b) if a is not None and b else None
+
+    def number(value: Any) -> float | None:
+        return None if value is None else float(value)
+
+    values: dict[str, list[float | None]] = {
+        "revenue_won": [number(s["revenue"] or 0) if s["closed"] else None for s in sql],
+        "win_rate": [share(s["won"], s["closed"]) for s in sql],
+        "pipeline_conversion": [share(s["created_won"], s["created"]) for s in sql],
+        "sales_cycle_days": [number(s["mean_days"]) for s in sql],
+        "avg_deal_size": [number(s["mean_amount"]) for s in sql],
+        "tool_adoption": [share(s.get("active_reps"), reps) for s in sql],
+    }
+    values["sales_cycle_days.median"] = [sql[0]["median_days"]]
+    values["avg_deal_size.median"] = [sql[0].get("median_amount")]
+    return values
 
 
-def bench_backend(url: str, scale: float, seed: int, runs: int, reuse: bool) -> list[Row]:
+def differences(card: Scorecard, sql: list[dict[str, Any]], reps: int) -> list[str]:
+    """Where the engine and the SQL baseline disagree: the baseline must compute the same
+    numbers for the comparison to mean anything (KPIs needing inputs have none here)."""
+    want, found = expected(sql, reps), []
+    for row in card.rows:
+        if row.kpi.key not in want:
+            continue
+        got = [row.measure.value, row.previous, row.last_year]
+        pairs = list(zip(got, want[row.kpi.key], strict=True))
+        if f"{row.kpi.key}.median" in want:
+            pairs.append((row.measure.extra.get("median"), want[f"{row.kpi.key}.median"][0]))
+        if not all(_same(a, b) for a, b in pairs):
+            found.append(f"{row.kpi.key}: engine {pairs}")
+    return found
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(a, b, rel_tol=1e-9)
+
+
+def measure(runs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, dict[str, Any]]:
+    """Per variant: the median seconds of `rounds` timed calls after a discarded warm-up (none
+    for a single round), taken in turns (engine, SQL, load-all, engine, ...) so a change of
+    load on the shared machine hits every variant alike; then the peak process RSS with the
+    result, and the peak heap (tracemalloc, which slows the call), each from a call of its own."""
+    if rounds > 1:
+        for run in runs.values():
+            run()
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            times[name].append(median_seconds(run, runs=1, warmup=0))
+    got = {}
+    for name, run in runs.items():
+        result: list[Any] = []
+        rss = peak_rss_mib(_keeping(run, result))
+        got[name] = {"seconds": statistics.median(times[name]), "rss": rss, "result": result[0],
+                     "heap": peak_memory_mib(run)}  # fmt: skip
+    return got
+
+
+def _keeping(run: Callable[[], Any], into: list[Any]) -> Callable[[], None]:
+    return lambda: into.append(run())
+
+
+def bench_backend(url: str, scale: float, rounds: int) -> list[Row]:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         configure_sqlite(engine)
-    rep_id, built = build(engine, scale, seed, reuse)
-    print(
-        f"{engine.dialect.name}: generated {int(DEALS * scale):,} deals and "
-        f"{int(ACTIVITIES * scale):,} activities in {built:.1f} s"
-    )
     period, rows = parse_period(PERIOD), []
-    for scope in (Scope("org"), Scope("rep", str(rep_id))):
+    for scope in (Scope("org"), Scope("rep", str(REP_ID))):
         with Session(engine) as session:
-
-            def run(f: Callable[..., Any]) -> Callable[[], object]:
-                return lambda: f(session, scope, period)  # noqa: B023
-
-            got = {
-                n: measure(n, run(f), runs)
-                for n, f in (
-                    ("engine", engine_card),
-                    ("sql", sql_card),
-                    ("load_all", load_all_card),
-                )
-            }
-        workload = f"{engine.dialect.name} {scope.label} scorecard ({scale:g}x)"
-        for baseline in ("sql", "load_all"):
-            label = "plain SQL aggregates" if baseline == "sql" else "all rows into pandas first"
-            rows.append(
-                Row(
-                    workload,
-                    "seconds",
-                    got["engine"][0],
-                    "s",
-                    label,
-                    got[baseline][0],
-                    "engine < load-all; near SQL",
-                )
-            )
-            rows.append(
-                Row(
-                    workload,
-                    "peak MiB",
-                    got["engine"][1],
-                    "MiB",
-                    label,
-                    got[baseline][1],
-                    "engine < load-all",
-                )
-            )
+            variants = (("engine", engine_card), ("sql", sql_card), ("load_all", load_all_card))
+            got = measure({n: partial(f, session, scope, period) for n, f in variants}, rounds)
+            reps = len(Frames(session, scope, period, {}, NOW).reps)
+        wrong = differences(got["engine"]["result"], got["sql"]["result"], reps)
+        if wrong:
+            raise SystemExit("the SQL baseline disagrees with the engine:\n" + "\n".join(wrong))
+        rows += _rows(f"{engine.dialect.name} {scope.label} scorecard ({scale:g}x)", got)
     engine.dispose()
     return rows
+
+
+def _rows(workload: str, got: dict[str, dict[str, Any]]) -> list[Row]:
+    me, sql, everything = got["engine"], got["sql"], got["load_all"]
+    within = f"<= {TIME_TARGET:g}x plain SQL"
+    under = f"< {MEMORY_TARGET_MIB:g} MiB"
+    return [
+        Row(workload, "seconds", me["seconds"], "s", "plain SQL aggregates", sql["seconds"],
+            within, me["seconds"] <= TIME_TARGET * sql["seconds"]),
+        Row(workload, "seconds", me["seconds"], "s", "all rows into pandas first",
+            everything["seconds"], "report"),
+        Row(workload, "peak heap MiB", me["heap"], "MiB", "all rows into pandas first",
+            everything["heap"], under, me["heap"] < MEMORY_TARGET_MIB,
+            extra={"plain SQL": sql["heap"]}),
+        Row(workload, "peak RSS MiB", me["rss"], "MiB", "all rows into pandas first",
+            everything["rss"], under, me["rss"] < MEMORY_TARGET_MIB,
+            extra={"plain SQL": sql["rss"]}),
+    ]  # fmt: skip
 
 
 def main() -> None:
@@ -310,18 +255,25 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measure (median)")
-    parser.add_argument("--reuse", action="store_true", help="keep data of the same scale")
     args = parser.parse_args()
-    urls = []
-    if args.backend in ("sqlite", "both"):
-        urls.append("sqlite:////tmp/bench_kpis.db")
-    if args.backend in ("postgresql", "both"):
-        urls.append(os.environ.get("BENCH_PG_URL", PG_URL))
     print(machine())
-    for url in urls:
-        rows = bench_backend(url, args.scale, args.seed, args.runs, args.reuse)
-        name = f"bench_kpis_{make_url(url).get_backend_name()}"
-        save(name, rows, {"scale": args.scale, "seed": args.seed, "period": PERIOD})
+    urls = {}
+    if args.backend in ("sqlite", "both"):
+        urls["sqlite"] = sqlite_database(CACHE, args.scale, args.seed)
+    if args.backend in ("postgresql", "both"):
+        server = os.environ.get("BENCH_PG_URL", PG_SERVER)
+        urls["postgresql"] = postgres_database(server, args.scale, args.seed)
+    info = {
+        "scale": args.scale,
+        "deals": int(DEALS * args.scale),
+        "activities": int(ACTIVITIES * args.scale),
+        "seed": args.seed,
+        "period": PERIOD,
+        "runs": args.runs,
+    }
+    for backend, url in urls.items():
+        rows = bench_backend(url, args.scale, args.runs)
+        save(f"bench_kpis_{backend}", rows, info | {"database": make_url(url).database})
 
 
 if __name__ == "__main__":
