@@ -20,6 +20,10 @@ from kpi_engine.frames import Frames
 PERSPECTIVES = ("financial", "customer", "internal", "learning")
 OUTBOUND_KINDS = ("email", "social")
 REPLY_OUTCOMES = ("replied", "meeting_booked")
+# The deal columns formulas read (Frames.closed, created and open_at_end included); owner,
+# product, segment and team are read only to split a frame, never by a formula.
+DEAL_READS = ("amount", "status", "created_at", "engaged_at", "closed_at")
+CUSTOMER_READS = (*DEAL_READS, "account")
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,10 @@ class KpiDefinition:
     additive: bool = False
     # Deal-only formulas can be split by a deal column (segment, product, team).
     deals_only: bool = False
+    # The columns the formula reads of the deals and of the activities. A scorecard reads
+    # only these (scorecards.CardFrames), so a formula reading another fails loudly.
+    deal_columns: tuple[str, ...] = DEAL_READS
+    activity_columns: tuple[str, ...] = ()
 
 
 def _won_amounts(f: Frames) -> pd.Series:
@@ -263,7 +271,7 @@ def tool_adoption(f: Frames) -> Measure:
 
 def _d(key: str, name: str, unit: str, direction: str, family: str, indicator: str,
        perspective: str, level: int, owner: str, formula: Callable[[Frames], Measure],
-       **flags: bool) -> KpiDefinition:  # fmt: skip
+       **flags: Any) -> KpiDefinition:  # fmt: skip
     frequency = "daily" if indicator == "leading" else "weekly"
     return KpiDefinition(key, name, unit, direction, family, indicator, perspective, level, owner,
                          frequency, formula, **flags)  # fmt: skip
@@ -276,7 +284,7 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     _d("quota_attainment", "Quota attainment", "percent", H, "results", "lagging", "financial",
        1, "AE", quota_attainment),
     _d("cac", "Customer acquisition cost", "currency", L, "efficiency", "lagging", "financial",
-       1, "manager", cac),
+       1, "manager", cac, deal_columns=CUSTOMER_READS),
     _d("forecast_accuracy", "Forecast accuracy", "percent", H, "results", "lagging",
        "financial", 1, "manager", forecast_accuracy),
     _d("win_rate", "Win rate", "percent", H, "efficiency", "lagging", "customer", 1, "AE",
@@ -286,17 +294,17 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     _d("sales_cycle_days", "Sales cycle (days)", "days", L, "efficiency", "lagging", "internal",
        1, "AE", sales_cycle_days, deals_only=True),
     _d("tool_adoption", "Tool adoption", "percent", H, "activity", "leading", "learning", 1,
-       "manager", tool_adoption),
+       "manager", tool_adoption, activity_columns=("rep_id",)),
     _d("avg_deal_size", "Average deal size", "currency", H, "results", "lagging", "financial",
        2, "AE", avg_deal_size, deals_only=True),
     _d("ltv", "Customer lifetime value", "currency", H, "retention", "lagging", "financial", 2,
-       "manager", ltv),
+       "manager", ltv, deal_columns=CUSTOMER_READS),
     _d("ltv_to_cac", "LTV / CAC", "ratio", H, "retention", "lagging", "financial", 2,
-       "manager", ltv_to_cac),
+       "manager", ltv_to_cac, deal_columns=CUSTOMER_READS),
     _d("mrr_growth", "MRR growth", "percent", H, "results", "lagging", "financial", 2,
        "manager", mrr_growth),
     _d("upsell_revenue", "Upsell revenue", "currency", H, "results", "lagging", "financial", 2,
-       "AM", upsell_revenue, additive=True),
+       "AM", upsell_revenue, additive=True, deal_columns=CUSTOMER_READS),
     _d("churn_rate", "Churn rate", "percent", L, "retention", "lagging", "customer", 2, "AM",
        churn_rate),
     _d("renewal_rate", "Renewal rate", "percent", H, "retention", "lagging", "customer", 2, "AM",
@@ -308,11 +316,11 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     _d("pipeline_velocity", "Pipeline velocity", "currency_per_day", H, "results", "leading",
        "internal", 2, "manager", pipeline_velocity, deals_only=True),
     _d("activities", "Activities", "count", H, "activity", "leading", "internal", 3, "SDR",
-       activities, additive=True),
+       activities, additive=True, activity_columns=("kind",)),
     _d("reply_rate", "Reply rate", "percent", H, "efficiency", "leading", "customer", 3, "SDR",
-       reply_rate),
+       reply_rate, activity_columns=("kind", "outcome")),
     _d("meetings_booked", "Meetings booked", "count", H, "activity", "leading", "internal", 3,
-       "SDR", meetings_booked, additive=True),
+       "SDR", meetings_booked, additive=True, activity_columns=("outcome",)),
     _d("sqls_created", "SQLs created", "count", H, "activity", "leading", "internal", 3, "SDR",
        sqls_created, additive=True, deals_only=True),
 )  # fmt: skip

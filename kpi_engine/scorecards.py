@@ -6,17 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
-from kpi_engine.frames import Frames, Scope, member_ids
+from kpi_engine.frames import Frames, Scope, load_deals, member_ids
 from kpi_engine.inputs import inputs_for
 from kpi_engine.kpi_models import SCORECARD_ROLES, KpiTarget, ScorecardKpi
-from kpi_engine.kpis import KpiDefinition, Measure, definition
-from kpi_engine.models import RawEvent, Team, User
+from kpi_engine.kpis import DEFINITIONS, KpiDefinition, Measure, definition
+from kpi_engine.models import Activity, RawEvent, Team, User
 from kpi_engine.periods import Period
 from kpi_engine.targets import Threshold, set_threshold, status, targets_for, threshold
 
@@ -92,8 +94,56 @@ def freshness(session: Session, scope: Scope, now: datetime) -> tuple[datetime |
     return max((at for at in latest.values() if at), default=None), silent
 
 
-def frames_for(session: Session, scope: Scope, period: Period, now: datetime) -> Frames:
-    return Frames(session, scope, period, inputs_for(session, scope, period), now)
+class CardFrames(Frames):
+    """The frames of the KPIs on a card, reading only what their formulas read: the deal
+    columns they name, and the activities as a count per distinct combination of the rep and
+    the activity columns they name, counted in SQL. No formula reads when in the period an
+    activity happened, so each combination repeated by its count gives the same numbers as
+    every activity fetched one by one, from a row per combination instead of one per activity
+    (for tool adoption, one per rep)."""
+
+    def __init__(
+        self,
+        session: Session,
+        scope: Scope,
+        period: Period,
+        now: datetime,
+        kpis: Sequence[KpiDefinition] = DEFINITIONS,
+    ) -> None:
+        super().__init__(session, scope, period, inputs_for(session, scope, period), now)
+        self.deal_columns = tuple(dict.fromkeys(c for k in kpis for c in k.deal_columns))
+        read = (c for k in kpis for c in k.activity_columns)
+        self.activity_columns = tuple(dict.fromkeys(("rep_id", *read)))
+
+    @cached_property
+    def deals(self) -> pd.DataFrame:
+        start, end = self.period.start, self.period.end
+        return load_deals(self.session, self.scope, start, end, self.deal_columns)
+
+    @cached_property
+    def activities(self) -> pd.DataFrame:
+        columns = [getattr(Activity, c) for c in self.activity_columns]
+        query = select(*columns, func.count()).where(
+            Activity.occurred_at >= self.period.start, Activity.occurred_at < self.period.end
+        )
+        members = member_ids(self.scope)
+        if members is not None:
+            query = query.where(Activity.rep_id.in_(members))
+        rows = self.session.execute(query.group_by(*columns)).all()
+        counted = pd.DataFrame(rows, columns=[*self.activity_columns, "n"])
+        every = counted.loc[counted.index.repeat(counted["n"]), list(self.activity_columns)]
+        return every.reset_index(drop=True)
+
+
+def frames_for(
+    session: Session,
+    scope: Scope,
+    period: Period,
+    now: datetime,
+    kpis: Sequence[KpiDefinition] = DEFINITIONS,
+) -> Frames:
+    """The frames the formulas of `kpis` (by default every KPI) read."""
+    return CardFrames(session, scope, period, now, kpis)
 
 
 def measure_all(frames: Frames, kpis: Sequence[KpiDefinition]) -> dict[str, Measure]:
@@ -123,9 +173,10 @@ def scorecard(
     """The scorecard of a scope and period for a role (the scope's own role by default)."""
     role = role or role_for(session, scope)
     kpis = [definition(k) for k in (keys or role_kpis(session, role))]
-    current = measure_all(frames_for(session, scope, period, now), kpis)
-    before = measure_all(frames_for(session, scope, period.previous(), now), kpis)
-    last_year = measure_all(frames_for(session, scope, period.same_last_year(), now), kpis)
+    current, before, last_year = (
+        measure_all(frames_for(session, scope, p, now, kpis), kpis)
+        for p in (period, period.previous(), period.same_last_year())
+    )
     set_targets = targets_for(session, scope.label, period.label)
     rows = []
     for kpi in kpis:
@@ -164,7 +215,8 @@ def breakdown(
     """Level 2 and 3: the deal KPIs split by segment, product or team, or every KPI per rep."""
     if by not in BREAKDOWNS:
         raise Invalid(f"cannot split by {by!r}", {"by": [f"one of {', '.join(BREAKDOWNS)}"]})
-    frames = frames_for(session, scope, period, now)
+    # Splitting reads the owner, product, segment and team of each deal, which no formula does.
+    frames = Frames(session, scope, period, inputs_for(session, scope, period), now)
     if by == "rep":
         query = select(User.id, User.name).where(User.id.in_(frames.reps))
         names = {user_id: name for user_id, name in session.execute(query)}
@@ -189,4 +241,6 @@ def trend(
     kpi, periods = definition(key), [period]
     while len(periods) < count:
         periods.insert(0, periods[0].previous())
-    return [(p.label, kpi.formula(frames_for(session, scope, p, now)).value) for p in periods]
+    return [
+        (p.label, kpi.formula(frames_for(session, scope, p, now, [kpi])).value) for p in periods
+    ]

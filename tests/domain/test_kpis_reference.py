@@ -18,8 +18,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kpi_engine.frames import Scope
-from kpi_engine.kpis import REGISTRY, Measure
+from kpi_engine.frames import Frames, Scope
+from kpi_engine.inputs import inputs_for
+from kpi_engine.kpis import DEFINITIONS, REGISTRY, Measure
 from kpi_engine.models import Team, User
 from kpi_engine.periods import parse_period
 from kpi_engine.scorecards import frames_for
@@ -111,3 +112,20 @@ def test_pipeline_conversion_per_quarter_matches_the_csv(
         expected = (entered["deal_stage"] == "Won").sum() / len(entered)
         measured = engine_value(session, "pipeline_conversion", Scope("org"), quarter)
         assert measured.value == expected, quarter
+
+
+def test_every_kpi_on_a_scorecard_equals_its_formula_over_every_column_and_row(
+    session: Session,
+) -> None:
+    """A scorecard reads only the deal columns a KPI names and counts activities in SQL
+    instead of fetching each one: every KPI must come out exactly as over full frames."""
+    team_id = session.scalar(select(Team.id).order_by(Team.id))
+    rep_id = session.scalar(select(User.id).where(User.app_role == "rep").order_by(User.id))
+    scopes = [Scope("org"), Scope("team", str(team_id)), Scope("rep", str(rep_id))]
+    for scope in scopes:
+        for label in ("2026-Q3", "2026-10", EVERYTHING):
+            period = parse_period(label, "UTC")
+            full = Frames(session, scope, period, inputs_for(session, scope, period), NOW)
+            for kpi in DEFINITIONS:
+                on_card = kpi.formula(frames_for(session, scope, period, NOW, [kpi]))
+                assert on_card == kpi.formula(full), (kpi.key, scope, label)
