@@ -50,7 +50,7 @@ def steps(scale: str, pg_url: str | None) -> list[Step]:
         Step("impact (PostgreSQL)", ["-m", "bench.bench_impact", *pg], needs_postgres=True),
         Step(
             "kpis",
-            ["-m", "bench.bench_kpis", "--reuse", "--backend", "both" if pg_url else "sqlite"]
+            ["-m", "bench.bench_kpis", "--backend", "both" if pg_url else "sqlite"]
             + (["--scale", "0.01", "--runs", "1"] if quick else []),
         ),
         Step(
