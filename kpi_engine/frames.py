@@ -15,7 +15,17 @@ from functools import cached_property
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, DateTime, Select, String, func, select, true, type_coerce
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Float,
+    Select,
+    String,
+    func,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Forbidden, Invalid
@@ -116,10 +126,12 @@ def _read(session: Session, query: Select[Any] | Any, columns: tuple[str, ...]) 
 def _selected(session: Session, model: Any, names: tuple[str, ...]) -> list[Any]:
     """The columns to select; timestamps skip the per-value UTCDateTime conversion because
     pandas converts a whole column at once (SQLite hands back its UTC text, PostgreSQL aware
-    datetimes)."""
+    datetimes), and amounts come as floats, which is what the frame holds, not as a Decimal
+    built per value."""
     raw = String() if session.get_bind().dialect.name == "sqlite" else DateTime(timezone=True)
+    as_read = {n: raw for n in names if n.endswith("_at")} | {"amount": Float()}
     return [
-        type_coerce(getattr(model, n), raw) if n.endswith("_at") else getattr(model, n)
+        type_coerce(getattr(model, n), as_read[n]) if n in as_read else getattr(model, n)
         for n in names
     ]
 
