@@ -3,6 +3,11 @@
 Baseline, measured in the same run: reading the same deals with one bare SQL query (the rows
 impact analytics cannot avoid reading). The ratio says what the statistics cost on top.
 
+A second row adds two KPIs of the registry (activities per rep over ~13,000 planted activities,
+and the sales cycle, a deal formula) to the core four: each runs its own formula over every rep's
+frames for every period (a few milliseconds of pandas per rep and period), against the core
+four alone as the baseline.
+
     .venv/bin/python -m bench.bench_impact [--url postgresql+psycopg://...]
 
 The --url database is emptied first: give it one of its own.
@@ -25,11 +30,12 @@ from gameplay import models as _game_models  # noqa: F401
 from kpi_engine import kpi_models as _kpi_models  # noqa: F401
 from kpi_engine import models  # noqa: F401
 from kpi_engine.db import Base, configure_sqlite
-from kpi_engine.impact import ImpactDesign, Participation, measure_impact
-from tests.impact_org import Truth, plant_org
+from kpi_engine.impact import CORE_KEYS, ImpactDesign, Participation, measure_impact
+from tests.impact_org import ActivityTruth, Truth, plant_activities, plant_org
 
 REPS, DEALS = 100, 20_000
 TARGET_SECONDS = 2.0
+REGISTRY_KPIS = ("activities", "sales_cycle_days")
 
 
 def _engine(url: str | None, folder: Path) -> Engine:
@@ -45,6 +51,7 @@ def run(url: str | None) -> list[Row]:
     with tempfile.TemporaryDirectory() as folder, Session(_engine(url, Path(folder))) as session:
         truth = Truth(win_rate=0.12, size=0.2, days=-12)
         org = plant_org(session, truth, seed=1, reps=REPS, deals_per_period=-(-DEALS // (REPS * 3)))
+        plant_activities(session, org, ActivityTruth(effect=10), seed=1)
         session.commit()
         participation = {r: Participation(m, 25.0 * m) for r, m in org.missions.items()}
         design = ImpactDesign(
@@ -58,6 +65,8 @@ def run(url: str | None) -> list[Row]:
         ).bindparams(bindparam("ids", ids, expanding=True))
         baseline = median_seconds(lambda: session.execute(bare).all())
         seconds = median_seconds(lambda: measure_impact(session, design, now=now))
+        more = (*CORE_KEYS, *REGISTRY_KPIS)
+        with_registry = median_seconds(lambda: measure_impact(session, design, now=now, kpis=more))
         dialect = session.get_bind().dialect.name
     return [
         Row(
@@ -69,7 +78,17 @@ def run(url: str | None) -> list[Row]:
             baseline_value=baseline,
             target=f"< {TARGET_SECONDS} s",
             met=seconds < TARGET_SECONDS,
-        )
+        ),
+        Row(
+            workload=f"same, plus {' and '.join(REGISTRY_KPIS)} per rep ({dialect})",
+            measure="median wall time",
+            value=with_registry,
+            unit="s",
+            baseline="the core four KPIs alone",
+            baseline_value=seconds,
+            # The 2 s target is the default report's; a manager's extra KPIs are reported.
+            target="reported",
+        ),
     ]
 
 
