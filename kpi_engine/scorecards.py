@@ -14,7 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
-from kpi_engine.frames import Frames, Scope, load_deals, member_ids
+from kpi_engine.frames import Frames, Owners, Scope, load_deals, member_ids
 from kpi_engine.inputs import inputs_for
 from kpi_engine.kpi_models import SCORECARD_ROLES, KpiTarget, ScorecardKpi
 from kpi_engine.kpis import DEFINITIONS, KpiDefinition, Measure, definition
@@ -116,9 +116,15 @@ class CardFrames(Frames):
         self.activity_columns = tuple(dict.fromkeys(("rep_id", *read)))
 
     @cached_property
+    def owners(self) -> Owners:
+        """A rep by their id rather than the scope's subquery of users: behind that subquery
+        SQLite does not use the owner's index (1.5 s instead of 9 ms at a million deals)."""
+        return [self.scope.ref_id] if self.scope.kind == "rep" else self.scope
+
+    @cached_property
     def deals(self) -> pd.DataFrame:
         start, end = self.period.start, self.period.end
-        return load_deals(self.session, self.scope, start, end, self.deal_columns)
+        return load_deals(self.session, self.owners, start, end, self.deal_columns)
 
     @cached_property
     def activities(self) -> pd.DataFrame:
@@ -126,7 +132,7 @@ class CardFrames(Frames):
         query = select(*columns, func.count()).where(
             Activity.occurred_at >= self.period.start, Activity.occurred_at < self.period.end
         )
-        members = member_ids(self.scope)
+        members = self.owners if isinstance(self.owners, list) else member_ids(self.scope)
         if members is not None:
             query = query.where(Activity.rep_id.in_(members))
         rows = self.session.execute(query.group_by(*columns)).all()
