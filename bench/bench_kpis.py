@@ -26,7 +26,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, create_engine, func, make_url, select
+from sqlalchemy import ColumnElement, Engine, case, create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 
 from bench.harness import Row, machine, median_seconds, peak_memory_mib, peak_rss_mib, save
@@ -214,9 +214,7 @@ def _keeping(run: Callable[[], Any], into: list[Any]) -> Callable[[], None]:
 
 
 def bench_backend(url: str, scale: float, rounds: int) -> list[Row]:
-    engine = create_engine(url)
-    if engine.dialect.name == "sqlite":
-        configure_sqlite(engine)
+    engine = _engine(url)
     period, rows = parse_period(PERIOD), []
     for scope in (Scope("org"), Scope("rep", str(REP_ID))):
         with Session(engine) as session:
@@ -229,6 +227,27 @@ def bench_backend(url: str, scale: float, rounds: int) -> list[Row]:
         rows += _rows(f"{engine.dialect.name} {scope.label} scorecard ({scale:g}x)", got)
     engine.dispose()
     return rows
+
+
+def profile(url: str) -> None:
+    """Where the engine's time goes: a pyinstrument profile of each scorecard (after a warm-up)."""
+    from pyinstrument import Profiler
+
+    engine = _engine(url)
+    with Session(engine) as session:
+        for scope in (Scope("org"), Scope("rep", str(REP_ID))):
+            engine_card(session, scope, parse_period(PERIOD))
+            with Profiler() as profiler:
+                engine_card(session, scope, parse_period(PERIOD))
+            print(profiler.output_text(unicode=False, color=False))
+    engine.dispose()
+
+
+def _engine(url: str) -> Engine:
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+    return engine
 
 
 def _rows(workload: str, got: dict[str, dict[str, Any]]) -> list[Row]:
@@ -255,6 +274,7 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--seed", type=int, default=20261122)
     parser.add_argument("--runs", type=int, default=3, help="timed runs per measure (median)")
+    parser.add_argument("--profile", action="store_true", help="profile the engine instead")
     args = parser.parse_args()
     print(machine())
     urls = {}
@@ -272,6 +292,9 @@ def main() -> None:
         "runs": args.runs,
     }
     for backend, url in urls.items():
+        if args.profile:
+            profile(url)
+            continue
         rows = bench_backend(url, args.scale, args.runs)
         save(f"bench_kpis_{backend}", rows, info | {"database": make_url(url).database})
 
