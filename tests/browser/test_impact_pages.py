@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from selenium.webdriver.chrome.webdriver import WebDriver
+from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import screenshot, sign_in, wait_for_text
 from tests.conftest import PASSWORD
@@ -53,6 +54,24 @@ def test_a_manager_sees_a_challenges_impact_with_its_charts(
     assert "of the audience took part" in body and "Naive difference" in body
     _fits_a_phone(browser)
     _whole_page(browser, "impact-manager")
+
+
+def test_a_manager_picks_another_kpi_on_a_phone(
+    browser: WebDriver, impact_server: tuple[str, World]
+) -> None:
+    base, world = impact_server
+    sign_in(browser, base, world.manager, PASSWORD)
+    browser.get(f"{base}/impact/challenges/{world.campaigns[0]}")
+    wait_for_text(browser, "Impact on KPIs")
+    browser.find_element(By.CSS_SELECTOR, ".kpi-picker summary").click()
+    browser.find_element(By.CSS_SELECTOR, 'input[value="sales_cycle_days"]').click()
+    browser.find_element(By.CSS_SELECTOR, ".kpi-picker button").click()
+    wait_for_text(browser, "Sales cycle (days)")
+    assert "kpis=sales_cycle_days" in browser.current_url
+    rows = browser.find_elements(By.CSS_SELECTOR, ".impact-table tbody tr:not(.warning-row)")
+    assert any("Sales cycle (days)" in row.text for row in rows)
+    _fits_a_phone(browser)
+    _whole_page(browser, "impact-manager-kpis")
 
 
 def test_leadership_compares_ended_challenges_side_by_side(
