@@ -19,7 +19,6 @@ import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +42,7 @@ def steps(scale: str, pg_url: str | None) -> list[Step]:
     quick = scale == "quick"
     pg = ["--url", pg_url] if pg_url else []
     return [
-        Step("ingest", ["--ingest-events", "1000" if quick else "10000", *pg]),
+        Step("ingest", ["-m", "bench.bench_ingest", "--scale", scale, *pg]),
         Step("engine (SQLite)", ["-m", "bench.bench_engine"]),
         Step("engine (PostgreSQL)", ["-m", "bench.bench_engine", *pg], needs_postgres=True),
         Step("impact (SQLite)", ["-m", "bench.bench_impact"]),
@@ -75,10 +74,9 @@ def run_step(step: Step, pg_url: str | None, limit: float) -> dict[str, Any]:
     if pg_url:
         empty_schema(pg_url)
     start = time.monotonic()
-    args = step.args if step.args[0] == "-m" else ["-m", "bench.run_all", *step.args]
     try:
         done = subprocess.run(
-            [sys.executable, *args],
+            [sys.executable, *step.args],
             cwd=ROOT,
             env=env,
             timeout=limit,
@@ -102,19 +100,6 @@ def empty_schema(pg_url: str) -> None:
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
-
-
-def scaled_ingest(events: int, pg_url: str | None) -> None:
-    """bench_ingest at a chosen event count (its module constant; the file stays as written)."""
-    from bench import bench_ingest
-
-    bench_ingest.EVENTS = events
-    folder = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    urls = {"SQLite": f"sqlite:///{folder}/ingest.db"}
-    if pg_url:
-        urls["PostgreSQL"] = pg_url
-    info = {"events": events, "batch": bench_ingest.BATCH, "reps": bench_ingest.REPS}
-    bench_ingest.save("ingest", bench_ingest.run(urls), info | {"seed": bench_ingest.SEED})
 
 
 # The issue's table, each workload with the result files that measure it (or why none does).
@@ -225,12 +210,7 @@ def document(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]], scal
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--scale", choices=["quick", "full"], default="quick")
-    parser.add_argument("--ingest-events", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.ingest_events:
-        scaled_ingest(args.ingest_events, args.url)
-        return
     pg_url = os.environ.get("BENCH_PG_URL")
     since = time.time()
     limit = 600.0 if args.scale == "quick" else 7200.0
