@@ -17,8 +17,7 @@ from gameplay.changes import Changes
 from gameplay.models import Challenge
 from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
 from gameplay.scoring import live_challenges, lock_challenges, open_at, score_fact, undo_fact
-from kpi_engine.events import IngestResult, SalesEvent, ingest_events
-from kpi_engine.models import RawEvent
+from kpi_engine.events import IngestResult, SalesEvent, StoredEvent, ingest_events
 
 
 @dataclass(frozen=True)
@@ -86,8 +85,8 @@ def _writable(live: list[Challenge], steps: list[Step]) -> list[Challenge]:
     return [c for step in steps if step.fact for c in open_at(live, step.fact.occurred_at)]
 
 
-def _latest_raw_by_subject(raws: Iterable[RawEvent]) -> dict[str, RawEvent]:
-    latest: dict[str, RawEvent] = {}
+def _latest_raw_by_subject(raws: Iterable[StoredEvent]) -> dict[str, StoredEvent]:
+    latest: dict[str, StoredEvent] = {}
     for raw in raws:
         if raw.subject not in latest or raw.id > latest[raw.subject].id:
             latest[raw.subject] = raw

@@ -25,8 +25,14 @@ from gameplay.models import (
 )
 from gameplay.rules import activity_fact, deal_ref, won_deal_fact
 from gameplay.standings import recompute_ranks
-from kpi_engine.events import _fold_deal, product_aliases
-from kpi_engine.models import Activity, Deal, RawEvent
+from kpi_engine.events import (
+    RAW_EVENTS,
+    StoredEvent,
+    activity_of,
+    fold_deal,
+    product_aliases,
+    stored_events,
+)
 
 DERIVED_KINDS = ("rule", "reversal")
 
@@ -50,7 +56,7 @@ def rebuild_game(session: Session, *, now: datetime) -> RebuildSummary:
         )
     )
     _reset(session, ids)
-    raws = list(session.scalars(select(RawEvent).order_by(RawEvent.id)))
+    raws = stored_events(session, select(RAW_EVENTS).order_by(RAW_EVENTS.c.id))
     replay = _Replay(product_aliases(session), now)
     for _, batch in groupby(raws, key=lambda r: (r.received_at, r.source)):
         apply_steps(session, replay.steps(list(batch)), now=now)
@@ -69,12 +75,12 @@ class _Replay:
 
     def __init__(self, aliases: dict[str, str], now: datetime) -> None:
         self.aliases, self.now = aliases, now
-        self.known: dict[str, list[RawEvent]] = defaultdict(list)
+        self.known: dict[str, list[StoredEvent]] = defaultdict(list)
         self.status: dict[str, str] = {}
 
-    def steps(self, batch: list[RawEvent]) -> list[Step]:
+    def steps(self, batch: list[StoredEvent]) -> list[Step]:
         new_subjects = {r.subject for r in batch} - set(self.known)
-        latest: dict[str, RawEvent] = {}
+        latest: dict[str, StoredEvent] = {}
         for raw in batch:
             self.known[raw.subject].append(raw)
             latest[raw.subject] = raw
@@ -86,24 +92,15 @@ class _Replay:
                 steps.extend(self._deal(subject, raw))
         return steps
 
-    def _history(self, subject: str) -> list[RawEvent]:
+    def _history(self, subject: str) -> list[StoredEvent]:
         return sorted(self.known[subject], key=lambda r: (r.occurred_at, r.id))
 
-    def _activity(self, subject: str, raw: RawEvent) -> list[Step]:
-        last = self._history(subject)[-1]
-        data = last.payload["data"]
-        activity = Activity(
-            crm_id=subject,
-            rep_id=last.rep_id,
-            kind=data["kind"],
-            outcome=data.get("outcome") or "none",
-            occurred_at=last.occurred_at,
-        )
+    def _activity(self, subject: str, raw: StoredEvent) -> list[Step]:
+        activity = activity_of(self._history(subject))
         return [Step(raw.id, raw.occurred_at, fact=activity_fact(activity, raw.id))]
 
-    def _deal(self, subject: str, raw: RawEvent) -> list[Step]:
-        deal = Deal(crm_id=subject)
-        _fold_deal(deal, self._history(subject), self.aliases, self.now)
+    def _deal(self, subject: str, raw: StoredEvent) -> list[Step]:
+        deal = fold_deal(self._history(subject), self.aliases, self.now)
         before, after = self.status.get(subject), deal.status
         self.status[subject] = after
         if before == "won" and after != "won":

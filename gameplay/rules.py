@@ -8,6 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from gameplay.models import EventCriteria, ScoringRule
+from kpi_engine.events import FoldedDeal, NewActivity
 from kpi_engine.models import Activity, Deal
 
 
@@ -46,8 +47,8 @@ class Fact:
         )
 
 
-def activity_fact(activity: Activity, raw_event_id: int | None) -> Fact:
-    """The fact an activity stands for."""
+def activity_fact(activity: Activity | NewActivity, raw_event_id: int | None) -> Fact:
+    """The fact an activity (in the mirror, or just ingested) stands for."""
     return Fact(
         "activity",
         activity.rep_id,
@@ -59,8 +60,8 @@ def activity_fact(activity: Activity, raw_event_id: int | None) -> Fact:
     )
 
 
-def won_deal_fact(deal: Deal, raw_event_id: int | None) -> Fact:
-    """The fact a won deal stands for, dated when it closed."""
+def won_deal_fact(deal: Deal | FoldedDeal, raw_event_id: int | None) -> Fact:
+    """The fact a won deal (in the mirror, or just folded) stands for, dated when it closed."""
     return Fact(
         "deal_won",
         deal.owner_id,

@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from kpi_engine.db import utcnow
 from kpi_engine.models import (
@@ -37,6 +37,10 @@ DEAL_FIELDS = ("account", "product", "segment", "source", "amount", "currency")
 WON_STAGES = {"won", "closed won", "closedwon"}
 LOST_STAGES = {"lost", "closed lost", "closedlost"}
 _CHUNK = 500
+DEALS = cast(Table, Deal.__table__)
+STAGE_CHANGES = cast(Table, DealStageChange.__table__)
+ACTIVITIES = cast(Table, Activity.__table__)
+RAW_EVENTS = cast(Table, RawEvent.__table__)
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,68 @@ class Rejection:
     errors: dict[str, list[str]]
 
 
+class StoredEvent(NamedTuple):
+    """A raw event as stored (the columns of raw_event, in order): what the mirror folds."""
+
+    id: int
+    idempotency_key: str
+    type: str
+    rep_id: int
+    subject: str
+    occurred_at: datetime
+    received_at: datetime
+    source: str
+    payload: dict[str, Any]
+
+
+Stage = tuple[str | None, str, datetime]  # (from, to, when): one row of a deal's stage history
+
+
+@dataclass(slots=True)
+class FoldedDeal:
+    """A deal as its raw events leave it: the deal row's columns and its stage history."""
+
+    crm_id: str
+    owner_id: int
+    created_at: datetime
+    updated_at: datetime
+    account: str | None = None
+    product: str | None = None
+    segment: str | None = None
+    source: str | None = None
+    amount: Decimal | None = None
+    currency: str = "USD"
+    stage: str = ""
+    status: str = "open"
+    engaged_at: datetime | None = None
+    closed_at: datetime | None = None
+    history: list[Stage] = field(default_factory=list)
+
+    def row(self) -> dict[str, Any]:
+        """The deal table's columns (all but the id)."""
+        return {name: getattr(self, name) for name in DEAL_COLUMNS}
+
+
+DEAL_COLUMNS = tuple(c.name for c in DEALS.columns if c.name != "id")
+
+
+class NewActivity(NamedTuple):
+    """An activity as this ingest inserted it (the activity table's columns but the id)."""
+
+    crm_id: str
+    rep_id: int
+    kind: str
+    outcome: str
+    deal_crm_id: str | None
+    note: str | None
+    occurred_at: datetime
+
+
 @dataclass(frozen=True)
 class DealTransition:
     """A deal whose won/lost/open status changed because of this ingest."""
 
-    deal: Deal
+    deal: FoldedDeal
     before: str | None
     after: str
 
@@ -76,10 +137,10 @@ class DealTransition:
 
 @dataclass
 class IngestResult:
-    accepted: list[RawEvent] = field(default_factory=list)
+    accepted: list[StoredEvent] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
-    new_activities: list[Activity] = field(default_factory=list)
+    new_activities: list[NewActivity] = field(default_factory=list)
     deal_transitions: list[DealTransition] = field(default_factory=list)
 
 
@@ -157,17 +218,19 @@ def ingest_events(
 
 
 def apply_to_mirror(
-    session: Session, raws: Sequence[RawEvent], result: IngestResult, *, now: datetime
+    session: Session, raws: Sequence[StoredEvent], result: IngestResult, *, now: datetime
 ) -> None:
-    """Refold every deal and activity these raw events touch, recording what changed."""
-    deal_subjects = {r.subject for r in raws if r.type in DEAL_EVENT_TYPES}
-    activity_subjects = {r.subject for r in raws if r.type == "activity.logged"}
+    """Refold every deal and activity these raw events touch, recording what changed.
+
+    A subject with no mirror row yet has no earlier raw events either (the two are written
+    in one transaction), so its events here are all there is; only the others are read back."""
+    deals = _by_subject(r for r in raws if r.type in DEAL_EVENT_TYPES)
+    activities = _by_subject(r for r in raws if r.type == "activity.logged")
     aliases = product_aliases(session)
-    for chunk in _chunks(sorted(deal_subjects)):
-        _refold_deals(session, chunk, aliases, result, now)
-    for chunk in _chunks(sorted(activity_subjects)):
-        _refold_activities(session, chunk, result)
-    session.flush()
+    for chunk in _chunks(sorted(deals)):
+        _refold_deals(session, {s: deals[s] for s in chunk}, aliases, result, now)
+    for chunk in _chunks(sorted(activities)):
+        _refold_activities(session, {s: activities[s] for s in chunk}, result)
 
 
 def rebuild_mirror(session: Session) -> int:
@@ -177,9 +240,14 @@ def rebuild_mirror(session: Session) -> int:
     session.execute(delete(Activity))
     session.flush()
     session.expunge_all()
-    raws = session.scalars(select(RawEvent).order_by(RawEvent.id)).all()
+    raws = stored_events(session, select(RAW_EVENTS).order_by(RAW_EVENTS.c.id))
     apply_to_mirror(session, raws, IngestResult(), now=utcnow())
     return len({r.subject for r in raws if r.type in DEAL_EVENT_TYPES})
+
+
+def stored_events(session: Session, query: Any) -> list[StoredEvent]:
+    """The raw events a select of raw_event's columns finds, as StoredEvents."""
+    return [StoredEvent(*row) for row in session.execute(query)]
 
 
 def reps_out_of_reach(
@@ -235,8 +303,9 @@ def _raw_row(event: SalesEvent, rep: User, source: str, now: datetime) -> dict[s
         "type": event.type,
         "rep_id": rep.id,
         "subject": str(subject),
-        "occurred_at": event.occurred_at,
-        "received_at": now,
+        # As the database gives them back: the mirror and the game read these rows unreloaded.
+        "occurred_at": event.occurred_at.astimezone(UTC),
+        "received_at": now.astimezone(UTC),
         "source": source,
         "payload": payload,
     }
@@ -250,24 +319,26 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, RawEvent]:
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, StoredEvent]:
     """Insert rows whose key is new; a key another delivery stored first is left alone."""
     if not rows:
         return {}
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        stmt: Any = postgresql.insert(RawEvent).on_conflict_do_nothing(
+        stmt: Any = postgresql.insert(RAW_EVENTS).on_conflict_do_nothing(
             index_elements=["idempotency_key"]
         )
     elif dialect == "sqlite":
-        stmt = sqlite.insert(RawEvent).on_conflict_do_nothing(index_elements=["idempotency_key"])
+        stmt = sqlite.insert(RAW_EVENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
     else:  # pragma: no cover - the supported databases are the two above
-        stmt = insert(RawEvent)
-    # RETURNING the whole rows gives the stored objects without reading them back.
-    stored: dict[str, RawEvent] = {}
+        stmt = insert(RAW_EVENTS)
+    # RETURNING the keys stored gives their ids; the rest of each row is already at hand.
+    by_key = {row["idempotency_key"]: row for row in rows}
+    stmt = stmt.returning(RAW_EVENTS.c.id, RAW_EVENTS.c.idempotency_key)
+    stored: dict[str, StoredEvent] = {}
     for chunk in _chunks(rows):
-        for raw in session.scalars(stmt.returning(RawEvent), chunk):
-            stored[raw.idempotency_key] = raw
+        for raw_id, key in session.execute(stmt, chunk):
+            stored[key] = StoredEvent(raw_id, **by_key[key])
     return stored
 
 
@@ -276,47 +347,100 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def _events_by_subject(session: Session, subjects: Sequence[str], types: Sequence[str]):
-    raws = session.scalars(
-        select(RawEvent)
-        .where(RawEvent.subject.in_(subjects), RawEvent.type.in_(types))
-        .order_by(RawEvent.occurred_at, RawEvent.id)
-    ).all()
-    grouped: dict[str, list[RawEvent]] = defaultdict(list)
-    for raw in raws:
+def _by_subject(raws: Iterable[StoredEvent]) -> dict[str, list[StoredEvent]]:
+    """Raw events grouped by subject, each group in occurred_at order (ties by arrival)."""
+    grouped: dict[str, list[StoredEvent]] = defaultdict(list)
+    for raw in sorted(raws, key=lambda r: (r.occurred_at, r.id)):
         grouped[raw.subject].append(raw)
     return grouped
 
 
+def _all_events(
+    session: Session, subjects: Iterable[str], types: Sequence[str]
+) -> dict[str, list[StoredEvent]]:
+    """Every stored raw event of these subjects (this batch's too), by subject, in order."""
+    wanted = list(subjects)
+    if not wanted:
+        return {}
+    query = select(RAW_EVENTS).where(RAW_EVENTS.c.subject.in_(wanted), RAW_EVENTS.c.type.in_(types))
+    return _by_subject(stored_events(session, query))
+
+
 def _refold_deals(
     session: Session,
-    subjects: Sequence[str],
+    batch: dict[str, list[StoredEvent]],
     aliases: dict[str, str],
     result: IngestResult,
     now: datetime,
 ) -> None:
-    grouped = _events_by_subject(session, subjects, DEAL_EVENT_TYPES)
-    # The stage history is compared with the refolded one: load it in one query, not per deal.
-    query = select(Deal).where(Deal.crm_id.in_(subjects)).options(selectinload(Deal.stage_changes))
-    existing = {d.crm_id: d for d in session.scalars(query)}
-    for subject in subjects:
-        deal = existing.get(subject)
-        before = deal.status if deal is not None else None
-        if deal is None:
-            deal = Deal(crm_id=subject)
-            session.add(deal)
-        _fold_deal(deal, grouped[subject], aliases, now)
+    query = select(DEALS.c.crm_id, DEALS.c.id, DEALS.c.status).where(DEALS.c.crm_id.in_(batch))
+    existing = {crm_id: (deal_id, status) for crm_id, deal_id, status in session.execute(query)}
+    histories = {**batch, **_all_events(session, existing, DEAL_EVENT_TYPES)}
+    folded = {subject: fold_deal(histories[subject], aliases, now) for subject in batch}
+    new = [s for s in batch if s not in existing]
+    ids = {s: existing[s][0] for s in existing} | _insert_deals(session, [folded[s] for s in new])
+    if existing:
+        changed = [{"deal_id": existing[s][0], **folded[s].row()} for s in existing]
+        session.execute(update(DEALS).where(DEALS.c.id == bindparam("deal_id")), changed)
+    _write_histories(session, {ids[s]: folded[s].history for s in batch}, {ids[s] for s in new})
+    for subject, deal in folded.items():
+        before = existing[subject][1] if subject in existing else None
         if deal.status != before:
             result.deal_transitions.append(DealTransition(deal, before, deal.status))
 
 
-def _fold_deal(deal: Deal, raws: list[RawEvent], aliases: dict[str, str], now: datetime) -> None:
-    deal.stage = ""
-    deal.status = "open"
-    deal.closed_at = None
-    deal.engaged_at = None
-    deal.created_at = raws[0].occurred_at
-    history: list[tuple[str | None, str, datetime]] = []
+def _insert_deals(session: Session, deals: list[FoldedDeal]) -> dict[str, int]:
+    """Insert new deals; their ids by CRM id.
+
+    A plain INSERT on purpose: a delivery racing this one for the same new deal fails on the
+    unique CRM id and is retried, finding the deal, instead of overwriting it with half the
+    events."""
+    if not deals:
+        return {}
+    stmt = insert(DEALS).returning(DEALS.c.crm_id, DEALS.c.id)
+    return {crm_id: deal_id for crm_id, deal_id in session.execute(stmt, [d.row() for d in deals])}
+
+
+def _write_histories(session: Session, histories: dict[int, list[Stage]], new: set[int]) -> None:
+    """Bring each deal's stage history to the folded one: most deliveries only add stages at
+    the end, so the rows already right are kept and the rest added; otherwise replaced."""
+    current: dict[int, list[Stage]] = defaultdict(list)
+    old = [deal_id for deal_id in histories if deal_id not in new]
+    if old:
+        query = (
+            select(
+                STAGE_CHANGES.c.deal_id,
+                STAGE_CHANGES.c.from_stage,
+                STAGE_CHANGES.c.to_stage,
+                STAGE_CHANGES.c.changed_at,
+            )
+            .where(STAGE_CHANGES.c.deal_id.in_(old))
+            .order_by(STAGE_CHANGES.c.deal_id, STAGE_CHANGES.c.changed_at, STAGE_CHANGES.c.id)
+        )
+        for deal_id, before, after, at in session.execute(query):
+            current[deal_id].append((before, after, at))
+    replaced, rows = [], []
+    for deal_id, history in histories.items():
+        now = current[deal_id]
+        if now == history:
+            continue
+        kept = len(now) if now == history[: len(now)] else 0
+        if now and not kept:
+            replaced.append(deal_id)
+        rows += [
+            {"deal_id": deal_id, "from_stage": a, "to_stage": b, "changed_at": at}
+            for a, b, at in history[kept:]
+        ]
+    if replaced:
+        session.execute(delete(STAGE_CHANGES).where(STAGE_CHANGES.c.deal_id.in_(replaced)))
+    if rows:
+        session.execute(insert(STAGE_CHANGES), rows)
+
+
+def fold_deal(raws: Sequence[StoredEvent], aliases: dict[str, str], now: datetime) -> FoldedDeal:
+    """The deal its raw events (in occurred_at order) describe, with its stage history."""
+    first = raws[0]
+    deal = FoldedDeal(first.subject, first.rep_id, first.occurred_at, now)
     for raw in raws:
         data = raw.payload["data"]
         deal.owner_id = raw.rep_id
@@ -329,15 +453,14 @@ def _fold_deal(deal: Deal, raws: list[RawEvent], aliases: dict[str, str], now: d
             deal.engaged_at = datetime.fromisoformat(data["engaged_at"])
         stage = _stage_of(raw, deal.stage)
         if stage and stage != deal.stage:
-            history.append((deal.stage or None, stage, raw.occurred_at))
+            deal.history.append((deal.stage or None, stage, raw.occurred_at))
             _enter_stage(deal, stage, raw.occurred_at)
     if not deal.stage:
         deal.stage = "Prospecting"
-    deal.updated_at = now
-    _replace_history(deal, history)
+    return deal
 
 
-def _stage_of(raw: RawEvent, current: str) -> str | None:
+def _stage_of(raw: StoredEvent, current: str) -> str | None:
     stage = raw.payload["data"].get("stage")
     if raw.type == "deal.won":
         return stage if stage and stage_status(stage) == "won" else "Won"
@@ -348,26 +471,13 @@ def _stage_of(raw: RawEvent, current: str) -> str | None:
     return stage
 
 
-def _enter_stage(deal: Deal, stage: str, at: datetime) -> None:
+def _enter_stage(deal: FoldedDeal, stage: str, at: datetime) -> None:
     previous = deal.stage
     deal.stage = stage
     deal.status = stage_status(stage)
     deal.closed_at = at if deal.status != "open" else None
     if previous and deal.engaged_at is None and deal.status == "open":
         deal.engaged_at = at
-
-
-def _replace_history(deal: Deal, history: list[tuple[str | None, str, datetime]]) -> None:
-    current = [(c.from_stage, c.to_stage, c.changed_at) for c in deal.stage_changes]
-    if current == history:
-        return
-    # Most deliveries only add stages at the end: keep the rows already right, add the rest.
-    kept = len(current) if current == history[: len(current)] else 0
-    if not kept:
-        deal.stage_changes = []
-    deal.stage_changes.extend(
-        DealStageChange(from_stage=a, to_stage=b, changed_at=at) for a, b, at in history[kept:]
-    )
 
 
 def _deal_value(name: str, value: Any, aliases: dict[str, str]) -> Any:
@@ -380,35 +490,34 @@ def _deal_value(name: str, value: Any, aliases: dict[str, str]) -> Any:
     return value
 
 
-def _refold_activities(session: Session, subjects: Sequence[str], result: IngestResult) -> None:
-    grouped = _events_by_subject(session, subjects, ("activity.logged",))
-    existing = {
-        a.crm_id: a for a in session.scalars(select(Activity).where(Activity.crm_id.in_(subjects)))
-    }
-    new_rows = []
-    for subject in subjects:
-        fields = _activity_fields(grouped[subject][-1])
-        activity = existing.get(subject)
-        if activity is None:
-            new_rows.append({"crm_id": subject, **fields})
-            continue
-        for name, value in fields.items():
-            setattr(activity, name, value)
-    if new_rows:
-        # One INSERT .. RETURNING for the new ones: the unit of work's bookkeeping per object
-        # cost more than the insert itself.
-        stmt = insert(Activity).returning(Activity, sort_by_parameter_order=True)
-        result.new_activities.extend(session.scalars(stmt, new_rows))
+def _refold_activities(
+    session: Session, batch: dict[str, list[StoredEvent]], result: IngestResult
+) -> None:
+    query = select(ACTIVITIES.c.crm_id, ACTIVITIES.c.id).where(ACTIVITIES.c.crm_id.in_(batch))
+    existing = {crm_id: activity_id for crm_id, activity_id in session.execute(query)}
+    histories = {**batch, **_all_events(session, existing, ("activity.logged",))}
+    if existing:
+        changed = [
+            {"activity_id": existing[s], **activity_of(histories[s])._asdict()} for s in existing
+        ]
+        stmt = update(ACTIVITIES).where(ACTIVITIES.c.id == bindparam("activity_id"))
+        session.execute(stmt, changed)
+    new = [activity_of(batch[s]) for s in batch if s not in existing]
+    if new:
+        session.execute(insert(ACTIVITIES), [a._asdict() for a in new])
+        result.new_activities.extend(new)
 
 
-def _activity_fields(latest: RawEvent) -> dict[str, Any]:
-    """An activity is what its latest raw event says."""
+def activity_of(raws: Sequence[StoredEvent]) -> NewActivity:
+    """An activity is what its latest raw event (in occurred_at order) says."""
+    latest = raws[-1]
     data = latest.payload["data"]
-    return {
-        "rep_id": latest.rep_id,
-        "kind": data["kind"],
-        "outcome": data.get("outcome") or "none",
-        "deal_crm_id": data.get("deal_id"),
-        "note": data.get("note"),
-        "occurred_at": latest.occurred_at,
-    }
+    return NewActivity(
+        crm_id=latest.subject,
+        rep_id=latest.rep_id,
+        kind=data["kind"],
+        outcome=data.get("outcome") or "none",
+        deal_crm_id=data.get("deal_id"),
+        note=data.get("note"),
+        occurred_at=latest.occurred_at,
+    )
