@@ -1,12 +1,15 @@
 """gevent against threading: our real server holding N light clients and pushing them frames.
 
-The same app, the same SQLite org and the same light Engine.IO clients (bench_live's), served
-twice: by `python wsgi.py` (threading, one OS thread per connection, the dev server) and by one
-gunicorn gevent worker (what `make serve-prod` runs per process). For each N: clients held
-(connected and never dropped), POST → frame latency p50/p99, frames lost, the server's CPU and
-resident memory. The gevent figures stand beside the threading ones measured in the same run.
+The same app, the same org on PostgreSQL (`--url`; SQLite when none is given, whose locks
+block the gevent loop, so the gevent figures there are not what serve-prod gives) and the
+same light Engine.IO clients (bench_live's), served twice: by `python wsgi.py` (threading,
+one OS thread per connection, the dev server) and by one gunicorn gevent worker (what
+`make serve-prod` runs per process). For each N: clients held (connected and never dropped),
+POST → frame latency p50/p99, frames lost, the server's CPU and resident memory. The gevent
+figures stand beside the threading ones measured in the same run.
 
-    .venv/bin/python -m bench.bench_async_modes [--clients 100,1000] [--events 10]
+    .venv/bin/python -m bench.bench_async_modes [--url postgresql+psycopg://...]
+        [--clients 100,1000] [--events 10]
 """
 
 from __future__ import annotations
@@ -23,23 +26,10 @@ from bench.bench_live import TICKS, measure, serve
 from bench.harness import Row, percentile, save
 from tests.conftest import make_app, migrate_to_head
 from tests.live.conftest import build_org, session_cookie
-from web.serve_prod import WORKER_CLASS
+from web.serve_prod import gunicorn_args
 
 # gunicorn binds to $PORT when no --bind is given, which is how bench_live's serve() passes it.
-COMMANDS = {
-    "threading": ["wsgi.py"],
-    "gevent": [
-        "-m",
-        "gunicorn",
-        "--worker-class",
-        WORKER_CLASS,
-        "--workers",
-        "1",
-        "--graceful-timeout",
-        "3",
-        "wsgi:app",
-    ],
-}
+COMMANDS = {"threading": ["wsgi.py"], "gevent": gunicorn_args()}
 
 
 def _tree(pid: int) -> list[int]:
@@ -145,8 +135,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--clients", default="100,1000")
     parser.add_argument("--events", type=int, default=10)
+    parser.add_argument("--url", help="a PostgreSQL database to fill (default: a SQLite file)")
     args = parser.parse_args()
-    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-modes-')) / 'modes.db'}"
+    url = args.url or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-modes-')) / 'modes.db'}"
     app = make_app(url)
     migrate_to_head(app)
     org = build_org(app)
@@ -157,7 +148,8 @@ def main() -> None:
             for mode in ("gevent", "threading")
         }
         rows += rows_for(n, results["gevent"], results["threading"])
-    save("async_modes", rows, {"async_modes": "gevent vs threading", "events": args.events})
+    info = {"async_modes": "gevent vs threading", "events": args.events, "db": url.split(":")[0]}
+    save("async_modes", rows, info)
 
 
 if __name__ == "__main__":

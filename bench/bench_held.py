@@ -27,9 +27,8 @@ from bench.bench_live import Clients, serve
 from bench.harness import Row, machine, save
 from tests.conftest import make_app, migrate_to_head
 from tests.live.conftest import build_org, session_cookie
-from web.serve_prod import WORKER_CLASS
+from web.serve_prod import gunicorn_args
 
-GUNICORN = ["-m", "gunicorn", "--worker-class", WORKER_CLASS, "--workers", "1"]
 # Short pings so a five-minute hold sees many exchanges per client, as a day on a phone would.
 PING_INTERVAL, PING_TIMEOUT = "10", "10"
 
@@ -104,10 +103,10 @@ def run(url: str, n: int, seconds: float) -> list[Row]:
         "SOCKETIO_ASYNC_MODE": "gevent",
         **pings,
     }
-    with serve([*GUNICORN, "wsgi:app"], env) as server:
+    with serve(gunicorn_args(), env) as server:
         cookie = session_cookie(server.base, "boss@example.test")
         real = hold(server.base, cookie, org.challenge_id, n, seconds, server.process.pid)
-    with serve([*GUNICORN, "bench.bench_held:bare_app()"], {}) as server:
+    with serve(gunicorn_args("bench.bench_held:bare_app()"), {}) as server:
         bare = hold(server.base, "none=1", 1, n, seconds, server.process.pid)
     workload = (
         f"held connections, ramp to {n:,} clients, pings every {PING_INTERVAL} s for {seconds:g} s"

@@ -115,10 +115,9 @@ class Throttle:
             else:
                 state.window = min(state.window * 2, self.longest)
             wait = state.window - since
-        if wait <= 0:
-            self._send(challenge_id)
-        else:
-            socketio.start_background_task(self._send_later, challenge_id, wait)
+        # Even a frame due now goes out from a task of its own: the request that caused it
+        # answers without waiting for the broadcast to a thousand phones.
+        socketio.start_background_task(self._send_later, challenge_id, wait)
 
     def flush(self) -> None:
         """Send every pending frame now (a CLI process calls this before it exits)."""
@@ -128,7 +127,8 @@ class Throttle:
             self._send(challenge_id)
 
     def _send_later(self, challenge_id: int, wait: float) -> None:
-        socketio.sleep(wait)
+        if wait > 0:
+            socketio.sleep(wait)
         self._send(challenge_id)
 
     def _send(self, challenge_id: int) -> None:

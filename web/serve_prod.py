@@ -22,24 +22,31 @@ from collections.abc import Sequence
 # driver uses it whenever the package is installed.
 WORKER_CLASS = "geventwebsocket.gunicorn.workers.GeventWebSocketWorker"
 REQUIRED = ("DATABASE_URL", "SOCKETIO_MESSAGE_QUEUE")
+WORKER_CONNECTIONS = 10_000
 
 
-def gunicorn_command(host: str, port: int) -> list[str]:
-    """One process: one gevent worker on its own port, serving wsgi:app."""
+def gunicorn_args(app: str = "wsgi:app") -> list[str]:
+    """`python` arguments for one process: one gevent worker serving `app`."""
     return [
-        sys.executable,
         "-m",
         "gunicorn",
         "--worker-class",
         WORKER_CLASS,
         "--workers",
         "1",
-        "--bind",
-        f"{host}:{port}",
+        # gunicorn's default of 1,000 counts every held WebSocket: the 1,001st client, or a
+        # POST arriving while 1,000 phones watch a board, would wait in the accept queue.
+        "--worker-connections",
+        os.environ.get("WORKER_CONNECTIONS", str(WORKER_CONNECTIONS)),
         "--graceful-timeout",
         "10",
-        "wsgi:app",
+        app,
     ]
+
+
+def gunicorn_command(host: str, port: int) -> list[str]:
+    """One process: one gevent worker on its own port, serving wsgi:app."""
+    return [sys.executable, *gunicorn_args(), "--bind", f"{host}:{port}"]
 
 
 def production_env() -> dict[str, str]:
