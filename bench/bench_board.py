@@ -171,7 +171,10 @@ def run(url: str | None, scale: str) -> list[Row]:
             args=(engine.url.render_as_string(hide_password=False), emails, stop, done),
         )
         writer.start()
+        deadline = time.monotonic() + 120
         while done.value == 0:  # the writer is up and committing
+            if not writer.is_alive() or time.monotonic() > deadline:
+                raise SystemExit("the ingesting process did not start committing")
             time.sleep(0.1)
         started = time.perf_counter()
         times = measure(engine, challenge_id, viewer)
