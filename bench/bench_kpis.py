@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -29,7 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, case, create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 
-from bench.harness import Row, machine, median_seconds, peak_memory_mib, peak_rss_mib, save
+from bench.harness import Row, machine, peak_memory_mib, peak_rss_mib, save
 from bench.kpi_data import ACTIVITIES, DEALS, postgres_database, sqlite_database
 from kpi_engine.db import configure_sqlite
 from kpi_engine.frames import Frames, Scope, load_activities, load_deals
@@ -188,39 +190,58 @@ def _same(a: float | None, b: float | None) -> bool:
     return math.isclose(a, b, rel_tol=1e-9)
 
 
-def measure(runs: dict[str, Callable[[], Any]], rounds: int) -> dict[str, dict[str, Any]]:
+VARIANTS: dict[str, Callable[[Session, Scope, Period], Any]] = {
+    "engine": engine_card,
+    "sql": sql_card,
+    "load_all": load_all_card,
+}
+
+
+def measure(session: Session, scope: Scope, rounds: int) -> dict[str, dict[str, Any]]:
     """Per variant: the median seconds of `rounds` timed calls after a discarded warm-up (none
     for a single round), taken in turns (engine, SQL, load-all, engine, ...) so a change of
-    load on the shared machine hits every variant alike; then the peak process RSS with the
-    result, and the peak heap (tracemalloc, which slows the call), each from a call of its own."""
-    if rounds > 1:
-        for run in runs.values():
-            run()
-    times: dict[str, list[float]] = {name: [] for name in runs}
+    load on the shared machine hits every variant alike, and the last result; then the peak
+    heap (tracemalloc, which slows the call) from a call of its own."""
+    period = parse_period(PERIOD)
+    runs = {name: partial(f, session, scope, period) for name, f in VARIANTS.items()}
+    for run in runs.values() if rounds > 1 else ():
+        run()
+    got: dict[str, dict[str, Any]] = {name: {"times": []} for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
-            times[name].append(median_seconds(run, runs=1, warmup=0))
-    got = {}
+            started = time.perf_counter()
+            got[name]["result"] = run()
+            got[name]["times"].append(time.perf_counter() - started)
     for name, run in runs.items():
-        result: list[Any] = []
-        rss = peak_rss_mib(_keeping(run, result))
-        got[name] = {"seconds": statistics.median(times[name]), "rss": rss, "result": result[0],
-                     "heap": peak_memory_mib(run)}  # fmt: skip
+        got[name]["seconds"] = statistics.median(got[name]["times"])
+        got[name]["heap"] = peak_memory_mib(run)
     return got
 
 
-def _keeping(run: Callable[[], Any], into: list[Any]) -> Callable[[], None]:
-    return lambda: into.append(run())
+def fresh_rss(url: str, scope: Scope, variant: str) -> float:
+    """The peak RSS of one call in a fresh process: in this one, the memory an earlier call
+    leaves to the allocator would raise the next one's figure."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return float(pool.apply(_rss_of, (url, scope, variant)))
+
+
+def _rss_of(url: str, scope: Scope, variant: str) -> float:
+    """The process's peak RSS during one call, the interpreter and its imports included."""
+    engine = _engine(url)
+    with Session(engine) as session:
+        rss = peak_rss_mib(partial(VARIANTS[variant], session, scope, parse_period(PERIOD)))
+    engine.dispose()
+    return rss
 
 
 def bench_backend(url: str, scale: float, rounds: int) -> list[Row]:
-    engine = _engine(url)
-    period, rows = parse_period(PERIOD), []
+    engine, rows = _engine(url), []
     for scope in (Scope("org"), Scope("rep", str(REP_ID))):
         with Session(engine) as session:
-            variants = (("engine", engine_card), ("sql", sql_card), ("load_all", load_all_card))
-            got = measure({n: partial(f, session, scope, period) for n, f in variants}, rounds)
-            reps = len(Frames(session, scope, period, {}, NOW).reps)
+            got = measure(session, scope, rounds)
+            reps = len(Frames(session, scope, parse_period(PERIOD), {}, NOW).reps)
+        for name in VARIANTS:
+            got[name]["rss"] = fresh_rss(url, scope, name)
         wrong = differences(got["engine"]["result"], got["sql"]["result"], reps)
         if wrong:
             raise SystemExit("the SQL baseline disagrees with the engine:\n" + "\n".join(wrong))
