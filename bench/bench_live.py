@@ -8,6 +8,7 @@ selector thread, so the load generator stays light; its CPU is printed beside th
 Events are spaced wider than the live layer's throttle window, so each one yields one frame.
 
     .venv/bin/python -m bench.bench_live [--clients 1,100,1000] [--events 30]
+        [--queue redis://127.0.0.1:6379/0]   (then also two processes joined by Redis)
 """
 
 from __future__ import annotations
@@ -190,12 +191,25 @@ def measure(
     }
 
 
-def bench_real(url: str, n: int, events: int, token: str, challenge_id: int) -> dict[str, Any]:
-    with serve(
-        ["wsgi.py"],
-        {"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "LOGIN_RATE_LIMIT": "1000 per minute"},
-    ) as server:
-        cookie = session_cookie(server.base, "boss@example.test")
+@contextmanager
+def pair(args: list[str], env: dict[str, str], queue: str | None) -> Iterator[list[Server]]:
+    """One server, or two joined by the Redis queue (clients on the second, POSTs to the first)."""
+    if queue is None:
+        with serve(args, env) as server:
+            yield [server]
+        return
+    joined = {**env, "SOCKETIO_MESSAGE_QUEUE": queue}
+    with serve(args, joined) as first, serve(args, joined) as second:
+        yield [first, second]
+
+
+def bench_real(
+    url: str, n: int, events: int, token: str, challenge_id: int, queue: str | None = None
+) -> dict[str, Any]:
+    env = {"DATABASE_URL": url, "SECRET_KEY": "bench-secret", "LOGIN_RATE_LIMIT": "1000 per minute"}
+    with pair(["wsgi.py"], env, queue) as servers:
+        poster, watched = servers[0], servers[-1]
+        cookie = session_cookie(watched.base, "boss@example.test")
         http = requests.Session()
         http.headers["Authorization"] = f"Bearer {token}"
         run = f"{time.time_ns()}"
@@ -208,27 +222,31 @@ def bench_real(url: str, n: int, events: int, token: str, challenge_id: int) -> 
                 "occurred_at": _now(),
                 "data": {"kind": "call", "outcome": "connected"},
             }
-            assert (
-                http.post(f"{server.base}/api/v1/events", json=body, timeout=30).status_code == 200
-            )
+            answer = http.post(f"{poster.base}/api/v1/events", json=body, timeout=30)
+            assert answer.status_code == 200
 
-        cpu = server.cpu_seconds()
-        result = measure(server.base, post, cookie, challenge_id, n, events)
-        result["server_cpu"] = server.cpu_seconds() - cpu
+        cpu = sum(s.cpu_seconds() for s in servers)
+        result = measure(watched.base, post, cookie, challenge_id, n, events)
+        result["server_cpu"] = sum(s.cpu_seconds() for s in servers) - cpu
         return result
 
 
-def bench_bare(n: int, events: int, size: int) -> dict[str, Any]:
-    with serve(["-m", "bench.bench_live", "--bare-server", str(size)], {}) as server:
-        http = requests.Session()
+def bench_bare(n: int, events: int, size: int, queue: str | None = None) -> dict[str, Any]:
+    with pair(["-m", "bench.bench_live", "--bare-server", str(size)], {}, queue) as servers:
+        return _bare_run(servers, n, events)
 
-        def post(number: int) -> None:
-            assert http.post(f"{server.base}/emit", timeout=30).status_code == 200
 
-        cpu = server.cpu_seconds()
-        result = measure(server.base, post, "none=1", 1, n, events)
-        result["server_cpu"] = server.cpu_seconds() - cpu
-        return result
+def _bare_run(servers: list[Server], n: int, events: int) -> dict[str, Any]:
+    poster, watched = servers[0], servers[-1]
+    http = requests.Session()
+
+    def post(number: int) -> None:
+        assert http.post(f"{poster.base}/emit", timeout=30).status_code == 200
+
+    cpu = sum(s.cpu_seconds() for s in servers)
+    result = measure(watched.base, post, "none=1", 1, n, events)
+    result["server_cpu"] = sum(s.cpu_seconds() for s in servers) - cpu
+    return result
 
 
 def _now() -> str:
@@ -242,7 +260,9 @@ def bare_server(size: int) -> None:
     import socketio
     from werkzeug.serving import run_simple
 
-    sio = socketio.Server(async_mode="threading")
+    queue = os.environ.get("SOCKETIO_MESSAGE_QUEUE")
+    manager = socketio.RedisManager(queue) if queue else None
+    sio = socketio.Server(async_mode="threading", client_manager=manager)
     frame: dict[str, Any] = {"challenge_id": 1, "version": 0, "rows": [], "pad": ""}
     frame["pad"] = "x" * max(0, size - len('42["leaderboard",' + json.dumps(frame) + "]"))
 
@@ -265,6 +285,9 @@ def bare_server(size: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", default="1,100,1000")
+    parser.add_argument(
+        "--queue", help="a Redis URL: also measure two processes joined by the message queue"
+    )
     parser.add_argument("--events", type=int, default=30)
     parser.add_argument("--bare-server", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -277,10 +300,11 @@ def main() -> None:
     migrate_to_head(app)
     org = build_org(app)
     rows = []
-    for n in (int(c) for c in args.clients.split(",")):
-        real = bench_real(url, n, args.events, org.token, org.challenge_id)
-        bare = bench_bare(n, args.events, real["size"])
-        rows += _rows(n, real, bare)
+    for queue in (None, args.queue) if args.queue else (None,):
+        for n in (int(c) for c in args.clients.split(",")):
+            real = bench_real(url, n, args.events, org.token, org.challenge_id, queue)
+            bare = bench_bare(n, args.events, real["size"], queue)
+            rows += _rows(n, real, bare, two_processes=queue is not None)
     save(
         "live",
         rows,
@@ -289,11 +313,13 @@ def main() -> None:
             "events_per_size": args.events,
             "gap_seconds": GAP,
             "db": "sqlite",
+            "queue": args.queue,
         },
     )
 
 
-def _rows(n: int, real: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
+def _rows(n: int, real: dict[str, Any], bare: dict[str, Any], *, two_processes: bool) -> list[Row]:
+    where = ", two processes over Redis" if two_processes else ", one process"
     extra = {
         "frame_bytes": real["size"],
         "post_answered_ms_p50": round(real["post_ms_p50"], 1),
@@ -313,7 +339,7 @@ def _rows(n: int, real: dict[str, Any], bare: dict[str, Any]) -> list[Row]:
         base = percentile(bare["latencies"], q)
         rows.append(
             Row(
-                f"POST -> leaderboard frame, {n} clients",
+                f"POST -> leaderboard frame, {n} clients{where}",
                 f"p{q} latency",
                 value,
                 "ms",
