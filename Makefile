@@ -38,9 +38,13 @@ serve-prod: $(STAMP) assets
 	$(FLASK) demo
 	$(BIN)/python -m web.serve_prod
 
-## bench: every bench/bench_*.py at BENCH_SCALE (quick|full); writes docs/benchmarks.md
-bench: $(STAMP)
-	$(BIN)/python -m bench.run_all --scale $(or $(BENCH_SCALE),quick)
+## bench: every bench/bench_*.py at BENCH_SCALE (quick|full) on SQLite and the local
+## PostgreSQL (scratch database `bench`) and Redis (db 15); writes docs/benchmarks.md
+BENCH_PG_URL    ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/15
+bench: $(STAMP) assets
+	BENCH_PG_URL=$(BENCH_PG_URL) BENCH_REDIS_URL=$(BENCH_REDIS_URL) \
+	  $(BIN)/python -m bench.run_all --scale $(or $(BENCH_SCALE),quick)
 
 ## lint: ruff, the import-layer contracts and the type checker
 lint: $(STAMP)

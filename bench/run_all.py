@@ -5,7 +5,9 @@ reported as "not measured" with its reason instead of stopping the others. Only 
 written during this run go into the document: figures from an earlier run on another load
 would not stand beside baselines measured now.
 
-    .venv/bin/python -m bench.run_all [--scale quick|full]   (PostgreSQL rows need BENCH_PG_URL)
+    .venv/bin/python -m bench.run_all [--scale quick|full]
+        (PostgreSQL rows need BENCH_PG_URL, the two-process live rows BENCH_REDIS_URL;
+        `make bench` points them at the local servers)
 
 BENCH_PG_URL names a scratch database: its public schema is emptied before each benchmark,
 because each creates its own tables and one's foreign keys would stop the next one's drops.
@@ -37,10 +39,11 @@ class Step:
     needs_postgres: bool = False
 
 
-def steps(scale: str, pg_url: str | None) -> list[Step]:
+def steps(scale: str, pg_url: str | None, redis_url: str | None) -> list[Step]:
     """The benchmarks and their options at this scale (quick fits ~10 minutes on 2 cores)."""
     quick = scale == "quick"
     pg = ["--url", pg_url] if pg_url else []
+    queue = ["--queue", redis_url] if redis_url else []
     return [
         Step("ingest", ["-m", "bench.bench_ingest", "--scale", scale, *pg]),
         Step("engine (SQLite)", ["-m", "bench.bench_engine"]),
@@ -52,16 +55,28 @@ def steps(scale: str, pg_url: str | None) -> list[Step]:
             ["-m", "bench.bench_kpis", "--backend", "both" if pg_url else "sqlite"]
             + (["--scale", "0.01", "--runs", "1"] if quick else []),
         ),
+        Step("board (SQLite)", ["-m", "bench.bench_board", "--scale", scale]),
+        Step(
+            "board (PostgreSQL)",
+            ["-m", "bench.bench_board", "--scale", scale, *pg],
+            needs_postgres=True,
+        ),
         Step(
             "live",
-            ["-m", "bench.bench_live"]
+            ["-m", "bench.bench_live", *queue]
             + (["--clients", "1,100", "--events", "10"] if quick else []),
         ),
         Step("post", ["-m", "bench.bench_post"] + (["--events", "200"] if quick else [])),
         Step(
             "async modes",
-            ["-m", "bench.bench_async_modes"]
+            ["-m", "bench.bench_async_modes", *pg]
             + (["--clients", "100,500", "--events", "5"] if quick else []),
+        ),
+        Step(
+            "held connections",
+            ["-m", "bench.bench_held", *pg]
+            + (["--clients", "1000", "--hold", "60"] if quick else []),
+            needs_postgres=True,
         ),
     ]
 
@@ -93,6 +108,21 @@ def run_step(step: Step, pg_url: str | None, limit: float) -> dict[str, Any]:
     return {"name": step.name, "status": "ok", "seconds": seconds}
 
 
+def create_database(pg_url: str) -> None:
+    """Create the scratch database when it does not exist yet (a fresh machine)."""
+    from sqlalchemy import create_engine, make_url, text
+
+    url = make_url(pg_url)
+    engine = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": url.database}
+        ).first()
+        if exists is None:
+            connection.execute(text(f'CREATE DATABASE "{url.database}"'))
+    engine.dispose()
+
+
 def empty_schema(pg_url: str) -> None:
     from sqlalchemy import create_engine, text
 
@@ -108,14 +138,14 @@ ISSUE_ROWS: list[tuple[str, tuple[str, ...], str]] = [
     ("single-event POST, 8 concurrent senders", ("post",), ""),
     ("POST -> leaderboard frame, 1/100/1,000 clients", ("live",), ""),
     ("a 200-event burst into one challenge: frames per client", ("post",), ""),
-    ("leaderboard read, top 50 + around me, 10,000 participants", ("engine_",), ""),
+    ("leaderboard read, top 50 + around me, 10,000 participants", ("board_", "engine_"), ""),
     (
         "rebuild from raw events and ledger, 1,000,000 ledger rows",
         (),
         "no rebuild benchmark yet (`flask rebuild` exists; it is not timed against SQL)",
     ),
     ("org level-1 scorecard and a rep scorecard", ("bench_kpis_",), ""),
-    ("held connections, clients per process", ("async_modes",), ""),
+    ("held connections, clients per process", ("held", "async_modes"), ""),
 ]
 
 
@@ -211,10 +241,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--scale", choices=["quick", "full"], default="quick")
     args = parser.parse_args()
-    pg_url = os.environ.get("BENCH_PG_URL")
+    pg_url = os.environ.get("BENCH_PG_URL") or None
+    redis_url = os.environ.get("BENCH_REDIS_URL") or None
+    if pg_url:
+        create_database(pg_url)
     since = time.time()
     limit = 600.0 if args.scale == "quick" else 7200.0
-    ran = [run_step(step, pg_url, limit) for step in steps(args.scale, pg_url)]
+    ran = [run_step(step, pg_url, limit) for step in steps(args.scale, pg_url, redis_url)]
     DOC.write_text(document(fresh_results(since), ran, args.scale))
     print(f"wrote {DOC.relative_to(ROOT)}")
 
