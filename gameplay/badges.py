@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from gameplay.changes import Changes, Notification
 from gameplay.models import BadgeAward
 from gameplay.rules import Fact
-from gameplay.streaks import current_streak
+from gameplay.streaks import Streak, current_streaks
 from kpi_engine.models import Activity
 
 BADGES = {
@@ -32,76 +32,99 @@ def award_badge(
     session: Session, user_id: int, code: str, *, scope: str = "", at: datetime, changes: Changes
 ) -> bool:
     """Give a badge once per user and scope; True when it is new."""
-    query = select(BadgeAward.id).where(
-        BadgeAward.user_id == user_id, BadgeAward.code == code, BadgeAward.scope == scope
-    )
-    if session.scalar(query) is not None:
-        return False
-    session.add(BadgeAward(user_id=user_id, code=code, scope=scope, awarded_at=at))
-    message = f"Badge earned: {badge_title(code)}"
-    changes.notify(Notification(user_id, "badge_earned", message, data=(("badge", code),)))
-    return True
+    return BadgeBook(session, now=at, changes=changes).award(user_id, code, scope)
+
+
+class BadgeBook:
+    """The badges one call may award: those its users hold are read once per user and scope,
+    and each award joins them, so a badge is given once however often it is earned."""
+
+    def __init__(self, session: Session, *, now: datetime, changes: Changes) -> None:
+        self.session, self.now, self.changes = session, now, changes
+        self.held: set[tuple[int, str, str]] = set()
+        self.read: set[tuple[int, str]] = set()
+
+    def load(self, user_ids: set[int], scopes: set[str]) -> None:
+        """Read the badges these users hold in these scopes, in one query."""
+        if not user_ids or not scopes:
+            return
+        query = select(BadgeAward.user_id, BadgeAward.code, BadgeAward.scope).where(
+            BadgeAward.user_id.in_(user_ids), BadgeAward.scope.in_(scopes)
+        )
+        self.held |= {
+            (user_id, code, scope) for user_id, code, scope in self.session.execute(query)
+        }
+        self.read |= {(user_id, scope) for user_id in user_ids for scope in scopes}
+
+    def holds(self, user_id: int, code: str, scope: str = "") -> bool:
+        if (user_id, scope) not in self.read:
+            self.load({user_id}, {scope})
+        return (user_id, code, scope) in self.held
+
+    def award(self, user_id: int, code: str, scope: str = "") -> bool:
+        """Give the badge unless the user holds it; True when it is new."""
+        if self.holds(user_id, code, scope):
+            return False
+        self.session.add(BadgeAward(user_id=user_id, code=code, scope=scope, awarded_at=self.now))
+        self.held.add((user_id, code, scope))
+        message = f"Badge earned: {badge_title(code)}"
+        data = (("badge", code),)
+        self.changes.notify(Notification(user_id, "badge_earned", message, data=data))
+        return True
 
 
 class FactBadges:
     """The lifetime badges a batch of sales facts may earn: first deal, meetings booked, streak.
 
-    The mirror does not change while a batch is scored, so each rep's record is read once per
-    batch, and a badge the rep already holds is not looked at again.
+    The mirror does not change while a batch is scored, so what they count is read once per
+    batch, for all its reps who may still earn them, and a badge a rep holds is not looked at
+    again.
     """
 
-    def __init__(
-        self, session: Session, rep_ids: set[int], *, now: datetime, changes: Changes
-    ) -> None:
-        self.session, self.now, self.changes = session, now, changes
-        self.held = _lifetime_badges(session, rep_ids) if rep_ids else set()
-        self.meetings: dict[int, int] = {}
-        self.streaks: dict[int, int] = {}
+    def __init__(self, badges: BadgeBook, rep_ids: set[int]) -> None:
+        self.badges, self.session, self.reps = badges, badges.session, rep_ids
+        badges.load(rep_ids, {""})
+        self.meetings: dict[int, int] | None = None
+        self.streaks: dict[int, Streak] | None = None
 
     def check(self, fact: Fact) -> None:
         """Award what this fact earns (its rep must be one of the batch's rep_ids)."""
         rep = fact.rep_id
         if fact.type == "deal_won":
-            self._award(rep, "first_deal")
+            self.badges.award(rep, "first_deal")
             return
         booked = fact.outcome == "meeting_booked" and self._wants(rep, "meetings_booked_10")
         if booked and self._meetings(rep) >= MEETINGS_FOR_BADGE:
-            self._award(rep, "meetings_booked_10")
+            self.badges.award(rep, "meetings_booked_10")
         if self._wants(rep, "streak_5") and self._streak(rep) >= STREAK_FOR_BADGE:
-            self._award(rep, "streak_5")
+            self.badges.award(rep, "streak_5")
 
     def _wants(self, rep: int, code: str) -> bool:
-        return (rep, code) not in self.held
-
-    def _award(self, rep: int, code: str) -> None:
-        if self._wants(rep, code):
-            award_badge(self.session, rep, code, at=self.now, changes=self.changes)
-            self.held.add((rep, code))
+        return not self.badges.holds(rep, code)
 
     def _meetings(self, rep: int) -> int:
-        if rep not in self.meetings:
-            self.meetings[rep] = _meetings_booked(self.session, rep)
-        return self.meetings[rep]
+        if self.meetings is None:
+            self.meetings = _meetings_booked(self.session, self._wanting("meetings_booked_10"))
+        return self.meetings.get(rep, 0)
 
     def _streak(self, rep: int) -> int:
-        if rep not in self.streaks:
-            streak = current_streak(self.session, rep, today=self.now.date())
-            self.streaks[rep] = streak.current
-        return self.streaks[rep]
+        if self.streaks is None:
+            # Whether a streak reaches 5 working days shows within the last two weeks.
+            reps, today = self._wanting("streak_5"), self.badges.now.date()
+            self.streaks = current_streaks(self.session, reps, today=today, lookback_days=14)
+        return self.streaks[rep].current
+
+    def _wanting(self, code: str) -> set[int]:
+        return {rep for rep in self.reps if self._wants(rep, code)}
 
 
-def _lifetime_badges(session: Session, rep_ids: set[int]) -> set[tuple[int, str]]:
-    query = select(BadgeAward.user_id, BadgeAward.code).where(
-        BadgeAward.user_id.in_(rep_ids), BadgeAward.scope == ""
+def _meetings_booked(session: Session, user_ids: set[int]) -> dict[int, int]:
+    query = (
+        select(Activity.rep_id, func.count())
+        .where(Activity.rep_id.in_(user_ids), Activity.outcome == "meeting_booked")
+        .group_by(Activity.rep_id)
     )
-    return {(user_id, code) for user_id, code in session.execute(query)}
-
-
-def _meetings_booked(session: Session, user_id: int) -> int:
-    query = select(func.count()).where(
-        Activity.rep_id == user_id, Activity.outcome == "meeting_booked"
-    )
-    return session.scalar(query) or 0
+    return {user_id: count for user_id, count in session.execute(query)}
 
 
 def badges_of(session: Session, user_id: int) -> list[BadgeAward]:

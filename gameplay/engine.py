@@ -16,8 +16,9 @@ from gameplay.badges import FactBadges
 from gameplay.changes import Changes
 from gameplay.models import Challenge
 from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
-from gameplay.scoring import live_challenges, lock_challenges, open_at, score_fact, undo_fact
-from kpi_engine.events import IngestResult, SalesEvent, StoredEvent, ingest_events
+from gameplay.scoring import OpenChallenges, Scoring, live_challenges, lock_challenges
+from kpi_engine.events import IngestResult, SalesEvent, ingest_events
+from kpi_engine.folds import StoredEvent
 
 
 @dataclass(frozen=True)
@@ -58,31 +59,36 @@ def ingest_steps(result: IngestResult) -> list[Step]:
 def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Changes:
     """Apply steps in arrival order; cost grows with the challenges a fact falls in only.
 
-    What every step reads and no step changes (live challenges, badges held) is read once.
-    """
+    What the steps read is read once for all of them, and what they write is written once."""
     changes = Changes()
     ordered = sorted(steps, key=lambda s: s.order)
     live = live_challenges(session)
-    lock_challenges(session, _writable(live, ordered))
-    reps = {s.fact.rep_id for s in ordered if s.fact is not None}
-    badges = FactBadges(session, reps, now=now, changes=changes)
+    open_at = OpenChallenges(live)
+    plan = [(open_at.at(s.fact.occurred_at), s.fact) for s in ordered if s.fact is not None]
+    lock_challenges(session, _writable(live, ordered, plan))
+    scoring = Scoring(session, now=now, changes=changes)
+    scoring.prepare(plan)
+    badges = FactBadges(scoring.badges, {fact.rep_id for _, fact in plan})
+    facts = iter(plan)
     for step in ordered:
         if step.undo_ref is not None:
-            undo_fact(session, step.undo_ref, at=step.at, now=now, changes=changes)
+            scoring.undo(step.undo_ref, at=step.at)
         elif step.fact is not None:
-            challenges = open_at(live, step.fact.occurred_at)
-            score_fact(session, challenges, step.fact, now=now, changes=changes)
+            scoring.score(*next(facts))
             badges.check(step.fact)
+    scoring.close()
     session.flush()
     return changes
 
 
-def _writable(live: list[Challenge], steps: list[Step]) -> list[Challenge]:
+def _writable(
+    live: list[Challenge], steps: list[Step], plan: list[tuple[list[Challenge], Fact]]
+) -> list[Challenge]:
     """The live challenges these steps may write to: all of them when a step undoes a fact
     (where it was counted is found while undoing), else those open when a fact happened."""
     if any(step.undo_ref is not None for step in steps):
         return live
-    return [c for step in steps if step.fact for c in open_at(live, step.fact.occurred_at)]
+    return [c for challenges, _ in plan for c in challenges]
 
 
 def _latest_raw_by_subject(raws: Iterable[StoredEvent]) -> dict[str, StoredEvent]:

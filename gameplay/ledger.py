@@ -1,20 +1,29 @@
 """The append-only points ledger: every movement of points is an entry, a correction is a new
-entry that reverses an old one. Posting an entry keeps standings and lifetime points current."""
+entry that reverses an old one. Posting an entry keeps standings and lifetime points current.
+
+A call of the engine posts through one Ledger: each entry moves its participant's standing and
+lifetime points at once (in memory, so the next entry sees them), and closing the call inserts
+all its entries with one executemany and settles the standings once per challenge.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from gameplay.changes import Changes, Notification
 from gameplay.levels import add_lifetime_points
 from gameplay.models import Challenge, LedgerEntry, Participant
-from gameplay.standings import move_standing
+from gameplay.standings import Standing, Standings
 from kpi_engine.errors import Invalid
 from kpi_engine.models import User
+
+ENTRIES = cast(Table, LedgerEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -32,6 +41,77 @@ class Posting:
     actor_id: int | None = None
 
 
+class Ledger:
+    """The entries one call posts, in order, and the standings they move."""
+
+    def __init__(self, session: Session, *, now: datetime, changes: Changes) -> None:
+        self.session, self.now, self.changes = session, now, changes
+        self.standings = Standings(session, changes)
+        self.pending: list[dict[str, Any]] = []
+        # Every entry this call posted under a rule, written or not: what caps and gaps add to
+        # what the database held before the call.
+        self.under_rule: dict[tuple[int, int, int], list[dict[str, Any]]] = defaultdict(list)
+
+    def post(
+        self, challenge: Challenge, standing: Standing, points: int, posting: Posting
+    ) -> dict[str, Any]:
+        """Append one entry; move the participant's standing and lifetime points with it."""
+        entry = {
+            "challenge_id": challenge.id,
+            "user_id": standing.user_id,
+            "points": points,
+            "created_at": self.now,
+            **posting.__dict__,
+        }
+        self.pending.append(entry)
+        if posting.rule_id is not None:
+            self.under_rule[(challenge.id, standing.user_id, posting.rule_id)].append(entry)
+        self.standings.move(challenge, standing, points, posting.occurred_at)
+        add_lifetime_points(self.session, standing.user_id, points, self.changes)
+        if points > 0:
+            message = f"+{points} points in {challenge.name}: {posting.reason}"
+            note = Notification(standing.user_id, "points_earned", message, challenge.id)
+            self.changes.notify(note)
+        return entry
+
+    def reverse(
+        self, challenge: Challenge, standing: Standing, source_ref: str, at: datetime
+    ) -> None:
+        """Post a reversing entry for each not yet reversed entry that came from this source."""
+        if any(e["source_ref"] == source_ref for e in self.pending):
+            self.write()  # a reversal names the entry it reverses: that one needs its id
+        for entry in _open_entries(self.session, challenge.id, standing.user_id, source_ref):
+            posting = Posting(
+                "reversal",
+                f"reversed: {entry.reason}",
+                at,
+                entry.rule_id,
+                entry.mission_id,
+                source_ref,
+                reverses_id=entry.id,
+            )
+            self.post(challenge, standing, -entry.points, posting)
+
+    def write(self) -> None:
+        """Insert the entries posted since the last write.
+
+        Only a lone entry has its id read back (an adjustment answers with it): for a batch,
+        RETURNING would cost more than the insert."""
+        if len(self.pending) == 1:
+            [entry] = self.pending
+            entry["id"] = self.session.execute(
+                insert(ENTRIES).returning(ENTRIES.c.id), entry
+            ).scalar_one()
+        elif self.pending:
+            self.session.execute(insert(ENTRIES), self.pending)
+        self.pending = []
+
+    def close(self) -> None:
+        """Write the entries and settle the standings they moved."""
+        self.write()
+        self.standings.settle()
+
+
 def post_entry(
     session: Session,
     challenge: Challenge,
@@ -43,65 +123,37 @@ def post_entry(
     changes: Changes,
 ) -> LedgerEntry:
     """Append one entry and move the participant's standing and lifetime points with it."""
-    entry = LedgerEntry(
-        challenge_id=challenge.id,
-        user_id=participant.user_id,
-        points=points,
-        created_at=now,
-        **posting.__dict__,
-    )
-    session.add(entry)
-    move_standing(session, challenge, participant, points, posting.occurred_at, changes)
-    add_lifetime_points(session, participant.user_id, points, changes)
-    if points > 0:
-        message = f"+{points} points in {challenge.name}: {posting.reason}"
-        changes.notify(Notification(participant.user_id, "points_earned", message, challenge.id))
-    return entry
+    ledger = Ledger(session, now=now, changes=changes)
+    standing = ledger.standings.of(challenge.id, participant.user_id)
+    assert standing is not None, "a participant has a standing"
+    entry = ledger.post(challenge, standing, points, posting)
+    ledger.close()
+    stored = session.get(LedgerEntry, entry["id"])
+    assert stored is not None
+    return stored
 
 
-def reverse_entries(
-    session: Session,
-    challenge: Challenge,
-    participant: Participant,
-    source_ref: str,
-    *,
-    at: datetime,
-    now: datetime,
-    changes: Changes,
-) -> None:
-    """Post a reversing entry for each not yet reversed entry that came from this source."""
-    for entry in _open_entries(session, challenge.id, participant.user_id, source_ref):
-        posting = Posting(
-            "reversal",
-            f"reversed: {entry.reason}",
-            at,
-            entry.rule_id,
-            entry.mission_id,
-            source_ref,
-            reverses_id=entry.id,
-        )
-        post_entry(
-            session, challenge, participant, -entry.points, posting, now=now, changes=changes
-        )
-
-
-def _open_entries(
-    session: Session, challenge_id: int, user_id: int, source_ref: str
-) -> list[LedgerEntry]:
-    reversal = aliased(LedgerEntry)
+def _open_entries(session: Session, challenge_id: int, user_id: int, source_ref: str) -> list[Any]:
+    reversal = aliased(ENTRIES)
     query = (
-        select(LedgerEntry)
-        .outerjoin(reversal, reversal.reverses_id == LedgerEntry.id)
-        .where(
-            LedgerEntry.challenge_id == challenge_id,
-            LedgerEntry.user_id == user_id,
-            LedgerEntry.source_ref == source_ref,
-            LedgerEntry.kind != "reversal",
-            reversal.id.is_(None),
+        select(
+            ENTRIES.c.id,
+            ENTRIES.c.points,
+            ENTRIES.c.reason,
+            ENTRIES.c.rule_id,
+            ENTRIES.c.mission_id,
         )
-        .order_by(LedgerEntry.id)
+        .outerjoin(reversal, reversal.c.reverses_id == ENTRIES.c.id)
+        .where(
+            ENTRIES.c.challenge_id == challenge_id,
+            ENTRIES.c.user_id == user_id,
+            ENTRIES.c.source_ref == source_ref,
+            ENTRIES.c.kind != "reversal",
+            reversal.c.id.is_(None),
+        )
+        .order_by(ENTRIES.c.id)
     )
-    return list(session.scalars(query))
+    return list(session.execute(query))
 
 
 def adjust_points(

@@ -3,44 +3,61 @@ proof; in an ordered journey a mission completes only after the ones before it."
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.badges import award_badge
+from gameplay.badges import BadgeBook
 from gameplay.changes import Changes, Notification
 from gameplay.enrollment import participant_for
-from gameplay.ledger import Posting, post_entry
+from gameplay.ledger import Ledger, Posting
 from gameplay.lifecycle import challenge_status
-from gameplay.models import Challenge, Mission, MissionProgress, Participant, Proof
+from gameplay.models import Challenge, Mission, MissionProgress, Proof
 from gameplay.rules import Fact, matches
+from gameplay.standings import Standing
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.models import User
 
 
-def progress_of(session: Session, mission: Mission, user_id: int) -> MissionProgress:
-    """The rep's progress on a mission, created at zero on first use."""
-    query = select(MissionProgress).where(
-        MissionProgress.mission_id == mission.id, MissionProgress.user_id == user_id
-    )
-    progress = session.scalar(query)
-    if progress is None:
-        progress = MissionProgress(mission_id=mission.id, user_id=user_id, value=Decimal(0))
-        session.add(progress)
-    return progress
+class MissionBook:
+    """Mission progress as one call of the engine moves it: read once per rep and mission,
+    created at zero on first use; entries for completed missions go through the call's ledger."""
+
+    def __init__(self, ledger: Ledger, badges: BadgeBook) -> None:
+        self.ledger, self.badges, self.session = ledger, badges, ledger.session
+        self._rows: dict[tuple[int, int], MissionProgress] = {}
+        self._read: list[tuple[set[int], set[int]]] = []  # the (missions, users) read so far
+
+    def load(self, mission_ids: Iterable[int], user_ids: Iterable[int]) -> None:
+        """Read the progress of these reps on these missions, in one query."""
+        missions, users = set(mission_ids), set(user_ids)
+        if not missions or not users:
+            return
+        query = select(MissionProgress).where(
+            MissionProgress.mission_id.in_(missions), MissionProgress.user_id.in_(users)
+        )
+        for progress in self.session.scalars(query):
+            self._rows.setdefault((progress.mission_id, progress.user_id), progress)
+        self._read.append((missions, users))
+
+    def of(self, mission: Mission, user_id: int) -> MissionProgress:
+        """The rep's progress on a mission, created at zero on first use."""
+        key = (mission.id, user_id)
+        if key not in self._rows:
+            if not any(mission.id in m and user_id in u for m, u in self._read):
+                self.load([mission.id], [user_id])
+            if key not in self._rows:
+                progress = MissionProgress(mission_id=mission.id, user_id=user_id, value=Decimal(0))
+                self.session.add(progress)
+                self._rows[key] = progress
+        return self._rows[key]
 
 
 def advance_missions(
-    session: Session,
-    challenge: Challenge,
-    participant: Participant,
-    fact: Fact,
-    *,
-    sign: int,
-    now: datetime,
-    changes: Changes,
+    book: MissionBook, challenge: Challenge, standing: Standing, fact: Fact, *, sign: int
 ) -> None:
     """Count a fact (sign 1) or uncount it (sign -1) in each automatic mission it matches."""
     touched = False
@@ -48,71 +65,49 @@ def advance_missions(
         if mission.manual or not matches(mission, fact):
             continue
         step = (fact.amount or Decimal(0)) if mission.measure == "sum" else Decimal(1)
-        progress = progress_of(session, mission, participant.user_id)
+        progress = book.of(mission, standing.user_id)
         progress.value = (progress.value or Decimal(0)) + sign * step
         touched = True
     if touched:
-        complete_ready(
-            session, challenge, participant, at=fact.occurred_at, now=now, changes=changes
-        )
+        complete_ready(book, challenge, standing, at=fact.occurred_at)
 
 
 def complete_ready(
-    session: Session,
-    challenge: Challenge,
-    participant: Participant,
-    *,
-    at: datetime,
-    now: datetime,
-    changes: Changes,
+    book: MissionBook, challenge: Challenge, standing: Standing, *, at: datetime
 ) -> None:
     """Complete every mission whose target is met (in order, for an ordered journey)."""
     for mission in challenge.missions:
-        progress = progress_of(session, mission, participant.user_id)
+        progress = book.of(mission, standing.user_id)
         if progress.completed_at is not None:
             continue
         if (progress.value or 0) >= mission.target:
-            _complete(session, challenge, participant, mission, progress, at, now, changes)
+            _complete(book, challenge, standing, mission, progress, at)
         elif challenge.ordered_missions:
             return
-    finished = all(
-        progress_of(session, m, participant.user_id).completed_at for m in challenge.missions
-    )
+    finished = all(book.of(m, standing.user_id).completed_at for m in challenge.missions)
     if challenge.kind == "onboarding" and challenge.missions and finished:
-        award_badge(
-            session,
-            participant.user_id,
-            "onboarding_completed",
-            scope=f"challenge:{challenge.id}",
-            at=now,
-            changes=changes,
-        )
+        book.badges.award(standing.user_id, "onboarding_completed", f"challenge:{challenge.id}")
 
 
 def _complete(
-    session: Session,
+    book: MissionBook,
     challenge: Challenge,
-    participant: Participant,
+    standing: Standing,
     mission: Mission,
     progress: MissionProgress,
     at: datetime,
-    now: datetime,
-    changes: Changes,
 ) -> None:
     progress.completed_at = at
-    user_id = participant.user_id
+    user_id, changes = standing.user_id, book.ledger.changes
     message = f"Mission completed: {mission.name}"
     changes.notify(Notification(user_id, "mission_completed", message, challenge.id))
     if mission.points:
         posting = Posting(
             "mission", message, at, mission_id=mission.id, source_ref=f"mission:{mission.id}"
         )
-        post_entry(
-            session, challenge, participant, mission.points, posting, now=now, changes=changes
-        )
+        book.ledger.post(challenge, standing, mission.points, posting)
     if mission.badge:
-        scope = f"challenge:{challenge.id}"
-        award_badge(session, user_id, mission.badge, scope=scope, at=now, changes=changes)
+        book.badges.award(user_id, mission.badge, f"challenge:{challenge.id}")
 
 
 def submit_proof(
@@ -180,12 +175,14 @@ def review_proof(
 def _credit_proof(
     session: Session, mission: Mission, proof: Proof, now: datetime, changes: Changes
 ) -> None:
-    participant = participant_for(session, mission.challenge_id, proof.user_id)
-    if participant is None:
+    ledger = Ledger(session, now=now, changes=changes)
+    standing = ledger.standings.of(mission.challenge_id, proof.user_id)
+    if standing is None:
         raise Conflict("the submitter no longer takes part in this challenge")
-    progress = progress_of(session, mission, proof.user_id)
-    progress.value = Decimal(mission.target)
-    complete_ready(session, mission.challenge, participant, at=now, now=now, changes=changes)
+    book = MissionBook(ledger, BadgeBook(session, now=now, changes=changes))
+    book.of(mission, proof.user_id).value = Decimal(mission.target)
+    complete_ready(book, mission.challenge, standing, at=now)
+    ledger.close()
 
 
 def _mission(session: Session, mission_id: int) -> Mission:

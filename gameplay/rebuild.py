@@ -25,14 +25,8 @@ from gameplay.models import (
 )
 from gameplay.rules import activity_fact, deal_ref, won_deal_fact
 from gameplay.standings import recompute_ranks
-from kpi_engine.events import (
-    RAW_EVENTS,
-    StoredEvent,
-    activity_of,
-    fold_deal,
-    product_aliases,
-    stored_events,
-)
+from kpi_engine.events import RAW_EVENTS, product_aliases, stored_events
+from kpi_engine.folds import StoredEvent, activity_of, fold_deal
 
 DERIVED_KINDS = ("rule", "reversal")
 

@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from gameplay.models import EventCriteria, ScoringRule
-from kpi_engine.events import FoldedDeal, NewActivity
+from kpi_engine.folds import FoldedDeal, NewActivity
 from kpi_engine.models import Activity, Deal
 
 

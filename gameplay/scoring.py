@@ -1,23 +1,40 @@
-"""Applying one sales fact to the challenges it falls in: rules (with caps and gaps), missions,
-and the undoing of a fact (a won deal lost or reopened) by reversing entries."""
+"""Applying sales facts to the challenges they fall in: rules (with caps and gaps), missions,
+and the undoing of a fact (a won deal lost or reopened) by reversing entries.
+
+A Scoring serves one call of the engine. It first reads, in a few queries, what the call's
+facts will look at (the reps' standings and mission progress, the entries caps and gaps count,
+the earlier won deals of the same accounts); then scores fact by fact, in arrival order, in
+memory; and writes once when it closes (see ledger.py and standings.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from gameplay.badges import BadgeBook
 from gameplay.changes import Changes
 from gameplay.enrollment import enrol, in_audience, quota_of
-from gameplay.ledger import Posting, post_entry, reverse_entries
-from gameplay.missions import advance_missions
-from gameplay.models import Challenge, CountedFact, LedgerEntry, Participant, ScoringRule
+from gameplay.ledger import ENTRIES, Ledger, Posting
+from gameplay.missions import MissionBook, advance_missions
+from gameplay.models import Challenge, CountedFact, PlayerProfile, ScoringRule
+from gameplay.profiles import profile_of
 from gameplay.rules import Fact, describe_criteria, matches, rule_points
+from gameplay.standings import PARTICIPANTS, Standing
 from kpi_engine.models import Deal, User
+
+COUNTED = cast(Table, CountedFact.__table__)
+CHALLENGES = cast(Table, Challenge.__table__)
+Plan = Sequence[tuple[list[Challenge], Fact]]  # each fact with the challenges it may count in
+RuleKey = tuple[int, int, int]  # challenge, user, rule
 
 
 def live_challenges(session: Session) -> list[Challenge]:
@@ -48,116 +65,324 @@ def open_at(challenges: list[Challenge], at: datetime) -> list[Challenge]:
     return [c for c in challenges if c.starts_at <= at < c.ends_at]
 
 
+class OpenChallenges:
+    """Which of some challenges are open at a moment, for many moments: the windows' edges cut
+    time into spans in each of which the same challenges are open."""
+
+    def __init__(self, challenges: list[Challenge]) -> None:
+        self.challenges = challenges
+        self.edges = sorted({c.starts_at for c in challenges} | {c.ends_at for c in challenges})
+        self.spans: dict[int, list[Challenge]] = {}
+
+    def at(self, moment: datetime) -> list[Challenge]:
+        span = bisect_right(self.edges, moment)
+        if span not in self.spans:
+            self.spans[span] = open_at(self.challenges, moment)
+        return self.spans[span]
+
+
 def score_fact(
     session: Session, challenges: list[Challenge], fact: Fact, *, now: datetime, changes: Changes
 ) -> None:
-    """Count a fact in each of these challenges its rep takes part in (or is auto-enrolled in)."""
-    for challenge, participant in _participations(session, challenges, fact.rep_id, now):
-        session.add(
-            CountedFact(
-                challenge_id=challenge.id,
-                user_id=fact.rep_id,
-                source_ref=fact.source_ref,
-                fact=fact.as_json(),
-                occurred_at=fact.occurred_at,
+    """Count one fact in the challenges its rep takes part in; written before it returns."""
+    scoring = Scoring(session, now=now, changes=changes)
+    scoring.prepare([(challenges, fact)])
+    scoring.score(challenges, fact)
+    scoring.close()
+
+
+class Scoring:
+    """One call's scoring: `prepare` with every fact it will score, then `score` and `undo`
+    in arrival order, then `close` to write."""
+
+    def __init__(self, session: Session, *, now: datetime, changes: Changes) -> None:
+        self.session, self.now = session, now
+        self.ledger = Ledger(session, now=now, changes=changes)
+        self.badges = BadgeBook(session, now=now, changes=changes)
+        self.missions = MissionBook(self.ledger, self.badges)
+        self.history = RuleHistory(session, self.ledger)
+        self.users: dict[int, User] = {}
+        self.won_deals: dict[str, list[tuple[str, datetime | None]]] = defaultdict(list)
+        self.counted: list[dict[str, Any]] = []
+        self.profiles: dict[int, PlayerProfile] = {}  # held: postings find them in the session
+        self.reasons: dict[int, str] = {}
+        self.playing: dict[int, set[int]] = {}  # rep -> the challenges they count in
+
+    def prepare(self, plan: Plan) -> None:
+        """Read what scoring these facts will look at, a few queries for all of them."""
+        challenges = {c.id: c for group, _ in plan for c in group}
+        reps = {fact.rep_id for _, fact in plan}
+        if not challenges or not reps:
+            return
+        self.ledger.standings.load(challenges, reps)
+        self.users |= {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(reps)))}
+        self.playing = self._who_plays(challenges.values(), reps)
+        counted = [([c for c in group if c.id in self.playing[f.rep_id]], f) for group, f in plan]
+        with_missions = {c.id: c for group, _ in counted for c in group if c.missions}
+        self.missions.load({m.id for c in with_missions.values() for m in c.missions}, reps)
+        self.badges.load(reps, {f"challenge:{c}" for c in with_missions})
+        self._load_profiles({fact.rep_id for group, fact in counted if group})
+        self.history.load(counted)
+        self._load_won_deals(counted)
+
+    def _load_profiles(self, reps: set[int]) -> None:
+        """Each rep's game profile, read in one query (and made for those who have none yet):
+        a query while scoring would first flush everything the scoring changed so far."""
+        query = select(PlayerProfile).where(PlayerProfile.user_id.in_(reps))
+        self.profiles |= {p.user_id: p for p in self.session.scalars(query)}
+        for rep in reps - self.profiles.keys():
+            profile_of(self.session, rep)
+
+    def _who_plays(self, challenges: Iterable[Challenge], reps: set[int]) -> dict[int, set[int]]:
+        """For each rep, the challenges among these they take part in or join automatically
+        (a rep added to the audience after launch: a new hire, say)."""
+        playing = {rep: self.ledger.standings.challenges_of(rep) for rep in reps}
+        users = {rep: self.users[rep] for rep in reps if rep in self.users}
+        by_team: dict[int | None, list[User]] = defaultdict(list)
+        for user in users.values():
+            by_team[user.team_id].append(user)
+        for challenge in challenges:
+            if challenge.enrolment != "auto":
+                continue
+            audience = challenge.audience or {}
+            # Who can be in the audience at all: its named users, and the members of its teams
+            # (everyone when it names none); in_audience decides.
+            teams = audience.get("team_ids", [])
+            candidates = [users[u] for u in audience.get("user_ids", []) if u in users]
+            candidates += [u for t in teams for u in by_team[t]] if teams else users.values()
+            for user in candidates:
+                joins = challenge.id not in playing[user.id] and _joins_automatically(
+                    challenge, user
+                )
+                if joins:
+                    playing[user.id].add(challenge.id)
+        return playing
+
+    def score(self, challenges: list[Challenge], fact: Fact) -> None:
+        """Count a fact in each of these challenges its rep takes part in (or is enrolled in)."""
+        playing = self.playing.get(fact.rep_id, set())
+        taking_part = [(c, self._standing(c, fact.rep_id)) for c in challenges if c.id in playing]
+        for challenge, standing in taking_part:
+            if fact.type == "deal_won":
+                # Kept to undo the fact exactly should the deal be lost or reopened; an
+                # activity is never taken back, so it is not kept.
+                self.counted.append(_counted(challenge, fact))
+            for rule in challenge.rules:
+                if matches(rule, fact):
+                    self._apply_rule(challenge, standing, rule, fact)
+            advance_missions(self.missions, challenge, standing, fact, sign=1)
+
+    def undo(self, source_ref: str, *, at: datetime) -> None:
+        """Reverse the points and mission progress a fact earned in every challenge still open."""
+        if any(row["source_ref"] == source_ref for row in self.counted):
+            self._write_counted()
+        p = PARTICIPANTS
+        query = (
+            select(COUNTED.c.id, COUNTED.c.challenge_id, COUNTED.c.user_id, COUNTED.c.fact)
+            .join(CHALLENGES, CHALLENGES.c.id == COUNTED.c.challenge_id)
+            .join(
+                p, (p.c.challenge_id == COUNTED.c.challenge_id) & (p.c.user_id == COUNTED.c.user_id)
             )
-        )
-        for rule in challenge.rules:
-            if matches(rule, fact):
-                _apply_rule(session, challenge, participant, rule, fact, now, changes)
-        advance_missions(session, challenge, participant, fact, sign=1, now=now, changes=changes)
-
-
-def undo_fact(
-    session: Session, source_ref: str, *, at: datetime, now: datetime, changes: Changes
-) -> None:
-    """Reverse the points and mission progress a fact earned in every challenge still open."""
-    query = (
-        select(CountedFact, Challenge, Participant)
-        .join(Challenge, Challenge.id == CountedFact.challenge_id)
-        .join(
-            Participant,
-            (Participant.challenge_id == Challenge.id)
-            & (Participant.user_id == CountedFact.user_id),
-        )
-        .where(
-            CountedFact.source_ref == source_ref,
-            CountedFact.reversed_at.is_(None),
-            Challenge.finalized_at.is_(None),
-        )
-        .order_by(CountedFact.id)
-        .execution_options(populate_existing=True)
-    )
-    for counted, challenge, participant in session.execute(query).all():
-        counted.reversed_at = now
-        reverse_entries(
-            session, challenge, participant, source_ref, at=at, now=now, changes=changes
-        )
-        fact = Fact.from_json(counted.fact)
-        advance_missions(session, challenge, participant, fact, sign=-1, now=now, changes=changes)
-
-
-def _participations(
-    session: Session, challenges: list[Challenge], user_id: int, now: datetime
-) -> list[tuple[Challenge, Participant]]:
-    if not challenges:
-        return []
-    by_challenge = {
-        p.challenge_id: p
-        for p in session.scalars(
-            select(Participant)
             .where(
-                Participant.user_id == user_id,
-                Participant.challenge_id.in_([c.id for c in challenges]),
+                COUNTED.c.source_ref == source_ref,
+                COUNTED.c.reversed_at.is_(None),
+                CHALLENGES.c.finalized_at.is_(None),
             )
-            .execution_options(populate_existing=True)
+            .order_by(COUNTED.c.id)
         )
-    }
-    user = session.get(User, user_id)
-    pairs = []
-    for challenge in challenges:
-        participant = by_challenge.get(challenge.id)
-        if participant is None and _joins_automatically(challenge, user):
-            participant = enrol(session, challenge, user, now=now)  # type: ignore[arg-type]
-        if participant is not None:
-            pairs.append((challenge, participant))
-    return pairs
+        rows = self.session.execute(query).all()
+        if rows:
+            ids = [row.id for row in rows]
+            self.session.execute(
+                update(COUNTED).where(COUNTED.c.id.in_(ids)).values(reversed_at=self.now)
+            )
+        for row in rows:
+            challenge = self.session.get_one(Challenge, row.challenge_id)
+            standing = self.ledger.standings.of(row.challenge_id, row.user_id)
+            assert standing is not None, "the query joins the participant"
+            self.ledger.reverse(challenge, standing, source_ref, at)
+            fact = Fact.from_json(row.fact)
+            advance_missions(self.missions, challenge, standing, fact, sign=-1)
 
+    def close(self) -> None:
+        """Write what the scoring posted: counted facts, ledger entries, standings."""
+        self._write_counted()
+        self.ledger.close()
 
-def _joins_automatically(challenge: Challenge, user: User | None) -> bool:
-    """A rep who joined the audience after launch (a new hire) enters an auto challenge."""
-    eligible = user is not None and user.app_role == "rep" and user.active
-    return eligible and challenge.enrolment == "auto" and in_audience(challenge, user)  # type: ignore[arg-type]
+    def _write_counted(self) -> None:
+        if self.counted:
+            self.session.execute(insert(COUNTED), self.counted)
+            self.counted = []
 
+    def _standing(self, challenge: Challenge, user_id: int) -> Standing:
+        standing = self.ledger.standings.of(challenge.id, user_id)
+        if standing is None:
+            participant = enrol(self.session, challenge, self.users[user_id], now=self.now)
+            standing = self.ledger.standings.join(challenge, participant)
+        return standing
 
-def _apply_rule(
-    session: Session,
-    challenge: Challenge,
-    participant: Participant,
-    rule: ScoringRule,
-    fact: Fact,
-    now: datetime,
-    changes: Changes,
-) -> None:
-    if rule.min_gap_minutes and _too_soon(session, challenge, participant, rule, fact):
-        return
-    points = rule_points(rule, fact, existing_account=_existing_account(session, rule, fact))
-    points = _normalised(challenge, participant.user_id, points)
-    if rule.daily_cap is not None:
-        points = min(
-            points, rule.daily_cap - _used_today(session, challenge, participant, rule, fact)
+    def _apply_rule(
+        self, challenge: Challenge, standing: Standing, rule: ScoringRule, fact: Fact
+    ) -> None:
+        if rule.min_gap_minutes and self.history.too_soon(challenge, standing.user_id, rule, fact):
+            return
+        existing = self._existing_account(rule, fact)
+        points = _normalised(
+            challenge, standing.user_id, rule_points(rule, fact, existing_account=existing)
         )
-    if points <= 0:
-        return
-    posting = Posting(
-        "rule",
-        describe_criteria(rule),
-        fact.occurred_at,
-        rule_id=rule.id,
-        source_ref=fact.source_ref,
-        raw_event_id=fact.raw_event_id,
+        if rule.daily_cap is not None:
+            used = self.history.used_today(challenge, standing.user_id, rule, fact)
+            points = min(points, rule.daily_cap - used)
+        if points <= 0:
+            return
+        if rule.id not in self.reasons:
+            self.reasons[rule.id] = describe_criteria(rule)
+        posting = Posting(
+            "rule",
+            self.reasons[rule.id],
+            fact.occurred_at,
+            rule_id=rule.id,
+            source_ref=fact.source_ref,
+            raw_event_id=fact.raw_event_id,
+        )
+        self.ledger.post(challenge, standing, points, posting)
+
+    def _load_won_deals(self, plan: Plan) -> None:
+        """The won deals of the accounts these facts sell to, for the existing-account rule."""
+        rules = [r for group, _ in plan for c in group for r in c.rules]
+        accounts = {f.account for _, f in plan if f.type == "deal_won" and f.account}
+        if not accounts or all(r.existing_account_multiplier is None for r in rules):
+            return
+        query = select(Deal.account, Deal.crm_id, Deal.closed_at).where(
+            Deal.account.in_(accounts), Deal.status == "won"
+        )
+        for account, crm_id, closed_at in self.session.execute(query):
+            self.won_deals[account or ""].append((crm_id, closed_at))
+
+    def _existing_account(self, rule: ScoringRule, fact: Fact) -> bool:
+        """The account had won a different deal before this one: an upsell, not a new logo."""
+        if rule.existing_account_multiplier is None or not fact.account:
+            return False
+        deal = fact.source_ref.removeprefix("deal:")
+        return any(
+            crm_id != deal and closed_at is not None and closed_at < fact.occurred_at
+            for crm_id, closed_at in self.won_deals[fact.account]
+        )
+
+
+class RuleHistory:
+    """What caps and minimum gaps count: the rep's entries under the rule on the fact's day or
+    near its time. What the ledger held before the call is read once, in `load`, for all the
+    call's facts; what the call posted since is the ledger's."""
+
+    def __init__(self, session: Session, ledger: Ledger) -> None:
+        self.session, self.ledger = session, ledger
+        self.day_totals: dict[tuple[int, int, int, datetime], int] = {}
+        self.times: dict[RuleKey, list[datetime]] = {}
+
+    def load(self, plan: Plan) -> None:
+        days: dict[tuple[datetime, datetime], set[RuleKey]] = defaultdict(set)
+        near: dict[RuleKey, list[datetime]] = defaultdict(list)
+        widest = timedelta(0)
+        limited: dict[int, list[ScoringRule]] = {}  # each challenge's rules with a cap or gap
+        for challenges, fact in plan:
+            for challenge in challenges:
+                if challenge.id not in limited:
+                    limited[challenge.id] = [
+                        r for r in challenge.rules if r.daily_cap is not None or r.min_gap_minutes
+                    ]
+                for rule in limited[challenge.id]:
+                    if not matches(rule, fact):
+                        continue
+                    key = (challenge.id, fact.rep_id, rule.id)
+                    if rule.daily_cap is not None:
+                        days[_day(challenge, fact.occurred_at)].add(key)
+                    if rule.min_gap_minutes:
+                        near[key].append(fact.occurred_at)
+                        widest = max(widest, timedelta(minutes=rule.min_gap_minutes))
+        for (start, end), keys in days.items():
+            self._load_day(start, end, keys)
+        if near:
+            self._load_times(near, widest)
+
+    def used_today(self, challenge: Challenge, user_id: int, rule: ScoringRule, fact: Fact) -> int:
+        """Points this rule already gave the rep on the fact's day, in the challenge's time zone."""
+        start, end = _day(challenge, fact.occurred_at)
+        key = (challenge.id, user_id, rule.id)
+        posted = self.ledger.under_rule[key]
+        return self.day_totals[(*key, start)] + sum(
+            e["points"] for e in posted if start <= e["occurred_at"] < end
+        )
+
+    def too_soon(self, challenge: Challenge, user_id: int, rule: ScoringRule, fact: Fact) -> bool:
+        """An identical action scored within the minimum gap (before or after) earns nothing."""
+        gap = timedelta(minutes=rule.min_gap_minutes or 0)
+        after, before = fact.occurred_at - gap, fact.occurred_at + gap
+        key = (challenge.id, user_id, rule.id)
+        if any(after < at < before for at in self.times[key]):
+            return True
+        posted = self.ledger.under_rule[key]
+        return any(e["kind"] == "rule" and after < e["occurred_at"] < before for e in posted)
+
+    def _load_day(self, start: datetime, end: datetime, keys: set[RuleKey]) -> None:
+        e = ENTRIES
+        query = (
+            select(e.c.challenge_id, e.c.user_id, e.c.rule_id, func.sum(e.c.points))
+            .where(*_among(keys), e.c.occurred_at >= start, e.c.occurred_at < end)
+            .group_by(e.c.challenge_id, e.c.user_id, e.c.rule_id)
+        )
+        totals = {(c, u, r): int(total or 0) for c, u, r, total in self.session.execute(query)}
+        for key in keys:
+            self.day_totals[(*key, start)] = totals.get(key, 0)
+
+    def _load_times(self, near: dict[RuleKey, list[datetime]], gap: timedelta) -> None:
+        e = ENTRIES
+        moments = [at for times in near.values() for at in times]
+        query = select(e.c.challenge_id, e.c.user_id, e.c.rule_id, e.c.occurred_at).where(
+            *_among(near),
+            e.c.kind == "rule",
+            e.c.occurred_at > min(moments) - gap,
+            e.c.occurred_at < max(moments) + gap,
+        )
+        for key in near:
+            self.times.setdefault(key, [])
+        for c, u, r, at in self.session.execute(query):
+            if (c, u, r) in self.times:
+                self.times[(c, u, r)].append(at)
+
+
+def _among(keys: Iterable[RuleKey]) -> list[Any]:
+    """Conditions for the ledger entries of these (challenge, user, rule) triples (a superset:
+    each column among its values)."""
+    challenges, users, rules = (set(column) for column in zip(*keys, strict=True))
+    e = ENTRIES
+    return [e.c.challenge_id.in_(challenges), e.c.user_id.in_(users), e.c.rule_id.in_(rules)]
+
+
+def _day(challenge: Challenge, at: datetime) -> tuple[datetime, datetime]:
+    """The day `at` falls on in the challenge's time zone, as [start, end)."""
+    zone = ZoneInfo(challenge.timezone)
+    day = at.astimezone(zone).date()
+    return datetime.combine(day, time(), zone), datetime.combine(
+        day + timedelta(days=1), time(), zone
     )
-    post_entry(session, challenge, participant, points, posting, now=now, changes=changes)
+
+
+def _counted(challenge: Challenge, fact: Fact) -> dict[str, Any]:
+    return {
+        "challenge_id": challenge.id,
+        "user_id": fact.rep_id,
+        "source_ref": fact.source_ref,
+        "fact": fact.as_json(),
+        "occurred_at": fact.occurred_at,
+        "reversed_at": None,
+    }
+
+
+def _joins_automatically(challenge: Challenge, user: User) -> bool:
+    """A rep who joined the audience after launch (a new hire) enters an auto challenge."""
+    eligible = user.app_role == "rep" and user.active
+    return eligible and challenge.enrolment == "auto" and in_audience(challenge, user)
 
 
 def _normalised(challenge: Challenge, user_id: int, points: int) -> int:
@@ -166,54 +391,3 @@ def _normalised(challenge: Challenge, user_id: int, points: int) -> int:
     if not quota:
         return points
     return int((Decimal(points) * 100 / quota).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
-def _rule_entries(challenge: Challenge, participant: Participant, rule: ScoringRule):
-    return (
-        LedgerEntry.challenge_id == challenge.id,
-        LedgerEntry.user_id == participant.user_id,
-        LedgerEntry.rule_id == rule.id,
-    )
-
-
-def _too_soon(
-    session: Session, challenge: Challenge, participant: Participant, rule: ScoringRule, fact: Fact
-) -> bool:
-    """An identical action scored within the minimum gap (before or after) earns nothing."""
-    gap = timedelta(minutes=rule.min_gap_minutes or 0)
-    query = select(LedgerEntry.id).where(
-        *_rule_entries(challenge, participant, rule),
-        LedgerEntry.kind == "rule",
-        LedgerEntry.occurred_at > fact.occurred_at - gap,
-        LedgerEntry.occurred_at < fact.occurred_at + gap,
-    )
-    return session.scalar(query.limit(1)) is not None
-
-
-def _used_today(
-    session: Session, challenge: Challenge, participant: Participant, rule: ScoringRule, fact: Fact
-) -> int:
-    """Points this rule already gave the rep on the fact's day, in the challenge's time zone."""
-    zone = ZoneInfo(challenge.timezone)
-    day = fact.occurred_at.astimezone(zone).date()
-    start = datetime.combine(day, time(), zone)
-    end = datetime.combine(day + timedelta(days=1), time(), zone)
-    query = select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-        *_rule_entries(challenge, participant, rule),
-        LedgerEntry.occurred_at >= start,
-        LedgerEntry.occurred_at < end,
-    )
-    return int(session.scalar(query) or 0)
-
-
-def _existing_account(session: Session, rule: ScoringRule, fact: Fact) -> bool:
-    """The account had won a different deal before this one: an upsell, not a new logo."""
-    if rule.existing_account_multiplier is None or not fact.account:
-        return False
-    query = select(Deal.id).where(
-        Deal.account == fact.account,
-        Deal.status == "won",
-        Deal.closed_at < fact.occurred_at,
-        Deal.crm_id != fact.source_ref.removeprefix("deal:"),
-    )
-    return session.scalar(query.limit(1)) is not None

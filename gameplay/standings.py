@@ -1,43 +1,303 @@
 """Standings kept on every ledger entry: points, when they were reached, and the rank.
 
-Competition ranking (ties share a rank) is materialised: when a rep moves from a to b points,
-only the reps whose points lie between a and b change rank, so one entry costs what it moves,
-never a re-sum of the history.
+Competition ranking (ties share a rank) is materialised. A call of the engine moves standings
+in memory, in the order its entries are posted, and writes each challenge once when it
+settles: the movers' rows, and the ranks of the reps whose points lie between where the movers
+started and where they ended, one range UPDATE per step of that change — what the moves cost,
+never a re-sum of the history. Who was passed at each move (for the live layer and the
+"overtaken" notes) comes from one read of the rows in that range.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes, Notification
 from gameplay.models import Challenge, Participant
 
+PARTICIPANTS = cast(Table, Participant.__table__)
 
-def move_standing(
-    session: Session,
-    challenge: Challenge,
-    participant: Participant,
-    delta: int,
-    occurred_at: datetime,
-    changes: Changes,
-) -> None:
-    """Add points to a participant, shift the ranks they pass, bump the challenge version."""
-    old, new = participant.points, participant.points + delta
-    participant.points = new
-    participant.reached_at = max(participant.reached_at, occurred_at)
-    _note_target(challenge, participant, occurred_at)
+
+@dataclass(eq=False)
+class Standing:
+    """A participant's standing as this call moves it (one object per participant)."""
+
+    id: int
+    challenge_id: int
+    user_id: int
+    points: int
+    reached_at: datetime
+    target_reached_at: datetime | None
+    rank: int
+
+
+@dataclass
+class _Board:
+    """One challenge's moves in this call, in order: (standing, points or None for a join,
+    where the move's notes go among the call's notifications)."""
+
+    challenge: Challenge
+    moves: list[tuple[Standing, int | None, int]] = field(default_factory=list)
+    start: dict[Standing, int] = field(default_factory=dict)  # points before the first move
+    joined: set[Standing] = field(default_factory=set)
+
+    def span(self) -> tuple[int, int]:
+        """The lowest and highest points any mover held during the call."""
+        points = dict(self.start)
+        held = set(points.values())
+        for standing, delta, _ in self.moves:
+            points[standing] += delta or 0
+            held.add(points[standing])
+        return min(held), max(held)
+
+
+class Standings:
+    """The standings one call moves: read once per rep and challenge, written once per
+    challenge when the call settles."""
+
+    def __init__(self, session: Session, changes: Changes) -> None:
+        self.session, self.changes = session, changes
+        self._rows: dict[tuple[int, int], Standing] = {}
+        self._read: list[tuple[set[int], set[int]]] = []  # the (challenges, users) read so far
+        self._taking_part: dict[int, set[int]] = defaultdict(set)  # user -> challenges
+        self._boards: dict[int, _Board] = {}
+
+    def load(self, challenge_ids: Iterable[int], user_ids: Iterable[int]) -> None:
+        """Read the standings of these reps in these challenges, in one query."""
+        challenges, users = set(challenge_ids), set(user_ids)
+        if not challenges or not users:
+            return
+        t = PARTICIPANTS
+        query = select(
+            t.c.id, t.c.challenge_id, t.c.user_id, t.c.points, t.c.reached_at,
+            t.c.target_reached_at, t.c.rank,
+        ).where(t.c.challenge_id.in_(challenges), t.c.user_id.in_(users))  # fmt: skip
+        for row in self.session.execute(query):
+            self._rows.setdefault((row.challenge_id, row.user_id), Standing(*row))
+            self._taking_part[row.user_id].add(row.challenge_id)
+        self._read.append((challenges, users))
+
+    def of(self, challenge_id: int, user_id: int) -> Standing | None:
+        """The rep's standing in a challenge (None when they do not take part)."""
+        key = (challenge_id, user_id)
+        if key not in self._rows and not any(
+            challenge_id in challenges and user_id in users for challenges, users in self._read
+        ):
+            self.load([challenge_id], [user_id])
+        return self._rows.get(key)
+
+    def challenges_of(self, user_id: int) -> set[int]:
+        """The challenges read so far in which the rep takes part."""
+        return set(self._taking_part[user_id])
+
+    def join(self, challenge: Challenge, participant: Participant) -> Standing:
+        """A participant enrolled during this call: on the board from now on, with 0 points."""
+        standing = Standing(
+            participant.id, challenge.id, participant.user_id, 0, participant.reached_at, None, 1
+        )
+        self._rows[(challenge.id, participant.user_id)] = standing
+        self._taking_part[participant.user_id].add(challenge.id)
+        board = self._board(challenge)
+        board.start[standing] = 0
+        board.joined.add(standing)
+        board.moves.append((standing, None, len(self.changes.notifications)))
+        return standing
+
+    def move(
+        self, challenge: Challenge, standing: Standing, delta: int, occurred_at: datetime
+    ) -> None:
+        """Add points to a participant and bump the challenge's version (ranks: at settle)."""
+        board = self._board(challenge)
+        board.start.setdefault(standing, standing.points)
+        board.moves.append((standing, delta, len(self.changes.notifications)))
+        standing.points += delta
+        standing.reached_at = max(standing.reached_at, occurred_at)
+        reached = challenge.target is not None and standing.points >= challenge.target
+        if reached and standing.target_reached_at is None:
+            standing.target_reached_at = occurred_at
+        challenge.version = (challenge.version or 0) + 1
+
+    def settle(self) -> None:
+        """Write every challenge moved since the last settle; report who moved, in order."""
+        notes: list[tuple[int, list[Notification]]] = []
+        changed: set[int] = set()
+        for board in self._boards.values():
+            notes += self._settle(board, changed)
+        self._boards.clear()
+        if notes:
+            _insert_at(self.changes.notifications, notes)
+        # Rows changed by Core statements are stale in the session: reload them on next use.
+        for state in self.session.identity_map.all_states():
+            participant, key = state.obj(), state.identity  # the key, without loading the row
+            if isinstance(participant, Participant) and key is not None and key[0] in changed:
+                self.session.expire(
+                    participant, ["points", "reached_at", "target_reached_at", "rank"]
+                )
+
+    def _board(self, challenge: Challenge) -> _Board:
+        if challenge.id not in self._boards:
+            self._boards[challenge.id] = _Board(challenge)
+        return self._boards[challenge.id]
+
+    def _settle(self, board: _Board, changed: set[int]) -> list[tuple[int, list[Notification]]]:
+        low, high = board.span()
+        rows = _Rows(self.session, board.challenge.id, low, high, {s.id for s in board.start})
+        notes = _replay(board, rows, self.changes)
+        changed.update(rows.shift_ranks(board.start.values(), [s.points for s in board.start]))
+        t = PARTICIPANTS
+        values = [
+            {"standing_id": s.id, "points": s.points, "reached_at": s.reached_at,
+             "target_reached_at": s.target_reached_at, "rank": s.rank}
+            for s in board.start
+        ]  # fmt: skip
+        self.session.execute(update(t).where(t.c.id == bindparam("standing_id")), values)
+        changed.update(s.id for s in board.start)
+        return notes
+
+
+class _Rows:
+    """The participants of a challenge between two point values that this call did not move,
+    sorted by points, and how many stand above that range."""
+
+    def __init__(
+        self, session: Session, challenge_id: int, low: int, high: int, moved: set[int]
+    ) -> None:
+        self.session, self.challenge_id, self.high = session, challenge_id, high
+        t = PARTICIPANTS
+        query = (
+            select(t.c.points, t.c.user_id, t.c.id)
+            .where(t.c.challenge_id == challenge_id, t.c.points.between(low, high))
+            .order_by(t.c.points)
+        )
+        rows = [row for row in session.execute(query) if row.id not in moved]
+        self.points = [row.points for row in rows]
+        self.users = [row.user_id for row in rows]
+        self.ids = [row.id for row in rows]
+        above = select(func.count()).where(t.c.challenge_id == challenge_id, t.c.points > high)
+        self.above_high = session.scalar(above) or 0
+
+    def above(self, value: int) -> int:
+        """How many of these rows, and of those above the range, have more than `value`."""
+        return self.above_high + len(self.points) - bisect_right(self.points, value)
+
+    def between(self, low: int, high: int) -> tuple[list[int], int]:
+        """The users at [low, high) (a move across them passes them), and how many stand in
+        (low, high] (the places the mover changes)."""
+        users = self.users[bisect_left(self.points, low) : bisect_left(self.points, high)]
+        return users, bisect_right(self.points, high) - bisect_right(self.points, low)
+
+    def shift_ranks(self, start: Iterable[int], final: Iterable[int]) -> list[int]:
+        """Move these rows' ranks past the movers that crossed them; the ids that changed.
+
+        Whatever path a mover took, a row at q ends one place lower if the mover started at or
+        below q and ended above it, one place higher if the reverse: the change is
+        #(final > q) - #(start > q), constant between consecutive start and final values."""
+        starts, finals = sorted(start), sorted(final)
+        bounds = sorted({*starts, *finals})
+        steps = []
+        for lower, upper in zip(bounds, bounds[1:], strict=False):
+            above_now = len(finals) - bisect_right(finals, lower)
+            delta = above_now - (len(starts) - bisect_right(starts, lower))
+            if delta:
+                steps.append({"d": delta, "lower": lower, "upper": upper})
+        if not steps:
+            return []
+        t = PARTICIPANTS
+        statement = (
+            update(t)
+            .where(
+                t.c.challenge_id == self.challenge_id,
+                t.c.points >= bindparam("lower"),
+                t.c.points < bindparam("upper"),
+            )
+            .values(rank=t.c.rank + bindparam("d"))
+        )
+        self.session.execute(statement, steps)
+        return [
+            row_id
+            for step in steps
+            for row_id in self.ids[
+                bisect_left(self.points, step["lower"]) : bisect_left(self.points, step["upper"])
+            ]
+        ]
+
+
+def _replay(board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, list[Notification]]]:
+    """Replay the moves in order as one rank shift each: set the movers' ranks, report whom
+    the moves passed, and make each move's "overtaken" notes (with the position they go to)."""
+    challenge = board.challenge
+    points = dict(board.start)
+    by_id = {s.id: s for s in board.start}
+    # The movers on the board so far, as (points, id), sorted; the others are in `rows`.
+    present = sorted((p, s.id) for s, p in board.start.items() if s not in board.joined)
     moved: set[int] = set()
-    if delta:
-        moved, passed = _shift_ranks(session, participant, old, new)
-        participant.rank += -passed if new > old else passed
-    challenge.version = (challenge.version or 0) + 1
-    changes.standings_changed(challenge.id, {participant.user_id, *moved})
-    if delta > 0:
-        _tell_overtaken(challenge, participant, moved, changes)
+    notes: list[tuple[int, list[Notification]]] = []
+    overtaken = _Overtaken(challenge)
+    for standing, delta, position in board.moves:
+        if delta is None:
+            ahead = len(present) - bisect_left(present, (1, 0))
+            standing.rank = 1 + rows.above(0) + ahead
+            insort(present, (0, standing.id))
+            continue
+        old = points[standing]
+        new = points[standing] = old + delta
+        present.remove((old, standing.id))
+        moved.add(standing.user_id)
+        if delta:
+            low, high = min(old, new), max(old, new)
+            passed, places = rows.between(low, high)
+            step = 1 if new > old else -1
+            crossed = present[bisect_left(present, (low, 0)) : bisect_left(present, (high + 1, 0))]
+            for other_points, other_id in crossed:
+                other = by_id[other_id]
+                if other_points < high:
+                    other.rank += step
+                    passed.append(other.user_id)
+                if other_points > low:
+                    places += 1
+            standing.rank += -places if new > old else places
+            moved.update(passed)
+            if delta > 0 and passed:
+                notes.append((position, list(map(overtaken.__getitem__, sorted(passed)))))
+        insort(present, (new, standing.id))
+    if moved:
+        changes.standings_changed(challenge.id, moved)
+    return notes
+
+
+class _Overtaken(dict[int, Notification]):
+    """The "overtaken" note of each rep in one challenge, made once: a rep passed by many moves
+    gets the same (immutable) note each time."""
+
+    def __init__(self, challenge: Challenge) -> None:
+        super().__init__()
+        self.challenge_id, self.message = challenge.id, f"You were overtaken in {challenge.name}"
+
+    def __missing__(self, user_id: int) -> Notification:
+        note = self[user_id] = Notification(user_id, "overtaken", self.message, self.challenge_id)
+        return note
+
+
+def _insert_at(
+    notifications: list[Notification], notes: list[tuple[int, list[Notification]]]
+) -> None:
+    """Put each move's notes before the notification that was at its position when it moved."""
+    notes.sort(key=lambda pair: pair[0])
+    merged: list[Notification] = []
+    done = 0
+    for position, group in notes:
+        merged += notifications[done:position]
+        merged += group
+        done = position
+    notifications[:] = merged + notifications[done:]
 
 
 def place_newcomer(session: Session, challenge: Challenge, participant: Participant) -> None:
@@ -48,53 +308,11 @@ def place_newcomer(session: Session, challenge: Challenge, participant: Particip
     participant.rank = 1 + _count_above(session, challenge.id, 0)
 
 
-def _note_target(challenge: Challenge, participant: Participant, at: datetime) -> None:
-    reached = challenge.target is not None and participant.points >= challenge.target
-    if reached and participant.target_reached_at is None:
-        participant.target_reached_at = at
-
-
 def _count_above(session: Session, challenge_id: int, points: int) -> int:
     query = select(func.count()).where(
         Participant.challenge_id == challenge_id, Participant.points > points
     )
     return session.scalar(query) or 0
-
-
-def _shift_ranks(
-    session: Session, participant: Participant, old: int, new: int
-) -> tuple[set[int], int]:
-    """Reps with points in [low, high) fall behind (a gain) or move up (a loss) by one.
-
-    Returns them and how many places the mover changes: the reps in (low, high], which the
-    same statement reads back, the rows at `high` untouched. A Core statement, not an ORM
-    one: it skips matching the session's objects in Python, so board reads in the same
-    session ask for fresh rows (populate_existing) instead."""
-    low, high, step = (old, new, 1) if new > old else (new, old, -1)
-    table = cast(Table, Participant.__table__)
-    statement = (
-        update(table)
-        .where(
-            table.c.challenge_id == participant.challenge_id,
-            table.c.id != participant.id,
-            table.c.points >= low,
-            table.c.points <= high,
-        )
-        .values(rank=table.c.rank + case((table.c.points < high, step), else_=0))
-        .returning(table.c.user_id, table.c.points)
-    )
-    session.flush()
-    rows = session.connection().execute(statement).all()
-    moved = {user_id for user_id, points in rows if points < high}
-    return moved, sum(1 for _, points in rows if points > low)
-
-
-def _tell_overtaken(
-    challenge: Challenge, participant: Participant, moved: set[int], changes: Changes
-) -> None:
-    for user_id in sorted(moved):
-        message = f"You were overtaken in {challenge.name}"
-        changes.notify(Notification(user_id, "overtaken", message, challenge.id))
 
 
 def recompute_ranks(session: Session, challenge_id: int) -> None:

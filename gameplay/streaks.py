@@ -22,14 +22,28 @@ class Streak:
 
 def current_streak(session: Session, user_id: int, *, today: date, tz: str = "UTC") -> Streak:
     """The run of working days with an activity ending today (or the last working day)."""
+    return current_streaks(session, {user_id}, today=today, tz=tz)[user_id]
+
+
+def current_streaks(
+    session: Session,
+    user_ids: set[int],
+    *,
+    today: date,
+    tz: str = "UTC",
+    lookback_days: int = LOOKBACK_DAYS,
+) -> dict[int, Streak]:
+    """Each user's current streak, in one query over the last `lookback_days` days (a streak
+    longer than those is counted up to them)."""
     zone = ZoneInfo(tz)
-    since = datetime.combine(today - timedelta(days=LOOKBACK_DAYS), time(), zone)
-    times = session.scalars(
-        select(Activity.occurred_at).where(
-            Activity.rep_id == user_id, Activity.occurred_at >= since
-        )
+    since = datetime.combine(today - timedelta(days=lookback_days), time(), zone)
+    query = select(Activity.rep_id, Activity.occurred_at).where(
+        Activity.rep_id.in_(user_ids), Activity.occurred_at >= since
     )
-    return streak_of({t.astimezone(zone).date() for t in times}, today)
+    days: dict[int, set[date]] = {user_id: set() for user_id in user_ids}
+    for user_id, at in session.execute(query):
+        days[user_id].add(at.astimezone(zone).date())
+    return {user_id: streak_of(active, today) for user_id, active in days.items()}
 
 
 def streak_of(days: set[date], today: date) -> Streak:

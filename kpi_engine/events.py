@@ -12,13 +12,22 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kpi_engine.db import utcnow
+from kpi_engine.folds import (
+    FoldedDeal,
+    NewActivity,
+    Stage,
+    StoredEvent,
+    activity_of,
+    fold_deal,
+)
+from kpi_engine.folds import stage_status as stage_status  # re-exported: kpis, crm_import
 from kpi_engine.models import (
     ACTIVITY_KINDS,
     ACTIVITY_OUTCOMES,
@@ -33,9 +42,6 @@ from kpi_engine.org import managed_team_ids
 
 DEAL_EVENT_TYPES = ("deal.created", "deal.updated", "deal.stage_changed", "deal.won", "deal.lost")
 EVENT_TYPES = ("activity.logged", *DEAL_EVENT_TYPES)
-DEAL_FIELDS = ("account", "product", "segment", "source", "amount", "currency")
-WON_STAGES = {"won", "closed won", "closedwon"}
-LOST_STAGES = {"lost", "closed lost", "closedlost"}
 _CHUNK = 500
 DEALS = cast(Table, Deal.__table__)
 STAGE_CHANGES = cast(Table, DealStageChange.__table__)
@@ -59,63 +65,6 @@ class Rejection:
     index: int
     id: str | None
     errors: dict[str, list[str]]
-
-
-class StoredEvent(NamedTuple):
-    """A raw event as stored (the columns of raw_event, in order): what the mirror folds."""
-
-    id: int
-    idempotency_key: str
-    type: str
-    rep_id: int
-    subject: str
-    occurred_at: datetime
-    received_at: datetime
-    source: str
-    payload: dict[str, Any]
-
-
-Stage = tuple[str | None, str, datetime]  # (from, to, when): one row of a deal's stage history
-
-
-@dataclass(slots=True)
-class FoldedDeal:
-    """A deal as its raw events leave it: the deal row's columns and its stage history."""
-
-    crm_id: str
-    owner_id: int
-    created_at: datetime
-    updated_at: datetime
-    account: str | None = None
-    product: str | None = None
-    segment: str | None = None
-    source: str | None = None
-    amount: Decimal | None = None
-    currency: str = "USD"
-    stage: str = ""
-    status: str = "open"
-    engaged_at: datetime | None = None
-    closed_at: datetime | None = None
-    history: list[Stage] = field(default_factory=list)
-
-    def row(self) -> dict[str, Any]:
-        """The deal table's columns (all but the id)."""
-        return {name: getattr(self, name) for name in DEAL_COLUMNS}
-
-
-DEAL_COLUMNS = tuple(c.name for c in DEALS.columns if c.name != "id")
-
-
-class NewActivity(NamedTuple):
-    """An activity as this ingest inserted it (the activity table's columns but the id)."""
-
-    crm_id: str
-    rep_id: int
-    kind: str
-    outcome: str
-    deal_crm_id: str | None
-    note: str | None
-    occurred_at: datetime
 
 
 @dataclass(frozen=True)
@@ -142,16 +91,6 @@ class IngestResult:
     rejected: list[Rejection] = field(default_factory=list)
     new_activities: list[NewActivity] = field(default_factory=list)
     deal_transitions: list[DealTransition] = field(default_factory=list)
-
-
-def stage_status(stage: str) -> str:
-    """The status a CRM stage name stands for: won, lost, or open."""
-    name = stage.strip().lower()
-    if name in WON_STAGES:
-        return "won"
-    if name in LOST_STAGES:
-        return "lost"
-    return "open"
 
 
 def event_errors(event: SalesEvent) -> dict[str, list[str]]:
@@ -437,59 +376,6 @@ def _write_histories(session: Session, histories: dict[int, list[Stage]], new: s
         session.execute(insert(STAGE_CHANGES), rows)
 
 
-def fold_deal(raws: Sequence[StoredEvent], aliases: dict[str, str], now: datetime) -> FoldedDeal:
-    """The deal its raw events (in occurred_at order) describe, with its stage history."""
-    first = raws[0]
-    deal = FoldedDeal(first.subject, first.rep_id, first.occurred_at, now)
-    for raw in raws:
-        data = raw.payload["data"]
-        deal.owner_id = raw.rep_id
-        for name in DEAL_FIELDS:
-            if data.get(name) is not None:
-                setattr(deal, name, _deal_value(name, data[name], aliases))
-        if raw.type == "deal.created":
-            deal.created_at = raw.occurred_at
-        if data.get("engaged_at"):
-            deal.engaged_at = datetime.fromisoformat(data["engaged_at"])
-        stage = _stage_of(raw, deal.stage)
-        if stage and stage != deal.stage:
-            deal.history.append((deal.stage or None, stage, raw.occurred_at))
-            _enter_stage(deal, stage, raw.occurred_at)
-    if not deal.stage:
-        deal.stage = "Prospecting"
-    return deal
-
-
-def _stage_of(raw: StoredEvent, current: str) -> str | None:
-    stage = raw.payload["data"].get("stage")
-    if raw.type == "deal.won":
-        return stage if stage and stage_status(stage) == "won" else "Won"
-    if raw.type == "deal.lost":
-        return stage if stage and stage_status(stage) == "lost" else "Lost"
-    if raw.type == "deal.created":
-        return stage or current or "Prospecting"
-    return stage
-
-
-def _enter_stage(deal: FoldedDeal, stage: str, at: datetime) -> None:
-    previous = deal.stage
-    deal.stage = stage
-    deal.status = stage_status(stage)
-    deal.closed_at = at if deal.status != "open" else None
-    if previous and deal.engaged_at is None and deal.status == "open":
-        deal.engaged_at = at
-
-
-def _deal_value(name: str, value: Any, aliases: dict[str, str]) -> Any:
-    if name == "amount":
-        return Decimal(str(value))
-    if name == "product":
-        return aliases.get(value, value)
-    if name == "currency":
-        return str(value).upper()
-    return value
-
-
 def _refold_activities(
     session: Session, batch: dict[str, list[StoredEvent]], result: IngestResult
 ) -> None:
@@ -506,18 +392,3 @@ def _refold_activities(
     if new:
         session.execute(insert(ACTIVITIES), [a._asdict() for a in new])
         result.new_activities.extend(new)
-
-
-def activity_of(raws: Sequence[StoredEvent]) -> NewActivity:
-    """An activity is what its latest raw event (in occurred_at order) says."""
-    latest = raws[-1]
-    data = latest.payload["data"]
-    return NewActivity(
-        crm_id=latest.subject,
-        rep_id=latest.rep_id,
-        kind=data["kind"],
-        outcome=data.get("outcome") or "none",
-        deal_crm_id=data.get("deal_id"),
-        note=data.get("note"),
-        occurred_at=latest.occurred_at,
-    )
