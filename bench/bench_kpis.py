@@ -317,7 +317,9 @@ def main() -> None:
             profile(url)
             continue
         rows = bench_backend(url, args.scale, args.runs)
-        save(f"bench_kpis_{backend}", rows, info | {"database": make_url(url).database})
+        # The size keeps a file of its own, so a quick run does not overwrite it.
+        name = f"bench_kpis_{backend}" + ("_full" if args.scale == 1 else "")
+        save(name, rows, info | {"database": make_url(url).database})
 
 
 if __name__ == "__main__":
