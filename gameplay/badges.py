@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -81,14 +82,16 @@ class FactBadges:
     again.
     """
 
-    def __init__(self, badges: BadgeBook, rep_ids: set[int]) -> None:
-        self.badges, self.session, self.reps = badges, badges.session, rep_ids
-        badges.load(rep_ids, {""})
+    def __init__(self, badges: BadgeBook, facts: Iterable[Fact]) -> None:
+        self.badges, self.session = badges, badges.session
+        self.reps = {f.rep_id for f in facts}
+        self.booking = {f.rep_id for f in facts if f.outcome == "meeting_booked"}
+        badges.load(self.reps, {""})
         self.meetings: dict[int, int] | None = None
         self.streaks: dict[int, Streak] | None = None
 
     def check(self, fact: Fact) -> None:
-        """Award what this fact earns (its rep must be one of the batch's rep_ids)."""
+        """Award what this fact earns (it must be one of the batch's facts)."""
         rep = fact.rep_id
         if fact.type == "deal_won":
             self.badges.award(rep, "first_deal")
@@ -104,7 +107,8 @@ class FactBadges:
 
     def _meetings(self, rep: int) -> int:
         if self.meetings is None:
-            self.meetings = _meetings_booked(self.session, self._wanting("meetings_booked_10"))
+            wanting = self._wanting("meetings_booked_10") & self.booking
+            self.meetings = _meetings_booked(self.session, wanting)
         return self.meetings.get(rep, 0)
 
     def _streak(self, rep: int) -> int:

@@ -16,7 +16,7 @@ from gameplay.badges import FactBadges
 from gameplay.changes import Changes
 from gameplay.models import Challenge
 from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
-from gameplay.scoring import OpenChallenges, Scoring, live_challenges, lock_challenges
+from gameplay.scoring import OpenChallenges, Plan, Scoring, live_challenges, lock_challenges
 from kpi_engine.events import IngestResult, SalesEvent, ingest_events
 from kpi_engine.folds import StoredEvent
 
@@ -68,7 +68,7 @@ def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Ch
     lock_challenges(session, _writable(live, ordered, plan))
     scoring = Scoring(session, now=now, changes=changes)
     scoring.prepare(plan)
-    badges = FactBadges(scoring.badges, {fact.rep_id for _, fact in plan})
+    badges = FactBadges(scoring.badges, [fact for _, fact in plan])
     facts = iter(plan)
     for step in ordered:
         if step.undo_ref is not None:
@@ -81,14 +81,12 @@ def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Ch
     return changes
 
 
-def _writable(
-    live: list[Challenge], steps: list[Step], plan: list[tuple[list[Challenge], Fact]]
-) -> list[Challenge]:
+def _writable(live: list[Challenge], steps: list[Step], plan: Plan) -> list[Challenge]:
     """The live challenges these steps may write to: all of them when a step undoes a fact
     (where it was counted is found while undoing), else those open when a fact happened."""
     if any(step.undo_ref is not None for step in steps):
         return live
-    return [c for challenges, _ in plan for c in challenges]
+    return list({c for challenges, _ in plan for c in challenges})
 
 
 def _latest_raw_by_subject(raws: Iterable[StoredEvent]) -> dict[str, StoredEvent]:

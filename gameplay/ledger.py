@@ -78,7 +78,8 @@ class Ledger:
         self, challenge: Challenge, standing: Standing, source_ref: str, at: datetime
     ) -> None:
         """Post a reversing entry for each not yet reversed entry that came from this source."""
-        if any(e["source_ref"] == source_ref for e in self.pending):
+        mine = (challenge.id, standing.user_id, source_ref)
+        if any((e["challenge_id"], e["user_id"], e["source_ref"]) == mine for e in self.pending):
             self.write()  # a reversal names the entry it reverses: that one needs its id
         for entry in _open_entries(self.session, challenge.id, standing.user_id, source_ref):
             posting = Posting(

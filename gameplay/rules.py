@@ -79,18 +79,17 @@ def deal_ref(crm_id: str) -> str:
     return f"deal:{crm_id}"
 
 
+FILTERS = ("activity_kind", "outcome", "product", "segment")
+
+
 def matches(criteria: EventCriteria, fact: Fact) -> bool:
     """True when the fact has the criteria's type and passes every filter set on it."""
-    wanted = {
-        "activity_kind": criteria.activity_kind,
-        "outcome": criteria.outcome,
-        "product": criteria.product,
-        "segment": criteria.segment,
-    }
     if criteria.fact != fact.type:
         return False
-    if any(value is not None and getattr(fact, name) != value for name, value in wanted.items()):
-        return False
+    for name in FILTERS:
+        wanted = getattr(criteria, name)
+        if wanted is not None and getattr(fact, name) != wanted:
+            return False
     return criteria.min_amount is None or (fact.amount or 0) >= criteria.min_amount
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
@@ -33,7 +33,7 @@ from kpi_engine.models import Deal, User
 
 COUNTED = cast(Table, CountedFact.__table__)
 CHALLENGES = cast(Table, Challenge.__table__)
-Plan = Sequence[tuple[list[Challenge], Fact]]  # each fact with the challenges it may count in
+Plan = Sequence[tuple[Collection[Challenge], Fact]]  # each fact, the challenges open for it
 RuleKey = tuple[int, int, int]  # challenge, user, rule
 
 
@@ -72,17 +72,22 @@ class OpenChallenges:
     def __init__(self, challenges: list[Challenge]) -> None:
         self.challenges = challenges
         self.edges = sorted({c.starts_at for c in challenges} | {c.ends_at for c in challenges})
-        self.spans: dict[int, list[Challenge]] = {}
+        self.spans: dict[int, frozenset[Challenge]] = {}
 
-    def at(self, moment: datetime) -> list[Challenge]:
+    def at(self, moment: datetime) -> frozenset[Challenge]:
         span = bisect_right(self.edges, moment)
         if span not in self.spans:
-            self.spans[span] = open_at(self.challenges, moment)
+            self.spans[span] = frozenset(open_at(self.challenges, moment))
         return self.spans[span]
 
 
 def score_fact(
-    session: Session, challenges: list[Challenge], fact: Fact, *, now: datetime, changes: Changes
+    session: Session,
+    challenges: Collection[Challenge],
+    fact: Fact,
+    *,
+    now: datetime,
+    changes: Changes,
 ) -> None:
     """Count one fact in the challenges its rep takes part in; written before it returns."""
     scoring = Scoring(session, now=now, changes=changes)
@@ -106,24 +111,39 @@ class Scoring:
         self.counted: list[dict[str, Any]] = []
         self.profiles: dict[int, PlayerProfile] = {}  # held: postings find them in the session
         self.reasons: dict[int, str] = {}
-        self.playing: dict[int, set[int]] = {}  # rep -> the challenges they count in
+        self.playing: dict[int, list[Challenge]] = {}  # rep -> where they count, by id
 
     def prepare(self, plan: Plan) -> None:
         """Read what scoring these facts will look at, a few queries for all of them."""
-        challenges = {c.id: c for group, _ in plan for c in group}
+        challenges = {c for group, _ in plan for c in group}
         reps = {fact.rep_id for _, fact in plan}
         if not challenges or not reps:
             return
-        self.ledger.standings.load(challenges, reps)
+        self.ledger.standings.load({c.id for c in challenges}, reps)
         self.users |= {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(reps)))}
-        self.playing = self._who_plays(challenges.values(), reps)
-        counted = [([c for c in group if c.id in self.playing[f.rep_id]], f) for group, f in plan]
-        with_missions = {c.id: c for group, _ in counted for c in group if c.missions}
-        self.missions.load({m.id for c in with_missions.values() for m in c.missions}, reps)
-        self.badges.load(reps, {f"challenge:{c}" for c in with_missions})
+        self.playing = self._who_plays(challenges, reps)
+        counted = [(self._taking_part(group, f), f) for group, f in plan]
+        self._load_missions(counted)
         self._load_profiles({fact.rep_id for group, fact in counted if group})
         self.history.load(counted)
         self._load_won_deals(counted)
+
+    def _taking_part(self, challenges: Collection[Challenge], fact: Fact) -> list[Challenge]:
+        """Those of these challenges the fact's rep counts in, in id order."""
+        return [c for c in self.playing.get(fact.rep_id, ()) if c in challenges]
+
+    def _load_missions(self, plan: Plan) -> None:
+        """Progress and held badges where a fact advances an automatic mission."""
+        missions = {c: [m for m in c.missions if not m.manual] for group, _ in plan for c in group}
+        advanced = {
+            (challenge, fact.rep_id)
+            for group, fact in plan
+            for challenge in group
+            if any(matches(m, fact) for m in missions[challenge])
+        }
+        reps = {rep for _, rep in advanced}
+        self.missions.load({m.id for c, _ in advanced for m in c.missions}, reps)
+        self.badges.load(reps, {f"challenge:{c.id}" for c, _ in advanced})
 
     def _load_profiles(self, reps: set[int]) -> None:
         """Each rep's game profile, read in one query (and made for those who have none yet):
@@ -133,15 +153,21 @@ class Scoring:
         for rep in reps - self.profiles.keys():
             profile_of(self.session, rep)
 
-    def _who_plays(self, challenges: Iterable[Challenge], reps: set[int]) -> dict[int, set[int]]:
+    def _who_plays(
+        self, challenges: Iterable[Challenge], reps: set[int]
+    ) -> dict[int, list[Challenge]]:
         """For each rep, the challenges among these they take part in or join automatically
-        (a rep added to the audience after launch: a new hire, say)."""
-        playing = {rep: self.ledger.standings.challenges_of(rep) for rep in reps}
+        (a rep added to the audience after launch: a new hire, say), in id order."""
+        by_id = {c.id: c for c in challenges}
+        playing = {
+            rep: {by_id[c] for c in self.ledger.standings.challenges_of(rep) if c in by_id}
+            for rep in reps
+        }
         users = {rep: self.users[rep] for rep in reps if rep in self.users}
         by_team: dict[int | None, list[User]] = defaultdict(list)
         for user in users.values():
             by_team[user.team_id].append(user)
-        for challenge in challenges:
+        for challenge in by_id.values():
             if challenge.enrolment != "auto":
                 continue
             audience = challenge.audience or {}
@@ -151,17 +177,15 @@ class Scoring:
             candidates = [users[u] for u in audience.get("user_ids", []) if u in users]
             candidates += [u for t in teams for u in by_team[t]] if teams else users.values()
             for user in candidates:
-                joins = challenge.id not in playing[user.id] and _joins_automatically(
-                    challenge, user
-                )
-                if joins:
-                    playing[user.id].add(challenge.id)
-        return playing
+                if challenge not in playing[user.id] and _joins_automatically(challenge, user):
+                    playing[user.id].add(challenge)
+        return {rep: sorted(group, key=lambda c: c.id) for rep, group in playing.items()}
 
-    def score(self, challenges: list[Challenge], fact: Fact) -> None:
+    def score(self, challenges: Collection[Challenge], fact: Fact) -> None:
         """Count a fact in each of these challenges its rep takes part in (or is enrolled in)."""
-        playing = self.playing.get(fact.rep_id, set())
-        taking_part = [(c, self._standing(c, fact.rep_id)) for c in challenges if c.id in playing]
+        taking_part = [
+            (c, self._standing(c, fact.rep_id)) for c in self._taking_part(challenges, fact)
+        ]
         for challenge, standing in taking_part:
             if fact.type == "deal_won":
                 # Kept to undo the fact exactly should the deal be lost or reopened; an
@@ -284,22 +308,19 @@ class RuleHistory:
         days: dict[tuple[datetime, datetime], set[RuleKey]] = defaultdict(set)
         near: dict[RuleKey, list[datetime]] = defaultdict(list)
         widest = timedelta(0)
-        limited: dict[int, list[ScoringRule]] = {}  # each challenge's rules with a cap or gap
+        limited = {c: _limited_rules(c) for group, _ in plan for c in group}
         for challenges, fact in plan:
             for challenge in challenges:
-                if challenge.id not in limited:
-                    limited[challenge.id] = [
-                        r for r in challenge.rules if r.daily_cap is not None or r.min_gap_minutes
-                    ]
-                for rule in limited[challenge.id]:
+                challenge_id, zone, rules = limited[challenge]
+                for rule, rule_id, capped, gap in rules:
                     if not matches(rule, fact):
                         continue
-                    key = (challenge.id, fact.rep_id, rule.id)
-                    if rule.daily_cap is not None:
-                        days[_day(challenge, fact.occurred_at)].add(key)
-                    if rule.min_gap_minutes:
+                    key = (challenge_id, fact.rep_id, rule_id)
+                    if capped:
+                        days[_day(zone, fact.occurred_at)].add(key)
+                    if gap:
                         near[key].append(fact.occurred_at)
-                        widest = max(widest, timedelta(minutes=rule.min_gap_minutes))
+                        widest = max(widest, gap)
         for (start, end), keys in days.items():
             self._load_day(start, end, keys)
         if near:
@@ -307,7 +328,7 @@ class RuleHistory:
 
     def used_today(self, challenge: Challenge, user_id: int, rule: ScoringRule, fact: Fact) -> int:
         """Points this rule already gave the rep on the fact's day, in the challenge's time zone."""
-        start, end = _day(challenge, fact.occurred_at)
+        start, end = _day(ZoneInfo(challenge.timezone), fact.occurred_at)
         key = (challenge.id, user_id, rule.id)
         posted = self.ledger.under_rule[key]
         return self.day_totals[(*key, start)] + sum(
@@ -359,9 +380,26 @@ def _among(keys: Iterable[RuleKey]) -> list[Any]:
     return [e.c.challenge_id.in_(challenges), e.c.user_id.in_(users), e.c.rule_id.in_(rules)]
 
 
-def _day(challenge: Challenge, at: datetime) -> tuple[datetime, datetime]:
-    """The day `at` falls on in the challenge's time zone, as [start, end)."""
-    zone = ZoneInfo(challenge.timezone)
+def _limited_rules(
+    challenge: Challenge,
+) -> tuple[int, ZoneInfo, list[tuple[ScoringRule, int, bool, timedelta | None]]]:
+    """A challenge's id, time zone and rules with a daily cap or a minimum gap (rule, id, capped,
+    gap), read off the objects once."""
+    rules = [
+        (
+            r,
+            r.id,
+            r.daily_cap is not None,
+            timedelta(minutes=r.min_gap_minutes) if r.min_gap_minutes else None,
+        )
+        for r in challenge.rules
+        if r.daily_cap is not None or r.min_gap_minutes
+    ]
+    return challenge.id, ZoneInfo(challenge.timezone), rules
+
+
+def _day(zone: ZoneInfo, at: datetime) -> tuple[datetime, datetime]:
+    """The day `at` falls on in this time zone, as [start, end)."""
     day = at.astimezone(zone).date()
     return datetime.combine(day, time(), zone), datetime.combine(
         day + timedelta(days=1), time(), zone

@@ -181,11 +181,16 @@ class _Rows:
         self.points = [row.points for row in rows]
         self.users = [row.user_id for row in rows]
         self.ids = [row.id for row in rows]
-        above = select(func.count()).where(t.c.challenge_id == challenge_id, t.c.points > high)
-        self.above_high = session.scalar(above) or 0
+        self.above_high: int | None = None  # read only for a rep who joins during the call
 
     def above(self, value: int) -> int:
         """How many of these rows, and of those above the range, have more than `value`."""
+        if self.above_high is None:
+            t = PARTICIPANTS
+            query = select(func.count()).where(
+                t.c.challenge_id == self.challenge_id, t.c.points > self.high
+            )
+            self.above_high = self.session.scalar(query) or 0
         return self.above_high + len(self.points) - bisect_right(self.points, value)
 
     def between(self, low: int, high: int) -> tuple[list[int], int]:
