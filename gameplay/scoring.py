@@ -38,26 +38,27 @@ RuleKey = tuple[int, int, int]  # challenge, user, rule
 
 
 def live_challenges(session: Session) -> list[Challenge]:
-    """Launched, not cancelled, not yet finalised challenges, with their rules and missions."""
+    """Launched, not cancelled, not yet finalised challenges (lock_challenges reads the rules
+    and missions of those a batch writes to)."""
     query = select(Challenge).where(
         Challenge.launched_at.isnot(None),
         Challenge.cancelled_at.is_(None),
         Challenge.finalized_at.is_(None),
     )
-    loading = (selectinload(Challenge.rules), selectinload(Challenge.missions))
-    return list(session.scalars(query.options(*loading).order_by(Challenge.id)))
+    return list(session.scalars(query.order_by(Challenge.id)))
 
 
 def lock_challenges(session: Session, challenges: Iterable[Challenge]) -> None:
-    """Lock these challenges' rows in id order until the transaction ends, and re-read them.
+    """Lock these challenges' rows in id order until the transaction ends, and re-read them
+    with their rules and missions.
 
     Standings are read, added to and written back, so two writers scoring the same challenge
     must take turns (on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers)."""
     ids = sorted({c.id for c in challenges})
     if ids:
         query = select(Challenge).where(Challenge.id.in_(ids)).order_by(Challenge.id)
-        query = query.with_for_update().execution_options(populate_existing=True)
-        session.scalars(query).all()
+        query = query.options(selectinload(Challenge.rules), selectinload(Challenge.missions))
+        session.scalars(query.with_for_update().execution_options(populate_existing=True)).all()
 
 
 def open_at(challenges: list[Challenge], at: datetime) -> list[Challenge]:

@@ -128,13 +128,30 @@ class Standings:
     def settle(self) -> None:
         """Write every challenge moved since the last settle; report who moved, in order."""
         notes: list[tuple[int, list[Notification]]] = []
+        shifts: list[dict[str, int]] = []
         changed: set[int] = set()
         for board in self._boards.values():
-            notes += self._settle(board, changed)
+            low, high = board.span()
+            rows = _Rows(self.session, board.challenge.id, low, high, {s.id for s in board.start})
+            notes += _replay(board, rows, self.changes)
+            steps = _rank_steps(
+                board.challenge.id, board.start.values(), [s.points for s in board.start]
+            )
+            shifts += steps
+            changed |= rows.ids_within(steps)
+        moved = [s for board in self._boards.values() for s in board.start]
         self._boards.clear()
+        # The shifts first: they move the movers' rows too, which the second statement sets.
+        if shifts:
+            self.session.execute(_SHIFT, shifts)
+        if moved:
+            self.session.execute(_MOVE, [_moved(s) for s in moved])
         if notes:
             _insert_at(self.changes.notifications, notes)
-        # Rows changed by Core statements are stale in the session: reload them on next use.
+        self._expire(changed | {s.id for s in moved})
+
+    def _expire(self, changed: set[int]) -> None:
+        """Rows changed by Core statements are stale in the session: reload them on next use."""
         for state in self.session.identity_map.all_states():
             participant, key = state.obj(), state.identity  # the key, without loading the row
             if isinstance(participant, Participant) and key is not None and key[0] in changed:
@@ -147,20 +164,53 @@ class Standings:
             self._boards[challenge.id] = _Board(challenge)
         return self._boards[challenge.id]
 
-    def _settle(self, board: _Board, changed: set[int]) -> list[tuple[int, list[Notification]]]:
-        low, high = board.span()
-        rows = _Rows(self.session, board.challenge.id, low, high, {s.id for s in board.start})
-        notes = _replay(board, rows, self.changes)
-        changed.update(rows.shift_ranks(board.start.values(), [s.points for s in board.start]))
-        t = PARTICIPANTS
-        values = [
-            {"standing_id": s.id, "points": s.points, "reached_at": s.reached_at,
-             "target_reached_at": s.target_reached_at, "rank": s.rank}
-            for s in board.start
-        ]  # fmt: skip
-        self.session.execute(update(t).where(t.c.id == bindparam("standing_id")), values)
-        changed.update(s.id for s in board.start)
-        return notes
+
+_P = PARTICIPANTS
+_RANGE = (
+    select(_P.c.points, _P.c.user_id, _P.c.id)
+    .where(
+        _P.c.challenge_id == bindparam("challenge"),
+        _P.c.points.between(bindparam("low"), bindparam("high")),
+    )
+    .order_by(_P.c.points)
+)
+_ABOVE = select(func.count()).where(
+    _P.c.challenge_id == bindparam("challenge"), _P.c.points > bindparam("high")
+)
+_SHIFT = (
+    update(_P)
+    .where(
+        _P.c.challenge_id == bindparam("challenge"),
+        _P.c.points >= bindparam("lower"),
+        _P.c.points < bindparam("upper"),
+    )
+    .values(rank=_P.c.rank + bindparam("d"))
+)
+_MOVE = update(_P).where(_P.c.id == bindparam("standing_id"))
+
+
+def _moved(s: Standing) -> dict[str, object]:
+    return {"standing_id": s.id, "points": s.points, "reached_at": s.reached_at,
+            "target_reached_at": s.target_reached_at, "rank": s.rank}  # fmt: skip
+
+
+def _rank_steps(
+    challenge_id: int, start: Iterable[int], final: Iterable[int]
+) -> list[dict[str, int]]:
+    """How the movers shift the ranks of the others: (lower, upper, d) spans of points.
+
+    Whatever path a mover took, a rep at q ends one place lower if the mover started at or
+    below q and ended above it, one place higher if the reverse: the change is
+    #(final > q) - #(start > q), constant between consecutive start and final values."""
+    starts, finals = sorted(start), sorted(final)
+    bounds = sorted({*starts, *finals})
+    steps = []
+    for lower, upper in zip(bounds, bounds[1:], strict=False):
+        above_now = len(finals) - bisect_right(finals, lower)
+        delta = above_now - (len(starts) - bisect_right(starts, lower))
+        if delta:
+            steps.append({"challenge": challenge_id, "d": delta, "lower": lower, "upper": upper})
+    return steps
 
 
 class _Rows:
@@ -171,13 +221,8 @@ class _Rows:
         self, session: Session, challenge_id: int, low: int, high: int, moved: set[int]
     ) -> None:
         self.session, self.challenge_id, self.high = session, challenge_id, high
-        t = PARTICIPANTS
-        query = (
-            select(t.c.points, t.c.user_id, t.c.id)
-            .where(t.c.challenge_id == challenge_id, t.c.points.between(low, high))
-            .order_by(t.c.points)
-        )
-        rows = [row for row in session.execute(query) if row.id not in moved]
+        found = session.execute(_RANGE, {"challenge": challenge_id, "low": low, "high": high})
+        rows = [row for row in found if row.id not in moved]
         self.points = [row.points for row in rows]
         self.users = [row.user_id for row in rows]
         self.ids = [row.id for row in rows]
@@ -186,11 +231,8 @@ class _Rows:
     def above(self, value: int) -> int:
         """How many of these rows, and of those above the range, have more than `value`."""
         if self.above_high is None:
-            t = PARTICIPANTS
-            query = select(func.count()).where(
-                t.c.challenge_id == self.challenge_id, t.c.points > self.high
-            )
-            self.above_high = self.session.scalar(query) or 0
+            above = {"challenge": self.challenge_id, "high": self.high}
+            self.above_high = self.session.scalar(_ABOVE, above) or 0
         return self.above_high + len(self.points) - bisect_right(self.points, value)
 
     def between(self, low: int, high: int) -> tuple[list[int], int]:
@@ -199,40 +241,15 @@ class _Rows:
         users = self.users[bisect_left(self.points, low) : bisect_left(self.points, high)]
         return users, bisect_right(self.points, high) - bisect_right(self.points, low)
 
-    def shift_ranks(self, start: Iterable[int], final: Iterable[int]) -> list[int]:
-        """Move these rows' ranks past the movers that crossed them; the ids that changed.
-
-        Whatever path a mover took, a row at q ends one place lower if the mover started at or
-        below q and ended above it, one place higher if the reverse: the change is
-        #(final > q) - #(start > q), constant between consecutive start and final values."""
-        starts, finals = sorted(start), sorted(final)
-        bounds = sorted({*starts, *finals})
-        steps = []
-        for lower, upper in zip(bounds, bounds[1:], strict=False):
-            above_now = len(finals) - bisect_right(finals, lower)
-            delta = above_now - (len(starts) - bisect_right(starts, lower))
-            if delta:
-                steps.append({"d": delta, "lower": lower, "upper": upper})
-        if not steps:
-            return []
-        t = PARTICIPANTS
-        statement = (
-            update(t)
-            .where(
-                t.c.challenge_id == self.challenge_id,
-                t.c.points >= bindparam("lower"),
-                t.c.points < bindparam("upper"),
-            )
-            .values(rank=t.c.rank + bindparam("d"))
-        )
-        self.session.execute(statement, steps)
-        return [
+    def ids_within(self, steps: list[dict[str, int]]) -> set[int]:
+        """The ids of these rows in the spans of points the steps shift."""
+        return {
             row_id
             for step in steps
             for row_id in self.ids[
                 bisect_left(self.points, step["lower"]) : bisect_left(self.points, step["upper"])
             ]
-        ]
+        }
 
 
 def _replay(board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, list[Notification]]]:
