@@ -15,7 +15,7 @@ from kpi_engine.errors import DomainError
 from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import create_user, user_by_email
 from web.auth import hash_password, issue_token
-from web.cli_game import finalize_command, rebuild_command
+from web.cli_game import finalize_command, rebuild_command, standings_command
 from web.cli_kpis import import_inputs_command, kpi_alerts_command
 from web.cli_live import simulate_command
 from web.cli_sales import import_crm_command
@@ -114,6 +114,7 @@ def init_app(app: Flask) -> None:
         kpi_alerts_command,
         finalize_command,
         rebuild_command,
+        standings_command,
         scheduled_command,
     ):
         app.cli.add_command(command)

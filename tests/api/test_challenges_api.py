@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
+from gameplay.models import Participant
 from kpi_engine.db import utcnow
 from tests.factories import make_team, make_user
 from web.auth import issue_token
@@ -275,3 +277,26 @@ def test_finalize_and_rebuild_commands(
     assert rebuilt.exit_code == 0 and "1 open challenge(s)" in rebuilt.output
     assert board(client, org, challenge_id)[1][0] == (1, "Ann", 11)
     assert finalized.exit_code == 0 and "finalised 0" in finalized.output
+
+
+def test_standings_command_restores_a_board_that_drifted_from_its_ledger(
+    app: Flask, client: FlaskClient, org: dict[str, Any]
+) -> None:
+    challenge_id = launch_template(client, org, "prospecting")
+    call(
+        client, org, "admin", "POST", "/events", {"events": [activity(0, "ann", "meeting_booked")]}
+    )
+    with app.app_context():
+        db.session.execute(
+            update(Participant).where(Participant.challenge_id == challenge_id).values(points=999)
+        )
+        db.session.commit()
+    runner = app.test_cli_runner()
+    with app.app_context():
+        checked = runner.invoke(args=["standings", "--check"])
+    assert "points: kept 999, ledger says 11" in checked.output
+    assert board(client, org, challenge_id)[1][0][2] == 999, "--check changes nothing"
+    with app.app_context():
+        restored = runner.invoke(args=["standings"])
+    assert restored.exit_code == 0 and "ledger says 11" in restored.output
+    assert board(client, org, challenge_id)[1][0] == (1, "Ann", 11)
