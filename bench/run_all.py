@@ -239,6 +239,16 @@ def document(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]], scal
     return "\n".join(lines) + "\n"
 
 
+# Full-scale runs take hours; their sections, written from their result files, stay when a
+# quick run rewrites the rest of the document.
+KEEP = "<!-- make bench keeps everything below this line -->"
+
+
+def kept_sections() -> str:
+    text = DOC.read_text() if DOC.exists() else ""
+    return "\n" + text[text.index(KEEP) :] if KEEP in text else ""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--scale", choices=["quick", "full"], default="quick")
@@ -250,7 +260,7 @@ def main() -> None:
     since = time.time()
     limit = 600.0 if args.scale == "quick" else 7200.0
     ran = [run_step(step, pg_url, limit) for step in steps(args.scale, pg_url, redis_url)]
-    DOC.write_text(document(fresh_results(since), ran, args.scale))
+    DOC.write_text(document(fresh_results(since), ran, args.scale) + kept_sections())
     print(f"wrote {DOC.relative_to(ROOT)}")
 
 
