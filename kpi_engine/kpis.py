@@ -67,6 +67,9 @@ class KpiDefinition:
     # only these (scorecards.CardFrames), so a formula reading another fails loudly.
     deal_columns: tuple[str, ...] = DEAL_READS
     activity_columns: tuple[str, ...] = ()
+    # Whether the formula reads deals neither closed nor created in the period (open at its
+    # end, engaged in it); a scorecard without one reads only the closed and the created.
+    reads_open_deals: bool = False
 
 
 def _won_amounts(f: Frames) -> pd.Series:
@@ -314,7 +317,7 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     _d("stage_conversion", "Stage conversion", "percent", H, "efficiency", "leading",
        "internal", 2, "manager", stage_conversion),
     _d("pipeline_velocity", "Pipeline velocity", "currency_per_day", H, "results", "leading",
-       "internal", 2, "manager", pipeline_velocity, deals_only=True),
+       "internal", 2, "manager", pipeline_velocity, deals_only=True, reads_open_deals=True),
     _d("activities", "Activities", "count", H, "activity", "leading", "internal", 3, "SDR",
        activities, additive=True, activity_columns=("kind",)),
     _d("reply_rate", "Reply rate", "percent", H, "efficiency", "leading", "customer", 3, "SDR",
@@ -322,7 +325,7 @@ DEFINITIONS: tuple[KpiDefinition, ...] = (
     _d("meetings_booked", "Meetings booked", "count", H, "activity", "leading", "internal", 3,
        "SDR", meetings_booked, additive=True, activity_columns=("outcome",)),
     _d("sqls_created", "SQLs created", "count", H, "activity", "leading", "internal", 3, "SDR",
-       sqls_created, additive=True, deals_only=True),
+       sqls_created, additive=True, deals_only=True, reads_open_deals=True),
 )  # fmt: skip
 REGISTRY: dict[str, KpiDefinition] = {d.key: d for d in DEFINITIONS}
 

@@ -114,6 +114,21 @@ def test_sums_project_with_the_run_rate_and_rates_stay_as_they_are() -> None:
     )
 
 
+def test_a_card_counts_deals_engaged_in_the_period_and_open_at_its_end(
+    session: Session,
+) -> None:
+    rep = make_user(session)
+    _ingest(session, _deal(rep, "w1", "won", 600),
+            _deal(rep, "e1", None, created="2026-10-20T10:00:00+00:00"),
+            [event("deal.stage_changed", rep, "2026-11-03T10:00:00+00:00", deal_id="e1",
+                   stage="Qualification")])  # fmt: skip
+    card = scorecard(session, Scope("rep", str(rep.id)), NOVEMBER, now=MID_NOVEMBER,
+                     keys=["win_rate", "sqls_created", "pipeline_velocity"])  # fmt: skip
+    assert card.row("win_rate").measure.value == 1.0
+    assert card.row("sqls_created").measure.value == 1.0
+    assert card.row("pipeline_velocity").measure.extra["open_deals"] == 1
+
+
 def test_a_scorecard_compares_with_the_previous_period_and_the_same_period_last_year(
     session: Session,
 ) -> None:
