@@ -215,7 +215,8 @@ def main() -> None:
     args = parser.parse_args()
     print(machine())
     dialect = "postgresql" if args.url and args.url.startswith("postgresql") else "sqlite"
-    save(f"board_{dialect}", run(args.url, args.scale), {"scale": args.scale})
+    suffix = "_full" if args.scale == "full" else ""  # a quick run keeps the full figures
+    save(f"board_{dialect}{suffix}", run(args.url, args.scale), {"scale": args.scale})
 
 
 if __name__ == "__main__":
