@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -213,21 +213,33 @@ def product_aliases(session: Session) -> dict[str, str]:
     return dict(session.execute(select(ProductAlias.alias, ProductAlias.product)).all())
 
 
-def resolve_reps(session: Session, keys: Iterable[str]) -> dict[str, User]:
+class Rep(NamedTuple):
+    """A user as ingestion knows them: who they are and which team they are in."""
+
+    id: int
+    email: str
+    crm_user_id: str | None
+    team_id: int | None
+
+
+def resolve_reps(session: Session, keys: Iterable[str]) -> dict[str, Rep]:
     """Map each rep reference (email, any case, or CRM user id) to its user, if one exists."""
     wanted = sorted({k for k in keys if k})
-    by_key: dict[str, User] = {}
+    by_key: dict[str, Rep] = {}
     for chunk in _chunks(wanted):
         lowered = [k.lower() for k in chunk]
-        query = select(User).where(or_(User.email.in_(lowered), User.crm_user_id.in_(chunk)))
-        for user in session.scalars(query):
-            by_key[user.email.lower()] = user
-            if user.crm_user_id:
-                by_key[user.crm_user_id] = user
+        query = select(User.id, User.email, User.crm_user_id, User.team_id).where(
+            or_(User.email.in_(lowered), User.crm_user_id.in_(chunk))
+        )
+        for row in session.execute(query):
+            rep = Rep(*row)
+            by_key[rep.email.lower()] = rep
+            if rep.crm_user_id:
+                by_key[rep.crm_user_id] = rep
     return {k: u for k in wanted if (u := by_key.get(k) or by_key.get(k.lower())) is not None}
 
 
-def _raw_row(event: SalesEvent, rep: User, source: str, now: datetime) -> dict[str, Any]:
+def _raw_row(event: SalesEvent, rep: Rep, source: str, now: datetime) -> dict[str, Any]:
     subject = event.data.get("deal_id") if event.type in DEAL_EVENT_TYPES else None
     subject = subject or event.data.get("activity_id") or event.id
     payload = {
