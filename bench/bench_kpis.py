@@ -85,7 +85,8 @@ def _median(session: Session, value: Any, where: ColumnElement[bool]) -> float |
 
 def sql_card(session: Session, scope: Scope, period: Period) -> list[dict[str, Any]]:
     """The card's deal and activity aggregates in SQL, medians included, for the same three
-    periods: one query per aggregate kind and period."""
+    periods: one query per aggregate kind and period, over the deals closed or created in it
+    (every aggregate's, as the card reads them)."""
     keys = {k.key for k in card_kpis(session, scope)}
     mine = Deal.owner_id == scope.ref_id if scope.kind == "rep" else None
     results = []
@@ -101,7 +102,7 @@ def sql_card(session: Session, scope: Scope, period: Period) -> list[dict[str, A
             func.avg(case((won, _days(session)))),
             func.count(case((created, 1))),
             func.count(case((created & (Deal.status == "won"), 1))),
-        ).where(Deal.created_at < p.end, Deal.closed_at.is_(None) | (Deal.closed_at >= p.start))
+        ).where(created | closed)
         won_here = won if mine is None else won & mine
         row = session.execute(query if mine is None else query.where(mine)).one()
         got: dict[str, Any] = dict(
