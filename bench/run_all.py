@@ -153,14 +153,13 @@ ISSUE_ROWS: list[tuple[str, tuple[str, ...], str]] = [
 
 NOTES = [
     "- `quick` runs smaller sizes than the issue's table (the workload names say which); the",
-    "  issue's sizes need `BENCH_SCALE=full` and hours on this machine.",
-    "- Not yet measured: rebuild against SUM + RANK; POST -> frame at 1,000 clients and over",
-    "  Redis with two processes in this harness (tests/live checks two processes for",
-    "  correctness only); 1,000 clients under gevent (a POST exceeded 60 s, see",
-    "  docs/deployment.md); the 5-minute held-connection ramp; COPY as an ingestion baseline.",
-    "- Where targets are missed no profile (py-spy, pyinstrument) has been taken yet: the",
-    "  per-event cost is the game engine's scoring, rank shifts and commit (bench_engine's",
-    "  context rows), which the single-event POST and POST -> frame rows inherit.",
+    "  issue's sizes need `BENCH_SCALE=full` and hours on this machine. Full-scale figures",
+    "  measured so far are in the sections below, kept from run to run.",
+    "- On SQLite every transaction takes the write lock up front (BEGIN IMMEDIATE, so no",
+    "  'database is locked' reaches a client): reads wait behind a write batch, which is",
+    "  what the SQLite read p99 under ingestion shows. PostgreSQL readers do not wait.",
+    "- Small reads suffer most from a loaded machine (a 1 ms query waits for a core like a",
+    "  1 s one): read ratios against a long baseline (SUM + RANK) move with the load.",
 ]
 
 
