@@ -135,7 +135,8 @@ class Scoring:
 
     def _load_missions(self, plan: Plan) -> None:
         """Progress and held badges where a fact advances an automatic mission."""
-        missions = {c: [m for m in c.missions if not m.manual] for group, _ in plan for c in group}
+        challenges = {c for group, _ in plan for c in group}
+        missions = {c: [m for m in c.missions if not m.manual] for c in challenges}
         advanced = {
             (challenge, fact.rep_id)
             for group, fact in plan
@@ -309,7 +310,7 @@ class RuleHistory:
         days: dict[tuple[datetime, datetime], set[RuleKey]] = defaultdict(set)
         near: dict[RuleKey, list[datetime]] = defaultdict(list)
         widest = timedelta(0)
-        limited = {c: _limited_rules(c) for group, _ in plan for c in group}
+        limited = {c: _limited_rules(c) for c in {c for group, _ in plan for c in group}}
         for challenges, fact in plan:
             for challenge in challenges:
                 challenge_id, zone, rules = limited[challenge]
