@@ -133,3 +133,20 @@ def _compare(
         for name, value in zip(FIELDS, values, strict=True)
         if value != derived[user_id][name]
     ]
+
+
+def check_open_challenges(session: Session, *, restore: bool) -> tuple[int, list[Difference]]:
+    """Check (and restore, if asked) every launched challenge not yet finalised or cancelled:
+    how many there were, and the differences found."""
+    open_challenges = session.scalars(
+        select(Challenge)
+        .where(
+            Challenge.launched_at.isnot(None),
+            Challenge.cancelled_at.is_(None),
+            Challenge.finalized_at.is_(None),
+        )
+        .order_by(Challenge.id)
+    ).all()
+    act = restore_standings if restore else check_standings
+    found = [d for challenge in open_challenges for d in act(session, challenge)]
+    return len(open_challenges), found

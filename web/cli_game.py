@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
 from gameplay.changes import Changes
-from gameplay.ledger_standings import check_standings, restore_standings
+from gameplay.ledger_standings import check_open_challenges
 from gameplay.lifecycle import finalize_due
-from gameplay.models import Challenge
 from gameplay.rebuild import rebuild_game
 from kpi_engine.db import utcnow
 from kpi_engine.events import rebuild_mirror
@@ -46,23 +44,16 @@ def rebuild_command(game_only: bool) -> None:
 @click.option("--check", is_flag=True, help="Report differences only; change nothing.")
 def standings_command(check: bool) -> None:
     """Compare every open challenge's standings with its ledger; restore the ones that differ."""
-    session = db.session()
-    open_challenges = session.scalars(
-        select(Challenge)
-        .where(Challenge.launched_at.isnot(None), Challenge.finalized_at.is_(None))
-        .order_by(Challenge.id)
-    ).all()
+    count, found = check_open_challenges(db.session(), restore=not check)
     changes = Changes()
-    for challenge in open_challenges:
-        found = (check_standings if check else restore_standings)(session, challenge)
-        for difference in found:
-            click.echo(
-                f"challenge {difference.challenge_id} rep {difference.user_id} "
-                f"{difference.field}: kept {difference.kept}, ledger says {difference.derived}"
-            )
-        if found and not check:
-            changes.standings_changed(challenge.id, {d.user_id for d in found})
+    for difference in found:
+        click.echo(
+            f"challenge {difference.challenge_id} rep {difference.user_id} "
+            f"{difference.field}: kept {difference.kept}, ledger says {difference.derived}"
+        )
+        if not check:
+            changes.standings_changed(difference.challenge_id, {difference.user_id})
     db.session.commit()
     publish(changes)
     verb = "checked" if check else "checked and restored where needed"
-    click.echo(f"standings {verb}: {len(open_challenges)} open challenge(s)")
+    click.echo(f"standings {verb}: {count} open challenge(s)")
