@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -70,7 +71,9 @@ def screenshot(chrome: webdriver.Chrome, name: str) -> Path:
 def wait_for_text(chrome: webdriver.Chrome, text: str, timeout: float = 10) -> str:
     """Wait until the page shows a text (after a navigation or a live update); return the body."""
     located = (By.TAG_NAME, "body")
-    WebDriverWait(chrome, timeout).until(
+    # While a navigation replaces the document, chromedriver can answer that the body it
+    # just found "does not belong to the document": that is a moment to wait through.
+    WebDriverWait(chrome, timeout, ignored_exceptions=(WebDriverException,)).until(
         expected_conditions.text_to_be_present_in_element(located, text)
     )
     return chrome.find_element(*located).text
