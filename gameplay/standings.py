@@ -235,11 +235,13 @@ class _Rows:
             self.above_high = self.session.scalar(_ABOVE, above) or 0
         return self.above_high + len(self.points) - bisect_right(self.points, value)
 
-    def between(self, low: int, high: int) -> tuple[list[int], int]:
-        """The users at [low, high) (a move across them passes them), and how many stand in
-        (low, high] (the places the mover changes)."""
-        users = self.users[bisect_left(self.points, low) : bisect_left(self.points, high)]
-        return users, bisect_right(self.points, high) - bisect_right(self.points, low)
+    def between(self, low: int, high: int) -> tuple[list[int], list[int], int]:
+        """The users at [low, high) (a move across them passes them), those of them who had
+        scored, and how many stand in (low, high] (the places the mover changes)."""
+        start, end = bisect_left(self.points, low), bisect_left(self.points, high)
+        scored = self.users[max(start, bisect_right(self.points, 0)) : end]
+        places = bisect_right(self.points, high) - bisect_right(self.points, low)
+        return self.users[start:end], scored, places
 
     def ids_within(self, steps: list[dict[str, int]]) -> set[int]:
         """The ids of these rows in the spans of points the steps shift."""
@@ -275,7 +277,7 @@ def _replay(board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, lis
         moved.add(standing.user_id)
         if delta:
             low, high = min(old, new), max(old, new)
-            passed, places = rows.between(low, high)
+            passed, scored, places = rows.between(low, high)
             step = 1 if new > old else -1
             crossed = present[bisect_left(present, (low, 0)) : bisect_left(present, (high + 1, 0))]
             for other_points, other_id in crossed:
@@ -283,29 +285,34 @@ def _replay(board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, lis
                 if other_points < high:
                     other.rank += step
                     passed.append(other.user_id)
+                    if other_points > 0:
+                        scored.append(other.user_id)
                 if other_points > low:
                     places += 1
             standing.rank += -places if new > old else places
             moved.update(passed)
-            if delta > 0 and passed:
-                notes.append((position, list(map(overtaken.__getitem__, sorted(passed)))))
+            if delta > 0 and (told := overtaken.first_news(scored)):
+                notes.append((position, told))
         insort(present, (new, standing.id))
     if moved:
         changes.standings_changed(challenge.id, moved)
     return notes
 
 
-class _Overtaken(dict[int, Notification]):
-    """The "overtaken" note of each rep in one challenge, made once: a rep passed by many moves
-    gets the same (immutable) note each time."""
+class _Overtaken:
+    """The "overtaken" notes of one challenge in one call. A rep hears it once per call, at the
+    first move that passes them, and only once they have points: on a board tied at zero, a
+    rep's first points would otherwise tell everyone who has not started yet."""
 
     def __init__(self, challenge: Challenge) -> None:
-        super().__init__()
         self.challenge_id, self.message = challenge.id, f"You were overtaken in {challenge.name}"
+        self.told: set[int] = set()
 
-    def __missing__(self, user_id: int) -> Notification:
-        note = self[user_id] = Notification(user_id, "overtaken", self.message, self.challenge_id)
-        return note
+    def first_news(self, user_ids: Iterable[int]) -> list[Notification]:
+        """Notes for those of these reps not yet told in this call, in user order."""
+        new = sorted(set(user_ids) - self.told)
+        self.told.update(new)
+        return [Notification(u, "overtaken", self.message, self.challenge_id) for u in new]
 
 
 def _insert_at(
