@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.models import Activity
@@ -34,16 +34,24 @@ def current_streaks(
     lookback_days: int = LOOKBACK_DAYS,
 ) -> dict[int, Streak]:
     """Each user's current streak, in one query over the last `lookback_days` days (a streak
-    longer than those is counted up to them)."""
+    longer than those is counted up to them).
+
+    The database answers with the days that have an activity, not the activities: a rep who
+    logs fifty calls a day costs one row per day. Each day's start is found here in `tz`, so
+    the same SQL serves SQLite and PostgreSQL and days follow the zone's clock changes."""
     zone = ZoneInfo(tz)
-    since = datetime.combine(today - timedelta(days=lookback_days), time(), zone)
-    query = select(Activity.rep_id, Activity.occurred_at).where(
-        Activity.rep_id.in_(user_ids), Activity.occurred_at >= since
+    days = [today + timedelta(days=1 - n) for n in range(lookback_days + 2)]  # tomorrow first
+    starts = [datetime.combine(day, time(), zone) for day in days]
+    day_of = case(*((Activity.occurred_at >= start, n) for n, start in enumerate(starts)))
+    query = (
+        select(Activity.rep_id, day_of)
+        .where(Activity.rep_id.in_(user_ids), Activity.occurred_at >= starts[-1])
+        .distinct()
     )
-    days: dict[int, set[date]] = {user_id: set() for user_id in user_ids}
-    for user_id, at in session.execute(query):
-        days[user_id].add(at.astimezone(zone).date())
-    return {user_id: streak_of(active, today) for user_id, active in days.items()}
+    active: dict[int, set[date]] = {user_id: set() for user_id in user_ids}
+    for user_id, n in session.execute(query):
+        active[user_id].add(days[n])
+    return {user_id: streak_of(found, today) for user_id, found in active.items()}
 
 
 def streak_of(days: set[date], today: date) -> Streak:

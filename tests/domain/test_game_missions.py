@@ -22,7 +22,7 @@ from gameplay.models import ChallengeAward
 from gameplay.preview import preview_challenge
 from gameplay.profiles import profile_of
 from gameplay.rewards import add_catalogue_reward, fulfil_redemption, redeem
-from gameplay.streaks import streak_of
+from gameplay.streaks import current_streaks, streak_of
 from kpi_engine.errors import Conflict, Forbidden, Invalid
 from tests.domain.game_setup import BEFORE, END, START, ingest, launched, spec
 from tests.factories import event, make_team, make_user
@@ -221,6 +221,32 @@ def test_streak_counts_working_days_and_skips_weekends() -> None:
     assert streak_of(days, tuesday).current == 3  # nothing yet today does not break it
     assert streak_of(days | {tuesday}, tuesday).current == 4
     assert streak_of({date(2026, 3, 4), monday}, tuesday).current == 1
+
+
+def test_a_streak_is_counted_from_stored_activities_in_the_rep_time_zone(
+    session: Session,
+) -> None:
+    rep, idle = make_user(session), make_user(session)
+    # Thursday 5 to Monday 9 March 2026; many calls a day count as one day. The last call is
+    # at 03:00 UTC on Tuesday: still Monday evening in New York.
+    moments = ["2026-03-05T15:00", "2026-03-05T16:00", "2026-03-06T15:00", "2026-03-10T03:00"]
+    ingest(session, *[event("activity.logged", rep, at, kind="call") for at in moments])
+    tuesday = date(2026, 3, 10)
+    in_new_york = current_streaks(session, {rep.id, idle.id}, today=tuesday, tz="America/New_York")
+    assert in_new_york[rep.id].current == 3 and in_new_york[rep.id].last_day == date(2026, 3, 9)
+    assert in_new_york[idle.id].current == 0 and in_new_york[idle.id].last_day is None
+    in_utc = current_streaks(session, {rep.id}, today=tuesday)
+    assert in_utc[rep.id].current == 1  # Tuesday; Monday has nothing in UTC
+    assert in_utc[rep.id].last_day == tuesday
+
+
+def test_five_working_days_in_a_row_earn_the_streak_badge(session: Session) -> None:
+    rep = make_user(session)
+    week = [START + timedelta(days=d, hours=10) for d in range(5)]  # Monday to Friday
+    ingest(session, *[event("activity.logged", rep, at, kind="email") for at in week[:4]])
+    assert "streak_5" not in [b.code for b in badges_of(session, rep.id)]
+    ingest(session, event("activity.logged", rep, week[4], kind="email"), now=week[4])
+    assert "streak_5" in [b.code for b in badges_of(session, rep.id)]
 
 
 def test_preview_plays_the_draft_on_the_last_comparable_period(session: Session) -> None:
