@@ -7,10 +7,12 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let Alembic's batch mode on SQLite drop and recreate them by name.
+# The execution option that marks a session as read-only (see `read_only`).
+READ_ONLY = "read_only"
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -70,5 +72,18 @@ def _tune_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def read_only(session: Session) -> Session:
+    """Mark a session, before its first statement, as one that only reads.
+
+    On SQLite its transaction then begins DEFERRED: it reads a WAL snapshot at once instead of
+    queueing behind writers for the write lock it would never use. A statement that writes in
+    such a session would have to upgrade the lock and may fail with "database is locked", so
+    only code that reads takes this path (the live layer's frames and notification mutes).
+    Other databases ignore the mark."""
+    session.connection(execution_options={READ_ONLY: True})
+    return session
+
+
 def _begin_immediate(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gameplay.board_frames import changed_rows_frame
 from gameplay.changes import Changes, Notification
 from gameplay.profiles import muted_kinds_of
+from kpi_engine.db import read_only
 from web.extensions import db, socketio
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
@@ -55,6 +56,7 @@ def publish(changes: Changes) -> None:
     # Reads run in a session of their own, never in the caller's: on SQLite a transaction left
     # open there would hold the write lock that the next frame's read waits for.
     with app.app_context():
+        read_only(db.session())
         notes = _unmuted(changes.notifications)
     for note in notes:
         socketio.emit("notification", notification_frame(note), to=user_room(note.user_id))
@@ -141,6 +143,7 @@ class Throttle:
             app = self._apps.pop(challenge_id)
         with app.app_context():
             try:
+                read_only(db.session())
                 emit_leaderboard(challenge_id, users)
             except SQLAlchemyError:
                 # Clients catch up on the next change or reconnect (a snapshot at once).

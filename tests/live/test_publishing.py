@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -144,3 +145,34 @@ def test_a_wall_screen_connects_with_its_link_until_it_is_revoked(app: Flask, or
         revoke_wall_links(db.session(), org.challenge_id)
         db.session.commit()
     assert not socketio.test_client(app, auth={"wall": token}).is_connected()
+
+
+def test_frames_and_notifications_go_out_while_another_writer_holds_the_database(
+    app: Flask, org: Org
+) -> None:
+    """A long import must not hold up the boards: the live layer's reads take no write lock,
+    so on SQLite they read the last committed state instead of waiting for the writer."""
+    ann = live_client(app, "ann@example.test", org.challenge_id)
+    with app.app_context(), db.engine.connect() as writer:
+        writer.begin()  # on SQLite, BEGIN IMMEDIATE: the write lock, held until the end
+        writer.execute(select(User.id).limit(1))
+        writer.execute(User.__table__.update().where(User.id == org.bob).values(name="Bobby"))
+        changes = Changes()
+        changes.standings_changed(org.challenge_id, {org.ann})
+        changes.notify(Notification(org.ann, "points_earned", "+10", org.challenge_id))
+        done = threading.Event()
+
+        def publish_and_send() -> None:
+            with app.test_request_context():
+                publish(changes)
+                realtime.throttle.flush()
+            done.set()
+
+        threading.Thread(target=publish_and_send, daemon=True).start()
+        # Well below the 30 s busy timeout that a read taking the write lock would wait for.
+        assert done.wait(10), "the live layer waited for the writer's lock"
+        writer.rollback()
+    time.sleep(THROTTLE_SECONDS)  # the frame may have been sent by its own task instead
+    received = {m["name"]: m["args"][0] for m in ann.get_received()}
+    assert received["notification"]["message"] == "+10"
+    assert [row["user_id"] for row in received["leaderboard"]["rows"]] == [org.ann]
