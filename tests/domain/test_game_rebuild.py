@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.models import LedgerEntry, MissionProgress, Participant, PlayerProfile
+from gameplay.models import Challenge, LedgerEntry, MissionProgress, Participant, PlayerProfile
 from gameplay.rebuild import rebuild_game
 from gameplay.standings import recompute_ranks
 from kpi_engine.events import SalesEvent
+from kpi_engine.models import User
 from tests.domain.game_setup import END, START, ingest, launched
 from tests.factories import make_team, make_user
 
@@ -97,6 +98,26 @@ def _snapshot(session: Session) -> dict[str, Any]:
     }
 
 
+def play(session: Session, batches: list[list[Any]]) -> tuple[User, list[Challenge]]:
+    """Three reps in two challenges (a race with missions, and a board on Tokyo time whose
+    window is shifted), after these deliveries: the admin and the challenges."""
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    reps = [make_user(session, team=team) for _ in range(3)]
+    race = launched(
+        session, admin, team_ids=[team.id], rules=RULES, missions=MISSIONS,
+        format="race", target=150,
+    )  # fmt: skip
+    board = launched(
+        session, admin, team_ids=[team.id], rules=RULES[:2], timezone="Asia/Tokyo",
+        starts_at=START + timedelta(days=2), ends_at=END + timedelta(days=1),
+    )  # fmt: skip
+    for number, batch in enumerate(batches):
+        now = END + timedelta(days=1, minutes=number)
+        ingest(session, *[_event(op, reps, number) for op in batch], now=now)
+    return admin, [race, board]
+
+
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -104,30 +125,7 @@ def _snapshot(session: Session) -> dict[str, Any]:
 def test_rebuild_from_raw_events_equals_the_incremental_state(session: Session, batches) -> None:
     nested = session.begin_nested()
     try:
-        admin = make_user(session, app_role="admin")
-        team = make_team(session)
-        reps = [make_user(session, team=team) for _ in range(3)]
-        launched(
-            session,
-            admin,
-            team_ids=[team.id],
-            rules=RULES,
-            missions=MISSIONS,
-            format="race",
-            target=150,
-        )
-        launched(
-            session,
-            admin,
-            team_ids=[team.id],
-            rules=RULES[:2],
-            timezone="Asia/Tokyo",
-            starts_at=START + timedelta(days=2),
-            ends_at=END + timedelta(days=1),
-        )
-        for number, batch in enumerate(batches):
-            now = END + timedelta(days=1, minutes=number)
-            ingest(session, *[_event(op, reps, number) for op in batch], now=now)
+        play(session, batches)
         incremental = _snapshot(session)
         rebuild_game(session, now=END + timedelta(days=3))
         assert _snapshot(session) == incremental

@@ -14,7 +14,7 @@ from gameplay.ledger import adjust_points
 from gameplay.ledger_standings import check_standings, restore_standings
 from gameplay.models import Challenge, Participant
 from tests.domain.game_setup import END, START, ingest, launched
-from tests.domain.test_game_rebuild import MISSIONS, RULES, _event, deliveries
+from tests.domain.test_game_rebuild import _event, deliveries, play
 from tests.factories import make_team, make_user
 
 
@@ -25,17 +25,7 @@ from tests.factories import make_team, make_user
 def test_rebuilding_from_the_ledger_gives_the_same_standings(session: Session, batches) -> None:
     nested = session.begin_nested()
     try:
-        admin = make_user(session, app_role="admin")
-        team = make_team(session)
-        reps = [make_user(session, team=team) for _ in range(3)]
-        race = launched(
-            session, admin, team_ids=[team.id], rules=RULES, missions=MISSIONS,
-            format="race", target=150,
-        )  # fmt: skip
-        board = launched(session, admin, team_ids=[team.id], rules=RULES[:2])
-        for number, batch in enumerate(batches):
-            now = END + timedelta(days=1, minutes=number)
-            ingest(session, *[_event(op, reps, number) for op in batch], now=now)
+        admin, [race, board] = play(session, batches)
         participant = session.scalars(
             select(Participant).where(Participant.challenge_id == board.id)
         ).first()
