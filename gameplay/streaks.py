@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.models import Activity
@@ -41,17 +42,27 @@ def current_streaks(
     the same SQL serves SQLite and PostgreSQL and days follow the zone's clock changes."""
     zone = ZoneInfo(tz)
     days = [today + timedelta(days=1 - n) for n in range(lookback_days + 2)]  # tomorrow first
-    starts = [datetime.combine(day, time(), zone) for day in days]
-    day_of = case(*((Activity.occurred_at >= start, n) for n, start in enumerate(starts)))
-    query = (
-        select(Activity.rep_id, day_of)
-        .where(Activity.rep_id.in_(user_ids), Activity.occurred_at >= starts[-1])
-        .distinct()
-    )
+    starts = {f"start{n}": datetime.combine(day, time(), zone) for n, day in enumerate(days)}
+    rows = session.execute(_active_days(len(days)), {"reps": list(user_ids), **starts})
     active: dict[int, set[date]] = {user_id: set() for user_id in user_ids}
-    for user_id, n in session.execute(query):
+    for user_id, n in rows:
         active[user_id].add(days[n])
     return {user_id: streak_of(found, today) for user_id, found in active.items()}
+
+
+@cache
+def _active_days(count: int) -> Select[int, int]:
+    """(rep, n) for each rep and day n with an activity, days numbered from the newest by the
+    parameters start0 .. start{count - 1} (each day's start); built once per count."""
+    day_of = case(*((Activity.occurred_at >= bindparam(f"start{n}"), n) for n in range(count)))
+    return (
+        select(Activity.rep_id, day_of)
+        .where(
+            Activity.rep_id.in_(bindparam("reps", expanding=True)),
+            Activity.occurred_at >= bindparam(f"start{count - 1}"),
+        )
+        .distinct()
+    )
 
 
 def streak_of(days: set[date], today: date) -> Streak:
