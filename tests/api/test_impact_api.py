@@ -171,6 +171,24 @@ def test_the_csv_export_neutralises_formula_cells(client: FlaskClient, world: Wo
     assert "win_rate_estimate" in rows[0]
 
 
+def test_leadership_compares_challenges_on_the_kpis_it_picks(
+    client: FlaskClient, world: World
+) -> None:
+    log_in(client, world.manager)
+    # As the page's form sends it: every field, the empty ones too.
+    query = {"kpis": ["activities", "sales_cycle_days"], "kind": "prospecting", "period": ""}
+    html = client.get("/impact", query_string=query).get_data(as_text=True)
+    assert 'value="activities" checked' in html and 'value="win_rate">' in html
+    assert html.count('class="chart"') == 2 and "Win rate effect" not in html
+    assert "kpis=activities,sales_cycle_days" in html.replace("%2C", ",")  # the CSV link keeps them
+    response = client.get("/impact.csv", query_string={"kpis": "activities,cac"})
+    header = next(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert "activities_estimate" in header and "cac_verdict" in header
+    assert "win_rate_estimate" not in header
+    unknown = client.get("/impact", query_string={"kpis": "activities,vibes"})
+    assert unknown.status_code == 422 and "vibes" in unknown.get_data(as_text=True)
+
+
 def _past_body(world: World, **changes: object) -> dict[str, object]:
     body = {
         "name": "Autumn 2025 push (before SalesQuest)",

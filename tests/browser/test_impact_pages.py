@@ -88,3 +88,13 @@ def test_leadership_compares_ended_challenges_side_by_side(
     assert "Blitz" in body and "Return on cost" in body
     _fits_a_phone(browser)
     _whole_page(browser, "impact-leadership")
+    # Leadership compares them on another KPI too.
+    browser.find_element(By.CSS_SELECTOR, ".kpi-picker summary").click()
+    browser.find_element(By.CSS_SELECTOR, 'input[value="activities"]').click()
+    browser.find_element(By.CSS_SELECTOR, ".kpi-picker button").click()
+    WebDriverWait(browser, 10).until(expected_conditions.url_contains("kpis=activities"))
+    wait_for_text(browser, "Uplift per KPI")
+    captions = [c.text for c in browser.find_elements(By.CSS_SELECTOR, ".charts figcaption")]
+    assert len(captions) == 5 and "Win rate" in captions
+    _fits_a_phone(browser)
+    _whole_page(browser, "impact-leadership-kpis")

@@ -17,7 +17,7 @@ from gameplay.impact_report import (
 from gameplay.models import KINDS
 from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
-from kpi_engine.impact import CORE_KEYS, kpi_choices
+from kpi_engine.impact import kpi_choices
 from kpi_engine.org import teams_of
 from kpi_engine.periods import parse_period
 from web.extensions import db
@@ -85,9 +85,7 @@ def _spec_from_form(form: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/impact/challenges/<int:challenge_id>")
 @manager_required
 def challenge_impact_page(challenge_id: int) -> str:
-    # The picker's checkboxes send kpis=a&kpis=b; a link may send the API's kpis=a,b.
-    asked = ",".join(request.args.getlist("kpis"))
-    kpis = ImpactQuerySchema().load({"kpis": asked} if asked else {})["kpis"]
+    kpis = _query(ImpactQuerySchema())["kpis"]
     report = challenge_impact(db.session(), challenge_id, actor(), now=utcnow(), kpis=kpis)
     scatters = {
         link.kpi: scatter_chart(
@@ -108,15 +106,25 @@ def challenge_impact_page(challenge_id: int) -> str:
     )
 
 
+def _query(schema: ImpactQuerySchema) -> dict[str, Any]:
+    """The query string through its schema. A form's empty field (kind "all", no period) is no
+    filter; the picker's checkboxes send kpis=a&kpis=b, and a link may send the API's kpis=a,b."""
+    args: dict[str, Any] = {k: v for k, v in request.args.to_dict().items() if v != ""}
+    if asked := ",".join(request.args.getlist("kpis")):
+        args["kpis"] = asked
+    return schema.load(args)
+
+
 def _compared() -> tuple[dict[str, Any], list[ChallengeImpact]]:
-    """The leadership filters from the query string, and the ended challenges they select."""
-    filters = LeadershipQuerySchema().load(request.args)
+    """The leadership filters and KPIs from the query string, and the ended challenges they
+    select, measured on those KPIs."""
+    filters = _query(LeadershipQuerySchema())
     tz = current_app.config["ORG_TIMEZONE"]
     period = parse_period(filters["period"], tz) if filters["period"] else None
     session, now, user = db.session(), utcnow(), actor()
     found = ended_challenges(session, user, now=now, kind=filters["kind"], period=period)
     ids = [c.id for c in found[:MAX_COMPARED]]
-    return filters, compare_challenges(session, ids, user, now=now)
+    return filters, compare_challenges(session, ids, user, now=now, kpis=filters["kpis"])
 
 
 @bp.get("/impact")
@@ -128,7 +136,7 @@ def leadership_impact() -> str:
             [(r.challenge.name, r.impact.kpis[key].interval) for r in reports],
             f"{key} uplift per challenge",
         )
-        for key in CORE_KEYS
+        for key in filters["kpis"]
     }
     return render_template(
         "impact/leadership.html",
@@ -138,21 +146,24 @@ def leadership_impact() -> str:
         kinds=KINDS,
         fmt=format_value,
         limit=MAX_COMPARED,
+        choices=kpi_choices(),
+        max_kpis=MAX_KPIS,
     )
 
 
 @bp.get("/impact.csv")
 @manager_required
 def leadership_impact_csv() -> Response:
-    _, reports = _compared()
+    filters, reports = _compared()
+    keys = filters["kpis"]
     header = ["challenge_id", "name", "kind", "ends_at", "audience_size", "participants"]
-    for key in CORE_KEYS:
+    for key in keys:
         header += [f"{key}_{c}" for c in ("estimate", "ci_low", "ci_high", "naive", "verdict")]
     header += ["incremental_revenue", "reward_cost", "return_on_cost"]
-    return csv_response(header, [_csv_row(r) for r in reports], "challenge-impact")
+    return csv_response(header, [_csv_row(r, keys) for r in reports], "challenge-impact")
 
 
-def _csv_row(r: ChallengeImpact) -> list[Any]:
+def _csv_row(r: ChallengeImpact, keys: list[str]) -> list[Any]:
     row: list[Any] = [
         r.challenge.id,
         r.challenge.name,
@@ -161,7 +172,7 @@ def _csv_row(r: ChallengeImpact) -> list[Any]:
         r.audience_size,
         r.participants,
     ]
-    for key in CORE_KEYS:
+    for key in keys:
         k = r.impact.kpis[key]
         row += [k.estimate, k.ci_low, k.ci_high, k.naive_difference, k.verdict]
     roc = r.return_on_cost.estimate if r.return_on_cost else None

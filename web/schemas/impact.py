@@ -80,7 +80,7 @@ class PastCampaignFormSchema(Schema):
     )
 
 
-class LeadershipQuerySchema(Schema):
+class LeadershipQuerySchema(ImpactQuerySchema):
     kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
     period = fields.String(load_default=None)
 
