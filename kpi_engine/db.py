@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,6 +14,9 @@ from sqlalchemy.types import TypeDecorator
 # Named constraints let Alembic's batch mode on SQLite drop and recreate them by name.
 # The execution option that marks a session as read-only (see `read_only`).
 READ_ONLY = "read_only"
+# How long a SQLite writer waits for the write lock before "database is locked".
+BUSY_TIMEOUT_SECONDS = 30
+_HOLDS_LOCK = "holds_writer_lock"
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -57,8 +61,11 @@ def configure_sqlite(engine: Engine) -> None:
     """Make a SQLite engine safe for several writers: WAL, a busy timeout, foreign keys, and
     BEGIN IMMEDIATE so a writer waits for the lock up front instead of failing mid-transaction
     with "database is locked" (the pysqlite recipe from the SQLAlchemy documentation)."""
+    writers = _Writers()
     event.listen(engine, "connect", _tune_connection)
-    event.listen(engine, "begin", _begin_immediate)
+    event.listen(engine, "begin", writers.begin)
+    event.listen(engine, "commit", writers.end)
+    event.listen(engine, "rollback", writers.end)
 
 
 def _tune_connection(dbapi_connection: Any, _record: Any) -> None:
@@ -67,7 +74,7 @@ def _tune_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -84,6 +91,28 @@ def read_only(session: Session) -> Session:
     return session
 
 
-def _begin_immediate(connection: Connection) -> None:
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+class _Writers:
+    """The writers of one engine in this process take turns on a lock of their own, handed to
+    the next as each transaction ends. SQLite's busy handler would have them poll instead,
+    sleeping up to 100 ms between tries, so that under a stream of writes an unlucky one waited
+    seconds. Writers in other processes still meet at SQLite's own lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def begin(self, connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        # Past the timeout (a thread holding one write transaction opening another), SQLite's
+        # own busy timeout decides, as it did before this lock.
+        connection.info[_HOLDS_LOCK] = self.lock.acquire(timeout=BUSY_TIMEOUT_SECONDS)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection: Connection) -> None:
+        if connection.info.pop(_HOLDS_LOCK, False):
+            self.lock.release()
