@@ -13,7 +13,6 @@ the same run under the same ingestion, alternating with the reads:
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import random
 import tempfile
@@ -29,7 +28,7 @@ from sqlalchemy import Engine, create_engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bench.bench_engine import NOW, START, _challenge, _engine, _users
-from bench.harness import Row, machine, median_seconds, percentile, save
+from bench.harness import Row, median_seconds, percentile, scaled_main
 from gameplay.engine import record_sales_events
 from gameplay.leaderboards import around_me, top_rows
 from gameplay.models import Challenge, LedgerEntry, Participant
@@ -209,14 +208,7 @@ def run(url: str | None, scale: str) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", choices=tuple(LEDGER), default="quick")
-    parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
-    args = parser.parse_args()
-    print(machine())
-    dialect = "postgresql" if args.url and args.url.startswith("postgresql") else "sqlite"
-    suffix = "_full" if args.scale == "full" else ""  # a quick run keeps the full figures
-    save(f"board_{dialect}{suffix}", run(args.url, args.scale), {"scale": args.scale})
+    scaled_main("board", __doc__, LEDGER, run)
 
 
 if __name__ == "__main__":

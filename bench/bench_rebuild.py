@@ -15,7 +15,6 @@ rep + RANK() for every challenge in plain SQL, measured in the same run.
 
 from __future__ import annotations
 
-import argparse
 import random
 import tempfile
 import time
@@ -27,7 +26,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from bench.bench_engine import START, _engine, _users
-from bench.harness import Row, machine, median_seconds, save
+from bench.harness import Row, median_seconds, scaled_main
 from gameplay.engine import record_sales_events
 from gameplay.ledger_standings import check_standings
 from gameplay.models import Challenge, LedgerEntry, Participant, ScoringRule
@@ -140,14 +139,7 @@ def run(url: str | None, scale: str) -> list[Row]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--scale", choices=tuple(SIZES), default="quick")
-    parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
-    args = parser.parse_args()
-    print(machine())
-    dialect = "postgresql" if args.url and args.url.startswith("postgresql") else "sqlite"
-    suffix = "_full" if args.scale == "full" else ""  # a quick run keeps the full figures
-    save(f"rebuild_{dialect}{suffix}", run(args.url, args.scale), {"scale": args.scale})
+    scaled_main("rebuild", __doc__, SIZES, run)
 
 
 if __name__ == "__main__":

@@ -6,13 +6,14 @@ since absolute times on a shared 2-core machine move from run to run.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -131,6 +132,22 @@ def save(name: str, rows: list[Row], info: dict[str, Any] | None = None) -> Path
     path.write_text(json.dumps(payload, indent=2, default=str))
     print_table(rows)
     return path
+
+
+def scaled_main(
+    name: str, doc: str | None, scales: Iterable[str], run: Callable[[str | None, str], list[Row]]
+) -> None:
+    """The command line of a benchmark run at a scale on a fresh SQLite file or the database
+    --url names; it saves as `<name>_<dialect>`, with `_full` at full scale, so that a quick
+    run keeps the full figures."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--scale", choices=tuple(scales), default="quick")
+    parser.add_argument("--url", help="database URL (default: a fresh SQLite file)")
+    args = parser.parse_args()
+    print(machine())
+    dialect = "postgresql" if args.url and args.url.startswith("postgresql") else "sqlite"
+    suffix = "_full" if args.scale == "full" else ""
+    save(f"{name}_{dialect}{suffix}", run(args.url, args.scale), {"scale": args.scale})
 
 
 def print_table(rows: list[Row]) -> None:
