@@ -53,6 +53,8 @@ def publish(changes: Changes) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for challenge_id, user_ids in sorted(changes.standings.items()):
         throttle.note(app, challenge_id, user_ids)
+    if not changes.notifications:
+        return
     # Reads run in a session of their own, never in the caller's: on SQLite a transaction left
     # open there would hold the write lock that the next frame's read waits for.
     with app.app_context():
