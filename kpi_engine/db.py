@@ -11,12 +11,13 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
 
-# Named constraints let Alembic's batch mode on SQLite drop and recreate them by name.
 # The execution option that marks a session as read-only (see `read_only`).
 READ_ONLY = "read_only"
 # How long a SQLite writer waits for the write lock before "database is locked".
 BUSY_TIMEOUT_SECONDS = 30
 _HOLDS_LOCK = "holds_writer_lock"
+
+# Named constraints let Alembic's batch mode on SQLite drop and recreate them by name.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
