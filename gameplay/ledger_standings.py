@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.leaderboards import competition_ranks
 from gameplay.models import Challenge, LedgerEntry, Participant
+from gameplay.scoring import live_challenges
 
 FIELDS = ("points", "reached_at", "target_reached_at", "rank")
 
@@ -138,15 +139,7 @@ def _compare(
 def check_open_challenges(session: Session, *, restore: bool) -> tuple[int, list[Difference]]:
     """Check (and restore, if asked) every launched challenge not yet finalised or cancelled:
     how many there were, and the differences found."""
-    open_challenges = session.scalars(
-        select(Challenge)
-        .where(
-            Challenge.launched_at.isnot(None),
-            Challenge.cancelled_at.is_(None),
-            Challenge.finalized_at.is_(None),
-        )
-        .order_by(Challenge.id)
-    ).all()
+    open_challenges = live_challenges(session)
     act = restore_standings if restore else check_standings
     found = [d for challenge in open_challenges for d in act(session, challenge)]
     return len(open_challenges), found

@@ -24,6 +24,7 @@ from gameplay.models import (
     PlayerProfile,
 )
 from gameplay.rules import activity_fact, deal_ref, won_deal_fact
+from gameplay.scoring import live_challenges
 from gameplay.standings import recompute_ranks
 from kpi_engine.events import RAW_EVENTS, product_aliases, stored_events
 from kpi_engine.folds import StoredEvent, activity_of, fold_deal
@@ -40,15 +41,7 @@ class RebuildSummary:
 
 def rebuild_game(session: Session, *, now: datetime) -> RebuildSummary:
     """Recompute every open challenge's game state from the raw events; flushes."""
-    ids = list(
-        session.scalars(
-            select(Challenge.id).where(
-                Challenge.launched_at.isnot(None),
-                Challenge.cancelled_at.is_(None),
-                Challenge.finalized_at.is_(None),
-            )
-        )
-    )
+    ids = [challenge.id for challenge in live_challenges(session)]
     _reset(session, ids)
     raws = stored_events(session, select(RAW_EVENTS).order_by(RAW_EVENTS.c.id))
     replay = _Replay(product_aliases(session), now)
