@@ -1,21 +1,12 @@
 """What the engine reports after a call: past-tense facts the live layer publishes after commit.
 
 The engine never pushes anything itself. It returns a Changes value; web/realtime.py turns it
-into Socket.IO frames once the transaction has committed, and tests use RecordingPublisher.
+into Socket.IO frames once the transaction has committed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
-
-
-@dataclass(frozen=True)
-class StandingsChanged:
-    """The leaderboard of a challenge moved; ranks of these users (or teams) changed."""
-
-    challenge_id: int
-    user_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,24 +42,3 @@ class Changes:
 
     def __bool__(self) -> bool:
         return bool(self.standings or self.notifications)
-
-    def as_events(self) -> list[StandingsChanged | Notification]:
-        """One StandingsChanged per challenge (coalesced), then the notifications in order."""
-        merged: list[StandingsChanged | Notification] = [
-            StandingsChanged(cid, frozenset(users)) for cid, users in sorted(self.standings.items())
-        ]
-        return merged + list(self.notifications)
-
-
-class Publisher(Protocol):
-    def publish(self, changes: Changes) -> None: ...
-
-
-class RecordingPublisher:
-    """A publisher for tests: keeps every Changes it was given."""
-
-    def __init__(self) -> None:
-        self.published: list[Changes] = []
-
-    def publish(self, changes: Changes) -> None:
-        self.published.append(changes)

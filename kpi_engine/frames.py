@@ -255,11 +255,6 @@ def rep_ids(session: Session, scope: Scope) -> list[int]:
     return list(session.scalars(query.where(in_scope(User.id, scope)).order_by(User.id)))
 
 
-def last_event_at(session: Session, scope: Scope) -> datetime | None:
-    """When the scope's deal data last changed."""
-    return session.scalar(select(func.max(Deal.updated_at)).where(in_scope(Deal.owner_id, scope)))
-
-
 class Frames:
     """The frames for one scope and period, each loaded from SQL on first use."""
 
