@@ -19,7 +19,7 @@ from web import (
     pages,
     socket_events,  # noqa: F401  (registers the Socket.IO handlers before init_app)
 )
-from web.config import load_config
+from web.config import load_config, socketio_channel
 from web.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -59,6 +59,7 @@ def _init_extensions(app: Flask) -> None:
     socketio.init_app(
         app,
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=socketio_channel(app.config),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=app.config.get("SOCKETIO_ALLOWED_ORIGINS"),
         ping_interval=app.config["SOCKETIO_PING_INTERVAL"],

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.engine import make_url
 
 
 def _instance_secret(instance_path: Path) -> str:
@@ -27,6 +30,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SOCKETIO_MESSAGE_QUEUE": env("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": env("SOCKETIO_ASYNC_MODE", "threading"),
+        # Pub/sub channel on the message queue; unset: derived from the database (see below).
+        "SOCKETIO_CHANNEL": env("SOCKETIO_CHANNEL") or None,
         # Engine.IO heartbeat (seconds): a client that misses a pong is dropped after both.
         "SOCKETIO_PING_INTERVAL": float(env("SOCKETIO_PING_INTERVAL", "25")),
         "SOCKETIO_PING_TIMEOUT": float(env("SOCKETIO_PING_TIMEOUT", "20")),
@@ -52,3 +57,13 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
+
+
+def socketio_channel(config: dict[str, Any]) -> str:
+    """The queue's pub/sub channel: one per deployment, so two deployments sharing a Redis
+    (whatever its database number, which pub/sub ignores) never receive each other's frames.
+    Processes of one deployment share a database, so the default derived from it matches."""
+    if config.get("SOCKETIO_CHANNEL"):
+        return str(config["SOCKETIO_CHANNEL"])
+    database = make_url(config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
+    return "salesquest-" + hashlib.sha256(database.encode()).hexdigest()[:16]

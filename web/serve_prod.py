@@ -40,6 +40,8 @@ def gunicorn_args(app: str = "wsgi:app") -> list[str]:
         os.environ.get("WORKER_CONNECTIONS", str(WORKER_CONNECTIONS)),
         "--graceful-timeout",
         "10",
+        # Every process would share gunicorn's one default control-socket path; none needs it.
+        "--no-control-socket",
         app,
     ]
 
