@@ -4,10 +4,11 @@ proof; in an ordered journey a mission completes only after the ones before it."
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gameplay.badges import BadgeBook
@@ -15,7 +16,7 @@ from gameplay.changes import Changes, Notification
 from gameplay.enrollment import participant_for
 from gameplay.ledger import Ledger, Posting
 from gameplay.lifecycle import challenge_status
-from gameplay.models import Challenge, Mission, MissionProgress, Proof
+from gameplay.models import Challenge, LedgerEntry, Mission, MissionProgress, Proof
 from gameplay.rules import Fact, matches
 from gameplay.standings import Standing
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -220,3 +221,105 @@ def mission_board(
         )
     }
     return [(m, progress.get(m.id)) for m in missions]
+
+
+@dataclass(frozen=True)
+class MissionState:
+    """Where a rep stands on one mission, as plain values a page can show.
+
+    state: "done" (completed and its points awarded), "pending" (a proof awaits review, or
+    the step is completed but its points are not in the ledger), "next" (the step to do now
+    in an ordered journey), "open" (to do, any order), "locked" (an earlier step comes first).
+    """
+
+    mission_id: int
+    name: str
+    state: str
+    shown: int  # progress counted so far, capped at the target
+    target: int
+    percent: int
+    points: int
+    manual: bool
+    unlocks_after: str | None  # the step before a locked one
+    rejected_comment: str | None  # why the last proof was rejected, when it was
+
+
+def mission_states(session: Session, challenge: Challenge, user_id: int) -> list[MissionState]:
+    """Each mission of a challenge, in order, with its state for this rep.
+
+    The engine counts facts toward every automatic mission from the challenge's start, also
+    while the step is locked, so a locked step can show its target already met: it completes
+    (and pays) the moment the steps before it are done.
+    """
+    board = mission_board(session, challenge.id, user_id)
+    paid = _mission_points_paid(session, challenge.id, user_id)
+    last_proof = _last_proofs(session, [m.id for m, _ in board], user_id)
+    states, blocked_by = [], None
+    previous: str | None = None
+    for mission, progress in board:
+        state = _state_of(mission, progress, paid, last_proof.get(mission.id))
+        if blocked_by is not None and state != "done":
+            state = "locked"
+        elif challenge.ordered_missions and state not in ("done", "pending_award"):
+            blocked_by = mission.name
+            state = "next" if state == "open" else state
+        states.append(_mission_state(mission, progress, state, previous, last_proof))
+        previous = mission.name
+    return states
+
+
+def _state_of(
+    mission: Mission, progress: MissionProgress | None, paid: dict[int, int], proof: Proof | None
+) -> str:
+    if progress is not None and progress.completed_at is not None:
+        return "done" if not mission.points or paid.get(mission.id, 0) > 0 else "pending_award"
+    return "pending" if proof is not None and proof.status == "pending" else "open"
+
+
+def _mission_state(
+    mission: Mission,
+    progress: MissionProgress | None,
+    state: str,
+    previous: str | None,
+    proofs: dict[int, Proof],
+) -> MissionState:
+    value = int(progress.value or 0) if progress else 0
+    shown = mission.target if state == "done" else max(0, min(value, mission.target))
+    percent = round(100 * shown / mission.target) if mission.target else 0
+    proof = proofs.get(mission.id)
+    rejected = proof.comment if proof is not None and proof.status == "rejected" else None
+    return MissionState(
+        mission.id,
+        mission.name,
+        "pending" if state == "pending_award" else state,
+        shown,
+        mission.target,
+        percent,
+        mission.points,
+        mission.manual,
+        previous if state == "locked" else None,
+        rejected if state not in ("done", "pending") else None,
+    )
+
+
+def _mission_points_paid(session: Session, challenge_id: int, user_id: int) -> dict[int, int]:
+    """Net ledger points per mission for a rep (a reversed award nets to zero)."""
+    query = (
+        select(LedgerEntry.mission_id, func.sum(LedgerEntry.points))
+        .where(
+            LedgerEntry.challenge_id == challenge_id,
+            LedgerEntry.user_id == user_id,
+            LedgerEntry.mission_id.is_not(None),
+        )
+        .group_by(LedgerEntry.mission_id)
+    )
+    return {mission_id: int(total or 0) for mission_id, total in session.execute(query)}
+
+
+def _last_proofs(session: Session, mission_ids: list[int], user_id: int) -> dict[int, Proof]:
+    query = (
+        select(Proof)
+        .where(Proof.user_id == user_id, Proof.mission_id.in_(mission_ids))
+        .order_by(Proof.submitted_at, Proof.id)
+    )
+    return {proof.mission_id: proof for proof in session.scalars(query)}

@@ -17,8 +17,8 @@ from gameplay.enrollment import participant_for
 from gameplay.ledger import adjust_points, entries_for
 from gameplay.levels import level_for, level_table
 from gameplay.lifecycle import challenge_status, finalize_challenge, finalize_due
-from gameplay.missions import mission_board, review_proof, submit_proof
-from gameplay.models import ChallengeAward
+from gameplay.missions import mission_board, mission_states, review_proof, submit_proof
+from gameplay.models import ChallengeAward, LedgerEntry
 from gameplay.preview import preview_challenge
 from gameplay.profiles import profile_of
 from gameplay.rewards import add_catalogue_reward, fulfil_redemption, redeem
@@ -275,3 +275,90 @@ def test_launching_twice_is_refused(session: Session) -> None:
     challenge = launched(session, admin, team_ids=[team.id])
     with pytest.raises(Conflict):
         launch_challenge(session, challenge.id, admin, now=BEFORE)
+
+
+def _states(session: Session, challenge, user) -> list[tuple[str, str, int]]:
+    return [(s.name, s.state, s.shown) for s in mission_states(session, challenge, user.id)]
+
+
+def test_an_ordered_journey_shows_locked_steps_with_progress_capped_at_the_target(
+    session: Session,
+) -> None:
+    _, _, hire, challenge = _onboarding(session)
+    calls = [
+        event(
+            "activity.logged",
+            hire,
+            LIVE + timedelta(minutes=m),
+            kind="call",
+            outcome="meeting_booked",
+        )
+        for m in range(25)
+    ]
+    ingest(session, *calls)
+    assert _states(session, challenge, hire) == [
+        ("Complete the product training", "next", 0),
+        ("Shadow 3 calls", "locked", 0),
+        ("Log 20 activities", "locked", 20),  # 25 counted, shown against its target
+        ("Book a first meeting", "locked", 1),
+        ("Win a first deal", "locked", 0),
+    ]
+    locked = mission_states(session, challenge, hire.id)[2]
+    assert (locked.unlocks_after, locked.percent) == ("Shadow 3 calls", 100)
+
+
+def test_a_sent_proof_is_pending_and_an_approved_one_is_done_and_unlocks_what_was_met(
+    session: Session,
+) -> None:
+    manager, _, hire, challenge = _onboarding(session)
+    ingest(session, event("activity.logged", hire, LIVE, kind="call", outcome="meeting_booked"))
+    first, second = challenge.missions[:2]
+    proof = submit_proof(session, first.id, hire, text="done", link=None, now=LIVE)
+    assert [s.state for s in mission_states(session, challenge, hire.id)][:3] == [
+        "pending",
+        "locked",
+        "locked",
+    ]
+    review_proof(session, proof.id, manager, approve=True, comment=None, now=LIVE)
+    proof = submit_proof(session, second.id, hire, text="shadowed", link=None, now=LIVE)
+    review_proof(session, proof.id, manager, approve=True, comment=None, now=LIVE)
+    assert _states(session, challenge, hire) == [
+        ("Complete the product training", "done", 1),
+        ("Shadow 3 calls", "done", 1),
+        ("Log 20 activities", "next", 1),
+        ("Book a first meeting", "locked", 1),  # met already: completes once step 3 is done
+        ("Win a first deal", "locked", 0),
+    ]
+
+
+def test_a_rejected_proof_reopens_the_step_with_the_reviewers_words(session: Session) -> None:
+    manager, _, hire, challenge = _onboarding(session)
+    proof = submit_proof(session, challenge.missions[0].id, hire, text="x", link=None, now=LIVE)
+    review_proof(session, proof.id, manager, approve=False, comment="Wrong course", now=LIVE)
+    first = mission_states(session, challenge, hire.id)[0]
+    assert (first.state, first.rejected_comment) == ("next", "Wrong course")
+
+
+def test_a_completed_step_whose_points_were_reversed_is_not_done(session: Session) -> None:
+    admin = make_user(session, app_role="admin")
+    team = make_team(session)
+    rep = make_user(session, team=team)
+    mission = {"name": "Win a deal", "fact": "deal_won", "points": 30}
+    challenge = launched(session, admin, team_ids=[team.id], missions=[mission])
+    ingest(session, event("deal.won", rep, LIVE, deal_id="d1"))
+    assert [s.state for s in mission_states(session, challenge, rep.id)] == ["done"]
+    paid = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "mission")).one()
+    session.add(
+        LedgerEntry(
+            challenge_id=challenge.id,
+            user_id=rep.id,
+            points=-30,
+            kind="reversal",
+            reason="deal reopened",
+            mission_id=paid.mission_id,
+            reverses_id=paid.id,
+            occurred_at=LIVE,
+        )
+    )
+    session.flush()
+    assert [s.state for s in mission_states(session, challenge, rep.id)] == ["pending"]
