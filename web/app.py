@@ -19,7 +19,7 @@ from web import (
     pages,
     socket_events,  # noqa: F401  (registers the Socket.IO handlers before init_app)
 )
-from web.config import load_config, socketio_channel
+from web.config import engine_options, load_config, socketio_channel
 from web.extensions import csrf, db, limiter, login_manager, migrate, socketio
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -45,6 +45,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -56,6 +56,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "WTF_CSRF_TIME_LIMIT": None,
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "DATABASE_CONNECT_TIMEOUT": int(env("DATABASE_CONNECT_TIMEOUT", "3")),
     }
 
 
@@ -67,3 +68,16 @@ def socketio_channel(config: dict[str, Any]) -> str:
         return str(config["SOCKETIO_CHANNEL"])
     database = make_url(config["SQLALCHEMY_DATABASE_URI"]).render_as_string(hide_password=True)
     return "salesquest-" + hashlib.sha256(database.encode()).hexdigest()[:16]
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options: on PostgreSQL a connection attempt to a host that does not
+    answer gives up after DATABASE_CONNECT_TIMEOUT seconds (default 3) instead of the
+    operating system's minutes, so requests answer 503 quickly; a pool slot is waited for as
+    long at most."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+        timeout = int(config.get("DATABASE_CONNECT_TIMEOUT", 3))
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", timeout)
+        options.setdefault("pool_timeout", timeout)
+    return options

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, g, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kpi_engine.errors import DomainError
-from web.extensions import db
+from web.extensions import db, login_manager
 
 RETRY_AFTER_SECONDS = "5"
 
@@ -44,6 +44,9 @@ def _validation_error(exc: ValidationError) -> Any:
 def _database_unavailable(exc: OperationalError | DisconnectionError) -> Any:
     # The transaction never committed, so nothing was half-written; the client may resend.
     db.session.rollback()
+    # The page's menu reads the user, and after the rollback that is another database read:
+    # the outage page is shown as to a visitor, so it answers without the database.
+    g._login_user = login_manager.anonymous_user()
     response = _answer(503, "unavailable", "the database is unreachable; retry shortly")
     body, status = response
     return body, status, {"Retry-After": RETRY_AFTER_SECONDS}

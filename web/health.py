@@ -8,6 +8,7 @@ import redis
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db
 
 bp = Blueprint("health", __name__)
@@ -22,9 +23,10 @@ def healthz() -> Any:
 def readyz() -> Any:
     checks = {"database": _check_database(), "message_queue": _check_queue()}
     ready = all(v in ("ok", "not configured") for v in checks.values())
-    return jsonify({"status": "ready" if ready else "unavailable", "checks": checks}), (
-        200 if ready else 503
-    )
+    body = jsonify({"status": "ready" if ready else "unavailable", "checks": checks})
+    if ready:
+        return body, 200
+    return body, 503, {"Retry-After": RETRY_AFTER_SECONDS}
 
 
 def _check_database() -> str:
