@@ -19,6 +19,7 @@ from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
 from gameplay.scoring import OpenChallenges, Plan, Scoring, live_challenges, lock_challenges
 from kpi_engine.events import IngestResult, SalesEvent, ingest_events
 from kpi_engine.folds import StoredEvent
+from kpi_engine.reach import EVERYONE, Reach
 
 
 @dataclass(frozen=True)
@@ -32,10 +33,17 @@ class Step:
 
 
 def record_sales_events(
-    session: Session, events: Sequence[SalesEvent], *, source: str, now: datetime
+    session: Session,
+    events: Sequence[SalesEvent],
+    *,
+    source: str,
+    now: datetime,
+    reach: Reach = EVERYONE,
 ) -> tuple[IngestResult, Changes]:
-    """Store the events once each, update the mirror, score them in live challenges; flushes."""
-    result = ingest_events(session, events, source=source, now=now)
+    """Store the events once each, update the mirror, score them in live challenges; flushes.
+
+    Events the caller's `reach` does not cover are rejected by the ingest, as it says."""
+    result = ingest_events(session, events, source=source, now=now, reach=reach)
     return result, apply_steps(session, ingest_steps(result), now=now)
 
 

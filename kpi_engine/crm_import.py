@@ -45,8 +45,9 @@ from kpi_engine.crm_formats import (
     detect_format,
 )
 from kpi_engine.errors import Invalid
-from kpi_engine.events import SalesEvent, resolve_reps, stage_status
+from kpi_engine.events import SalesEvent, refusals, resolve_reps, stage_status
 from kpi_engine.models import Deal, ProductAlias, RawEvent, Team, User
+from kpi_engine.reach import EVERYONE, Reach
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class ImportOptions:
     timezone: str = "UTC"
     email_domain: str = "example.com"
     may_add_people: bool = True
+    reach: Reach = EVERYONE  # whom the importer may act for: rows for anyone else are refused
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
         return plan
     records = _records(context, plan, table, columns, date_format)
     _plan_people(context, plan, records)
+    _plan_reach(context, plan, records)
     _plan_products(context, plan, records)
     _plan_deals(context, plan, records)
     return plan
@@ -299,6 +302,21 @@ def _plan_people(context: _Context, plan: ImportPlan, records: list[_Record]) ->
             plan.rejected.append(
                 RowRejection(record.line, record.values["deal_id"], {"owner": [message]})
             )
+            records.remove(record)
+    plan.rejected.sort(key=lambda r: r.line)
+
+
+def _plan_reach(context: _Context, plan: ImportPlan, records: list[_Record]) -> None:
+    """Refuse the rows the importer may not write, by the same rule as the events API: a row
+    for a rep out of their reach, or one that would move a deal away from such a rep."""
+    if context.options.reach.everyone:
+        return
+    for record in list(records):
+        events = _events(record, context.now)
+        refused = refusals(context.session, events, context.options.reach)
+        if refused:
+            errors = {k: v for reasons in refused.values() for k, v in reasons.items()}
+            plan.rejected.append(RowRejection(record.line, record.values["deal_id"], errors))
             records.remove(record)
     plan.rejected.sort(key=lambda r: r.line)
 

@@ -38,7 +38,7 @@ from kpi_engine.models import (
     RawEvent,
     User,
 )
-from kpi_engine.org import managed_team_ids
+from kpi_engine.reach import EVERYONE, Reach
 
 DEAL_EVENT_TYPES = ("deal.created", "deal.updated", "deal.stage_changed", "deal.won", "deal.lost")
 EVENT_TYPES = ("activity.logged", *DEAL_EVENT_TYPES)
@@ -128,15 +128,20 @@ def ingest_events(
     *,
     source: str = "api",
     now: datetime | None = None,
+    reach: Reach = EVERYONE,
 ) -> IngestResult:
-    """Store new events once each and update the mirror; duplicates and bad ones change nothing."""
+    """Store new events once each and update the mirror; duplicates and bad ones change nothing.
+
+    `reach` is whom the caller may act for: an event for anyone else, or one that would move a
+    deal or activity away from anyone else, is rejected (see `refusals`)."""
     now = now or utcnow()
     result = IngestResult()
     reps = resolve_reps(session, {e.rep for e in events})
+    refused = refusals(session, events, reach, reps)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, event in enumerate(events):
-        errors = event_errors(event)
+        errors = event_errors(event) | refused.get(index, {})
         rep = reps.get(event.rep)
         if rep is None:
             errors["rep"] = [f"unknown rep {event.rep!r}: no user has that email or CRM id"]
@@ -189,23 +194,70 @@ def stored_events(session: Session, query: Any) -> list[StoredEvent]:
     return [StoredEvent(*row) for row in session.execute(query)]
 
 
-def reps_out_of_reach(
-    session: Session, actor: User, events: Sequence[SalesEvent]
+def refusals(
+    session: Session,
+    events: Sequence[SalesEvent],
+    reach: Reach,
+    reps: dict[str, Rep] | None = None,
 ) -> dict[int, dict[str, list[str]]]:
-    """Per index, events whose rep the actor may not record for (unknown reps are left to ingest).
-
-    A rep records their own events, a manager those of their teams, an admin anyone's.
-    """
-    if actor.app_role == "admin":
+    """Per index, why a caller with this reach may not write the event (unknown reps are left
+    to ingest): its rep is out of reach, or its deal or activity belongs to someone out of
+    reach, since moving a deal or activity needs the right to act for both owners."""
+    if reach.everyone:
         return {}
-    teams = managed_team_ids(session, actor)
-    reps = resolve_reps(session, {e.rep for e in events})
+    reps = reps if reps is not None else resolve_reps(session, {e.rep for e in events})
+    owners = _current_owners(session, events)
     refused: dict[int, dict[str, list[str]]] = {}
     for index, event in enumerate(events):
         rep = reps.get(event.rep)
-        if rep is not None and rep.id != actor.id and rep.team_id not in teams:
+        if rep is None:
+            continue
+        key = _owned_subject(event)
+        owner = owners.get(key)
+        if not reach.covers({rep.id}):
             refused[index] = {"rep": [f"you may not record events for {event.rep}"]}
+        elif owner is not None and owner != rep.id and not reach.covers({owner}):
+            refused[index] = _move_refused(session, key, owner, event.rep)
+        else:
+            owners[key] = rep.id  # a later event of this batch moves it from this rep
     return refused
+
+
+def _owned_subject(event: SalesEvent) -> tuple[str, str]:
+    """("deal" | "activity", CRM id): the mirror row this event would write, as `_raw_row`."""
+    if event.type in DEAL_EVENT_TYPES:
+        return "deal", str(event.data.get("deal_id") or event.id)
+    return "activity", str(event.data.get("activity_id") or event.id)
+
+
+def _current_owners(session: Session, events: Sequence[SalesEvent]) -> dict[tuple[str, str], int]:
+    """The current owner of each deal and activity these events name, where one exists."""
+    keys = {_owned_subject(e) for e in events}
+    owners: dict[tuple[str, str], int] = {}
+    for kind, table, column in (
+        ("deal", DEALS, DEALS.c.owner_id),
+        ("activity", ACTIVITIES, ACTIVITIES.c.rep_id),
+    ):
+        subjects = sorted(s for k, s in keys if k == kind)
+        for chunk in _chunks(subjects):
+            query = select(table.c.crm_id, column).where(table.c.crm_id.in_(chunk))
+            owners.update({(kind, crm_id): owner for crm_id, owner in session.execute(query)})
+    return owners
+
+
+def _move_refused(
+    session: Session, key: tuple[str, str], owner_id: int, rep: str
+) -> dict[str, list[str]]:
+    kind, crm_id = key
+    owner = session.get(User, owner_id)
+    name = owner.name if owner is not None else f"user {owner_id}"
+    field = "data.deal_id" if kind == "deal" else "data.activity_id"
+    return {
+        field: [
+            f"{kind} {crm_id} belongs to {name}: moving it to {rep} needs the right to act"
+            f" for both, which you do not have"
+        ]
+    }
 
 
 def product_aliases(session: Session) -> dict[str, str]:

@@ -18,6 +18,7 @@ from kpi_engine.crm_import import ImportPlan, prepare_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
 from kpi_engine.events import IngestResult, SalesEvent
+from kpi_engine.reach import EVERYONE, Reach
 from web.extensions import db
 
 # Two deliveries that create the same new deal at the same moment race for its unique CRM id;
@@ -34,12 +35,14 @@ def ingest(
     now: datetime | None = None,
     before: Callable[[Session], object] | None = None,
     whole: bool = False,
+    reach: Reach = EVERYONE,
 ) -> IngestResult:
     """Record the events through the game engine, commit, then publish the changes.
 
     `before` runs in the same transaction first (an import adds its people and aliases there),
     so a retry after a lost race repeats it too. With `whole`, one rejected event rolls the
-    whole batch back and raises Invalid: a file is imported entirely or not at all.
+    whole batch back and raises Invalid: a file is imported entirely or not at all. `reach`
+    is whom the caller may act for (kpi_engine.reach); EVERYONE only for the CRM and the CLI.
     """
     attempts_left = ATTEMPTS
     while True:
@@ -47,7 +50,7 @@ def ingest(
             if before is not None:
                 before(db.session())
             result, changes = record_sales_events(
-                db.session(), events, source=source, now=now or utcnow()
+                db.session(), events, source=source, now=now or utcnow(), reach=reach
             )
             if whole and result.rejected:
                 db.session.rollback()
@@ -86,8 +89,15 @@ def publish_after_commit(changes: Changes) -> None:
     publish(changes)
 
 
-def import_plan(plan: ImportPlan) -> IngestResult:
-    """Import one planned file: its people, aliases and events in one transaction, or nothing."""
+def import_plan(plan: ImportPlan, *, reach: Reach) -> IngestResult:
+    """Import one planned file: its people, aliases and events in one transaction, or nothing.
+
+    The plan already refused the rows out of `reach`; the ingest checks again in the
+    transaction, so a deal moved between the dry run and the import is refused too."""
     return ingest(
-        plan.events, source="import", before=lambda s: prepare_import(s, plan), whole=True
+        plan.events,
+        source="import",
+        before=lambda s: prepare_import(s, plan),
+        whole=True,
+        reach=reach,
     )

@@ -241,3 +241,56 @@ def test_20_parallel_deliveries_of_one_event_store_it_once(app: Flask, token: st
     assert sorted(a["accepted"] for a in answers) == [0] * 19 + [1]
     assert sum(a["duplicates"] for a in answers) == 19
     assert stored(app) == (1, 1)
+
+
+def _cats_deal_and_call(app: Flask, token: str, client: FlaskClient) -> None:
+    """The other team's rep cat owns deal D9 and activity A9 (recorded by the admin's token)."""
+    with app.app_context():
+        db.session.scalar(select(User).where(User.email == "cat@example.test")).name = "Cat Cole"
+        db.session.commit()
+    call = {"id": "act-1", "type": "activity.logged", "occurred_at": "2026-03-02T10:00:00Z",
+            "rep": "cat@example.test", "data": {"activity_id": "A9", "kind": "call"}}  # fmt: skip
+    answer = post(client, {"events": [deal_event(9, rep="cat@example.test"), call]}, token).json
+    assert answer["accepted"] == 2
+
+
+def _owner_email(app: Flask, crm_id: str) -> str:
+    with app.app_context():
+        deal = db.session.scalar(select(Deal).where(Deal.crm_id == crm_id))
+        assert deal is not None
+        return db.session.get(User, deal.owner_id).email  # type: ignore[union-attr]
+
+
+def test_a_rep_cannot_win_another_teams_deal_for_themself(app: Flask, client: FlaskClient):
+    token = _people(app)["token"]
+    _cats_deal_and_call(app, token, client)
+    before = stored(app)
+    ann = app.test_client()
+    csrf = {"X-CSRFToken": log_in(ann, "ann@example.test")}
+    won = deal_event(9, "deal.won")
+    response = ann.post("/api/v1/events", json=won, headers=csrf)
+    assert response.status_code == 422
+    reason = response.json["rejected"][0]["errors"]["data.deal_id"][0]
+    assert "deal D9 belongs to Cat Cole" in reason
+    taken = {"id": "act-2", "type": "activity.logged", "occurred_at": "2026-03-03T10:00:00Z",
+             "rep": "ann@example.test", "data": {"activity_id": "A9", "kind": "demo"}}  # fmt: skip
+    reason = ann.post("/api/v1/events", json=taken, headers=csrf).json["rejected"][0]["errors"]
+    assert "activity A9 belongs to Cat Cole" in reason["data.activity_id"][0]
+    assert stored(app) == before and _owner_email(app, "D9") == "cat@example.test"
+
+
+def test_a_manager_cannot_move_another_teams_deal_to_their_rep(app: Flask, client: FlaskClient):
+    token = _people(app)["token"]
+    _cats_deal_and_call(app, token, client)
+    boss = app.test_client()
+    csrf = {"X-CSRFToken": log_in(boss, "boss@example.test")}
+    answer = boss.post("/api/v1/events", json=deal_event(9, "deal.won"), headers=csrf).json
+    assert "Cat Cole" in answer["rejected"][0]["errors"]["data.deal_id"][0]
+    assert _owner_email(app, "D9") == "cat@example.test"
+
+
+def test_an_admin_token_still_moves_a_deal_between_teams(app: Flask, client: FlaskClient):
+    token = _people(app)["token"]
+    _cats_deal_and_call(app, token, client)
+    assert post(client, deal_event(9, "deal.won"), token).json["accepted"] == 1
+    assert _owner_email(app, "D9") == "ann@example.test"

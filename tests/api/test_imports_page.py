@@ -150,3 +150,40 @@ def test_an_activity_of_an_unknown_kind_is_refused_and_not_stored(
     form = {"csrf_token": csrf, "key": "0" * 32, "kind": "carrier pigeon", "outcome": "none"}
     assert client.post("/activities", data=form).status_code == 422
     assert counts(app) == (0, 0, 0)
+
+
+def _upload_text(client: FlaskClient, csrf: str, action: str, text: str):
+    data = {"csrf_token": csrf, "action": action, "files": [(io.BytesIO(text.encode()), "d.csv")]}
+    return client.post("/imports", data=data, content_type="multipart/form-data")
+
+
+def test_a_managers_import_refuses_rows_of_another_team_and_imports_nothing(
+    app: Flask, client: FlaskClient, people: None
+) -> None:
+    with app.app_context():
+        s = db.session()
+        cat = make_user(s, email="cat@example.test", name="Cat Cole", team=make_team(s)).id
+        s.commit()
+    # the other team's deal 7001 exists, owned by cat
+    admin = app.test_client()
+    admin_csrf = log_in(admin, "admin@example.test")
+    header = "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner\n"
+    cats = "7001,Cat's deal,appointmentscheduled,,03/14/2026 09:30,,cat@example.test\n"
+    assert "Imported" in _upload_text(admin, admin_csrf, "import", header + cats).text
+    before = counts(app)
+    csrf = log_in(client, "boss@example.test")
+    rows = (
+        "7001,Cat's deal,Closed Won,900,03/14/2026 09:30,04/02/2026 16:45,ann@example.test\n"
+        "7002,New for cat,Closed Won,500,03/15/2026 09:30,04/03/2026 16:45,cat@example.test\n"
+        "7003,Ann's own,appointmentscheduled,,03/16/2026 09:30,,ann@example.test\n"
+    )
+    dry = _upload_text(client, csrf, "dry_run", header + rows).get_data(as_text=True)
+    assert "2 rows rejected" in dry
+    assert "deal 7001 belongs to Cat Cole" in dry
+    assert "you may not record events for cat@example.test" in dry
+    page = _upload_text(client, csrf, "import", header + rows).get_data(as_text=True)
+    assert "Not imported" in page
+    assert counts(app) == before
+    with app.app_context():
+        owner = db.session.scalar(select(Deal.owner_id).where(Deal.crm_id == "7001"))
+        assert owner == cat

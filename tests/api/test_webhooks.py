@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from kpi_engine.models import RawEvent
+from kpi_engine.models import Deal, RawEvent, User
 from tests.conftest import make_app
-from tests.factories import make_user
+from tests.factories import make_team, make_user
 from web.api.webhooks import signature
 from web.extensions import db
 
@@ -113,3 +113,20 @@ def test_without_a_configured_secret_the_webhook_is_off(app: Flask, client: Flas
     response = deliver(client, body())
     assert response.status_code == 503
     assert "WEBHOOK_SECRET" in response.json["error"]["message"]
+
+
+def test_the_crm_moves_a_deal_from_one_team_to_another(hook_app: Flask):
+    with hook_app.app_context():
+        s = db.session()
+        make_user(s, email="cat@example.test", team=make_team(s))
+        s.commit()
+    client = hook_app.test_client()
+    assert deliver(client, body("hub-1")).json["accepted"] == 1
+    moved = json.loads(body("hub-2"))
+    moved["rep"], moved["type"] = "cat@example.test", "deal.updated"
+    moved["occurred_at"] = "2026-05-05T15:00:00+02:00"
+    answer = deliver(client, json.dumps(moved).encode()).json
+    assert answer == {"accepted": 1, "duplicates": 0, "rejected": []}
+    with hook_app.app_context():
+        owner = db.session.scalar(select(Deal.owner_id).where(Deal.crm_id == "HS-77"))
+        assert owner == db.session.scalar(select(User.id).where(User.email == "cat@example.test"))

@@ -11,8 +11,9 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.db import Base
-from kpi_engine.events import SalesEvent, ingest_events, rebuild_mirror, reps_out_of_reach
+from kpi_engine.events import SalesEvent, ingest_events, rebuild_mirror, refusals
 from kpi_engine.models import Activity, Deal, RawEvent, User
+from kpi_engine.reach import reach
 from tests.factories import event, make_team, make_user
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -83,10 +84,10 @@ def test_a_rep_may_record_only_their_own_events_and_a_manager_their_teams(
     ann, bob = make_user(session, team=team), make_user(session, team=team)
     outsider = make_user(session)
     events = [event("activity.logged", u, T0, kind="call") for u in (ann, bob, outsider)]
-    assert reps_out_of_reach(session, ann, events).keys() == {1, 2}
-    assert reps_out_of_reach(session, manager, events).keys() == {2}
+    assert refusals(session, events, reach(session, ann)).keys() == {1, 2}
+    assert refusals(session, events, reach(session, manager)).keys() == {2}
     admin = make_user(session, app_role="admin")
-    assert reps_out_of_reach(session, admin, events) == {}
+    assert refusals(session, events, reach(session, admin)) == {}
 
 
 _TYPES = ["deal.created", "deal.updated", "deal.stage_changed", "deal.won", "deal.lost"]

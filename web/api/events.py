@@ -9,12 +9,13 @@ from typing import Any
 from flask import abort, current_app, jsonify, request
 from flask_login import current_user
 
-from kpi_engine.events import IngestResult, Rejection, reps_out_of_reach
-from kpi_engine.models import User
+from kpi_engine.events import IngestResult
+from kpi_engine.reach import Reach, reach
 from web.api import bp
 from web.auth import bearer_token
 from web.extensions import db, limiter
 from web.ingest import ingest
+from web.input_bounds import loads_json
 from web.permissions import actor, login_required
 from web.schemas.events import MAX_BATCH, batch_answer, event_items, load_events
 
@@ -37,7 +38,7 @@ def _client_key() -> str:
 @login_required
 @limiter.limit(_rate_limit, key_func=_client_key)
 def post_events():
-    answer, status = record_batch(json_body(), recorder=actor(), source="api")
+    answer, status = record_batch(json_body(), reach=reach(db.session(), actor()), source="api")
     return jsonify(answer), status
 
 
@@ -45,21 +46,19 @@ def json_body() -> Any:
     """The parsed JSON body: 413 above the size cap (raised by reading it), 400 if not JSON."""
     raw = request.get_data(cache=True)
     try:
-        return json.loads(raw)
+        return loads_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
         abort(400, description="the body is not JSON")
 
 
-def record_batch(body: Any, *, recorder: User | None, source: str) -> tuple[dict[str, Any], int]:
-    """Validate, check whose events these are, ingest the rest; the answer and its status."""
+def record_batch(body: Any, *, reach: Reach, source: str) -> tuple[dict[str, Any], int]:
+    """Validate, ingest what the caller's reach covers (the ingest refuses the rest, naming
+    why); the answer and its status."""
     items = event_items(body)
     if len(items) > MAX_BATCH:
         abort(413, description=f"at most {MAX_BATCH} events per request, got {len(items)}")
     valid, rejected = load_events(items)
     events = [e for _, e in valid]
-    refused = reps_out_of_reach(db.session(), recorder, events) if recorder else {}
-    rejected += [Rejection(valid[i][0], events[i].id, errors) for i, errors in refused.items()]
-    kept = [(pos, e) for i, (pos, e) in enumerate(valid) if i not in refused]
-    result = ingest([e for _, e in kept], source=source) if kept else IngestResult()
-    answer = batch_answer(result, rejected, [pos for pos, _ in kept])
+    result = ingest(events, source=source, reach=reach) if events else IngestResult()
+    answer = batch_answer(result, rejected, [pos for pos, _ in valid])
     return answer, 200 if answer["accepted"] or answer["duplicates"] else 422

@@ -14,6 +14,7 @@ import time
 
 from flask import abort, current_app, jsonify, request
 
+from kpi_engine.reach import EVERYONE
 from web.api import bp
 from web.api.events import json_body, record_batch
 from web.extensions import csrf
@@ -21,6 +22,7 @@ from web.extensions import csrf
 SIGNATURE_HEADER = "X-SalesQuest-Signature"
 TIMESTAMP_HEADER = "X-SalesQuest-Timestamp"
 DEFAULT_TOLERANCE_SECONDS = 300
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds until the year 33658; more overflows a float
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -34,8 +36,9 @@ def verify_delivery(body: bytes, timestamp: str, signed: str, *, now: float) -> 
     secret = current_app.config.get("WEBHOOK_SECRET")
     if not secret:
         abort(503, description="the CRM webhook is off: set WEBHOOK_SECRET to turn it on")
-    if not timestamp.isdigit():
-        abort(401, description=f"the {TIMESTAMP_HEADER} header must be Unix seconds")
+    if not timestamp.isdigit() or len(timestamp) > MAX_TIMESTAMP_DIGITS:
+        digits = f"at most {MAX_TIMESTAMP_DIGITS} digits"
+        abort(401, description=f"the {TIMESTAMP_HEADER} header must be Unix seconds, {digits}")
     tolerance = current_app.config.get("WEBHOOK_TOLERANCE_SECONDS", DEFAULT_TOLERANCE_SECONDS)
     if abs(now - int(timestamp)) > tolerance:
         abort(401, description=f"the timestamp is more than {tolerance} seconds from now")
@@ -51,5 +54,6 @@ def crm_webhook():
     verify_delivery(
         body, headers.get(TIMESTAMP_HEADER, ""), headers.get(SIGNATURE_HEADER, ""), now=time.time()
     )
-    answer, status = record_batch(json_body(), recorder=None, source="webhook")
+    # A signed delivery is the CRM itself, the source of truth for who owns what.
+    answer, status = record_batch(json_body(), reach=EVERYONE, source="webhook")
     return jsonify(answer), status

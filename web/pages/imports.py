@@ -8,6 +8,7 @@ from kpi_engine.crm_formats import FORMATS
 from kpi_engine.crm_import import CsvFile, ImportOptions, plan_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
+from kpi_engine.reach import reach
 from web.extensions import db
 from web.ingest import import_plan
 from web.pages import bp
@@ -34,11 +35,13 @@ def run_import():
         date_format=form["date_format"],
         timezone=current_app.config["ORG_TIMEZONE"],
         may_add_people=actor().app_role == "admin",
+        reach=reach(db.session(), actor()),
     )
     files = [CsvFile(f.filename or "upload.csv", f.read()) for f in uploads]
     plans = plan_import(db.session(), files, options, now=utcnow())
     dry_run = form["action"] == "dry_run"
-    imported = {} if dry_run else {p.file: import_plan(p) for p in plans if p.ok}
+    ok = [p for p in plans if p.ok]
+    imported = {} if dry_run else {p.file: import_plan(p, reach=options.reach) for p in ok}
     return _page(plans=plans, imported=imported, dry_run=dry_run)
 
 
