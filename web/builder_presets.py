@@ -3,6 +3,7 @@ prospecting blitz) turned into the form's fields, which the manager keeps or cha
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,8 +19,8 @@ DAYS = {"onboarding": 30, "upsell": 14}
 DEFAULT_DAYS = 7
 
 
-def preset_form(template: str, now: datetime) -> dict[str, Any]:
-    """The builder's form values for a template, starting tomorrow at 9:00."""
+def preset_form(template: str, now: datetime, team_ids: Sequence[int] = ()) -> dict[str, Any]:
+    """The builder's form values for a template, starting tomorrow at 9:00, for `team_ids`."""
     kind = template if template in TITLES else "custom"
     starts = (now + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     ends = starts + timedelta(days=DAYS.get(kind, DEFAULT_DAYS))
@@ -33,6 +34,8 @@ def preset_form(template: str, now: datetime) -> dict[str, Any]:
         "ends_at": f"{ends:%Y-%m-%dT%H:%M}",
         "timezone": "UTC",
         "enrolment": "auto",
+        "top_n": 3,
+        "team_ids": [str(team_id) for team_id in team_ids],
         **{k: _text(v) for k, v in spec.items() if k not in ("rules", "missions", "kind")},
     }
     for group in ("rules", "missions"):

@@ -92,7 +92,7 @@ def test_the_domain_refuses_a_window_that_ends_before_it_starts(
     token = log_in(client, "boss@example.test")
     form = builder_form(token, team_id(app), ends_at="2020-01-01T00:00")
     html = client.post("/manage/challenges", data=form).get_data(as_text=True)
-    assert "must be after starts_at" in html
+    assert "must be after the start" in html and "starts_at" not in html.split("<form")[0]
 
 
 def test_a_manager_approves_a_proof_from_the_queue(app: Flask, client: FlaskClient) -> None:
@@ -134,6 +134,78 @@ def test_a_manager_approves_a_proof_from_the_queue(app: Flask, client: FlaskClie
         assert db.session.get_one(Proof, ids[1]).status == "approved"
 
 
+def test_rejecting_without_a_comment_says_so_beside_the_box_and_keeps_the_text(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    hunters = team_id(app)
+    with app.app_context():
+        s, now = db.session(), utcnow()
+        boss = s.scalars(select(User).where(User.email == "boss@example.test")).one()
+        ann = s.scalars(select(User).where(User.email == "ann@example.test")).one()
+        spec = {
+            "name": "Onboarding",
+            "kind": "onboarding",
+            "format": "leaderboard",
+            "starts_at": now - timedelta(days=1),
+            "ends_at": now + timedelta(days=9),
+            "audience": {"team_ids": [hunters]},
+            "missions": [{"name": "Finish the training", "manual": True, "points": 20}],
+        }
+        challenge = create_challenge(s, spec, boss, now=now)
+        launch_challenge(s, challenge.id, boss, now=now)
+        mission = s.scalars(select(Mission).where(Mission.challenge_id == challenge.id)).one()
+        proof = submit_proof(s, mission.id, ann, text="certificate 42", link=None, now=now)
+        s.commit()
+        proof_id = proof.id
+    token = log_in(client, "boss@example.test")
+    blank = client.post(
+        f"/manage/proofs/{proof_id}/review",
+        data={"csrf_token": token, "decision": "reject", "comment": "   "},
+    )
+    html = blank.get_data(as_text=True)
+    assert blank.status_code == 422 and "Say why you reject it" in html
+    assert 'aria-invalid="true"' in html and "certificate 42" in html and '"error"' not in html
+    bad = client.post(
+        f"/manage/proofs/{proof_id}/review",
+        data={"csrf_token": token, "decision": "maybe", "comment": "keep this text"},
+    )
+    assert bad.status_code == 422 and "keep this text" in bad.get_data(as_text=True)
+    done = client.post(
+        f"/manage/proofs/{proof_id}/review",
+        data={"csrf_token": token, "decision": "reject", "comment": "No certificate attached"},
+    )
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get_one(Proof, proof_id).status == "rejected"
+
+
+def test_launching_twice_says_why_on_the_page(app: Flask, client: FlaskClient, org: Org) -> None:
+    token = log_in(client, "boss@example.test")
+    again = client.post(
+        f"/manage/challenges/{org.challenge_id}/launch",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and "flash-error" in html and "Call blitz" in html
+
+
+def test_a_manager_cancels_a_challenge_from_its_page(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "boss@example.test")
+    page = client.get(f"/manage/challenges/{org.challenge_id}").get_data(as_text=True)
+    assert "Cancel the challenge" in page
+    done = client.post(
+        f"/manage/challenges/{org.challenge_id}/cancel",
+        data={"csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Cancelled: nobody wins" in done.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get_one(Challenge, org.challenge_id).cancelled_at is not None
+
+
 def test_a_wall_link_opens_the_board_until_it_is_revoked(client: FlaskClient, org: Org) -> None:
     token = log_in(client, "boss@example.test")
     made = client.post(
@@ -160,13 +232,79 @@ def test_a_rep_cannot_reach_the_manager_pages(client: FlaskClient, org: Org) -> 
     assert client.get(f"/manage/challenges/{org.challenge_id}").status_code == 403
 
 
+def posted_form(html: str) -> dict[str, object]:
+    """What a browser sends for the builder as it is rendered: every field, blanks included."""
+    form: dict[str, object] = {}
+    body = html.split('class="builder"', 1)[1]
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", body):
+        name = re.search(r'name="([^"]+)"', tag)
+        if name is None:
+            continue
+        key = name.group(1)
+        if tag.startswith("<input") and 'type="checkbox"' in tag:
+            if "checked" in tag:
+                value = re.search(r'value="([^"]*)"', tag)
+                form.setdefault(key, []).append(value.group(1) if value else "on")  # type: ignore[union-attr]
+            continue
+        if tag.startswith("<select"):
+            options = body.split(tag, 1)[1].split("</select>", 1)[0]
+            chosen = re.search(r'<option value="([^"]*)"\s*selected', options)
+            first = re.search(r'<option value="([^"]*)"', options)
+            form[key] = (chosen or first).group(1) if (chosen or first) else ""  # type: ignore[union-attr]
+        elif tag.startswith("<textarea"):
+            text = body.split(tag, 1)[1].split("</textarea>", 1)[0]
+            form[key] = text
+        else:
+            value = re.search(r'value="([^"]*)"', tag)
+            form[key] = value.group(1) if value else ""
+    return form
+
+
+def test_each_template_saves_unchanged_from_the_rendered_builder(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    log_in(client, "boss@example.test")
+    for template in ("onboarding", "upsell", "prospecting"):
+        html = client.get(f"/manage/challenges/new?template={template}").get_data(as_text=True)
+        form = posted_form(html)
+        assert form["team_ids"] == [str(team_id(app))], "the manager's own team starts ticked"
+        assert form.get("target", "") == "" or template == "onboarding"
+        answer = client.post("/manage/challenges", data=form)
+        assert answer.status_code == 302, (template, answer.get_data(as_text=True)[-3000:])
+    with app.app_context():
+        saved = db.session.scalars(select(Challenge).order_by(Challenge.id)).all()
+        assert [c.kind for c in saved] == ["prospecting", "onboarding", "upsell", "prospecting"]
+        assert [c.target for c in saved[1:]] == [100, None, None], "no target on a leaderboard"
+        assert [len(c.rules) for c in saved[1:]] == [0, 1, 4]
+        assert [len(c.missions) for c in saved[1:]] == [5, 0, 1]
+
+
+def test_a_leaderboard_keeps_no_target_and_a_prize_is_saved(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "boss@example.test")
+    form = builder_form(
+        token,
+        team_id(app),
+        target="1000",
+        top_n="",
+        prize_name="Team lunch",
+        prize_bonus_points="50",
+        prize_cash_value="",
+    )
+    assert client.post("/manage/challenges", data=form).status_code == 302
+    with app.app_context():
+        challenge = db.session.scalars(select(Challenge).order_by(Challenge.id.desc())).first()
+        assert challenge is not None and challenge.target is None and challenge.top_n == 3
+        assert [(r.name, r.bonus_points) for r in challenge.rewards] == [("Team lunch", 50)]
+
+
 def test_each_template_saves_as_the_builder_fills_it_in(
     app: Flask, client: FlaskClient, org: Org
 ) -> None:
     token = log_in(client, "boss@example.test")
     for template in ("onboarding", "upsell", "prospecting"):
-        form = {**preset_form(template, utcnow()), "csrf_token": token}
-        form["team_ids"] = [str(team_id(app))]
+        form = {**preset_form(template, utcnow(), [team_id(app)]), "csrf_token": token}
         answer = client.post("/manage/challenges", data=form)
         assert answer.status_code == 302, (template, answer.get_data(as_text=True)[-2000:])
     with app.app_context():

@@ -7,6 +7,7 @@ bp = Blueprint("pages", __name__)
 from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue 5)
     activity,
     dashboards,
+    favicon,
     home,
     impact,
     imports,

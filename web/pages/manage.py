@@ -9,19 +9,19 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from marshmallow import ValidationError
 
 from gameplay.challenges import (
-    can_manage,
+    cancel_challenge,
     create_challenge,
     launch_challenge,
-    list_challenges,
     managed_challenge,
+    managed_challenges,
 )
 from gameplay.lifecycle import challenge_status
 from gameplay.missions import review_proof
-from gameplay.models import Mission
+from gameplay.models import Mission, Proof
 from gameplay.participation import participation, proof_queue
 from gameplay.preview import preview_challenge
 from kpi_engine.db import utcnow
-from kpi_engine.errors import Invalid
+from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import teams_of
 from web.builder_presets import TITLES, preset_form
@@ -33,10 +33,14 @@ from web.rep_view import time_left
 from web.schemas.builder import (
     MISSION_ROWS,
     RULE_ROWS,
+    TIMEZONES,
     BuilderSchema,
+    builder_summary,
     flat_errors,
     nest_rows,
+    rows_to_show,
     spec_from,
+    winners_summary,
 )
 from web.schemas.live import ReviewSchema, form_fields
 from web.wall_links import create_wall_link, revoke_wall_links, wall_links
@@ -46,9 +50,7 @@ from web.wall_links import create_wall_link, revoke_wall_links, wall_links
 @manager_required
 def manage():
     now, user = utcnow(), actor()
-    mine = [
-        c for c in list_challenges(db.session(), user, now=now) if can_manage(db.session(), user, c)
-    ]
+    mine = managed_challenges(db.session(), user, now=now)
     rows = [(c, challenge_status(c, now), time_left(c, now)) for c in mine]
     return render_template("manage/index.html", rows=rows)
 
@@ -56,11 +58,18 @@ def manage():
 @bp.get("/manage/challenges/new")
 @manager_required
 def manage_builder():
-    form = preset_form(request.args.get("template", "prospecting"), utcnow())
+    teams = teams_of(db.session(), actor())
+    # The manager's own teams start ticked: a template saved unchanged is for their team.
+    own = [t.id for t in teams if t.manager_id == actor().id] or [t.id for t in teams][:1]
+    form = preset_form(request.args.get("template", "prospecting"), utcnow(), own)
     return _builder(form, {})
 
 
 def _builder(form: dict[str, Any], errors: dict[str, Any], status: int = 200):
+    rules, missions = (
+        rows_to_show(form, "rules", RULE_ROWS),
+        rows_to_show(form, "missions", MISSION_ROWS),
+    )
     return (
         render_template(
             "manage/builder.html",
@@ -69,8 +78,11 @@ def _builder(form: dict[str, Any], errors: dict[str, Any], status: int = 200):
             presets=TITLES,
             teams=teams_of(db.session(), actor()),
             sales_roles=SALES_ROLES,
-            rule_rows=range(RULE_ROWS),
-            mission_rows=range(MISSION_ROWS),
+            timezones=TIMEZONES,
+            rule_rows=range(rules),
+            mission_rows=range(missions),
+            score_summary=builder_summary(form),
+            win_summary=winners_summary(form),
         ),
         status,
     )
@@ -95,43 +107,98 @@ def manage_create():
 @bp.get("/manage/challenges/<int:challenge_id>")
 @manager_required
 def manage_challenge(challenge_id: int):
+    return _challenge_page(challenge_id)
+
+
+def _challenge_page(challenge_id: int, review: dict[str, Any] | None = None, code: int = 200):
+    """The challenge's page; `review` holds a refused review (its proof, comment and errors)."""
     challenge = managed_challenge(db.session(), challenge_id, actor())
     now, tz = utcnow(), current_app.config["ORG_TIMEZONE"]
     status = challenge_status(challenge, now)
     draft = status == "draft"
-    return render_template(
+    page = render_template(
         "manage/challenge.html",
         challenge=challenge,
         status=status,
         time_left=time_left(challenge, now),
         preview=preview_challenge(db.session(), challenge) if draft else None,
         panel=None if draft else participation(db.session(), challenge, now, tz),
-        proofs=proof_queue(db.session(), challenge.id),
+        proofs=proof_queue(db.session(), challenge.id, actor()),
         links=wall_links(db.session(), challenge.id),
+        review=review or {},
     )
+    return page, code
 
 
 @bp.post("/manage/challenges/<int:challenge_id>/launch")
 @manager_required
 def manage_launch(challenge_id: int):
-    _, changes = launch_challenge(db.session(), challenge_id, actor(), now=utcnow())
+    try:
+        _, changes = launch_challenge(db.session(), challenge_id, actor(), now=utcnow())
+    except DomainError as exc:
+        return _refused(challenge_id, exc)
     commit_and_publish(changes)
     flash("Launched: the audience is enrolled and notified.", "info")
+    return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
+
+
+@bp.post("/manage/challenges/<int:challenge_id>/cancel")
+@manager_required
+def manage_cancel(challenge_id: int):
+    try:
+        _, changes = cancel_challenge(db.session(), challenge_id, actor(), now=utcnow())
+    except DomainError as exc:
+        return _refused(challenge_id, exc)
+    commit_and_publish(changes)
+    flash("Cancelled: nobody wins, and the points earned so far stay.", "info")
+    return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
+
+
+def _refused(challenge_id: int, exc: DomainError):
+    """A button the domain refused (already launched, already ended): say why on the page."""
+    db.session.rollback()
+    if exc.status in (403, 404):
+        raise exc
+    flash(f"{exc.message[:1].upper()}{exc.message[1:]}.", "error")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
 
 
 @bp.post("/manage/proofs/<int:proof_id>/review")
 @manager_required
 def manage_review(proof_id: int):
-    data = ReviewSchema().load(form_fields())
-    approve = data["decision"] == "approve"
-    proof, changes = review_proof(
-        db.session(), proof_id, actor(), approve=approve, comment=data["comment"], now=utcnow()
-    )
+    form = form_fields()
+    try:
+        data = ReviewSchema().load(form)
+        proof, changes = review_proof(
+            db.session(),
+            proof_id,
+            actor(),
+            approve=data["decision"] == "approve",
+            comment=(data["comment"] or "").strip() or None,
+            now=utcnow(),
+        )
+    except (ValidationError, Invalid) as exc:
+        return _review_refused(proof_id, form, exc)
     challenge_id = db.session.get_one(Mission, proof.mission_id).challenge_id
     commit_and_publish(changes)
     flash(f"Proof {proof.status}; the rep is notified.", "info")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
+
+
+def _review_refused(proof_id: int, form: dict[str, Any], exc: ValidationError | Invalid):
+    """The challenge page again, the refusal beside the comment box, the comment kept."""
+    db.session.rollback()
+    proof = db.session.get(Proof, proof_id)
+    if proof is None:
+        raise exc
+    errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
+    review = {
+        "proof_id": proof_id,
+        "comment": form.get("comment", ""),
+        "errors": errors if isinstance(errors, dict) else {"decision": errors},
+    }
+    challenge_id = db.session.get_one(Mission, proof.mission_id).challenge_id
+    return _challenge_page(challenge_id, review, 422)
 
 
 @bp.post("/manage/challenges/<int:challenge_id>/wall-links")

@@ -12,12 +12,21 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from gameplay.formats import FORMATS as FORMAT_RULES
 from gameplay.models import ENROLMENTS, FACT_TYPES, FORMATS, KINDS, TEAM_SCORING
 from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, SALES_ROLES
+from web.schemas.fields import (
+    MULTIPLIER_MAX,
+    RATE_MAX,
+    Amount,
+    BoundedInt,
+    BusinessNaiveDateTime,
+    Id,
+)
 
 ROW = re.compile(r"^(rules|missions)-(\d+)-(\w+)$")
-RULE_ROWS = 4
-MISSION_ROWS = 5
+RULE_ROWS = 6
+MISSION_ROWS = 8
 
 
 def nest_rows(form: dict[str, Any]) -> dict[str, Any]:
@@ -27,7 +36,9 @@ def nest_rows(form: dict[str, Any]) -> dict[str, Any]:
     for key, value in form.items():
         match = ROW.match(key)
         if match is None:
-            flat[key] = value
+            # A number field left blank is absent (its default applies), not "not a valid integer".
+            if value not in ("", None):
+                flat[key] = value
         elif value not in ("", None):
             group, index, name = match.groups()
             rows[group].setdefault(int(index), {})[name] = value
@@ -46,12 +57,12 @@ class RuleSchema(Schema):
     activity_kind = ACTIVITY_KIND
     outcome = OUTCOME
     product = fields.String(load_default=None, validate=validate.Length(max=200))
-    min_amount = fields.Decimal(load_default=None, validate=validate.Range(min=0))
+    min_amount = Amount(load_default=None)
     points = POINTS
-    points_per_amount = fields.Decimal(load_default=None, validate=validate.Range(min=0))
-    existing_account_multiplier = fields.Decimal(load_default=None, validate=validate.Range(min=0))
-    daily_cap = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    min_gap_minutes = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    points_per_amount = Amount(maximum=RATE_MAX, load_default=None)
+    existing_account_multiplier = Amount(maximum=MULTIPLIER_MAX, load_default=None)
+    daily_cap = BoundedInt(1, load_default=None)
+    min_gap_minutes = BoundedInt(1, load_default=None)
 
 
 class MissionSchema(Schema):
@@ -60,7 +71,7 @@ class MissionSchema(Schema):
     fact = fields.String(load_default="activity", validate=validate.OneOf(FACT_TYPES))
     activity_kind = ACTIVITY_KIND
     outcome = OUTCOME
-    target = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    target = BoundedInt(1, load_default=1)
     points = POINTS
     badge = fields.String(load_default=None, validate=validate.Length(max=40))
 
@@ -71,25 +82,44 @@ class BuilderSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     format = fields.String(required=True, validate=validate.OneOf(FORMATS))
     team_scoring = fields.String(load_default="sum", validate=validate.OneOf(TEAM_SCORING))
-    target = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    target = BoundedInt(1, load_default=None)
     top_n = fields.Integer(load_default=3, validate=validate.Range(min=1, max=100))
     ordered_missions = fields.Boolean(load_default=False)
-    starts_at = fields.NaiveDateTime(required=True)
-    ends_at = fields.NaiveDateTime(required=True)
+    starts_at = BusinessNaiveDateTime(required=True)
+    ends_at = BusinessNaiveDateTime(required=True)
     timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
-    team_ids = fields.List(fields.Integer(), load_default=list)
+    team_ids = fields.List(Id(), load_default=list)
     sales_roles = fields.List(
         fields.String(validate=validate.OneOf(SALES_ROLES)), load_default=list
     )
     enrolment = fields.String(load_default="auto", validate=validate.OneOf(ENROLMENTS))
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
     missions = fields.List(fields.Nested(MissionSchema), load_default=list)
+    prize_name = fields.String(load_default=None, validate=validate.Length(1, 160))
+    prize_bonus_points = BoundedInt(0, load_default=None)
+    prize_cash_value = Amount(load_default=None)
 
 
 def spec_from(data: dict[str, Any]) -> dict[str, Any]:
     """The loaded form as the spec create_challenge takes (audience grouped)."""
     audience = {"team_ids": data.pop("team_ids"), "sales_roles": data.pop("sales_roles")}
+    prize = {
+        "name": data.pop("prize_name"),
+        "bonus_points": data.pop("prize_bonus_points"),
+        "cash_value": data.pop("prize_cash_value"),
+    }
+    if prize["name"]:
+        data["rewards"] = [prize]
+    rule = FORMAT_RULES.get(data.get("format", ""))
+    if rule is not None and not rule.needs_target:
+        # A leaderboard or team battle has no finish line: a leftover target would only show
+        # reps a meaningless "0 of 1000 points".
+        data.pop("target", None)
     return {**data, "audience": audience}
+
+
+# The domain names fields as the spec does; a manager reads them as the form labels them.
+PLAIN_NAMES = {"starts_at": "the start", "ends_at": "the end", "freeze_at": "the freeze time"}
 
 
 def flat_errors(messages: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +128,91 @@ def flat_errors(messages: dict[str, Any]) -> dict[str, Any]:
     for name, value in messages.items():
         if name in ("rules", "missions") and isinstance(value, dict):
             for index, fields_ in value.items():
-                flat.update({f"{name}-{index}-{k}": v for k, v in fields_.items()})
+                flat.update({f"{name}-{index}-{k}": _plain(v) for k, v in fields_.items()})
         else:
-            flat[name] = value
+            flat[name] = _plain(value)
     return flat
+
+
+def _plain(problems: Any) -> Any:
+    if not isinstance(problems, list):
+        return problems
+    texts = [str(p) for p in problems]
+    for name, words in PLAIN_NAMES.items():
+        texts = [t.replace(name, words) for t in texts]
+    return texts
+
+
+def rows_to_show(form: dict[str, Any], group: str, most: int) -> int:
+    """The rows a form fills in, plus one blank row to add another (at most `most`)."""
+    used = [
+        int(m.group(2))
+        for key, value in form.items()
+        if (m := ROW.match(key))
+        and m.group(1) == group
+        and m.group(3) not in ("fact", "manual")
+        and value not in ("", None)
+    ]
+    return min(most, max(used, default=-1) + 2)
+
+
+TIMEZONES = (
+    "UTC",
+    "Europe/London",
+    "Europe/Dublin",
+    "Europe/Lisbon",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Madrid",
+    "Europe/Rome",
+    "Europe/Amsterdam",
+    "Europe/Stockholm",
+    "Europe/Warsaw",
+    "Europe/Athens",
+    "Europe/Istanbul",
+    "Africa/Johannesburg",
+    "Asia/Dubai",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "America/New_York",
+    "America/Chicago",
+    "America/Denver",
+    "America/Los_Angeles",
+    "America/Toronto",
+    "America/Mexico_City",
+    "America/Sao_Paulo",
+)
+
+
+def builder_summary(form: dict[str, Any]) -> str:
+    """Step 3 folded: "4 points rules · 1 mission"."""
+    rules = sum(
+        1 for k, v in form.items() if k.endswith("-points") and k.startswith("rules-") and v
+    )
+    missions = sum(
+        1 for k, v in form.items() if k.startswith("missions-") and k.endswith("-name") and v
+    )
+    words = [_count(rules, "points rule"), _count(missions, "mission")]
+    if form.get("ordered_missions") and missions:
+        words.append("in order")
+    return " · ".join(words)
+
+
+def winners_summary(form: dict[str, Any]) -> str:
+    """Step 4 folded: "Leaderboard · top 3 win"."""
+    fmt = str(form.get("format") or "leaderboard")
+    words = [fmt.replace("_", " ").capitalize()]
+    if fmt in ("leaderboard", "race") and str(form.get("top_n") or "").isdigit():
+        top = int(form["top_n"])
+        words.append("the winner takes it" if top == 1 else f"top {top} win")
+    if fmt in ("race", "threshold") and form.get("target"):
+        words.append(f"target {form['target']} points")
+    if form.get("prize_name"):
+        words.append(f"prize: {form['prize_name']}")
+    return " · ".join(words)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
