@@ -91,6 +91,10 @@ FORMATS: dict[str, Format] = {
 def describe_format(challenge: Challenge) -> str:
     """How the challenge is won, in plain words."""
     words = FORMATS[challenge.format].words
+    if challenge.top_n == 1 and words.endswith(" win"):
+        # One winner: "the leader at the end wins", not "the top 1 ... win".
+        words = words.replace("the top {top_n}", "the leader").replace("first {top_n}", "first")
+        words = words.removesuffix(" win") + " wins"
     return words.format(
         top_n=challenge.top_n, target=challenge.target, team_scoring=challenge.team_scoring
     )

@@ -16,6 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session, aliased
 
+from gameplay.access import adjust_refusal
 from gameplay.changes import Changes, Notification
 from gameplay.levels import add_lifetime_points
 from gameplay.models import Challenge, LedgerEntry, Participant
@@ -69,7 +70,8 @@ class Ledger:
         self.standings.move(challenge, standing, points, posting.occurred_at)
         add_lifetime_points(self.session, standing.user_id, points, self.changes)
         if points > 0:
-            message = f"+{points} points in {challenge.name}: {posting.reason}"
+            unit = "point" if points == 1 else "points"
+            message = f"+{points} {unit} in {challenge.name}: {posting.reason}"
             note = Notification(standing.user_id, "points_earned", message, challenge.id)
             self.changes.notify(note)
         return entry
@@ -167,7 +169,11 @@ def adjust_points(
     actor: User,
     now: datetime,
 ) -> tuple[LedgerEntry, Changes]:
-    """A manager's manual adjustment: needs a reason, and records who made it (the audit)."""
+    """A manager's manual adjustment of someone else's points, for a person whose team they
+    manage (gameplay.access decides): needs a reason, and records who made it (the audit)."""
+    refusal = adjust_refusal(session, actor, challenge, participant.user_id)
+    if refusal is not None:
+        raise refusal
     if not reason.strip():
         raise Invalid("an adjustment needs a reason", {"reason": ["required"]})
     if points == 0:

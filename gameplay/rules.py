@@ -122,11 +122,15 @@ def describe_criteria(criteria: EventCriteria) -> str:
 
 
 def describe_rule(rule: ScoringRule) -> str:
-    """The rule in plain words: "+10 per call (meeting booked), up to 50 a day"."""
-    parts = [f"+{rule.points}" if rule.points else ""]
-    if rule.points_per_amount:
-        parts.append(f"+{rule.points_per_amount.normalize()} per unit of amount")
-    text = " ".join(p for p in parts if p) + f" per {describe_criteria(rule)}"
+    """The rule in plain words: "+10 per call (meeting booked), up to 50 a day", or
+    "+50 per deal won, plus 1 point per 100 of its amount"."""
+    counted = describe_criteria(rule)
+    if not rule.points_per_amount:
+        text = f"+{rule.points} per {counted}"
+    elif rule.points:
+        text = f"+{rule.points} per {counted}, plus {_amount_words(rule.points_per_amount)}"
+    else:
+        text = f"{_amount_words(rule.points_per_amount)}, per {counted}"
     if rule.multiplier != 1:
         text += f", x{rule.multiplier.normalize()} {_window_words(rule)}".rstrip()
     if rule.existing_account_multiplier is not None:
@@ -136,6 +140,14 @@ def describe_rule(rule: ScoringRule) -> str:
     if rule.min_gap_minutes:
         text += f", at most once every {rule.min_gap_minutes} minutes"
     return text
+
+
+def _amount_words(per_unit: Decimal) -> str:
+    """0.01 -> "1 point per 100 of its amount"; 2 -> "2 points per 1 of its amount"."""
+    units = 1 / per_unit
+    if per_unit < 1 and units == units.to_integral_value():
+        return f"1 point per {units:,.0f} of its amount"
+    return f"{per_unit.normalize():f} points per 1 of its amount"
 
 
 def _window_words(rule: ScoringRule) -> str:
