@@ -74,8 +74,10 @@ def redeem(session: Session, reward_id: int, actor: User, *, now: datetime) -> R
         raise NotFound(f"no catalogue reward with id {reward_id}")
     profile = profile_of(session, actor.id)
     if profile.balance < reward.cost:
+        short = reward.cost - profile.balance
         raise Conflict(
-            f"{reward.name} costs {reward.cost} points and your balance is {profile.balance}",
+            f"not enough points: {reward.name} costs {_points(reward.cost)}, "
+            f"you have {_points(profile.balance)} ({short} more needed)",
             {"reward_id": ["not enough points"]},
         )
     profile.spent_points += reward.cost
@@ -120,3 +122,7 @@ def redemptions_of(session: Session, user_id: int) -> list[Redemption]:
     return list(
         session.scalars(query.order_by(Redemption.requested_at.desc(), Redemption.id.desc()))
     )
+
+
+def _points(count: int) -> str:
+    return f"{count} point{'' if count == 1 else 's'}"

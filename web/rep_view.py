@@ -12,17 +12,18 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from gameplay.access import may_manage_challenge
 from gameplay.badges import badge_title, badges_of
-from gameplay.challenges import can_manage, challenges_of
+from gameplay.challenges import challenges_of
 from gameplay.enrollment import participant_for
 from gameplay.formats import describe_format
 from gameplay.leaderboards import Board, read_leaderboard
 from gameplay.levels import LevelStanding, level_for, level_table
 from gameplay.lifecycle import challenge_status
-from gameplay.missions import mission_board
-from gameplay.models import BadgeAward, Challenge, Mission, MissionProgress, PlayerProfile, Reward
+from gameplay.missions import MissionState, mission_states
+from gameplay.models import BadgeAward, Challenge, PlayerProfile, Redemption, Reward
 from gameplay.profiles import NOTIFICATION_KINDS, profile_of
-from gameplay.rewards import catalogue
+from gameplay.rewards import catalogue, redemptions_of
 from gameplay.rules import describe_rule
 from gameplay.streaks import Streak, current_streak
 from kpi_engine.models import User
@@ -47,20 +48,13 @@ class Card:
 
 
 @dataclass(frozen=True)
-class MissionLine:
-    mission: Mission
-    value: int
-    percent: int
-    done: bool
-
-
-@dataclass(frozen=True)
 class ChallengePage:
     challenge: Challenge
     status: str
     format_words: str
     rules: list[str]
-    missions: list[MissionLine]
+    missions: list[MissionState]
+    ordered: bool
     board: Board
     around: Board | None
     participant_id: int | None
@@ -68,13 +62,17 @@ class ChallengePage:
 
 
 def time_left(challenge: Challenge, now: datetime) -> str:
-    """'2 d 5 h left', 'starts in 3 h', 'ended' — in words a rep reads at a glance."""
+    """'2 d 5 h left', 'starts in 3 h', 'finished on 3 Dec' — words a rep reads at a glance,
+    never the status word again (pages show the status beside it)."""
     status = challenge_status(challenge, now)
     if status == "scheduled":
         return f"starts in {_span(challenge.starts_at - now)}"
     if status == "live":
         return f"{_span(challenge.ends_at - now)} left"
-    return status
+    if status == "ended":
+        ended = challenge.ends_at.astimezone(ZoneInfo(challenge.timezone or "UTC"))
+        return f"finished on {ended.day} {ended:%b}"
+    return "not launched yet" if status == "draft" else "called off"
 
 
 def _span(delta: timedelta) -> str:
@@ -106,35 +104,31 @@ def _card(session: Session, challenge: Challenge, user: User, status: str, now: 
 
 def _progress(session: Session, challenge: Challenge, user_id: int, points: int) -> tuple[int, str]:
     """Missions done when there are missions, else points toward the target, else the time."""
-    lines = mission_lines(session, challenge.id, user_id)
+    lines = mission_states(session, challenge, user_id)
     if lines:
-        done = sum(line.done for line in lines)
+        done = sum(line.state == "done" for line in lines)
         return _percent(done, len(lines)), f"{done} of {len(lines)} missions"
     if challenge.target:
-        return _percent(points, challenge.target), f"{points} of {challenge.target} points"
-    return 0, f"{points} points"
+        return _percent(
+            points, challenge.target
+        ), f"{points} of {plural(challenge.target, 'point')}"
+    return 0, plural(points, "point")
+
+
+def plural(count: int, noun: str) -> str:
+    """'1 point', '2 points', '0 points'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _percent(part: float, whole: float) -> int:
     return max(0, min(100, round(100 * part / whole))) if whole else 0
 
 
-def mission_lines(session: Session, challenge_id: int, user_id: int) -> list[MissionLine]:
-    return [_line(m, p) for m, p in mission_board(session, challenge_id, user_id)]
-
-
-def _line(mission: Mission, progress: MissionProgress | None) -> MissionLine:
-    value = int(progress.value) if progress else 0
-    done = progress is not None and progress.completed_at is not None
-    percent = 100 if done else _percent(value, mission.target)
-    return MissionLine(mission, value, percent, done)
-
-
 def challenge_page(
     session: Session, challenge: Challenge, user: User, now: datetime
 ) -> ChallengePage:
     """Rules in plain words, my missions, the board (with the rows around me on a big one)."""
-    manager_view = can_manage(session, user, challenge)
+    manager_view = may_manage_challenge(session, user, challenge)
     board = read_leaderboard(session, challenge, viewer=user, manager_view=manager_view, now=now)
     around = None
     me = board.me
@@ -148,7 +142,8 @@ def challenge_page(
         challenge_status(challenge, now),
         describe_format(challenge),
         [describe_rule(rule) for rule in challenge.rules],
-        mission_lines(session, challenge.id, user.id),
+        mission_states(session, challenge, user.id),
+        challenge.ordered_missions,
         board,
         around,
         participant.id if participant else None,
@@ -164,6 +159,7 @@ class ProfilePage:
     streak: Streak
     profile: PlayerProfile
     rewards: list[Reward]
+    redemptions: list[Redemption]
     kinds: tuple[str, ...]
 
 
@@ -180,5 +176,12 @@ def profile_page(session: Session, user: User, now: datetime, tz: str) -> Profil
     today = now.astimezone(ZoneInfo(tz)).date()
     streak = current_streak(session, user.id, today=today, tz=tz)
     return ProfilePage(
-        level, percent, badges, streak, profile, catalogue(session), NOTIFICATION_KINDS
+        level,
+        percent,
+        badges,
+        streak,
+        profile,
+        catalogue(session),
+        redemptions_of(session, user.id)[:10],
+        NOTIFICATION_KINDS,
     )

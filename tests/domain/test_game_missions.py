@@ -14,9 +14,10 @@ from gameplay.badges import badges_of
 from gameplay.challenge_templates import spec_from_template
 from gameplay.challenges import create_challenge, launch_challenge
 from gameplay.enrollment import participant_for
+from gameplay.finalization import finalize_challenge, finalize_due
 from gameplay.ledger import adjust_points, entries_for
 from gameplay.levels import level_for, level_table
-from gameplay.lifecycle import challenge_status, finalize_challenge, finalize_due
+from gameplay.lifecycle import challenge_status
 from gameplay.missions import mission_board, mission_states, review_proof, submit_proof
 from gameplay.models import ChallengeAward, LedgerEntry
 from gameplay.preview import preview_challenge
@@ -168,7 +169,7 @@ def test_redemption_is_refused_when_the_balance_would_go_negative(session: Sessi
     )
     mug = add_catalogue_reward(session, admin, name="Mug", cost=20)
     first = redeem(session, mug.id, rep, now=END)
-    with pytest.raises(Conflict, match="balance is 10"):
+    with pytest.raises(Conflict, match="you have 10 points"):
         redeem(session, mug.id, rep, now=END)
     assert profile_of(session, rep.id).balance == 10
     with pytest.raises(Forbidden):

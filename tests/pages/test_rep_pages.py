@@ -68,7 +68,8 @@ def test_an_unknown_notification_kind_is_refused_and_nothing_is_saved(
     answer = client.post(
         "/play/profile/preferences", data={"csrf_token": token, "muted_kinds": ["spam"]}
     )
-    assert answer.status_code == 422 and "muted_kinds" in answer.get_data(as_text=True)
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and "Choose only among the notifications listed." in html
     with app.app_context():
         assert db.session.get(PlayerProfile, org.ann) is None
 
@@ -82,3 +83,53 @@ def test_the_app_installs_with_a_manifest_a_service_worker_and_an_offline_page(
     with client.get("/sw.js") as worker:
         assert worker.status_code == 200 and b"/offline" in worker.data
     assert "You are offline" in page(client, "/offline")
+
+
+def _manual_mission(app: Flask, org: Org) -> int:
+    from gameplay.models import Mission
+
+    with app.app_context():
+        mission = Mission(
+            challenge_id=org.challenge_id, name="Record a demo", manual=True, target=1, points=1
+        )
+        db.session.add(mission)
+        db.session.commit()
+        return mission.id
+
+
+def test_a_proof_with_the_optional_link_left_empty_is_sent(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    mission_id = _manual_mission(app, org)
+    token = log_in(client, "ann@example.test")
+    path = f"/play/challenges/{org.challenge_id}/missions/{mission_id}/proof"
+    answer = client.post(path, data={"csrf_token": token, "text": "Demo for Acme", "link": ""})
+    assert answer.status_code == 302
+    html = page(client, f"/play/challenges/{org.challenge_id}")
+    assert "Proof sent: awaiting your manager&#39;s review" in html
+    assert 'data-state="pending"' in html and "worth +1 point<" in html
+
+
+def test_a_bad_link_is_refused_beside_the_field_and_the_text_is_kept(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    mission_id = _manual_mission(app, org)
+    token = log_in(client, "ann@example.test")
+    path = f"/play/challenges/{org.challenge_id}/missions/{mission_id}/proof"
+    answer = client.post(path, data={"csrf_token": token, "text": "Demo for Acme", "link": "acme"})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and answer.mimetype == "text/html"
+    assert f'id="link-{mission_id}-error">Enter a full web address, starting with https://' in html
+    assert "Demo for Acme</textarea>" in html and 'value="acme"' in html
+
+
+def test_an_empty_proof_says_what_is_missing_beside_the_text(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    mission_id = _manual_mission(app, org)
+    token = log_in(client, "ann@example.test")
+    path = f"/play/challenges/{org.challenge_id}/missions/{mission_id}/proof"
+    answer = client.post(path, data={"csrf_token": token, "text": "  ", "link": ""})
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 422
+    assert f'id="text-{mission_id}-error">A proof needs a text or a link.' in html

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from marshmallow import ValidationError
 
 from gameplay.challenges import get_challenge
 from gameplay.missions import submit_proof
@@ -10,11 +13,12 @@ from gameplay.models import Mission
 from gameplay.profiles import set_preferences
 from gameplay.rewards import redeem
 from kpi_engine.db import utcnow
+from kpi_engine.errors import DomainError
 from web.extensions import db
 from web.pages import bp
 from web.permissions import actor, login_required
 from web.rep_view import challenge_page, my_cards, profile_page
-from web.schemas.live import PreferencesSchema, ProofSchema, form_fields
+from web.schemas.live import PreferencesSchema, ProofSchema, form_fields, inline_errors
 
 
 @bp.get("/play")
@@ -27,20 +31,32 @@ def play():
 @bp.get("/play/challenges/<int:challenge_id>")
 @login_required
 def play_challenge(challenge_id: int):
-    challenge = get_challenge(db.session(), challenge_id, actor(), now=utcnow())
-    db.session.commit()  # a first read after the end finalises the challenge
+    return _challenge(challenge_id)
+
+
+def _challenge(challenge_id: int, status: int = 200, **form: Any):
+    challenge = get_challenge(db.session(), challenge_id, actor())
     page = challenge_page(db.session(), challenge, actor(), utcnow())
-    return render_template("rep/challenge.html", page=page)
+    return render_template("rep/challenge.html", page=page, **form), status
 
 
 @bp.post("/play/challenges/<int:challenge_id>/missions/<int:mission_id>/proof")
 @login_required
 def play_submit_proof(challenge_id: int, mission_id: int):
-    data = ProofSchema().load(form_fields())
+    typed = form_fields()
     mission = db.session.get(Mission, mission_id)
     if mission is None or mission.challenge_id != challenge_id:
         abort(404)
-    submit_proof(db.session(), mission.id, actor(), now=utcnow(), **data)
+    try:
+        data = ProofSchema().load(typed)
+        submit_proof(db.session(), mission.id, actor(), now=utcnow(), **data)
+    except (ValidationError, DomainError) as exc:
+        db.session.rollback()
+        status = exc.status if isinstance(exc, DomainError) else 422
+        errors = {mission_id: inline_errors(exc, ("text", "link"))}
+        return _challenge(
+            challenge_id, status, proof_errors=errors, proof_typed={mission_id: typed}
+        )
     db.session.commit()
     flash("Proof sent: your manager will review it.", "info")
     return redirect(url_for("pages.play_challenge", challenge_id=challenge_id))
@@ -49,16 +65,22 @@ def play_submit_proof(challenge_id: int, mission_id: int):
 @bp.get("/play/profile")
 @login_required
 def play_profile():
+    return _profile()
+
+
+def _profile(status: int = 200, **form: Any):
     tz = current_app.config["ORG_TIMEZONE"]
-    return render_template(
-        "rep/profile.html", page=profile_page(db.session(), actor(), utcnow(), tz)
-    )
+    page = profile_page(db.session(), actor(), utcnow(), tz)
+    return render_template("rep/profile.html", page=page, **form), status
 
 
 @bp.post("/play/profile/preferences")
 @login_required
 def play_preferences():
-    data = PreferencesSchema().load(form_fields("muted_kinds"))
+    try:
+        data = PreferencesSchema().load(form_fields("muted_kinds"))
+    except ValidationError as exc:
+        return _profile(422, preference_errors=inline_errors(exc, ("muted_kinds", "anonymised")))
     set_preferences(db.session(), actor().id, **data)
     db.session.commit()
     flash("Preferences saved.", "info")
@@ -68,7 +90,11 @@ def play_preferences():
 @bp.post("/play/rewards/<int:reward_id>/redeem")
 @login_required
 def play_redeem(reward_id: int):
-    redemption = redeem(db.session(), reward_id, actor(), now=utcnow())
+    try:
+        redemption = redeem(db.session(), reward_id, actor(), now=utcnow())
+    except DomainError as exc:
+        db.session.rollback()
+        return _profile(exc.status, redeem_errors={reward_id: inline_errors(exc, ())["_form"]})
     db.session.commit()
     flash(f"Requested {redemption.reward.name}: your manager will hand it over.", "info")
-    return redirect(url_for("pages.play_profile"))
+    return redirect(url_for("pages.play_profile", _anchor="rewards-title"))
