@@ -1,4 +1,4 @@
-"""Challenges: create and edit a draft, launch, cancel, and who may see or manage which.
+"""Challenges: create and edit a draft, launch, cancel, and find the ones an actor may see.
 
 A challenge is described by a spec, the plain dict the API's create body carries (see
 DESIGN.md): name, kind, format, window with time zone, audience, enrolment, rules, missions,
@@ -15,10 +15,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gameplay.access import (
+    may_change_challenge,
+    may_manage_challenge,
+    may_view_challenge,
+    visible_challenges,
+)
 from gameplay.changes import Changes, Notification
-from gameplay.enrollment import enrol_audience, in_audience
+from gameplay.enrollment import enrol_audience
 from gameplay.formats import FORMATS
-from gameplay.lifecycle import challenge_status, finalize_challenge
+from gameplay.lifecycle import challenge_status
 from gameplay.models import (
     ENROLMENTS,
     KINDS,
@@ -29,6 +35,7 @@ from gameplay.models import (
     Reward,
     ScoringRule,
 )
+from gameplay.preview import preview_challenge
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.models import User
 from kpi_engine.org import managed_team_ids
@@ -79,37 +86,29 @@ SCALAR_FIELDS = (
 )
 
 
-def can_manage(session: Session, actor: User, challenge: Challenge) -> bool:
-    """An admin manages every challenge, a manager those whose audience teams are all theirs."""
-    if actor.app_role == "admin":
-        return True
-    teams = set((challenge.audience or {}).get("team_ids", []))
-    return actor.app_role == "manager" and bool(teams) and teams <= managed_team_ids(session, actor)
-
-
-def can_view(session: Session, actor: User, challenge: Challenge) -> bool:
-    """Managers see what they manage; a rep sees live-or-later challenges meant for them."""
-    if can_manage(session, actor, challenge):
-        return True
-    return challenge.launched_at is not None and in_audience(challenge, actor)
-
-
-def get_challenge(session: Session, challenge_id: int, actor: User, *, now: datetime) -> Challenge:
-    """The challenge if the actor may see it (finalised first if it has just ended)."""
+def get_challenge(session: Session, challenge_id: int, actor: User) -> Challenge:
+    """The challenge if the actor may see it; NotFound otherwise. A read: it changes nothing."""
     challenge = session.get(Challenge, challenge_id)
-    if challenge is None or not can_view(session, actor, challenge):
+    if challenge is None or not may_view_challenge(session, actor, challenge):
         raise NotFound(f"no challenge with id {challenge_id}")
-    finalize_challenge(session, challenge, now=now)
     return challenge
 
 
 def managed_challenge(session: Session, challenge_id: int, actor: User) -> Challenge:
     """The challenge if the actor manages it; Forbidden if they may only look at it."""
-    challenge = session.get(Challenge, challenge_id)
-    if challenge is None or not can_view(session, actor, challenge):
-        raise NotFound(f"no challenge with id {challenge_id}")
-    if not can_manage(session, actor, challenge):
+    challenge = get_challenge(session, challenge_id, actor)
+    if not may_manage_challenge(session, actor, challenge):
         raise Forbidden("you do not manage this challenge")
+    return challenge
+
+
+def changeable_challenge(session: Session, challenge_id: int, actor: User) -> Challenge:
+    """The challenge if the actor may edit, launch or cancel it (a manager of all its teams)."""
+    challenge = managed_challenge(session, challenge_id, actor)
+    if not may_change_challenge(session, actor, challenge):
+        raise Forbidden(
+            "this challenge also runs on teams you do not manage; an admin can change it"
+        )
     return challenge
 
 
@@ -120,8 +119,17 @@ def list_challenges(
     challenges = session.scalars(
         select(Challenge).order_by(Challenge.starts_at.desc(), Challenge.id.desc())
     )
-    visible = [c for c in challenges if can_view(session, actor, c)]
+    visible = visible_challenges(session, actor, challenges)
     return [c for c in visible if status is None or challenge_status(c, now) == status]
+
+
+def managed_challenges(session: Session, actor: User, *, now: datetime) -> list[Challenge]:
+    """Challenges the actor manages (every one reaching a team of theirs), newest first."""
+    return [
+        c
+        for c in list_challenges(session, actor, now=now)
+        if may_manage_challenge(session, actor, c)
+    ]
 
 
 def challenges_of(session: Session, user_id: int) -> list[Challenge]:
@@ -151,7 +159,7 @@ def update_challenge(
     session: Session, challenge_id: int, spec: dict[str, Any], actor: User, *, now: datetime
 ) -> Challenge:
     """Replace a draft's settings with a new spec; a launched challenge cannot change."""
-    challenge = managed_challenge(session, challenge_id, actor)
+    challenge = changeable_challenge(session, challenge_id, actor)
     if challenge_status(challenge, now) != "draft":
         raise Conflict(
             f"the challenge is {challenge_status(challenge, now)}; only a draft can be edited"
@@ -165,9 +173,7 @@ def launch_challenge(
     session: Session, challenge_id: int, actor: User, *, now: datetime
 ) -> tuple[Challenge, Changes]:
     """Schedule a draft (live from its start): enrol an auto audience, set baselines."""
-    from gameplay.preview import preview_challenge
-
-    challenge = managed_challenge(session, challenge_id, actor)
+    challenge = changeable_challenge(session, challenge_id, actor)
     if challenge_status(challenge, now) != "draft":
         raise Conflict(
             f"the challenge is {challenge_status(challenge, now)}; only a draft can be launched"
@@ -193,7 +199,7 @@ def cancel_challenge(
     session: Session, challenge_id: int, actor: User, *, now: datetime
 ) -> tuple[Challenge, Changes]:
     """Cancel a challenge that has not ended; its points stay in the ledger, nobody wins."""
-    challenge = managed_challenge(session, challenge_id, actor)
+    challenge = changeable_challenge(session, challenge_id, actor)
     status = challenge_status(challenge, now)
     if status in ("ended", "cancelled"):
         raise Conflict(f"the challenge is {status}; it cannot be cancelled")

@@ -16,7 +16,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gameplay.challenges import can_manage, managed_challenge
+from gameplay.access import may_manage_challenge
+from gameplay.challenges import managed_challenge
 from gameplay.enrollment import audience_users
 from gameplay.lifecycle import challenge_status
 from gameplay.models import Challenge, Mission, MissionProgress, Participant
@@ -105,7 +106,7 @@ def ended_challenges(
     if period is not None:
         query = query.where(Challenge.ends_at >= period.start, Challenge.ends_at < period.end)
     found = session.scalars(query.order_by(Challenge.ends_at.desc(), Challenge.id.desc()))
-    return [c for c in found if can_manage(session, actor, c)]
+    return [c for c in found if may_manage_challenge(session, actor, c)]
 
 
 def _report(

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gameplay.access import review_refusal, reviewable_author_ids
 from gameplay.badges import BadgeBook
 from gameplay.changes import Changes, Notification
 from gameplay.enrollment import participant_for
@@ -145,17 +146,15 @@ def review_proof(
     comment: str | None,
     now: datetime,
 ) -> tuple[Proof, Changes]:
-    """A manager approves (completing the mission) or rejects a pending proof; never their own."""
-    from gameplay.challenges import can_manage
-
+    """A manager of the proof's author approves (completing the mission) or rejects a pending
+    proof; never their own (gameplay.access decides who may)."""
     proof = session.get(Proof, proof_id)
     if proof is None:
         raise NotFound(f"no proof with id {proof_id}")
     mission = _mission(session, proof.mission_id)
-    if proof.user_id == actor.id:
-        raise Forbidden("nobody approves their own proof", {"proof": ["submitted by you"]})
-    if not can_manage(session, actor, mission.challenge):
-        raise Forbidden("you do not manage this challenge")
+    refusal = review_refusal(session, actor, proof, mission.challenge)
+    if refusal is not None:
+        raise refusal
     if proof.status != "pending":
         raise Conflict(f"this proof was already {proof.status}")
     if not approve and not (comment or "").strip():
@@ -193,14 +192,22 @@ def _mission(session: Session, mission_id: int) -> Mission:
     return mission
 
 
-def pending_proofs(session: Session, challenge_id: int) -> list[Proof]:
-    """Proofs of a challenge waiting for a manager's review, oldest first."""
+def pending_proofs(session: Session, challenge_id: int, reviewer: User) -> list[Proof]:
+    """Proofs of a challenge waiting for this reviewer, oldest first: those of the people whose
+    team they manage (everyone's for an admin), never their own."""
     query = (
         select(Proof)
         .join(Mission, Mission.id == Proof.mission_id)
-        .where(Mission.challenge_id == challenge_id, Proof.status == "pending")
+        .where(
+            Mission.challenge_id == challenge_id,
+            Proof.status == "pending",
+            Proof.user_id != reviewer.id,
+        )
         .order_by(Proof.submitted_at, Proof.id)
     )
+    authors = reviewable_author_ids(session, reviewer)
+    if authors is not None:
+        query = query.where(Proof.user_id.in_(authors))
     return list(session.scalars(query))
 
 

@@ -60,10 +60,10 @@ def _active_since(session: Session, user_ids: set[int], since: datetime) -> set[
     return set(session.scalars(query))
 
 
-def proof_queue(session: Session, challenge_id: int) -> list[PendingProof]:
-    """The challenge's pending proofs, oldest first, with their mission and rep."""
+def proof_queue(session: Session, challenge_id: int, reviewer: User) -> list[PendingProof]:
+    """The challenge's proofs waiting for this reviewer, oldest first, with mission and rep."""
     queue = []
-    for proof in pending_proofs(session, challenge_id):
+    for proof in pending_proofs(session, challenge_id, reviewer):
         mission = session.get(Mission, proof.mission_id)
         rep = session.get(User, proof.user_id)
         if mission is not None and rep is not None:

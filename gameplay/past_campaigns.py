@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from gameplay.challenges import create_challenge
 from gameplay.changes import Changes
 from gameplay.enrollment import enrol, in_audience
-from gameplay.lifecycle import finalize_challenge
+from gameplay.finalization import finalize_challenge
 from gameplay.models import Challenge
 from gameplay.preview import past_facts
 from gameplay.scoring import score_fact

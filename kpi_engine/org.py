@@ -1,4 +1,5 @@
-"""Who belongs where, and who may see whom: the one permission model for rep, manager, admin."""
+"""Who belongs where: users, teams and who manages which (gameplay.access decides from these
+facts who may see or act for whom)."""
 
 from __future__ import annotations
 
@@ -71,13 +72,6 @@ def managed_team_ids(session: Session, actor: User) -> set[int]:
     if actor.app_role == "manager":
         return set(session.scalars(select(Team.id).where(Team.manager_id == actor.id)))
     return set()
-
-
-def can_view_user(session: Session, actor: User, user: User) -> bool:
-    """A rep sees themself, a manager their teams' members, an admin everyone."""
-    if actor.id == user.id or actor.app_role == "admin":
-        return True
-    return user.team_id is not None and user.team_id in managed_team_ids(session, actor)
 
 
 def visible_users(

@@ -32,6 +32,7 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "SCHEDULER_INTERVAL": "0",  # the server's own finalizer is off unless a test turns it on
         **env,
     }
     process = subprocess.Popen(

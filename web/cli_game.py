@@ -6,20 +6,19 @@ import click
 
 from gameplay.changes import Changes
 from gameplay.ledger_standings import check_open_challenges
-from gameplay.lifecycle import finalize_due
 from gameplay.rebuild import rebuild_game
 from kpi_engine.db import utcnow
 from kpi_engine.events import rebuild_mirror
 from web.extensions import db
-from web.realtime import publish
+from web.realtime import commit_and_publish, publish
+from web.scheduler import finalize_ended
 
 
 @click.command("finalize")
 def finalize_command() -> None:
     """Finalise every challenge that has ended (awards, badges, prizes); safe to run often."""
-    finalized, changes = finalize_due(db.session(), now=utcnow())
-    db.session.commit()
-    publish(changes)
+    finalized, changes = finalize_ended(utcnow())
+    commit_and_publish(changes)
     click.echo(f"finalised {len(finalized)} challenge(s)" + (f": {finalized}" if finalized else ""))
 
 

@@ -108,12 +108,12 @@ def board(
 
 def after_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
     later = NOW + timedelta(days=8)
-    for module in ("web.api.challenges", "web.schemas.challenges"):
+    for module in ("web.api.challenges", "web.schemas.challenges", "web.cli_scheduled"):
         monkeypatch.setattr(f"{module}.utcnow", lambda: later)
 
 
 def test_prospecting_blitz_end_to_end(
-    client: FlaskClient, org: dict[str, Any], monkeypatch
+    app: Flask, client: FlaskClient, org: dict[str, Any], monkeypatch
 ) -> None:
     challenge_id = launch_template(client, org, "prospecting")
     events = [
@@ -129,6 +129,8 @@ def test_prospecting_blitz_end_to_end(
     # a booked meeting (+1 dial, +10 booked) outweighs connected dials (+1, +3 each)
     assert rows == [(1, "Ann", 15), (2, "Bob", 5), (3, "Cat", 1)]
     after_the_end(monkeypatch)
+    with app.app_context():  # the scheduler finalises; a read never does
+        assert "finalised 1" in app.test_cli_runner().invoke(args=["scheduled"]).output
     final = call(client, org, "boss", "GET", f"/challenges/{challenge_id}").get_json()
     assert final["status"] == "ended" and final["finalized_at"]
     badges = call(client, org, "ann", "GET", "/me/badges").get_json()["badges"]

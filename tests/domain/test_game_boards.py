@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from gameplay.challenges import create_challenge
 from gameplay.enrollment import join_challenge, participant_for
+from gameplay.finalization import finalize_challenge
 from gameplay.formats import FORMATS
 from gameplay.leaderboards import ANONYMOUS, read_leaderboard, team_rows, top_rows
-from gameplay.lifecycle import finalize_challenge
 from gameplay.profiles import set_preferences
 from kpi_engine.errors import Conflict, Forbidden
 from tests.domain.game_setup import BEFORE, END, START, ingest, launched, spec

@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from gameplay.finalization import finalize_challenge
 from gameplay.impact_report import challenge_impact, ended_challenges
-from gameplay.lifecycle import challenge_status, finalize_challenge
+from gameplay.lifecycle import challenge_status
 from gameplay.models import LedgerEntry, Participant
 from gameplay.past_campaigns import is_recorded_campaign, record_past_campaign
 from kpi_engine.errors import Forbidden, Invalid, NotFound

@@ -7,9 +7,9 @@ from dataclasses import asdict
 
 from flask import jsonify, request
 
+from gameplay.access import may_manage_challenge
 from gameplay.challenge_templates import spec_from_template
 from gameplay.challenges import (
-    can_manage,
     cancel_challenge,
     create_challenge,
     get_challenge,
@@ -75,8 +75,7 @@ def create_from_template_view(template: str):
 @bp.get("/challenges/<int:challenge_id>")
 @login_required
 def read_challenge_view(challenge_id: int):
-    challenge = get_challenge(db.session(), challenge_id, actor(), now=utcnow())
-    db.session.commit()  # a first read after the end finalises the challenge
+    challenge = get_challenge(db.session(), challenge_id, actor())
     return jsonify(challenge_answer(challenge))
 
 
@@ -117,7 +116,7 @@ def cancel_challenge_view(challenge_id: int):
 @login_required
 def join_challenge_view(challenge_id: int):
     now = utcnow()
-    challenge = get_challenge(db.session(), challenge_id, actor(), now=now)
+    challenge = get_challenge(db.session(), challenge_id, actor())
     participant, changes = join_challenge(db.session(), challenge, actor(), now=now)
     commit_and_publish(changes)
     return jsonify(
@@ -130,19 +129,18 @@ def join_challenge_view(challenge_id: int):
 def leaderboard_view(challenge_id: int):
     query = BoardQuerySchema().load(request.args)
     session, viewer, now = db.session(), actor(), utcnow()
-    challenge = get_challenge(session, challenge_id, viewer, now=now)
-    manager_view = can_manage(session, viewer, challenge)
+    challenge = get_challenge(session, challenge_id, viewer)
+    manager_view = may_manage_challenge(session, viewer, challenge)
     board = read_leaderboard(
         session, challenge, viewer=viewer, manager_view=manager_view, now=now, **query
     )
-    db.session.commit()
     return jsonify(board_answer(board))
 
 
 @bp.get("/challenges/<int:challenge_id>/missions")
 @login_required
 def missions_view(challenge_id: int):
-    challenge = get_challenge(db.session(), challenge_id, actor(), now=utcnow())
+    challenge = get_challenge(db.session(), challenge_id, actor())
     pairs = mission_board(db.session(), challenge.id, actor().id)
     return jsonify({"challenge_id": challenge_id, "missions": mission_answer(pairs)})
 
@@ -151,7 +149,7 @@ def missions_view(challenge_id: int):
 @login_required
 def submit_proof_view(challenge_id: int, mission_id: int):
     body = ProofSchema().load(request.get_json(force=True))
-    challenge = get_challenge(db.session(), challenge_id, actor(), now=utcnow())
+    challenge = get_challenge(db.session(), challenge_id, actor())
     if mission_id not in {m.id for m in challenge.missions}:
         raise NotFound(f"challenge {challenge_id} has no mission {mission_id}")
     proof = submit_proof(db.session(), mission_id, actor(), now=utcnow(), **body)
@@ -163,7 +161,7 @@ def submit_proof_view(challenge_id: int, mission_id: int):
 @manager_required
 def pending_proofs_view(challenge_id: int):
     managed_challenge(db.session(), challenge_id, actor())
-    proofs = pending_proofs(db.session(), challenge_id)
+    proofs = pending_proofs(db.session(), challenge_id, actor())
     return jsonify({"proofs": ProofOutSchema(many=True).dump(proofs)})
 
 
@@ -206,13 +204,11 @@ def adjust_points_view(challenge_id: int):
 @login_required
 def ledger_view(challenge_id: int):
     session, viewer = db.session(), actor()
-    challenge = get_challenge(session, challenge_id, viewer, now=utcnow())
-    if (
-        not can_manage(session, viewer, challenge)
-        and participant_for(session, challenge_id, viewer.id) is None
-    ):
+    challenge = get_challenge(session, challenge_id, viewer)
+    manages = may_manage_challenge(session, viewer, challenge)
+    if not manages and participant_for(session, challenge_id, viewer.id) is None:
         raise Forbidden("only participants and managers read this ledger")
-    user_id = None if can_manage(session, viewer, challenge) else viewer.id
+    user_id = None if manages else viewer.id
     return jsonify(
         {"entries": LedgerOutSchema(many=True).dump(entries_for(session, challenge_id, user_id))}
     )
