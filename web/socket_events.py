@@ -13,9 +13,9 @@ from typing import Any
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 
+from gameplay.access import may_view_challenge
 from gameplay.board_frames import snapshot_frame
 from gameplay.models import Challenge
-from gameplay.visibility import may_watch
 from web.extensions import db, socketio
 from web.permissions import actor
 from web.realtime import challenge_room, user_room
@@ -45,14 +45,15 @@ def _connect_wall(token: str) -> None:
 
 @socketio.on("subscribe")
 def subscribe(data: Any) -> dict[str, Any]:
-    """Join a challenge's room if the user may see it; answer with the reason if not."""
+    """Join a challenge's room exactly when the HTTP board read is allowed (gameplay.access);
+    answer with the reason if not."""
     if not current_user.is_authenticated:
         return {"ok": False, "reason": "log in first"}
     challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
     if not isinstance(challenge_id, int):
         return {"ok": False, "reason": "challenge_id must be a whole number"}
     challenge = db.session.get(Challenge, challenge_id)
-    if challenge is None or not may_watch(db.session(), challenge, actor()):
+    if challenge is None or not may_view_challenge(db.session(), actor(), challenge):
         return {"ok": False, "reason": "you may not see this challenge's leaderboard"}
     join_room(challenge_room(challenge.id))
     frame = snapshot_frame(db.session(), challenge, actor().id)
