@@ -65,6 +65,8 @@ class User(Base):
     hire_date: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A login session is valid while it carries this number; raising it ends them all.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 
