@@ -22,9 +22,19 @@ from gameplay.missions import mission_board, mission_states, review_proof, submi
 from gameplay.models import ChallengeAward, LedgerEntry
 from gameplay.preview import preview_challenge
 from gameplay.profiles import profile_of
-from gameplay.rewards import add_catalogue_reward, fulfil_redemption, redeem
+from gameplay.rewards import (
+    add_catalogue_reward,
+    catalogue,
+    change_catalogue_reward,
+    fulfil_redemption,
+    full_catalogue,
+    pending_redemptions,
+    redeem,
+    refuse_redemption,
+    retire_reward,
+)
 from gameplay.streaks import current_streaks, streak_of
-from kpi_engine.errors import Conflict, Forbidden, Invalid
+from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.domain.game_setup import BEFORE, END, START, ingest, launched, spec
 from tests.factories import event, make_team, make_user
 
@@ -363,3 +373,65 @@ def test_a_completed_step_whose_points_were_reversed_is_not_done(session: Sessio
     )
     session.flush()
     assert [s.state for s in mission_states(session, challenge, rep.id)] == ["pending"]
+
+
+def _shop(session: Session):
+    admin = make_user(session, app_role="admin")
+    manager = make_user(session, app_role="manager")
+    team = make_team(session, manager=manager)
+    rep = make_user(session, team=team)
+    launched(session, admin, team_ids=[team.id])
+    calls = [
+        event("activity.logged", rep, LIVE + timedelta(hours=h), kind="call") for h in range(5)
+    ]
+    ingest(session, *calls)  # 50 points
+    return admin, manager, rep
+
+
+def test_a_refused_redemption_gives_the_points_back_and_cannot_be_handled_twice(
+    session: Session,
+) -> None:
+    _, manager, rep = _shop(session)
+    mug = add_catalogue_reward(session, manager, name="Mug", cost=30)
+    request = redeem(session, mug.id, rep, now=END)
+    assert profile_of(session, rep.id).balance == 20
+    assert pending_redemptions(session, manager) == [request]
+    refused = refuse_redemption(session, request.id, manager, now=END)
+    assert (refused.status, refused.fulfilled_by_id) == ("cancelled", manager.id)
+    assert profile_of(session, rep.id).balance == 50
+    assert profile_of(session, rep.id).lifetime_points == 50  # the level does not move
+    with pytest.raises(Conflict, match="already cancelled"):
+        fulfil_redemption(session, request.id, manager, now=END)
+    assert pending_redemptions(session, manager) == []
+
+
+def test_only_a_manager_of_the_reps_team_or_an_admin_handles_a_request(session: Session) -> None:
+    admin, _, rep = _shop(session)
+    mug = add_catalogue_reward(session, admin, name="Mug", cost=30)
+    request = redeem(session, mug.id, rep, now=END)
+    stranger = make_user(session, app_role="manager")
+    make_team(session, manager=stranger)
+    assert pending_redemptions(session, stranger) == []
+    with pytest.raises(Forbidden):
+        refuse_redemption(session, request.id, stranger, now=END)
+    with pytest.raises(Forbidden):
+        refuse_redemption(session, request.id, rep, now=END)
+    assert fulfil_redemption(session, request.id, admin, now=END).status == "fulfilled"
+
+
+def test_a_retired_reward_leaves_the_shop_and_an_edit_keeps_what_was_paid(
+    session: Session,
+) -> None:
+    _, manager, rep = _shop(session)
+    mug = add_catalogue_reward(session, manager, name="Mug", cost=30)
+    request = redeem(session, mug.id, rep, now=END)
+    change_catalogue_reward(session, mug.id, manager, name="Big mug", cost=45)
+    assert (request.cost, mug.name, mug.cost) == (30, "Big mug", 45)
+    retire_reward(session, mug.id, manager)
+    assert catalogue(session) == [] and full_catalogue(session) == [mug]
+    with pytest.raises(NotFound):
+        redeem(session, mug.id, rep, now=END)
+    with pytest.raises(Forbidden):
+        retire_reward(session, mug.id, rep)
+    with pytest.raises(Invalid):
+        change_catalogue_reward(session, mug.id, manager, name=" ", cost=10)
