@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from gameplay.access import adjust_refusal
 from gameplay.changes import Changes, Notification
 from gameplay.levels import add_lifetime_points
-from gameplay.models import Challenge, LedgerEntry, Participant
+from gameplay.models import Challenge, LedgerEntry, Participant, PlayerProfile
 from gameplay.standings import Standing, Standings
 from kpi_engine.errors import Invalid
 from kpi_engine.models import User
@@ -178,11 +178,44 @@ def adjust_points(
         raise Invalid("an adjustment needs a reason", {"reason": ["required"]})
     if points == 0:
         raise Invalid("an adjustment of 0 points changes nothing", {"points": ["must not be 0"]})
+    if points < 0:
+        _check_clawback(session, challenge, participant.user_id, -points)
     changes = Changes()
     posting = Posting("adjustment", reason.strip(), now, actor_id=actor.id)
     entry = post_entry(session, challenge, participant, points, posting, now=now, changes=changes)
     session.flush()
     return entry, changes
+
+
+def _check_clawback(session: Session, challenge: Challenge, user_id: int, taken: int) -> None:
+    """A clawback takes back at most what the rep holds: their net points in this challenge,
+    and no more than their spendable balance, so that balance never goes below zero.
+
+    The rep's profile row is locked first (FOR UPDATE on PostgreSQL; SQLite writers already
+    take turns), so two clawbacks or a clawback and a redemption at once see one balance."""
+    profile = session.scalar(
+        select(PlayerProfile)
+        .where(PlayerProfile.user_id == user_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    balance = profile.balance if profile is not None else 0
+    earned = session.scalar(
+        select(func.coalesce(func.sum(ENTRIES.c.points), 0)).where(
+            ENTRIES.c.challenge_id == challenge.id, ENTRIES.c.user_id == user_id
+        )
+    )
+    limit = max(0, min(int(earned or 0), balance))
+    if taken > limit:
+        raise Invalid(
+            f"a clawback can take back at most {limit} points: the rep holds {earned} in"
+            f" {challenge.name} and can spend {balance}",
+            {
+                "points": [
+                    f"must be at least -{limit}" if limit else "there is nothing to take back"
+                ]
+            },
+        )
 
 
 def entries_for(
