@@ -17,7 +17,7 @@ from kpi_engine.errors import Invalid
 from kpi_engine.frames import Frames, Scope, in_scope, load_activity_counts, load_deals
 from kpi_engine.inputs import inputs_for
 from kpi_engine.kpi_models import SCORECARD_ROLES, KpiTarget, ScorecardKpi
-from kpi_engine.kpis import DEFINITIONS, KpiDefinition, Measure, definition
+from kpi_engine.kpis import DEFINITIONS, REGISTRY, KpiDefinition, Measure, definition
 from kpi_engine.models import RawEvent, Team, User
 from kpi_engine.periods import Period
 from kpi_engine.targets import Threshold, set_threshold, status, targets_for, threshold
@@ -26,7 +26,27 @@ DEFAULT_ROLE_KPIS: dict[str, tuple[str, ...]] = {
     "SDR": ("activities", "reply_rate", "meetings_booked", "sqls_created"),
     "AE": ("win_rate", "avg_deal_size", "sales_cycle_days", "quota_attainment"),
     "AM": ("upsell_revenue", "churn_rate", "renewal_rate"),
-    "manager": ("cac", "ltv_to_cac", "forecast_accuracy", "quota_attainment"),
+    # What a sales manager and leadership read first, then the KPIs that need inputs.
+    "manager": ("revenue_won", "win_rate", "avg_deal_size", "sales_cycle_days",
+                "pipeline_velocity", "activities", "quota_attainment", "cac", "ltv_to_cac",
+                "forecast_accuracy"),
+}  # fmt: skip
+# The inputs (kpi_models.INPUT_KINDS) a KPI cannot be computed without. A scorecard page shows
+# such a KPI only once its inputs exist for the scope and period, and says how to add them.
+NEEDS_INPUTS: dict[str, tuple[str, ...]] = {
+    "quota_attainment": ("quota",),
+    "cac": ("marketing_cost", "sales_cost"),
+    "ltv_to_cac": ("marketing_cost", "sales_cost", "churned_customers"),
+    "ltv": ("churned_customers",),
+    "churn_rate": ("churned_customers",),
+    "forecast_accuracy": ("forecast",),
+}
+INPUT_NAMES = {
+    "quota": "quotas",
+    "marketing_cost": "marketing costs",
+    "sales_cost": "sales costs",
+    "forecast": "forecasts",
+    "churned_customers": "churned customers",
 }
 # A source with no event for this long is flagged as silent on every scorecard.
 SILENT_AFTER = timedelta(days=3)
@@ -51,9 +71,29 @@ class Scorecard:
     updated_at: datetime | None
     silent_sources: list[str]
     rows: list[Row] = field(default_factory=list)
+    # The input kinds entered (or summed from the reps) for this scope and period.
+    inputs: frozenset[str] = frozenset()
 
     def row(self, key: str) -> Row:
         return next(r for r in self.rows if r.kpi.key == key)
+
+    def missing_inputs(self, key: str) -> list[str]:
+        """The inputs a KPI needs that this scope and period lack."""
+        return [k for k in NEEDS_INPUTS.get(key, ()) if k not in self.inputs]
+
+    @property
+    def shown(self) -> list[Row]:
+        """The rows a page shows: every KPI whose inputs exist."""
+        return [r for r in self.rows if not self.missing_inputs(r.kpi.key)]
+
+    @property
+    def awaiting(self) -> list[Row]:
+        """The rows held back until their inputs are entered."""
+        return [r for r in self.rows if self.missing_inputs(r.kpi.key)]
+
+    def awaiting_inputs(self) -> list[str]:
+        """Every input kind the held-back KPIs need, once each, in a stable order."""
+        return list(dict.fromkeys(k for r in self.awaiting for k in self.missing_inputs(r.kpi.key)))
 
 
 def role_kpis(session: Session, role: str) -> list[str]:
@@ -167,6 +207,8 @@ def scorecard(
 ) -> Scorecard:
     """The scorecard of a scope and period for a role (the scope's own role by default)."""
     role = role or role_for(session, scope)
+    if keys is not None:
+        check_keys(keys)
     kpis = [definition(k) for k in (keys or role_kpis(session, role))]
     current, before, last_year = (
         measure_all(frames_for(session, scope, p, now, kpis), kpis)
@@ -182,7 +224,28 @@ def scorecard(
                 last_year[kpi.key].value, projection(kpi, value, period, now))
         )  # fmt: skip
     updated_at, silent = freshness(session, scope, now)
-    return Scorecard(scope, period, role, updated_at, silent, rows)
+    entered = frozenset(inputs_for(session, scope, period))
+    return Scorecard(scope, period, role, updated_at, silent, rows, entered)
+
+
+def check_keys(keys: Sequence[str]) -> None:
+    """Invalid naming every key the registry does not hold (and the keys it does)."""
+    unknown = ", ".join(repr(k) for k in keys if k not in REGISTRY)
+    if unknown:
+        known = ", ".join(REGISTRY)
+        message = f"unknown KPI {unknown}"
+        raise Invalid(message, {"kpis": [f"{message}; known: {known}"]})
+
+
+def scope_name(session: Session, scope: Scope) -> str:
+    """A scope as people call it: the rep's or the team's name, the region, the organisation."""
+    if scope.kind == "org":
+        return "Whole organisation"
+    if scope.kind == "region":
+        return f"Region {scope.ref}"
+    model = User if scope.kind == "rep" else Team
+    name = session.scalar(select(model.name).where(model.id == scope.ref_id))
+    return name or f"Unknown {scope.kind}"
 
 
 def _limits(kpi: KpiDefinition, row: KpiTarget | None, previous: float | None) -> Threshold | None:

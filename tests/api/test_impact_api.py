@@ -166,9 +166,9 @@ def test_the_csv_export_neutralises_formula_cells(client: FlaskClient, world: Wo
     response = client.get("/impact.csv")
     assert response.mimetype == "text/csv"
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    names = {row[1] for row in rows[1:]}
+    names = {row[0] for row in rows[1:]}
     assert names == {"'=SUM(A1)", "Blitz"}
-    assert "win_rate_estimate" in rows[0]
+    assert "Win rate: effect (percentage points)" in rows[0]
 
 
 def test_leadership_compares_challenges_on_the_kpis_it_picks(
@@ -183,8 +183,9 @@ def test_leadership_compares_challenges_on_the_kpis_it_picks(
     assert "kpis=activities,sales_cycle_days" in html.replace("%2C", ",")  # the CSV link keeps them
     response = client.get("/impact.csv", query_string={"kpis": "activities,cac"})
     header = next(csv.reader(io.StringIO(response.get_data(as_text=True))))
-    assert "activities_estimate" in header and "cac_verdict" in header
-    assert "win_rate_estimate" not in header
+    assert "Activities per rep: effect (count)" in header
+    assert "Customer acquisition cost: verdict" in header
+    assert not [h for h in header if h.startswith("Win rate")]
     unknown = client.get("/impact", query_string={"kpis": "activities,vibes"})
     assert unknown.status_code == 422 and "vibes" in unknown.get_data(as_text=True)
 

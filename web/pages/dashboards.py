@@ -4,19 +4,19 @@ decision log and target/input forms."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import Schema, ValidationError
+from sqlalchemy import select
 
+from gameplay.challenges import managed_challenges
 from kpi_engine.alerts import alert_digest
 from kpi_engine.db import utcnow
 from kpi_engine.decisions import DecisionInput, decision_log, record_decision
 from kpi_engine.errors import Invalid
-from kpi_engine.frames import Scope, check_access, parse_scope
+from kpi_engine.frames import Scope, check_access, parse_scope, rep_ids
 from kpi_engine.inputs import check_input, set_input
 from kpi_engine.kpi_models import INPUT_KINDS
 from kpi_engine.kpis import DEFINITIONS, PERSPECTIVES, REGISTRY, funnel, level_one
@@ -26,14 +26,18 @@ from kpi_engine.periods import Period, parse_period, quarter_of
 from kpi_engine.scorecards import (
     BREAKDOWN_KPIS,
     BREAKDOWNS,
+    INPUT_NAMES,
     PERSON_KPIS,
+    Row,
     Scorecard,
     breakdown,
     frames_for,
+    scope_name,
     scorecard,
     trend,
 )
 from kpi_engine.targets import set_target
+from web.csv_export import csv_response, kpi_number, neutralise, unit_label
 from web.extensions import db
 from web.pages import bp
 from web.permissions import actor, login_required, manager_required
@@ -47,7 +51,9 @@ FORMATS = {
     "ratio": "{:.2f}",
     "currency_per_day": "{:,.0f}/d",
 }
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+STATUS_WORDS = {"green": "on track", "amber": "watch", "red": "off track", "none": ""}
+BREAKDOWN_NAMES = {"segment": "Segment", "product": "Product", "team": "Team", "rep": "Rep"}
+__all__ = ["csv_response", "neutralise"]  # impact.py and older callers import them from here
 
 
 @bp.app_template_filter("kpi")
@@ -90,60 +96,97 @@ def _by_perspective(card: Scorecard) -> list[tuple[str, list[Any]]]:
     return [(p, [r for r in card.rows if r.kpi.perspective == p]) for p in PERSPECTIVES]
 
 
+def _red(*cards: Scorecard) -> list[Row]:
+    """The KPIs shown off track on this page, each once."""
+    rows = {r.kpi.key: r for c in cards for r in c.shown if r.status == "red"}
+    return list(rows.values())
+
+
+def _people(scope: Scope, user: User) -> list[tuple[int, str]]:
+    """Who a decision can be given to: the scope's reps and the person recording it."""
+    ids = {user.id, *rep_ids(db.session(), scope)}
+    query = select(User.id, User.name).where(User.id.in_(ids)).order_by(User.name)
+    return [(i, n) for i, n in db.session.execute(query)]
+
+
 @bp.get("/dashboards")
 @login_required
 def dashboards() -> str:
     scope, period = _selection()
     session, now, user = db.session(), utcnow(), actor()
+    rep = scope.kind == "rep"
+    breakdowns = [b for b in BREAKDOWNS if b != "rep" and not (rep and b == "team")]
     by = request.args.get("by", "segment")
+    by = by if by in breakdowns else "segment"
     own = scorecard(session, scope, period, now=now)
+    # A rep's page carries their own card only: the balanced scorecard is the business's.
     level1 = scorecard(session, scope, period, now=now, keys=[d.key for d in level_one()])
     return render_template(
         "dashboards.html",
-        scope=scope, period=period, own=own, level1=_by_perspective(level1), card=level1, by=by,
-        split=breakdown(session, scope, period, by if by != "rep" else "segment", now),
-        people=breakdown(session, scope, period, "rep", now) if scope.kind != "rep" else [],
+        scope=scope, scope_title=scope_name(session, scope), period=period, own=own,
+        level1=[] if rep else _by_perspective(level1), card=level1, by=by,
+        split=breakdown(session, scope, period, by, now),
+        people=breakdown(session, scope, period, "rep", now) if not rep else [],
         trend=trend(session, scope, period, "revenue_won", now),
         funnel=funnel(frames_for(session, scope, period, now)),
-        breakdowns=[b for b in BREAKDOWNS if b != "rep"], choices=scope_choices(user),
+        breakdowns=breakdowns, breakdown_names=BREAKDOWN_NAMES, choices=scope_choices(user),
         alerts=alert_digest(session, [scope.label]), decisions=decision_log(session, [scope.label]),
+        red=_red(own, level1) if not rep else _red(own), status_words=STATUS_WORDS,
+        **_decision_choices(scope, user),
+        awaiting=_awaiting(own, level1) if not rep else _awaiting(own),
         definitions=DEFINITIONS, definitions_by_key=REGISTRY, input_kinds=INPUT_KINDS,
         can_edit=user.app_role != "rep",
     )  # fmt: skip
 
 
-def neutralise(cell: Any) -> Any:
-    """A cell a spreadsheet would run as a formula is prefixed with a quote."""
-    text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+def _decision_choices(scope: Scope, user: User) -> dict[str, Any]:
+    """The people and challenges a decision can name, by name."""
+    if user.app_role == "rep":
+        return {"people_choices": [], "people_names": {}, "challenge_choices": [],
+                "challenge_names": {}}  # fmt: skip
+    people = _people(scope, user)
+    challenges = managed_challenges(db.session(), user, now=utcnow())
+    return {"people_choices": people, "people_names": dict(people),
+            "challenge_choices": challenges, "challenge_names": {c.id: c.name for c in challenges}}
 
 
-def csv_response(header: list[str], rows: list[list[Any]], name: str) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([neutralise(c) for c in row] for row in rows)
-    disposition = f'attachment; filename="{name}.csv"'
-    return Response(buffer.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": disposition})  # fmt: skip
+def _awaiting(*cards: Scorecard) -> tuple[list[str], list[str]]:
+    """The names of the KPIs held back for want of inputs, and the inputs they need."""
+    names = {r.kpi.key: r.kpi.name for c in cards for r in c.awaiting}
+    kinds = dict.fromkeys(k for c in cards for k in c.awaiting_inputs())
+    return list(names.values()), [INPUT_NAMES[k] for k in kinds]
 
 
 def _export_rows(scope: Scope, period: Period, table: str) -> tuple[list[str], list[list[Any]]]:
+    """A table of the dashboard as a spreadsheet reads it: KPI names and units in words,
+    values rounded to their unit (percent KPIs in percent)."""
     session, now = db.session(), utcnow()
     if table in ("scorecard", "level1"):
         keys = [d.key for d in level_one()] if table == "level1" else None
         card = scorecard(session, scope, period, now=now, keys=keys)
-        header = ["kpi", "value", "unit", "status", "target", "previous", "last_year",
-                  "projection", "reason"]  # fmt: skip
-        return header, [
-            [r.kpi.key, r.measure.value, r.kpi.unit, r.status,
-             r.threshold.target if r.threshold else None, r.previous, r.last_year,
-             r.projection, r.measure.reason]
-            for r in card.rows
-        ]  # fmt: skip
+        header = ["KPI", "Unit", "Value", "Status", "Target", "Target from", "Previous period",
+                  "Same period last year", "Projected to period end", "Why no value"]  # fmt: skip
+        return header, [_export_row(r) for r in card.rows]
+    if table not in BREAKDOWNS:
+        tables = ", ".join(("scorecard", "level1", *BREAKDOWNS))
+        raise Invalid(f"no table {table!r}", {"table": [f"one of {tables}"]})
     slices = breakdown(session, scope, period, table, now)
-    keys = list(PERSON_KPIS if table == "rep" else BREAKDOWN_KPIS)
-    return [table, *keys], [[s.label, *(s.measures[k].value for k in keys)] for s in slices]
+    kpis = [REGISTRY[k] for k in (PERSON_KPIS if table == "rep" else BREAKDOWN_KPIS)]
+    header = [BREAKDOWN_NAMES[table], *(f"{k.name} ({unit_label(k.unit)})" for k in kpis)]
+    return header, [
+        [s.label, *(kpi_number(s.measures[k.key].value, k.unit) for k in kpis)] for s in slices
+    ]
+
+
+def _export_row(r: Row) -> list[Any]:
+    unit, limits = r.kpi.unit, r.threshold
+    return [
+        r.kpi.name, unit_label(unit), kpi_number(r.measure.value, unit),
+        STATUS_WORDS[r.status] or "no colour", kpi_number(limits.target, unit) if limits else None,
+        (limits.source if limits.source != "set" else "target set") if limits else None,
+        kpi_number(r.previous, unit), kpi_number(r.last_year, unit),
+        kpi_number(r.projection, unit), r.measure.reason,
+    ]  # fmt: skip
 
 
 @bp.get("/dashboards/export.csv")
@@ -152,7 +195,8 @@ def dashboards_export() -> Response:
     scope, period = _selection()
     table = request.args.get("table", "scorecard")
     header, rows = _export_rows(scope, period, table)
-    return csv_response(header, rows, f"kpis-{table}-{scope.label}-{period.label}")
+    title = scope_name(db.session(), scope).lower().replace(" ", "-")
+    return csv_response(header, rows, f"kpis-{table}-{title}-{period.label}")
 
 
 def _form() -> dict[str, str]:
@@ -173,17 +217,29 @@ def _post(schema: Schema, save: Callable[[dict[str, Any]], str]) -> Response:
     except (ValidationError, Invalid) as exc:
         db.session.rollback()
         detail = exc.messages if isinstance(exc, ValidationError) else exc.fields
-        flash(f"Not saved: {detail}", "error")
+        flash(f"Not saved: {_in_words(detail)}", "error")
         return _back(scope, period)
     db.session.commit()
     flash(message, "info")
     return _back(given["scope"], given["period"])
 
 
+def _in_words(detail: Any) -> str:
+    """{"target": ["Not a valid number."]} as "Target: Not a valid number." """
+    if not isinstance(detail, dict):
+        return str(detail)
+    parts = []
+    for field, problems in detail.items():
+        text = " ".join(str(p) for p in (problems if isinstance(problems, list) else [problems]))
+        parts.append(f"{str(field).replace('_', ' ').capitalize()}: {text}")
+    return "; ".join(parts)
+
+
 def _save_target(given: dict[str, Any]) -> str:
     check_access(db.session(), actor(), parse_scope(given["scope"]))
     set_target(db.session(), **given, tz=_tz())
-    return f"Target for {given['kpi_key']} saved."
+    kpi = REGISTRY.get(given["kpi_key"])
+    return f"Target for {kpi.name if kpi else given['kpi_key']} saved."
 
 
 def _save_input(given: dict[str, Any]) -> str:

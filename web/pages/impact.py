@@ -18,11 +18,12 @@ from gameplay.models import KINDS
 from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
 from kpi_engine.impact import kpi_choices
+from kpi_engine.kpis import REGISTRY
 from kpi_engine.org import teams_of
 from kpi_engine.periods import parse_period
+from web.csv_export import csv_response, kpi_number, unit_label
 from web.extensions import db
 from web.pages import bp
-from web.pages.dashboards import csv_response
 from web.pages.impact_charts import (
     before_during_chart,
     forest_plot,
@@ -151,29 +152,47 @@ def leadership_impact() -> str:
     )
 
 
+VERDICT_WORDS = {"effect": "effect", "no_detectable_effect": "no detectable effect",
+                 "inconclusive": "no claim"}  # fmt: skip
+KIND_WORDS = {"onboarding": "Onboarding", "upsell": "Upsell", "prospecting": "Prospecting",
+              "custom": "Custom"}  # fmt: skip
+
+
 @bp.get("/impact.csv")
 @manager_required
 def leadership_impact_csv() -> Response:
     filters, reports = _compared()
     keys = filters["kpis"]
-    header = ["challenge_id", "name", "kind", "ends_at", "audience_size", "participants"]
+    return csv_response(_csv_header(keys, reports), [_csv_row(r, keys) for r in reports],
+                        "challenge-impact")  # fmt: skip
+
+
+def _csv_header(keys: list[str], reports: list[ChallengeImpact]) -> list[str]:
+    """Columns named for people: the KPI's name, what the number is, and its unit."""
+    names = {k: d.name for k, d in REGISTRY.items()} | kpi_choices()
+    units = {k: v.unit for r in reports for k, v in r.impact.kpis.items()}
+    header = ["Challenge", "Kind", "Ended", "Audience (reps)", "Took part (reps)"]
     for key in keys:
-        header += [f"{key}_{c}" for c in ("estimate", "ci_low", "ci_high", "naive", "verdict")]
-    header += ["incremental_revenue", "reward_cost", "return_on_cost"]
-    return csv_response(header, [_csv_row(r, keys) for r in reports], "challenge-impact")
+        name, unit = names.get(key, key), units.get(key, "")
+        label = f" ({unit_label(unit, points=True)})" if unit else ""
+        header += [f"{name}: effect{label}", f"{name}: 95 % interval low{label}",
+                   f"{name}: 95 % interval high{label}", f"{name}: naive difference{label}",
+                   f"{name}: verdict"]  # fmt: skip
+    return header + ["Incremental revenue", "Incremental revenue: 95 % low",
+                     "Incremental revenue: 95 % high", "Reward cost", "Return on cost (×)"]
 
 
 def _csv_row(r: ChallengeImpact, keys: list[str]) -> list[Any]:
-    row: list[Any] = [
-        r.challenge.id,
-        r.challenge.name,
-        r.challenge.kind,
-        r.challenge.ends_at.isoformat(),
-        r.audience_size,
-        r.participants,
-    ]
+    """Numbers as numbers (percent KPIs' effects in percentage points), words for codes."""
+    c = r.challenge
+    row: list[Any] = [c.name, KIND_WORDS.get(c.kind, c.kind), c.ends_at.date().isoformat(),
+                      r.audience_size, r.participants]  # fmt: skip
     for key in keys:
         k = r.impact.kpis[key]
-        row += [k.estimate, k.ci_low, k.ci_high, k.naive_difference, k.verdict]
-    roc = r.return_on_cost.estimate if r.return_on_cost else None
-    return row + [r.impact.incremental_revenue.estimate, r.reward_cost, roc]
+        row += [kpi_number(v, k.unit) for v in (k.estimate, k.ci_low, k.ci_high,
+                                                k.naive_difference)]  # fmt: skip
+        row.append(VERDICT_WORDS.get(k.verdict, k.verdict))
+    rev, roc = r.impact.incremental_revenue, r.return_on_cost
+    row += [kpi_number(v, "currency") for v in (rev.estimate, rev.low, rev.high)]
+    return row + [kpi_number(float(r.reward_cost), "currency"),
+                  kpi_number(roc.estimate, "ratio") if roc else None]  # fmt: skip
