@@ -85,6 +85,11 @@ _PATTERNS = {
 }
 
 
+# Sales data starts in 1970 at the earliest; a period past 2100 is a typo, and staying far from
+# year 1 and 9999 keeps `previous()` and `same_last_year()` from overflowing a date.
+FIRST_YEAR, LAST_YEAR = 1970, 2100
+
+
 def period_kind(label: str) -> str | None:
     return next((k for k, p in _PATTERNS.items() if p.match(label)), None)
 
@@ -92,17 +97,29 @@ def period_kind(label: str) -> str | None:
 def parse_period(label: str, tz: str = "UTC") -> Period:
     """Parse a period string; raise Invalid naming the accepted forms when it is none of them."""
     label = label.strip()
+    years = [int(y) for y in re.findall(r"(?:^|\.\.)(\d{4})", label)]
+    if any(not FIRST_YEAR <= y <= LAST_YEAR for y in years):
+        raise _outside(label)
     try:
         first, last = _bounds(label)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise Invalid(
             f"period {label!r} is not valid: {exc}",
             {"period": ["use 2025-Q3, 2025-09, 2025-W36, 2025-09-03 or 2025-09-01..2025-09-30"]},
         ) from exc
     if last < first:
         raise Invalid(f"period {label!r} ends before it starts", {"period": ["empty range"]})
+    if first.year < FIRST_YEAR or last.year > LAST_YEAR:
+        raise _outside(label)
     zone(tz)
     return Period(label, first, last, tz)
+
+
+def _outside(label: str) -> Invalid:
+    return Invalid(
+        f"period {label!r} is outside {FIRST_YEAR}..{LAST_YEAR}",
+        {"period": [f"must lie between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"]},
+    )
 
 
 def _bounds(label: str) -> tuple[date, date]:

@@ -12,18 +12,25 @@ from gameplay.models import ENROLMENTS, FACT_TYPES, KINDS, TEAM_SCORING, Challen
 from gameplay.rules import describe_criteria, describe_rule
 from kpi_engine.db import utcnow
 from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, SALES_ROLES
+from web.schemas.fields import (
+    MULTIPLIER_MAX,
+    RATE_MAX,
+    Amount,
+    BoundedInt,
+    BusinessDateTime,
+    Id,
+)
 
 FORMAT_NAMES = ("leaderboard", "race", "threshold", "team_battle")
 POINTS = fields.Integer(load_default=0, validate=validate.Range(-100_000, 100_000))
-POSITIVE = validate.Range(min=1)
 
 
 class AudienceSchema(Schema):
-    team_ids = fields.List(fields.Integer(), load_default=list)
+    team_ids = fields.List(Id(), load_default=list)
     sales_roles = fields.List(
         fields.String(validate=validate.OneOf(SALES_ROLES)), load_default=list
     )
-    user_ids = fields.List(fields.Integer(), load_default=list)
+    user_ids = fields.List(Id(), load_default=list)
 
 
 class CriteriaSchema(Schema):
@@ -36,60 +43,50 @@ class CriteriaSchema(Schema):
     )
     product = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
     segment = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 120))
-    min_amount = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
-    )
+    min_amount = Amount(load_default=None, allow_none=True)
 
 
 class RuleSchema(CriteriaSchema):
     points = POINTS
-    points_per_amount = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
+    points_per_amount = Amount(maximum=RATE_MAX, load_default=None, allow_none=True)
+    multiplier = Amount(maximum=MULTIPLIER_MAX, load_default=None, allow_none=True)
+    multiplier_from = BusinessDateTime(load_default=None, allow_none=True)
+    multiplier_until = BusinessDateTime(load_default=None, allow_none=True)
+    existing_account_multiplier = Amount(
+        maximum=MULTIPLIER_MAX, load_default=None, allow_none=True
     )
-    multiplier = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
-    )
-    multiplier_from = fields.DateTime(load_default=None, allow_none=True)
-    multiplier_until = fields.DateTime(load_default=None, allow_none=True)
-    existing_account_multiplier = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
-    )
-    daily_cap = fields.Integer(load_default=None, allow_none=True, validate=POSITIVE)
-    min_gap_minutes = fields.Integer(load_default=None, allow_none=True, validate=POSITIVE)
+    daily_cap = BoundedInt(1, load_default=None, allow_none=True)
+    min_gap_minutes = BoundedInt(1, load_default=None, allow_none=True)
 
 
 class MissionSchema(CriteriaSchema):
     name = fields.String(required=True, validate=validate.Length(1, 160))
     manual = fields.Boolean(load_default=False)
     measure = fields.String(load_default="count", validate=validate.OneOf(("count", "sum")))
-    target = fields.Integer(load_default=1, validate=POSITIVE)
+    target = BoundedInt(1, load_default=1)
     points = POINTS
     badge = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 40))
 
 
 class PrizeSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 160))
-    bonus_points = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    cash_value = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
-    )
+    bonus_points = BoundedInt(0, load_default=0)
+    cash_value = Amount(load_default=None, allow_none=True)
 
 
 class WindowSchema(Schema):
     """Fields every challenge form has, whether written in full or from a template."""
 
     name = fields.String(required=True, validate=validate.Length(1, 160))
-    starts_at = fields.DateTime(required=True)
-    ends_at = fields.DateTime(required=True)
-    freeze_at = fields.DateTime(load_default=None, allow_none=True)
+    starts_at = BusinessDateTime(required=True)
+    ends_at = BusinessDateTime(required=True)
+    freeze_at = BusinessDateTime(load_default=None, allow_none=True)
     timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
     audience = fields.Nested(AudienceSchema, required=True)
     enrolment = fields.String(load_default="auto", validate=validate.OneOf(ENROLMENTS))
     rewards = fields.List(fields.Nested(PrizeSchema), load_default=list)
-    reward_budget = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
-    )
-    top_n = fields.Integer(load_default=3, validate=POSITIVE)
+    reward_budget = Amount(load_default=None, allow_none=True)
+    top_n = BoundedInt(1, load_default=3)
 
 
 class ChallengeSchema(WindowSchema):
@@ -99,12 +96,12 @@ class ChallengeSchema(WindowSchema):
     kind = fields.String(load_default="custom", validate=validate.OneOf(KINDS))
     format = fields.String(load_default="leaderboard", validate=validate.OneOf(FORMAT_NAMES))
     team_scoring = fields.String(load_default="sum", validate=validate.OneOf(TEAM_SCORING))
-    target = fields.Integer(load_default=None, allow_none=True, validate=POSITIVE)
+    target = BoundedInt(1, load_default=None, allow_none=True)
     ordered_missions = fields.Boolean(load_default=False)
     quota_normalised = fields.Boolean(load_default=False)
     quotas = fields.Dict(
         keys=fields.String(),
-        values=fields.Decimal(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False)),
+        values=Amount(min_inclusive=False),
         load_default=dict,
     )
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
@@ -115,21 +112,15 @@ class TemplateFormSchema(WindowSchema):
     """A template's one form: the window and audience, plus the template's few options."""
 
     products = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=None)
-    min_amount = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
-    )
-    points_per_deal = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    points_per_amount = fields.Decimal(
-        load_default=None, allow_nan=False, validate=validate.Range(min=0)
-    )
-    existing_account_multiplier = fields.Decimal(
-        load_default=None, allow_nan=False, validate=validate.Range(min=0)
-    )
-    activities = fields.Integer(load_default=None, validate=POSITIVE)
-    daily_cap = fields.Integer(load_default=None, validate=POSITIVE)
-    call_points = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    email_points = fields.Integer(load_default=None, validate=validate.Range(min=0))
-    meeting_points = fields.Integer(load_default=None, validate=validate.Range(min=0))
+    min_amount = Amount(load_default=None, allow_none=True)
+    points_per_deal = BoundedInt(0, load_default=None)
+    points_per_amount = Amount(maximum=RATE_MAX, load_default=None)
+    existing_account_multiplier = Amount(maximum=MULTIPLIER_MAX, load_default=None)
+    activities = BoundedInt(1, load_default=None)
+    daily_cap = BoundedInt(1, load_default=None)
+    call_points = BoundedInt(0, load_default=None)
+    email_points = BoundedInt(0, load_default=None)
+    meeting_points = BoundedInt(0, load_default=None)
 
 
 class ListQuerySchema(Schema):
@@ -159,7 +150,7 @@ class ReviewSchema(Schema):
 
 
 class AdjustmentSchema(Schema):
-    user_id = fields.Integer(required=True)
+    user_id = Id(required=True)
     points = fields.Integer(required=True, validate=validate.Range(-100_000, 100_000))
     reason = fields.String(required=True, validate=validate.Length(1, 300))
 

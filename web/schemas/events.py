@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kpi_engine.events import EVENT_TYPES, IngestResult, Rejection, SalesEvent
+from web.schemas.fields import Amount, BusinessAwareDateTime
 
 MAX_BATCH = 1000
 
@@ -20,10 +21,10 @@ class EventDataSchema(Schema):
     product = fields.String(allow_none=True, validate=validate.Length(max=200))
     segment = fields.String(allow_none=True, validate=validate.Length(max=120))
     source = fields.String(allow_none=True, validate=validate.Length(max=120))
-    amount = fields.Decimal(allow_none=True, allow_nan=False, validate=validate.Range(min=0))
+    amount = Amount(allow_none=True)
     currency = fields.String(validate=validate.Regexp(r"^[A-Za-z]{3}$"))
     stage = fields.String(validate=validate.Length(1, 60))
-    engaged_at = fields.AwareDateTime()
+    engaged_at = BusinessAwareDateTime()
     kind = fields.String()
     outcome = fields.String()
     note = fields.String(allow_none=True, validate=validate.Length(max=2000))
@@ -32,7 +33,7 @@ class EventDataSchema(Schema):
 class EventSchema(Schema):
     id = fields.String(required=True, validate=validate.Length(1, 200))
     type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
-    occurred_at = fields.AwareDateTime(required=True)
+    occurred_at = BusinessAwareDateTime(required=True)
     rep = fields.String(required=True, validate=validate.Length(1, 254))
     data = fields.Nested(EventDataSchema, load_default=dict)
 

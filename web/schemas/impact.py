@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from gameplay.models import KINDS
 from kpi_engine.impact import CORE_KEYS
 from web.schemas.challenges import ChallengeSchema
+from web.schemas.fields import ID_MAX, BoundedInt, BusinessDate, Id
 
 MAX_COMPARED = 20
 # Each KPI beyond the core four runs its formula per rep and period: a bound on the work asked.
@@ -20,12 +21,18 @@ class IdList(fields.Field):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[int]:
         parts = [p.strip() for p in str(value).split(",") if p.strip()]
-        if not parts or not all(p.isdigit() and int(p) > 0 for p in parts):
-            raise ValidationError("give challenge ids separated by commas, such as 1,2,3")
+        if not parts or not all(_is_id(p) for p in parts):
+            raise ValidationError(
+                f"give challenge ids from 1 to {ID_MAX} separated by commas, such as 1,2,3"
+            )
         ids = list(dict.fromkeys(int(p) for p in parts))
         if len(ids) > MAX_COMPARED:
             raise ValidationError(f"compare at most {MAX_COMPARED} challenges at once")
         return ids
+
+
+def _is_id(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 10 and 0 < int(text) <= ID_MAX
 
 
 class KpiKeys(fields.Field):
@@ -55,7 +62,7 @@ class PastCampaignSchema(ChallengeSchema):
     """A challenge's create body, plus who took part and whether to award points afterwards."""
 
     participant_ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1)),
+        Id(),
         required=True,
         validate=validate.Length(min=1, max=10_000),
     )
@@ -67,17 +74,15 @@ class PastCampaignFormSchema(Schema):
 
     name = fields.String(required=True, validate=validate.Length(1, 160))
     kind = fields.String(load_default="custom", validate=validate.OneOf(KINDS))
-    team_id = fields.Integer(required=True)
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
+    team_id = Id(required=True)
+    starts_on = BusinessDate(required=True)
+    ends_on = BusinessDate(required=True)
     participant_ids = fields.List(
-        fields.Integer(validate=validate.Range(min=1)),
+        Id(),
         required=True,
         validate=validate.Length(min=1, max=10_000),
     )
-    points_per_won_deal = fields.Integer(
-        load_default=None, validate=validate.Range(min=1, max=100_000)
-    )
+    points_per_won_deal = BoundedInt(1, 100_000, load_default=None)
 
 
 class LeadershipQuerySchema(ImpactQuerySchema):

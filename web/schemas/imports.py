@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from kpi_engine.crm_cells import DATE_FORMATS
 from kpi_engine.crm_formats import FIELDS, FORMATS
 from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from web.input_bounds import loads_json
 
 
 class ColumnMapping(fields.Field):
@@ -19,7 +20,7 @@ class ColumnMapping(fields.Field):
         if not value or not str(value).strip():
             return None
         try:
-            mapping = json.loads(value)
+            mapping = loads_json(value)
         except json.JSONDecodeError as exc:
             raise ValidationError(f"not JSON: {exc.msg}") from exc
         if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):

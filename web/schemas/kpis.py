@@ -9,6 +9,8 @@ from marshmallow import Schema, fields, validate
 from kpi_engine.kpi_models import INPUT_KINDS, SCORECARD_ROLES, KpiDecision, KpiTarget
 from kpi_engine.kpis import KpiDefinition
 from kpi_engine.scorecards import Row, Scorecard
+from web.schemas.fields import AMOUNT_MAX, Amount, BusinessDate, Id
+from web.schemas.impact import KpiKeys
 
 SCOPE = fields.String(required=True, validate=validate.Length(1, 140))
 PERIOD = fields.String(required=True, validate=validate.Length(1, 40))
@@ -18,6 +20,8 @@ class ScorecardQuerySchema(Schema):
     scope = SCOPE
     period = PERIOD
     role = fields.String(load_default=None, validate=validate.OneOf(SCORECARD_ROLES))
+    # Any registry KPIs instead of the role's card, "revenue_won,win_rate" (at most MAX_KPIS).
+    kpis = KpiKeys(load_default=None)
 
 
 class TargetQuerySchema(Schema):
@@ -29,15 +33,15 @@ class TargetSchema(Schema):
     kpi_key = fields.String(required=True, validate=validate.Length(1, 60))
     scope = SCOPE
     period = PERIOD
-    target = fields.Decimal(required=True, allow_nan=False)
-    red_at = fields.Decimal(load_default=None, allow_none=True, allow_nan=False)
+    target = Amount(-AMOUNT_MAX, required=True)
+    red_at = Amount(-AMOUNT_MAX, load_default=None, allow_none=True)
 
 
 class InputSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(INPUT_KINDS))
     scope = SCOPE
     period = PERIOD
-    amount = fields.Decimal(required=True, allow_nan=False, validate=validate.Range(min=0))
+    amount = Amount(required=True)
 
 
 class DecisionSchema(Schema):
@@ -45,13 +49,13 @@ class DecisionSchema(Schema):
     scope = SCOPE
     period = PERIOD
     action = fields.String(required=True, validate=validate.Length(1, 2000))
-    owner_id = fields.Integer(load_default=None, allow_none=True)
-    due_on = fields.Date(load_default=None, allow_none=True)
+    owner_id = Id(load_default=None, allow_none=True)
+    due_on = BusinessDate(load_default=None, allow_none=True)
     success_criterion = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=2000)
     )
-    challenge_id = fields.Integer(load_default=None, allow_none=True)
-    alert_id = fields.Integer(load_default=None, allow_none=True)
+    challenge_id = Id(load_default=None, allow_none=True)
+    alert_id = Id(load_default=None, allow_none=True)
 
 
 class DefinitionSchema(Schema):
@@ -123,6 +127,8 @@ def scorecard_body(card: Scorecard) -> dict[str, Any]:
         "updated_at": card.updated_at.isoformat() if card.updated_at else None,
         "silent_sources": card.silent_sources,
         "kpis": [row_body(r) for r in card.rows],
+        # The KPIs of the card that lack inputs for this scope and period, and those inputs.
+        "awaiting_inputs": {r.kpi.key: card.missing_inputs(r.kpi.key) for r in card.awaiting},
     }
 
 

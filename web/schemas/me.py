@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from gameplay.profiles import NOTIFICATION_KINDS
+from web.schemas.fields import Amount, BoundedInt, Id
 
 
 class PreferencesSchema(Schema):
@@ -15,15 +16,13 @@ class PreferencesSchema(Schema):
 
 
 class RedeemSchema(Schema):
-    reward_id = fields.Integer(required=True)
+    reward_id = Id(required=True)
 
 
 class CatalogueRewardSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 160))
-    cost = fields.Integer(required=True, validate=validate.Range(min=1))
-    cash_value = fields.Decimal(
-        load_default=None, allow_none=True, allow_nan=False, validate=validate.Range(min=0)
-    )
+    cost = BoundedInt(1, required=True)
+    cash_value = Amount(load_default=None, allow_none=True)
 
 
 class RewardSchema(Schema):
