@@ -14,5 +14,6 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     install,
     manage,
     rep,
+    rewards,
     wall,
 )
