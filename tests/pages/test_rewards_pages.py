@@ -7,6 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gameplay.models import PlayerProfile, Redemption, Reward
+from kpi_engine.models import User
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from web.extensions import db
@@ -116,3 +117,33 @@ def test_the_manager_hands_a_request_over(app: Flask, client: FlaskClient, org: 
     assert client.post(f"/manage/redemptions/{request_id}", data=form).status_code == 302
     with app.app_context():
         assert db.session.get(Redemption, request_id).status == "fulfilled"
+
+
+def test_the_api_changes_retires_and_refuses_like_the_pages(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    from web.auth import issue_token
+
+    _give_points(app, org.ann, 100)
+    with app.app_context():
+        ann = db.session.get(User, org.ann)
+        assert ann is not None
+        rep = {"Authorization": f"Bearer {issue_token(ann)}"}
+        db.session.commit()
+    boss = {"Authorization": f"Bearer {org.token}"}
+    made = client.post("/api/v1/rewards", json={"name": "Mug", "cost": 60}, headers=boss)
+    reward_id = made.get_json()["id"]
+    changed = client.put(
+        f"/api/v1/rewards/{reward_id}", json={"name": "Mug", "cost": 80}, headers=boss
+    )
+    assert changed.status_code == 200 and changed.get_json()["cost"] == 80
+    bought = client.post("/api/v1/me/redemptions", json={"reward_id": reward_id}, headers=rep)
+    assert bought.status_code == 201
+    pending = client.get("/api/v1/redemptions", headers=boss).get_json()["redemptions"]
+    assert [r["reward"]["name"] for r in pending] == ["Mug"]
+    refused = client.post(f"/api/v1/redemptions/{pending[0]['id']}/refuse", headers=boss)
+    assert refused.get_json()["status"] == "cancelled"
+    assert client.get("/api/v1/me/points", headers=rep).get_json()["balance"] == 100
+    assert client.delete(f"/api/v1/rewards/{reward_id}", headers=boss).status_code == 200
+    assert client.get("/api/v1/me/rewards", headers=rep).get_json()["rewards"] == []
+    assert client.delete(f"/api/v1/rewards/{reward_id}", headers=rep).status_code == 403

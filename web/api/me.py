@@ -1,5 +1,6 @@
 """/api/v1/me/...: a rep's own game: points, level, streak, badges, challenges, rewards,
-redemptions and preferences; and a manager fulfilling a redemption."""
+redemptions and preferences; and a manager keeping the catalogue (add, change, retire) and
+handling redemptions (fulfil, refuse with the points given back)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,13 @@ from gameplay.profiles import profile_of, set_preferences
 from gameplay.rewards import (
     add_catalogue_reward,
     catalogue,
+    change_catalogue_reward,
     fulfil_redemption,
+    pending_redemptions,
     redeem,
     redemptions_of,
+    refuse_redemption,
+    retire_reward,
 )
 from gameplay.streaks import current_streak
 from kpi_engine.db import utcnow
@@ -150,5 +155,37 @@ def add_reward():
 @manager_required
 def fulfil(redemption_id: int):
     redemption = fulfil_redemption(db.session(), redemption_id, actor(), now=utcnow())
+    db.session.commit()
+    return jsonify(RedemptionSchema().dump(redemption))
+
+
+@bp.put("/rewards/<int:reward_id>")
+@manager_required
+def change_reward(reward_id: int):
+    body = CatalogueRewardSchema().load(request.get_json(force=True))
+    reward = change_catalogue_reward(db.session(), reward_id, actor(), **body)
+    db.session.commit()
+    return jsonify(RewardSchema().dump(reward))
+
+
+@bp.delete("/rewards/<int:reward_id>")
+@manager_required
+def retire(reward_id: int):
+    reward = retire_reward(db.session(), reward_id, actor())
+    db.session.commit()
+    return jsonify(RewardSchema().dump(reward))
+
+
+@bp.get("/redemptions")
+@manager_required
+def requests_to_handle():
+    pending = pending_redemptions(db.session(), actor())
+    return jsonify({"redemptions": RedemptionSchema(many=True).dump(pending)})
+
+
+@bp.post("/redemptions/<int:redemption_id>/refuse")
+@manager_required
+def refuse(redemption_id: int):
+    redemption = refuse_redemption(db.session(), redemption_id, actor(), now=utcnow())
     db.session.commit()
     return jsonify(RedemptionSchema().dump(redemption))
