@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -133,3 +135,17 @@ def test_an_empty_proof_says_what_is_missing_beside_the_text(
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422
     assert f'id="text-{mission_id}-error">A proof needs a text or a link.' in html
+
+
+def test_logging_a_call_in_two_taps_says_the_points_it_earned(
+    client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "ann@example.test")
+    html = page(client, "/activities/new")
+    key = html.split('name="key" value="')[1].split('"')[0]
+    form = {"csrf_token": token, "key": key, "kind": "call", "outcome": "connected"}
+    answer = client.post("/activities", data=form, follow_redirects=True)
+    assert "Call logged: connected. +10 points in Call blitz." in answer.get_data(as_text=True)
+    form = {**form, "key": uuid.uuid4().hex, "kind": "email", "outcome": "replied"}
+    answer = client.post("/activities", data=form, follow_redirects=True)
+    assert "No live challenge gives points for it." in answer.get_data(as_text=True)

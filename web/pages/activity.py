@@ -6,6 +6,7 @@ import uuid
 
 from flask import flash, redirect, render_template, request, url_for
 
+from gameplay.earnings import earned_by_event
 from kpi_engine.db import utcnow
 from kpi_engine.events import SalesEvent
 from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
@@ -45,8 +46,18 @@ def record_activity():
     if result.rejected:
         flash(_sentence(result.rejected[0].errors), "error")
     else:
-        flash(f"{form['kind'].capitalize()} logged: {form['outcome'].replace('_', ' ')}.", "ok")
+        logged = f"{form['kind'].capitalize()} logged: {form['outcome'].replace('_', ' ')}."
+        flash(f"{logged} {_earned(event.id, user.id)}", "ok")
     return redirect(url_for("pages.log_activity"))
+
+
+def _earned(key: str, user_id: int) -> str:
+    earnings = earned_by_event(db.session(), key, user_id)
+    if not earnings:
+        return "No live challenge gives points for it."
+    return " ".join(
+        f"+{e.points} point{'' if e.points == 1 else 's'} in {e.challenge_name}." for e in earnings
+    )
 
 
 def _sentence(errors: dict[str, list[str]]) -> str:
