@@ -162,14 +162,21 @@ def test_rejecting_without_a_comment_says_so_beside_the_box_and_keeps_the_text(
         f"/manage/proofs/{proof_id}/review",
         data={"csrf_token": token, "decision": "reject", "comment": "   "},
     )
-    html = blank.get_data(as_text=True)
-    assert blank.status_code == 422 and "Say why you reject it" in html
+    assert blank.status_code == 303 and blank.headers["Location"].endswith(f"#proof-{proof_id}")
+    page = client.get(blank.headers["Location"])
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Say why you reject it" in html
     assert 'aria-invalid="true"' in html and "certificate 42" in html and '"error"' not in html
+    again = client.get(blank.headers["Location"]).get_data(as_text=True)
+    assert "Say why you reject it" not in again, "the refusal is shown once"
     bad = client.post(
         f"/manage/proofs/{proof_id}/review",
         data={"csrf_token": token, "decision": "maybe", "comment": "keep this text"},
+        follow_redirects=True,
     )
-    assert bad.status_code == 422 and "keep this text" in bad.get_data(as_text=True)
+    assert bad.status_code == 200 and "keep this text" in bad.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get_one(Proof, proof_id).status == "pending"
     done = client.post(
         f"/manage/proofs/{proof_id}/review",
         data={"csrf_token": token, "decision": "reject", "comment": "No certificate attached"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
 from gameplay.challenges import (
@@ -44,6 +44,8 @@ from web.schemas.builder import (
 )
 from web.schemas.live import ReviewSchema, form_fields
 from web.wall_links import create_wall_link, revoke_wall_links, wall_links
+
+REFUSED_REVIEW = "manage.refused_review"
 
 
 @bp.get("/manage")
@@ -107,7 +109,8 @@ def manage_create():
 @bp.get("/manage/challenges/<int:challenge_id>")
 @manager_required
 def manage_challenge(challenge_id: int):
-    return _challenge_page(challenge_id)
+    # A refused review comes back here after a redirect, its comment and errors kept.
+    return _challenge_page(challenge_id, session.pop(REFUSED_REVIEW, None))
 
 
 def _challenge_page(challenge_id: int, review: dict[str, Any] | None = None, code: int = 200):
@@ -186,19 +189,21 @@ def manage_review(proof_id: int):
 
 
 def _review_refused(proof_id: int, form: dict[str, Any], exc: ValidationError | Invalid):
-    """The challenge page again, the refusal beside the comment box, the comment kept."""
+    """Back to the challenge page (a redirect, so the page itself answers 200 and a reload
+    sends nothing twice), the refusal beside the comment box and the comment kept."""
     db.session.rollback()
     proof = db.session.get(Proof, proof_id)
     if proof is None:
         raise exc
     errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
-    review = {
+    session[REFUSED_REVIEW] = {
         "proof_id": proof_id,
-        "comment": form.get("comment", ""),
+        "comment": str(form.get("comment", ""))[:1000],
         "errors": errors if isinstance(errors, dict) else {"decision": errors},
     }
     challenge_id = db.session.get_one(Mission, proof.mission_id).challenge_id
-    return _challenge_page(challenge_id, review, 422)
+    target = url_for("pages.manage_challenge", challenge_id=challenge_id)
+    return redirect(f"{target}#proof-{proof_id}", 303)
 
 
 @bp.post("/manage/challenges/<int:challenge_id>/wall-links")
