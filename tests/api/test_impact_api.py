@@ -274,4 +274,7 @@ def test_a_past_campaign_form_without_participants_is_refused(
             "starts_on": "2026-06-01", "ends_on": "2026-06-30"}  # fmt: skip
     response = client.post("/impact/past-campaigns", data=form)
     assert response.status_code == 422
-    assert "participant_ids" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # Said beside the field, in words, with what was typed kept.
+    assert 'id="participant_ids-error"' in html and "Tick who took part" in html
+    assert 'value="Nobody"' in html and 'value="2026-06-30"' in html

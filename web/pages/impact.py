@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 
 from gameplay.impact_report import (
     ChallengeImpact,
@@ -17,6 +18,7 @@ from gameplay.impact_report import (
 from gameplay.models import KINDS
 from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
+from kpi_engine.errors import Invalid
 from kpi_engine.impact import kpi_choices
 from kpi_engine.kpis import REGISTRY
 from kpi_engine.org import teams_of
@@ -44,29 +46,49 @@ from web.schemas.impact import (
 @bp.get("/impact/past-campaigns/new")
 @manager_required
 def new_past_campaign() -> str:
+    return _past_campaign_form({}, {})
+
+
+def _past_campaign_form(typed: dict[str, Any], errors: dict[str, Any]) -> str:
+    """The form, with what was typed and each problem beside its field."""
     teams = teams_of(db.session(), actor())
     members = {t.id: [m for m in t.members if m.app_role == "rep"] for t in teams}
-    return render_template("impact/past_campaign.html", teams=teams, members=members, kinds=KINDS)
+    return render_template("impact/past_campaign.html", teams=teams, members=members, kinds=KINDS,
+                           typed=typed, errors=errors)  # fmt: skip
 
 
 @bp.post("/impact/past-campaigns")
 @manager_required
 def record_past_campaign_page() -> Any:
     fields = {k: v for k, v in request.form.items() if k != "csrf_token" and v != ""}
-    form = PastCampaignFormSchema().load(
-        fields | {"participant_ids": request.form.getlist("participant_ids")}
-    )
-    challenge, changes = record_past_campaign(
-        db.session(),
-        _spec_from_form(form),
-        form["participant_ids"],
-        actor(),
-        now=utcnow(),
-        award_points=form["points_per_won_deal"] is not None,
-    )
+    typed = fields | {"participant_ids": request.form.getlist("participant_ids")}
+    try:
+        form = PastCampaignFormSchema().load(typed)
+        challenge, changes = record_past_campaign(
+            db.session(),
+            _spec_from_form(form),
+            form["participant_ids"],
+            actor(),
+            now=utcnow(),
+            award_points=form["points_per_won_deal"] is not None,
+        )
+    except (ValidationError, Invalid) as exc:
+        db.session.rollback()
+        errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
+        return _past_campaign_form(typed, _flat(errors)), 422
     commit_and_publish(changes)
     flash("Campaign recorded. Its impact is below.", "info")
     return redirect(url_for("pages.challenge_impact_page", challenge_id=challenge.id))
+
+
+def _flat(errors: Any) -> dict[str, str]:
+    """Each field's problems as one sentence (a nested error joins its parts)."""
+    def words(value: Any) -> str:
+        if isinstance(value, dict):
+            return "; ".join(words(v) for v in value.values())
+        return "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+
+    return {str(k): words(v) for k, v in (errors or {}).items()} if isinstance(errors, dict) else {}
 
 
 def _spec_from_form(form: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +157,7 @@ def leadership_impact() -> str:
     forests = {
         key: forest_plot(
             [(r.challenge.name, r.impact.kpis[key].interval) for r in reports],
-            f"{key} uplift per challenge",
+            f"{_kpi_names().get(key, key)} uplift per challenge",
         )
         for key in filters["kpis"]
     }
@@ -167,9 +189,14 @@ def leadership_impact_csv() -> Response:
                         "challenge-impact")  # fmt: skip
 
 
+def _kpi_names() -> dict[str, str]:
+    """Every KPI's name as the impact pages show it, by key."""
+    return {k: d.name for k, d in REGISTRY.items()} | kpi_choices()
+
+
 def _csv_header(keys: list[str], reports: list[ChallengeImpact]) -> list[str]:
     """Columns named for people: the KPI's name, what the number is, and its unit."""
-    names = {k: d.name for k, d in REGISTRY.items()} | kpi_choices()
+    names = _kpi_names()
     units = {k: v.unit for r in reports for k, v in r.impact.kpis.items()}
     header = ["Challenge", "Kind", "Ended", "Audience (reps)", "Took part (reps)"]
     for key in keys:
