@@ -10,6 +10,7 @@ from web.api import (  # noqa: E402,F401  (registers routes)
     impact,
     kpis,
     me,
+    openapi,
     users,
     webhooks,
 )

@@ -1,0 +1,383 @@
+"""The JSON API described as an OpenAPI 3 document, generated from the marshmallow schemas that
+validate it: GET /api/v1/openapi.json, and a readable page at GET /api/v1/docs.
+
+Each /api/v1 endpoint has one entry in OPERATIONS naming its query, body and answer schemas;
+paths and path parameters come from the app's url_map, so the document lists exactly the routes
+that exist (tests/api/test_openapi.py fails when a route has no entry, or an entry no route).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask, current_app, jsonify, render_template
+from marshmallow import Schema, fields
+from werkzeug.routing import Rule
+
+from web.api import bp
+from web.schemas.challenges import (
+    AdjustmentSchema,
+    BoardQuerySchema,
+    ChallengeOutSchema,
+    ChallengeSchema,
+    LedgerOutSchema,
+    ListQuerySchema,
+    MissionOutSchema,
+    ProofOutSchema,
+    ProofSchema,
+    ReviewSchema,
+    RowSchema,
+    TemplateFormSchema,
+)
+from web.schemas.events import EventSchema
+from web.schemas.fields import ID_MAX
+from web.schemas.impact import (
+    ChallengeImpactSchema,
+    CompareQuerySchema,
+    ImpactQuerySchema,
+    PastCampaignSchema,
+)
+from web.schemas.kpis import (
+    DecisionOutSchema,
+    DecisionSchema,
+    DefinitionSchema,
+    InputSchema,
+    ScorecardQuerySchema,
+    TargetOutSchema,
+    TargetQuerySchema,
+    TargetSchema,
+)
+from web.schemas.me import (
+    CatalogueRewardSchema,
+    PreferencesSchema,
+    RedeemSchema,
+    RedemptionSchema,
+    RewardSchema,
+)
+from web.schemas.users import UserQuerySchema, UserSchema
+
+PREFIX = "/api/v1"
+OBJECT: dict[str, Any] = {"type": "object"}
+
+
+class ErrorDetailSchema(Schema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(required=True, data_key="fields")
+
+
+class ErrorSchema(Schema):
+    """Every 4xx answer: {"error": {"code", "message", "fields"}}."""
+
+    error = fields.Nested(ErrorDetailSchema, required=True)
+
+
+class ChallengeListSchema(Schema):
+    challenges = fields.List(fields.Nested(ChallengeOutSchema), required=True)
+
+
+class MissionProgressSchema(MissionOutSchema):
+    progress = fields.Float()
+    completed_at = fields.DateTime(allow_none=True)
+
+
+class MissionBoardSchema(Schema):
+    challenge_id = fields.Integer()
+    missions = fields.List(fields.Nested(MissionProgressSchema))
+
+
+class BoardSchema(Schema):
+    challenge_id = fields.Integer()
+    version = fields.Integer()
+    board = fields.String()
+    frozen = fields.Boolean()
+    rows = fields.List(fields.Dict(), metadata={"description": "RowSchema, or team rows"})
+    me = fields.Nested(RowSchema, allow_none=True)
+
+
+class JoinedSchema(Schema):
+    challenge_id = fields.Integer()
+    user_id = fields.Integer()
+    rank = fields.Integer(allow_none=True)
+
+
+class ProofListSchema(Schema):
+    proofs = fields.List(fields.Nested(ProofOutSchema))
+
+
+class LedgerSchema(Schema):
+    entries = fields.List(fields.Nested(LedgerOutSchema))
+
+
+class EventBatchSchema(Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True)
+
+
+class RejectedEventSchema(Schema):
+    index = fields.Integer()
+    id = fields.String(allow_none=True)
+    errors = fields.Dict()
+
+
+class BatchAnswerSchema(Schema):
+    accepted = fields.Integer(required=True)
+    duplicates = fields.Integer(required=True)
+    rejected = fields.List(fields.Nested(RejectedEventSchema), required=True)
+
+
+class CompareSchema(Schema):
+    challenges = fields.List(fields.Nested(ChallengeImpactSchema))
+
+
+class DefinitionListSchema(Schema):
+    definitions = fields.List(fields.Nested(DefinitionSchema))
+
+
+class TargetListSchema(Schema):
+    targets = fields.List(fields.Nested(TargetOutSchema))
+
+
+class RewardListSchema(Schema):
+    balance = fields.Integer()
+    rewards = fields.List(fields.Nested(RewardSchema))
+
+
+class RedemptionListSchema(Schema):
+    redemptions = fields.List(fields.Nested(RedemptionSchema))
+
+
+class UserListSchema(Schema):
+    users = fields.List(fields.Nested(UserSchema))
+
+
+Body = type[Schema] | dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    summary: str
+    answer: Body = field(default_factory=lambda: OBJECT)
+    query: type[Schema] | None = None
+    body: Body | None = None
+    status: int = 200
+    tag: str = "challenges"
+    who: str = "anyone logged in"
+
+
+EVENT_BODY = {"oneOf": [{"$ref": "#/components/schemas/Event"},
+                        {"$ref": "#/components/schemas/EventBatch"}]}  # fmt: skip
+MANAGERS = "managers (their teams) and admins"
+
+OPERATIONS: dict[str, Operation] = {
+    "api.list_challenges_view": Operation("Challenges the caller may see", ChallengeListSchema,
+                                          query=ListQuerySchema),
+    "api.create_challenge_view": Operation("Create a challenge (draft)", ChallengeOutSchema,
+                                           body=ChallengeSchema, status=201, who=MANAGERS),
+    "api.create_from_template_view": Operation(
+        "Create a challenge from a template (onboarding, upsell, prospecting)",
+        ChallengeOutSchema, body=TemplateFormSchema, status=201, who=MANAGERS),
+    "api.read_challenge_view": Operation("One challenge", ChallengeOutSchema),
+    "api.update_challenge_view": Operation("Edit a draft challenge", ChallengeOutSchema,
+                                           body=ChallengeSchema, who=MANAGERS),
+    "api.preview_challenge_view": Operation("Who a challenge would enrol, before launch",
+                                            who=MANAGERS),
+    "api.launch_challenge_view": Operation("Launch a draft", ChallengeOutSchema, who=MANAGERS),
+    "api.cancel_challenge_view": Operation("Cancel a challenge", ChallengeOutSchema,
+                                           who=MANAGERS),
+    "api.join_challenge_view": Operation("Join an opt-in challenge", JoinedSchema, status=201),
+    "api.leaderboard_view": Operation("A challenge's leaderboard", BoardSchema,
+                                      query=BoardQuerySchema),
+    "api.missions_view": Operation("The caller's missions and progress", MissionBoardSchema),
+    "api.submit_proof_view": Operation("Submit a proof for a manual mission", ProofOutSchema,
+                                       body=ProofSchema, status=201),
+    "api.pending_proofs_view": Operation("Proofs waiting for review", ProofListSchema,
+                                         who=MANAGERS),
+    "api.review_proof_view": Operation("Approve or reject a proof", ProofOutSchema,
+                                       body=ReviewSchema, who=MANAGERS),
+    "api.adjust_points_view": Operation("Adjust a participant's points (with a reason)",
+                                        LedgerOutSchema, body=AdjustmentSchema, status=201,
+                                        who=MANAGERS),
+    "api.ledger_view": Operation("A challenge's points ledger", LedgerSchema),
+    "api.post_events": Operation("Post one sales event or a batch (idempotent by id)",
+                                 BatchAnswerSchema, body=EVENT_BODY, tag="sales data"),
+    "api.crm_webhook": Operation("CRM push, signed with HMAC-SHA256 (see docs/webhooks.md)",
+                                 BatchAnswerSchema, body=EVENT_BODY, tag="sales data",
+                                 who="the CRM, by signature"),
+    "api.challenge_impact_view": Operation("Measured impact of a challenge on KPIs",
+                                           ChallengeImpactSchema, query=ImpactQuerySchema,
+                                           tag="impact", who=MANAGERS),
+    "api.compare_impact": Operation("Compare challenges by impact", CompareSchema,
+                                    query=CompareQuerySchema, tag="impact", who=MANAGERS),
+    "api.record_past_campaign_view": Operation("Record an ended campaign", ChallengeOutSchema,
+                                               body=PastCampaignSchema, status=201,
+                                               tag="impact", who=MANAGERS),
+    "api.kpi_scorecard": Operation("A scope's balanced scorecard for a period",
+                                   query=ScorecardQuerySchema, tag="kpis"),
+    "api.kpi_definitions": Operation("KPI definitions", DefinitionListSchema, tag="kpis"),
+    "api.kpi_targets": Operation("Targets of a scope and period", TargetListSchema,
+                                 query=TargetQuerySchema, tag="kpis"),
+    "api.kpi_set_target": Operation("Set a KPI target", TargetOutSchema, body=TargetSchema,
+                                    tag="kpis", who=MANAGERS),
+    "api.kpi_set_input": Operation("Set a KPI input (quota, costs, forecast)", body=InputSchema,
+                                   tag="kpis", who=MANAGERS),
+    "api.kpi_record_decision": Operation("Log a decision taken on a KPI", DecisionOutSchema,
+                                         body=DecisionSchema, status=201, tag="kpis",
+                                         who=MANAGERS),
+    "api.my_points": Operation("The caller's points and level", tag="me"),
+    "api.my_level": Operation("The caller's level", tag="me"),
+    "api.my_streak": Operation("The caller's streak", tag="me"),
+    "api.my_badges": Operation("The caller's badges", tag="me"),
+    "api.my_challenges": Operation("Challenges the caller takes part in", ChallengeListSchema,
+                                   tag="me"),
+    "api.my_rewards": Operation("The rewards catalogue and the caller's balance",
+                                RewardListSchema, tag="me"),
+    "api.my_redemptions": Operation("The caller's redemptions", RedemptionListSchema, tag="me"),
+    "api.redeem_reward": Operation("Redeem a reward with points", RedemptionSchema,
+                                   body=RedeemSchema, status=201, tag="me"),
+    "api.my_preferences": Operation("Set notification and anonymity preferences",
+                                    body=PreferencesSchema, tag="me"),
+    "api.add_reward": Operation("Add a reward to the catalogue", RewardSchema,
+                                body=CatalogueRewardSchema, status=201, tag="me", who=MANAGERS),
+    "api.change_reward": Operation("Change a catalogue reward", RewardSchema,
+                                   body=CatalogueRewardSchema, tag="me", who=MANAGERS),
+    "api.retire": Operation("Retire a catalogue reward", RewardSchema, tag="me", who=MANAGERS),
+    "api.requests_to_handle": Operation("Redemptions waiting to be handled",
+                                        RedemptionListSchema, tag="me", who=MANAGERS),
+    "api.fulfil": Operation("Mark a redemption fulfilled", RedemptionSchema, tag="me",
+                            who=MANAGERS),
+    "api.refuse": Operation("Refuse a redemption (its points are given back)",
+                            RedemptionSchema, tag="me", who=MANAGERS),
+    "api.list_users": Operation("Users the caller manages (admins: everyone)", UserListSchema,
+                                query=UserQuerySchema, tag="users", who=MANAGERS),
+    "api.me": Operation("The caller", UserSchema, tag="users"),
+}  # fmt: skip
+
+# The description itself is not part of what it describes.
+SELF = {"api.openapi_document", "api.api_docs"}
+
+
+def api_rules(app: Flask) -> list[Rule]:
+    """The app's /api/v1 routes other than the description's own."""
+    return [
+        r
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith(PREFIX) and r.endpoint not in SELF
+    ]
+
+
+def openapi_path(rule: Rule) -> str:
+    """`/challenges/<int:challenge_id>` as `/challenges/{challenge_id}`."""
+    path = rule.rule.removeprefix(PREFIX)
+    for name in rule.arguments:
+        path = path.replace(f"<int:{name}>", f"{{{name}}}").replace(f"<{name}>", f"{{{name}}}")
+    return path
+
+
+def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
+    parameters = []
+    for name in sorted(rule.arguments):
+        converter = type(rule._converters[name]).__name__  # noqa: SLF001
+        schema: dict[str, Any] = (
+            {"type": "integer", "minimum": 0, "maximum": ID_MAX}
+            if "Integer" in converter or "Id" in converter
+            else {"type": "string"}
+        )
+        parameters.append({"in": "path", "name": name, "required": True, "schema": schema})
+    return parameters
+
+
+def _content(body: Body) -> dict[str, Any]:
+    return {"application/json": {"schema": body}}
+
+
+def _operation(rule: Rule, op: Operation) -> dict[str, Any]:
+    parameters: list[Any] = _path_parameters(rule)
+    if op.query is not None:
+        parameters.append({"in": "query", "schema": op.query})
+    answer: dict[str, Any] = {
+        "summary": op.summary,
+        "description": f"Who: {op.who}.",
+        "tags": [op.tag],
+        "parameters": parameters,
+        "responses": {
+            str(op.status): {"description": "OK", "content": _content(op.answer)},
+            "4XX": {"description": "Refused; the error names the fields",
+                    "content": _content(ErrorSchema)},
+        },
+    }  # fmt: skip
+    if op.body is not None:
+        answer["requestBody"] = {"required": True, "content": _content(op.body)}
+    if rule.endpoint == "api.crm_webhook":
+        answer["security"] = []
+        answer["parameters"] += [
+            {"in": "header", "name": name, "required": True, "schema": {"type": "string"}}
+            for name in ("X-SalesQuest-Timestamp", "X-SalesQuest-Signature")
+        ]
+    return answer
+
+
+def _decimal_as_string(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    # apispec types every Decimal a number; an answer's `as_string` ones are JSON strings.
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": ["string", "null"] if field.allow_none else "string", "format": "decimal"}
+    return {}
+
+
+def build_document(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3 document of the app's /api/v1 routes."""
+    plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
+    spec = APISpec(
+        title="SalesQuest API",
+        version="1",
+        openapi_version="3.1.0",
+        plugins=[plugin],
+        info={"description": "Gamified sales challenges on CRM data. Send `Authorization: "
+                             "Bearer <token>` (an admin issues tokens with `flask tokens`)."},
+        servers=[{"url": PREFIX}],
+        security=[{"bearer": []}],
+    )  # fmt: skip
+    assert plugin.converter is not None
+    plugin.converter.add_attribute_function(_decimal_as_string)
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema("Event", schema=EventSchema)
+    spec.components.schema("EventBatch", schema=EventBatchSchema)
+    by_path: dict[str, dict[str, Any]] = {}
+    for rule in sorted(api_rules(app), key=lambda r: r.rule):
+        op = OPERATIONS.get(rule.endpoint)
+        if op is None:
+            continue  # the drift test names it
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            by_path.setdefault(openapi_path(rule), {})[method.lower()] = _operation(rule, op)
+    for path, operations in by_path.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _schema_name(schema: Any) -> str:
+    cls = schema if isinstance(schema, type) else type(schema)
+    name = cls.__name__.removesuffix("Schema")
+    modifiers = getattr(schema, "partial", False) or getattr(schema, "only", None)
+    return f"{name}Partial" if modifiers else name
+
+
+def document() -> dict[str, Any]:
+    """The current app's document, built once per app."""
+    extensions = current_app.extensions
+    if "openapi" not in extensions:
+        extensions["openapi"] = build_document(current_app)  # type: ignore[arg-type]
+    return dict(extensions["openapi"])
+
+
+@bp.get("/openapi.json")
+def openapi_document():
+    return jsonify(document())
+
+
+@bp.get("/docs")
+def api_docs():
+    doc = document()
+    tags = dict.fromkeys(op["tags"][0] for item in doc["paths"].values() for op in item.values())
+    return render_template("api_docs.html", doc=doc, tags=list(tags))
