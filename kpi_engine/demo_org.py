@@ -23,7 +23,8 @@ from kpi_engine.models import Deal, ProductAlias, Team, User
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "examples" / "crm-sales-opportunities"
 DEMO_DOMAIN = "example.com"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
-ACTIVITY_WEEKS = 6
+# Seven weeks: the ended blitz (gameplay.demo_story) and the two equal periods before it.
+ACTIVITY_WEEKS = 7
 # The hour events are stamped at: noon in the US offices, so the date is the same in UTC.
 EVENT_HOUR = time(17, 0, tzinfo=UTC)
 PRODUCT_ALIASES = {"GTXPro": "GTX Pro"}
@@ -60,9 +61,16 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def load_demo(
-    session: Session, *, password_hash: str, today: date, data_dir: Path = SAMPLE_DIR, seed: int = 7
+    session: Session,
+    *,
+    password_hash: str,
+    today: date,
+    data_dir: Path = SAMPLE_DIR,
+    seed: int = 7,
+    activity_since: date | None = None,
 ) -> DemoSummary:
-    """Create (or complete) the demo org; running it again adds nothing twice."""
+    """Create (or complete) the demo org, with activities from `activity_since` (by default
+    ACTIVITY_WEEKS back) to yesterday; running it again adds nothing twice."""
     pipeline = read_csv(data_dir / "sales_pipeline.csv")
     teams = read_csv(data_dir / "sales_teams.csv")
     sectors = {
@@ -75,7 +83,9 @@ def load_demo(
     _ensure_aliases(session)
     _ingest(session, list(_deal_events(pipeline, sectors, shift, today, random.Random(seed))))
     # Activities come second: they link to open deals, which must exist by then.
-    _ingest(session, list(_activity_events(session, teams, owners, today, random.Random(seed))))
+    since = activity_since or today - timedelta(weeks=ACTIVITY_WEEKS)
+    activity = _activity_events(session, teams, owners, since, today, random.Random(seed))
+    _ingest(session, list(activity))
     return _summary(session, pipeline)
 
 
@@ -184,7 +194,12 @@ def _deal_events(
 
 
 def _activity_events(
-    session: Session, teams: list[dict[str, str]], owners: set[str], today: date, rng: random.Random
+    session: Session,
+    teams: list[dict[str, str]],
+    owners: set[str],
+    since: date,
+    today: date,
+    rng: random.Random,
 ) -> Iterator[SalesEvent]:
     open_deals: dict[int, list[str]] = {}
     open_query = (
@@ -192,7 +207,7 @@ def _activity_events(
     )
     for owner_id, crm_id in session.execute(open_query):
         open_deals.setdefault(owner_id, []).append(crm_id)
-    days = [today - timedelta(days=n) for n in range(ACTIVITY_WEEKS * 7, 0, -1)]
+    days = [since + timedelta(days=n) for n in range((today - since).days)]
     for row in teams:
         agent = row["sales_agent"]
         rep = session.scalar(select(User).where(User.crm_user_id == agent))

@@ -16,12 +16,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
-from kpi_engine.db import Base, configure_sqlite
+from kpi_engine.db import Base, configure_sqlite, utcnow
 from kpi_engine.demo_org import load_demo
 from web.app import create_app
 from web.extensions import db as flask_db
 
 DEMO_TODAY = date(2026, 11, 2)
+# The whole demo world is loaded at the real clock, so that its live challenges are live for
+# the pages (which read utcnow) as they are after `flask demo`.
+DEMO_WORLD_NOW = utcnow()
 PASSWORD = "correct horse battery"
 
 
@@ -164,13 +167,42 @@ def _load_demo_into(s: Session) -> None:
 @pytest.fixture
 def demo_app(demo_template: str, database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """An app on a private copy of the demo org (every demo user's password is PASSWORD)."""
-    if demo_template.startswith("postgresql"):
-        url = _recreate_pg_database(database_url, "demo", make_url(demo_template).database)
+    yield make_app(_private_copy(demo_template, database_url, tmp_path, "demo"))
+
+
+def _private_copy(template: str, database_url: str, tmp_path: Path, suffix: str) -> str:
+    if template.startswith("postgresql"):
+        return _recreate_pg_database(database_url, suffix, make_url(template).database)
+    copy = tmp_path / f"{suffix}.db"
+    shutil.copy(template.removeprefix("sqlite:///"), copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture(scope="session")
+def demo_world_template(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> str:
+    """A database holding what `flask demo` loads now (the org, its story, its inputs), built
+    once like demo_template; DEMO_WORLD_NOW is the clock it was loaded at."""
+    from gameplay.demo_story import load_demo_world
+    from web.auth import hash_password
+
+    if database_url.startswith("postgresql"):
+        url = _recreate_pg_database(database_url, "demo_world_template")
     else:
-        copy = tmp_path / "demo.db"
-        shutil.copy(demo_template.removeprefix("sqlite:///"), copy)
-        url = f"sqlite:///{copy}"
-    yield make_app(url)
+        url = f"sqlite:///{tmp_path_factory.mktemp('demo_world') / 'demo.db'}"
+    app = make_app(url)
+    migrate_to_head(app)
+    with app.app_context():
+        hashed = hash_password(PASSWORD)
+        load_demo_world(flask_db.session(), password_hash=hashed, now=DEMO_WORLD_NOW)
+        flask_db.session.commit()
+        flask_db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def demo_world_app(demo_world_template: str, database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app on a private copy of the whole demo world (password PASSWORD for everyone)."""
+    yield make_app(_private_copy(demo_world_template, database_url, tmp_path, "demo_world"))
 
 
 def csrf_token_from(client: FlaskClient, path: str = "/login") -> str:

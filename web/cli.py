@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import click
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import delete
 
-from gameplay.demo_challenges import add_demo_challenges
+from gameplay.demo_story import load_demo_world
 from kpi_engine.db import Base, utcnow
-from kpi_engine.demo_org import load_demo
 from kpi_engine.errors import DomainError
 from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import create_user, user_by_email
@@ -88,11 +85,14 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
     if reset:
         for table in reversed(Base.metadata.sorted_tables):
             db.session.execute(delete(table))
-    summary = load_demo(
-        db.session(), password_hash=hash_password(DEMO_PASSWORD), today=date.today()
+    world = load_demo_world(
+        db.session(),
+        password_hash=hash_password(DEMO_PASSWORD),
+        now=utcnow(),
+        tz=current_app.config["ORG_TIMEZONE"],
     )
-    challenges = add_demo_challenges(db.session(), now=utcnow())
     db.session.commit()
+    summary, story = world.org, world.story
     click.echo(
         f"demo ready: {summary.deals} deals, {summary.reps} reps, {summary.managers} managers, "
         f"won revenue {summary.won_revenue:,.0f}\n"
@@ -101,7 +101,12 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
         f"  manager  {summary.manager_email}\n"
         f"  admin    {summary.admin_email}"
     )
-    click.echo(f"live demo challenges added: {len(challenges)}")
+    click.echo(
+        f"added: {len(story.live)} live and {len(story.ended)} ended challenges, "
+        f"{story.proofs} proofs to review, {story.rewards} rewards in the catalogue, "
+        f"{story.redemptions} redemptions to hand over; "
+        f"{world.inputs} KPI inputs (quotas, costs, forecasts) set"
+    )
 
 
 def init_app(app: Flask) -> None:
