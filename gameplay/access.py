@@ -14,12 +14,16 @@ Two ideas, kept apart on purpose:
   for everyone, a rep only for themself. Nobody approves their own proof or adjusts their own
   points.
 
+Creating a challenge: an admin's may be for anyone, a manager's only for their own teams and
+their people.
+
 The org facts underneath (which teams a user manages) stay in kpi_engine.org.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select, union
 from sqlalchemy.orm import Session
@@ -48,6 +52,34 @@ def audience_team_ids(session: Session, challenge: Challenge) -> set[int]:
         )
     found = session.scalars(select(union(*queries).subquery().c.team_id))
     return {team for team in (*teams, *found) if team is not None}
+
+
+def audience_refusal(session: Session, actor: User, audience: dict[str, Any]) -> Forbidden | None:
+    """Why the actor may not run a challenge for this audience, or None: an admin's may be for
+    anyone; a manager's names only teams they manage, and people of those teams."""
+    if actor.app_role == "admin":
+        return None
+    if actor.app_role != "manager":
+        return Forbidden("only managers and admins create challenges")
+    managed = managed_team_ids(session, actor)
+    teams = set(audience.get("team_ids") or [])
+    if not teams or not teams <= managed:
+        return Forbidden(
+            "a manager's challenge must name only teams they manage",
+            {"audience.team_ids": [f"you manage {sorted(managed)}"]},
+        )
+    users = audience.get("user_ids") or []
+    outsiders = [
+        u.id
+        for u in session.scalars(select(User).where(User.id.in_(users)))
+        if u.team_id not in managed
+    ]
+    if outsiders:
+        return Forbidden(
+            "named users must belong to teams you manage",
+            {"audience.user_ids": [str(i) for i in outsiders]},
+        )
+    return None
 
 
 def may_manage_challenge(session: Session, actor: User, challenge: Challenge) -> bool:
@@ -138,8 +170,8 @@ def reviewable_author_ids(session: Session, actor: User) -> set[int] | None:
     if actor.app_role == "admin":
         return None
     teams = managed_team_ids(session, actor)
-    members = session.scalars(select(User.id).where(User.team_id.in_(teams))) if teams else []
-    return set(members) - {actor.id}
+    members = set(session.scalars(select(User.id).where(User.team_id.in_(teams))))
+    return members - {actor.id}
 
 
 def _person_refusal(

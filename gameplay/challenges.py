@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gameplay.access import (
+    audience_refusal,
     may_change_challenge,
     may_manage_challenge,
     may_view_challenge,
@@ -38,7 +39,6 @@ from gameplay.models import (
 from gameplay.preview import preview_challenge
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.models import User
-from kpi_engine.org import managed_team_ids
 
 RULE_FIELDS = (
     "fact",
@@ -214,7 +214,9 @@ def _apply_spec(session: Session, challenge: Challenge, spec: dict[str, Any], ac
     errors = _spec_errors(spec)
     if errors:
         raise Invalid("the challenge's settings are not valid", errors)
-    _check_audience(session, spec["audience"], actor)
+    refusal = audience_refusal(session, actor, spec["audience"])
+    if refusal is not None:
+        raise refusal
     for name in SCALAR_FIELDS:
         if name in spec:
             setattr(challenge, name, spec[name])
@@ -297,29 +299,3 @@ def _window_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
     if freeze and not starts < _aware(freeze, zone) < ends:
         return {"freeze_at": ["must fall inside the window"]}
     return {}
-
-
-def _check_audience(session: Session, audience: dict[str, Any], actor: User) -> None:
-    """A manager's challenge is for their own teams; an admin's may be for anyone."""
-    if actor.app_role == "admin":
-        return
-    if actor.app_role != "manager":
-        raise Forbidden("only managers and admins create challenges")
-    managed = managed_team_ids(session, actor)
-    teams = set(audience.get("team_ids") or [])
-    if not teams or not teams <= managed:
-        raise Forbidden(
-            "a manager's challenge must name only teams they manage",
-            {"audience.team_ids": [f"you manage {sorted(managed)}"]},
-        )
-    users = audience.get("user_ids") or []
-    outsiders = [
-        u.id
-        for u in session.scalars(select(User).where(User.id.in_(users)))
-        if u.team_id not in managed
-    ]
-    if outsiders:
-        raise Forbidden(
-            "named users must belong to teams you manage",
-            {"audience.user_ids": [str(i) for i in outsiders]},
-        )

@@ -77,7 +77,7 @@ def due_challenge_ids(session: Session, *, now: datetime) -> list[int]:
     return list(session.scalars(_due(now).with_only_columns(Challenge.id)))
 
 
-def _due(now: datetime) -> Select[tuple[Challenge]]:
+def _due(now: datetime) -> Select[Challenge]:
     query = select(Challenge).where(
         Challenge.launched_at.isnot(None),
         Challenge.cancelled_at.is_(None),
