@@ -33,6 +33,7 @@ from gameplay.models import Challenge, Participant, Proof
 from kpi_engine.errors import Forbidden
 from kpi_engine.models import User
 from kpi_engine.org import managed_team_ids
+from kpi_engine.reach import reach
 
 
 def audience_team_ids(session: Session, challenge: Challenge) -> set[int]:
@@ -126,13 +127,10 @@ def may_manage_user(session: Session, actor: User, user: User) -> bool:
 
 
 def may_act_for_users(session: Session, actor: User, user_ids: Iterable[int]) -> bool:
-    """True when the actor may act for every one of these people (sales data naming them)."""
-    wanted = set(user_ids) - {actor.id}
-    if not wanted or actor.app_role == "admin":
-        return True
-    managed = managed_team_ids(session, actor)
-    teams = list(session.execute(select(User.id, User.team_id).where(User.id.in_(wanted))))
-    return len(teams) == len(wanted) and all(team in managed for _, team in teams)
+    """True when the actor may act for every one of these people (sales data naming them).
+    The reach itself is an org fact kept in kpi_engine.reach, which the ingest paths below
+    gameplay are handed as a value."""
+    return reach(session, actor).covers(user_ids)
 
 
 def review_refusal(
