@@ -33,11 +33,11 @@ from gameplay.missions import submit_proof
 from gameplay.models import Challenge, Mission, Participant, Proof, Redemption, Reward
 from gameplay.profiles import profile_of
 from gameplay.rewards import add_catalogue_reward, redeem
-from kpi_engine.demo_customers import add_new_customers
+from kpi_engine.demo_customers import add_new_customers, win_new_customers
 from kpi_engine.demo_inputs import enter_demo_inputs
 from kpi_engine.demo_org import DemoSummary, load_demo
 from kpi_engine.events import SalesEvent, ingest_events
-from kpi_engine.models import Team, User
+from kpi_engine.models import Deal, Team, User
 from kpi_engine.periods import quarter_of
 
 BLITZ_TEAM = "Team Marxen"  # the demo manager's team (kpi_engine.demo_org's busiest rep's)
@@ -49,6 +49,8 @@ BLITZ_DAYS, BLITZ_ENDED_DAYS_AGO = 14, 5
 # third of them booking a meeting (the planted effect on "meetings booked").
 EXTRA_CALLS = (2, 4)
 EXTRA_OUTCOMES = (("meeting_booked", 35), ("connected", 45), ("no_answer", 20))
+# ... and a few more won deals with new accounts (the planted effect on revenue and win rate).
+EXTRA_WINS = (4, 6)
 CATALOGUE = (("Coffee voucher", 100, "5"), ("Company hoodie", 400, "45"),
              ("Team lunch", 900, "150"), ("Extra day off", 2500, None))  # fmt: skip
 PROOFS = (
@@ -116,6 +118,7 @@ def _ended_blitz(
     starts, ends = blitz_window(now)
     reps = list(session.scalars(select(User).where(User.team_id == team.id).order_by(User.id)))
     _ingest_planted_calls(session, reps, starts, ends, rng)
+    _ingest_planted_wins(session, reps, starts, ends, rng)
     form = {
         "name": BLITZ_NAME,
         "starts_at": starts,
@@ -144,6 +147,23 @@ def _ingest_planted_calls(
 ) -> None:
     events = list(_planted_calls(reps, starts, ends, rng))
     ingest_events(session, events, source="demo")
+
+
+def _ingest_planted_wins(
+    session: Session, reps: list[User], starts: datetime, ends: datetime, rng: random.Random
+) -> None:
+    """The meetings turned into new customers: each participant with a track record (a won
+    deal before) closed a few more new accounts in the window than they would have."""
+    sellers = select(Deal.owner_id).where(Deal.status == "won", Deal.closed_at < starts)
+    track = set(session.scalars(sellers.distinct()))
+    hours = int((ends - starts).total_seconds() // 3600)
+    wins = [
+        (rep, starts + timedelta(hours=rng.randint(0, hours - 1)))
+        for rep in reps
+        if rep.id in track
+        for _ in range(rng.randint(*EXTRA_WINS))
+    ]
+    win_new_customers(session, wins, key="demo-blitz", rng=rng, suffix=" Group")
 
 
 def _planted_calls(

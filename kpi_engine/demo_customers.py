@@ -9,7 +9,7 @@ with a fixed seed and their own idempotency keys, so loading them again adds not
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -35,30 +35,51 @@ def add_new_customers(session: Session, *, today: date, seed: int = 11) -> int:
         .where(User.app_role == "rep", User.id.in_(select(Deal.owner_id)))
         .order_by(User.id)
     )
-    events = list(_events(list(session.scalars(sellers)), today, rng))
-    ingest_events(session, events, source="demo")
-    return len(events) // 2
+    wins = [
+        (rep, _noon(today - timedelta(days=rng.randint(1, DAYS))))
+        for rep in session.scalars(sellers)
+        for _ in range(NEW_PER_REP)
+    ]
+    return win_new_customers(session, wins, key="demo-new", rng=rng)
 
 
-def _events(reps: list[User], today: date, rng: random.Random) -> Iterator[SalesEvent]:
-    names = [f"{a}{b} {c}" for a in _FIRST for b in _SECOND for c in _KINDS]
+def win_new_customers(
+    session: Session,
+    wins: Sequence[tuple[User, datetime]],
+    *,
+    key: str,
+    rng: random.Random,
+    suffix: str = "",
+) -> int:
+    """Ingest one won deal with a new account per (rep, closing moment); the key names the
+    batch (idempotency keys and CRM ids), the suffix keeps its account names apart."""
+    names = [f"{a}{b} {c}{suffix}" for a in _FIRST for b in _SECOND for c in _KINDS]
     rng.shuffle(names)
-    for number, rep in enumerate(r for r in reps for _ in range(NEW_PER_REP)):
-        closed = _noon(today - timedelta(days=rng.randint(1, DAYS)))
-        created = closed - timedelta(days=rng.randint(10, 80))
-        deal_id = f"demo-new-{number + 1:03d}"
-        data = {
-            "deal_id": deal_id,
-            "account": names[number],
-            "product": rng.choice(_PRODUCTS),
-            "segment": rng.choice(_SECTORS),
-            "currency": "USD",
-            "stage": "Prospecting",
-        }
-        won = {"deal_id": deal_id, "amount": str(rng.randrange(1_000, 6_000, 50))}
-        rep_ref = rep.crm_user_id or rep.email
-        yield SalesEvent(f"demo:{deal_id}:created", "deal.created", created, rep_ref, data)
-        yield SalesEvent(f"demo:{deal_id}:closed", "deal.won", closed, rep_ref, won)
+    events = []
+    for number, (rep, closed) in enumerate(wins):
+        events += _won_deal(f"{key}-{number + 1:03d}", names[number], rep, closed, rng)
+    ingest_events(session, events, source="demo")
+    return len(wins)
+
+
+def _won_deal(
+    deal_id: str, account: str, rep: User, closed: datetime, rng: random.Random
+) -> list[SalesEvent]:
+    created = closed - timedelta(days=rng.randint(10, 80))
+    data = {
+        "deal_id": deal_id,
+        "account": account,
+        "product": rng.choice(_PRODUCTS),
+        "segment": rng.choice(_SECTORS),
+        "currency": "USD",
+        "stage": "Prospecting",
+    }
+    won = {"deal_id": deal_id, "amount": str(rng.randrange(1_000, 6_000, 50))}
+    rep_ref = rep.crm_user_id or rep.email
+    return [
+        SalesEvent(f"demo:{deal_id}:created", "deal.created", created, rep_ref, data),
+        SalesEvent(f"demo:{deal_id}:closed", "deal.won", closed, rep_ref, won),
+    ]
 
 
 def _noon(day: date) -> datetime:

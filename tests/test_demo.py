@@ -163,21 +163,23 @@ def test_the_demo_manager_has_proofs_of_their_reps_to_review(demo_world_app: Fla
         assert {s.get(User, p.user_id).team_id for p in waiting} == team_ids  # type: ignore[union-attr]
 
 
-def test_the_blitz_measures_more_meetings_booked_with_an_interval_above_zero(
+def test_the_blitz_measures_its_planted_effects_with_intervals_above_zero(
     demo_world_app: Flask,
 ) -> None:
     with demo_world_app.app_context():
         s = db.session()
         manager = _user(s, "melvin.marxen@example.com")
         report = challenge_impact(
-            s, _blitz(s).id, manager, now=utcnow(), kpis=("meetings_booked", "win_rate")
+            s, _blitz(s).id, manager, now=utcnow(), kpis=("revenue_won", "meetings_booked")
         )
-        meetings = report.impact.kpis["meetings_booked"]
-        assert meetings.verdict == "effect", meetings.warnings
-        assert meetings.ci_low is not None and meetings.ci_low > 0
-        assert meetings.n_participants == 6 and meetings.n_control >= 20
-        # Nothing was planted in deals: the win rate makes no claim.
-        assert report.impact.kpis["win_rate"].verdict != "effect"
+        for key in ("meetings_booked", "revenue_won"):
+            kpi = report.impact.kpis[key]
+            assert kpi.verdict == "effect", (key, kpi.warnings)
+            assert kpi.ci_low is not None and kpi.ci_low > 0, key
+            assert kpi.n_participants == 6 and kpi.n_control >= 20, key
+        # Prizes were paid, so the report sets the extra revenue against them.
+        assert report.reward_cost == 150 and report.return_on_cost is not None
+        assert report.return_on_cost.low is not None and report.return_on_cost.low > 0
 
 
 def test_every_kpi_of_the_manager_and_leadership_cards_has_a_value(demo_world_app: Flask) -> None:
