@@ -31,14 +31,14 @@ def test_a_manager_adds_edits_and_retires_a_reward_from_the_page(
     html = client.get("/manage/rewards").get_data(as_text=True)
     assert "The catalogue is empty" in html and 'href="/manage/rewards"' in html
     form = {"csrf_token": token, "name": "Team lunch", "cost": "300", "cash_value": ""}
-    assert client.post("/manage/rewards", data=form).status_code == 302
+    assert client.post("/manage/rewards", data=form).status_code == 303
     [(name, cost, active)] = _rewards(app)
     assert (name, cost, active) == ("Team lunch", 300, True)
     with app.app_context():
         reward_id = db.session.scalars(select(Reward.id)).one()
     edit = {"csrf_token": token, "name": "Team lunch for two", "cost": "350", "cash_value": "40"}
-    assert client.post(f"/manage/rewards/{reward_id}", data=edit).status_code == 302
-    assert client.post(f"/manage/rewards/{reward_id}/retire", data=form).status_code == 302
+    assert client.post(f"/manage/rewards/{reward_id}", data=edit).status_code == 303
+    assert client.post(f"/manage/rewards/{reward_id}/retire", data=form).status_code == 303
     assert _rewards(app) == [("Team lunch for two", 350, False)]
     html = client.get("/manage/rewards").get_data(as_text=True)
     assert "retired" in html and "Put Team lunch for two back on sale" in html
@@ -49,9 +49,9 @@ def test_a_bad_reward_form_says_what_is_wrong_beside_each_field_and_keeps_the_in
 ) -> None:
     token = log_in(client, "boss@example.test")
     form = {"csrf_token": token, "name": "Mug", "cost": "lots", "cash_value": "-3"}
-    answer = client.post("/manage/rewards", data=form)
+    answer = client.post("/manage/rewards", data=form, follow_redirects=True)
     html = answer.get_data(as_text=True)
-    assert answer.status_code == 422 and answer.mimetype == "text/html"
+    assert answer.status_code == 200 and answer.mimetype == "text/html"
     assert 'id="new-cost-error">Write a whole number of points, such as 500.' in html
     assert 'id="new-cash_value-error">A cash value cannot be negative.' in html
     assert 'value="Mug"' in html and 'value="lots"' in html
@@ -75,12 +75,14 @@ def _store_with_a_request(app: Flask, client: FlaskClient, org: Org) -> int:
         mug_id, trip_id = mug.id, trip.id
     html = client.get("/play/profile").get_data(as_text=True)
     assert "You can afford it." in html and "4500 points more needed." in html
-    refused = client.post(f"/play/rewards/{trip_id}/redeem", data={"csrf_token": token})
+    refused = client.post(
+        f"/play/rewards/{trip_id}/redeem", data={"csrf_token": token}, follow_redirects=True
+    )
     html = refused.get_data(as_text=True)
-    assert refused.status_code == 409
+    assert refused.status_code == 200
     assert f'id="redeem-{trip_id}-error">Not enough points: Trip costs 5000 points' in html
     assert (
-        client.post(f"/play/rewards/{mug_id}/redeem", data={"csrf_token": token}).status_code == 302
+        client.post(f"/play/rewards/{mug_id}/redeem", data={"csrf_token": token}).status_code == 303
     )
     html = client.get("/play/profile").get_data(as_text=True)
     assert "300 points to spend" in html and "waiting for your manager" in html
@@ -104,8 +106,8 @@ def test_the_manager_refuses_a_request_and_the_rep_gets_the_points_back(
     with app.app_context():
         profile = db.session.get(PlayerProfile, org.ann)
         assert profile is not None and profile.balance == 500
-    again = client.post(f"/manage/redemptions/{request_id}", data=form)
-    assert again.status_code == 409 and "already cancelled" in again.get_data(as_text=True)
+    again = client.post(f"/manage/redemptions/{request_id}", data=form, follow_redirects=True)
+    assert "This redemption is already cancelled." in again.get_data(as_text=True)
 
 
 def test_the_manager_hands_a_request_over(app: Flask, client: FlaskClient, org: Org) -> None:
@@ -114,7 +116,7 @@ def test_the_manager_hands_a_request_over(app: Flask, client: FlaskClient, org: 
     with app.app_context():
         request_id = db.session.scalars(select(Redemption.id)).one()
     form = {"csrf_token": token, "decision": "fulfil"}
-    assert client.post(f"/manage/redemptions/{request_id}", data=form).status_code == 302
+    assert client.post(f"/manage/redemptions/{request_id}", data=form).status_code == 303
     with app.app_context():
         assert db.session.get(Redemption, request_id).status == "fulfilled"
 

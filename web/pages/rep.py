@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from marshmallow import ValidationError
 
@@ -15,6 +13,7 @@ from gameplay.rewards import redeem
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
 from web.extensions import db
+from web.form_refusals import keep_refusal, take_refusal
 from web.pages import bp
 from web.permissions import actor, login_required
 from web.rep_view import challenge_page, my_cards, profile_page
@@ -31,13 +30,9 @@ def play():
 @bp.get("/play/challenges/<int:challenge_id>")
 @login_required
 def play_challenge(challenge_id: int):
-    return _challenge(challenge_id)
-
-
-def _challenge(challenge_id: int, status: int = 200, **form: Any):
     challenge = get_challenge(db.session(), challenge_id, actor())
     page = challenge_page(db.session(), challenge, actor(), utcnow())
-    return render_template("rep/challenge.html", page=page, **form), status
+    return render_template("rep/challenge.html", page=page, refused=take_refusal("proof"))
 
 
 @bp.post("/play/challenges/<int:challenge_id>/missions/<int:mission_id>/proof")
@@ -47,40 +42,37 @@ def play_submit_proof(challenge_id: int, mission_id: int):
     mission = db.session.get(Mission, mission_id)
     if mission is None or mission.challenge_id != challenge_id:
         abort(404)
+    back = url_for("pages.play_challenge", challenge_id=challenge_id)
     try:
         data = ProofSchema().load(typed)
         submit_proof(db.session(), mission.id, actor(), now=utcnow(), **data)
     except (ValidationError, DomainError) as exc:
         db.session.rollback()
-        status = exc.status if isinstance(exc, DomainError) else 422
-        errors = {mission_id: inline_errors(exc, ("text", "link"))}
-        return _challenge(
-            challenge_id, status, proof_errors=errors, proof_typed={mission_id: typed}
-        )
+        keep_refusal("proof", mission_id, inline_errors(exc, ("text", "link")), typed)
+        return redirect(f"{back}#mission-{mission_id}", 303)
     db.session.commit()
     flash("Proof sent: your manager will review it.", "info")
-    return redirect(url_for("pages.play_challenge", challenge_id=challenge_id))
+    return redirect(f"{back}#mission-{mission_id}", 303)
 
 
 @bp.get("/play/profile")
 @login_required
 def play_profile():
-    return _profile()
-
-
-def _profile(status: int = 200, **form: Any):
     tz = current_app.config["ORG_TIMEZONE"]
     page = profile_page(db.session(), actor(), utcnow(), tz)
-    return render_template("rep/profile.html", page=page, **form), status
+    refused = {**take_refusal("preferences"), **take_refusal("redeem")}
+    return render_template("rep/profile.html", page=page, refused=refused)
 
 
 @bp.post("/play/profile/preferences")
 @login_required
 def play_preferences():
+    typed = form_fields("muted_kinds")
     try:
-        data = PreferencesSchema().load(form_fields("muted_kinds"))
+        data = PreferencesSchema().load(typed)
     except ValidationError as exc:
-        return _profile(422, preference_errors=inline_errors(exc, ("muted_kinds", "anonymised")))
+        keep_refusal("preferences", 0, inline_errors(exc, ("muted_kinds", "anonymised")), {})
+        return redirect(url_for("pages.play_profile", _anchor="prefs-title"), 303)
     set_preferences(db.session(), actor().id, **data)
     db.session.commit()
     flash("Preferences saved.", "info")
@@ -94,7 +86,8 @@ def play_redeem(reward_id: int):
         redemption = redeem(db.session(), reward_id, actor(), now=utcnow())
     except DomainError as exc:
         db.session.rollback()
-        return _profile(exc.status, redeem_errors={reward_id: inline_errors(exc, ())["_form"]})
+        keep_refusal("redeem", reward_id, inline_errors(exc, ()), {})
+        return redirect(url_for("pages.play_profile", _anchor=f"reward-{reward_id}"), 303)
     db.session.commit()
     flash(f"Requested {redemption.reward.name}: your manager will hand it over.", "info")
-    return redirect(url_for("pages.play_profile", _anchor="rewards-title"))
+    return redirect(url_for("pages.play_profile", _anchor="rewards-title"), 303)

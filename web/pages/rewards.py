@@ -3,8 +3,6 @@ over or refuse. Forms keep what was typed and say what is wrong beside the field
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import flash, redirect, render_template, url_for
 from marshmallow import ValidationError
 
@@ -19,9 +17,10 @@ from gameplay.rewards import (
     retire_reward,
 )
 from kpi_engine.db import utcnow
-from kpi_engine.errors import DomainError
+from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.models import User
 from web.extensions import db
+from web.form_refusals import keep_refusal, take_refusal
 from web.pages import bp
 from web.permissions import actor, manager_required
 from web.schemas.live import form_fields, inline_errors
@@ -33,12 +32,8 @@ FIELDS = ("name", "cost", "cash_value")
 @bp.get("/manage/rewards")
 @manager_required
 def manage_rewards():
-    return _catalogue()
-
-
-def _catalogue(status: int = 200, **form: Any):
     rewards = full_catalogue(db.session())
-    return render_template("manage/rewards.html", rewards=rewards, **form), status
+    return render_template("manage/rewards.html", rewards=rewards, refused=take_refusal("reward"))
 
 
 @bp.post("/manage/rewards")
@@ -48,11 +43,10 @@ def manage_add_reward():
     try:
         reward = add_catalogue_reward(db.session(), actor(), **RewardFormSchema().load(typed))
     except (ValidationError, DomainError) as exc:
-        db.session.rollback()
-        return _catalogue(_status(exc), new_errors=inline_errors(exc, FIELDS), new_typed=typed)
+        return _refused(exc, 0, typed)
     db.session.commit()
     flash(f"{reward.name} is on sale.", "info")
-    return redirect(url_for("pages.manage_rewards"))
+    return redirect(url_for("pages.manage_rewards"), 303)
 
 
 @bp.post("/manage/rewards/<int:reward_id>")
@@ -63,12 +57,18 @@ def manage_edit_reward(reward_id: int):
         data = RewardFormSchema().load(typed)
         reward = change_catalogue_reward(db.session(), reward_id, actor(), **data)
     except (ValidationError, DomainError) as exc:
-        db.session.rollback()
-        errors = {reward_id: inline_errors(exc, FIELDS)}
-        return _catalogue(_status(exc), edit_errors=errors, edit_typed={reward_id: typed})
+        return _refused(exc, reward_id, typed)
     db.session.commit()
     flash(f"{reward.name} saved.", "info")
-    return redirect(url_for("pages.manage_rewards"))
+    return redirect(url_for("pages.manage_rewards"), 303)
+
+
+def _refused(exc: ValidationError | DomainError, target: int, typed: dict[str, str]):
+    db.session.rollback()
+    if isinstance(exc, DomainError) and exc.status in (403, 404):
+        raise exc
+    keep_refusal("reward", target, inline_errors(exc, FIELDS), typed)
+    return redirect(url_for("pages.manage_rewards", _anchor=f"reward-{target}"), 303)
 
 
 @bp.post("/manage/rewards/<int:reward_id>/retire")
@@ -78,19 +78,16 @@ def manage_retire_reward(reward_id: int):
     reward = retire_reward(db.session(), reward_id, actor(), active=back_on_sale)
     db.session.commit()
     flash(f"{reward.name} is {'back on sale' if back_on_sale else 'retired'}.", "info")
-    return redirect(url_for("pages.manage_rewards"))
+    return redirect(url_for("pages.manage_rewards"), 303)
 
 
 @bp.get("/manage/redemptions")
 @manager_required
 def manage_redemptions():
-    return _requests()
-
-
-def _requests(status: int = 200, **form: Any):
     pending = pending_redemptions(db.session(), actor())
     rows = [(r, db.session.get(User, r.user_id)) for r in pending]
-    return render_template("manage/redemptions.html", rows=rows, **form), status
+    refused = take_refusal("redemption")
+    return render_template("manage/redemptions.html", rows=rows, refused=refused)
 
 
 @bp.post("/manage/redemptions/<int:redemption_id>")
@@ -98,22 +95,18 @@ def _requests(status: int = 200, **form: Any):
 def manage_handle_redemption(redemption_id: int):
     decision = form_fields().get("decision")
     handle = {"fulfil": fulfil_redemption, "refuse": refuse_redemption}.get(decision or "")
-    if handle is None:
-        errors = {redemption_id: "Choose to hand it over or to refuse it."}
-        return _requests(422, request_errors=errors)
     try:
+        if handle is None:
+            raise Invalid("choose to hand it over or to refuse it", {"decision": ["required"]})
         redemption: Redemption = handle(db.session(), redemption_id, actor(), now=utcnow())
     except DomainError as exc:
         db.session.rollback()
-        return _requests(
-            exc.status, request_errors={redemption_id: inline_errors(exc, ())["_form"]}
-        )
+        if exc.status in (403, 404):
+            raise
+        keep_refusal("redemption", redemption_id, inline_errors(exc, ()), {})
+        return redirect(url_for("pages.manage_redemptions"), 303)
     db.session.commit()
     cost = f"{redemption.cost} point{'' if redemption.cost == 1 else 's'}"
     done = "handed over" if decision == "fulfil" else f"refused: {cost} went back to the rep"
     flash(f"{redemption.reward.name} {done}.", "info")
-    return redirect(url_for("pages.manage_redemptions"))
-
-
-def _status(exc: Exception) -> int:
-    return exc.status if isinstance(exc, DomainError) else 422
+    return redirect(url_for("pages.manage_redemptions"), 303)
