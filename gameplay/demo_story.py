@@ -169,7 +169,7 @@ def _ingest_planted_wins(
 def _planted_calls(
     reps: list[User], starts: datetime, ends: datetime, rng: random.Random
 ) -> Iterator[SalesEvent]:
-    outcomes, weights = zip(*EXTRA_OUTCOMES, strict=True)
+    outcomes, weights = [o for o, _ in EXTRA_OUTCOMES], [w for _, w in EXTRA_OUTCOMES]
     day = starts
     while day < ends:
         for rep in (r for r in reps if day.weekday() < 5 and r.crm_user_id):
