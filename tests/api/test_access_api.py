@@ -136,6 +136,9 @@ def test_the_manage_page_lists_them_and_queues_only_the_managers_reps_proofs(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Ann&#39;s demo" in html and "Bob&#39;s demo" not in html
+    assert "Cancel the challenge" not in html  # it runs on Beta too: not hers to cancel
+    draft = client.get(f"/manage/challenges/{world.draft}").get_data(as_text=True)
+    assert "an admin launches it" not in draft  # Alpha only: hers to launch
     assert client.get(f"/impact/challenges/{world.both}").status_code == 200
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
+from gameplay.access import may_change_challenge
 from gameplay.challenges import (
     cancel_challenge,
     create_challenge,
@@ -129,6 +130,7 @@ def _challenge_page(challenge_id: int, review: dict[str, Any] | None = None, cod
         proofs=proof_queue(db.session(), challenge.id, actor()),
         links=wall_links(db.session(), challenge.id),
         review=review or {},
+        may_change=may_change_challenge(db.session(), actor(), challenge),
     )
     return page, code
 
