@@ -73,6 +73,19 @@ def chrome(tmp_path: Path, viewport: str) -> Iterator[webdriver.Chrome]:
     browser.quit()
 
 
+# Cards scroll their own overflow, so the page stays narrow even when a field runs past the
+# card's edge; a field cut off by its card is as broken on a phone as a page that scrolls.
+CLIPPED_CONTROLS = """
+return [...document.querySelectorAll('input, select, textarea, button')]
+  .filter(e => e.offsetParent !== null && e.type !== 'hidden')
+  .filter(e => {
+    const box = (e.closest('.card') || document.documentElement).getBoundingClientRect();
+    return e.getBoundingClientRect().right > box.right + 1;
+  })
+  .map(e => e.name || e.id || e.textContent.trim());
+"""
+
+
 class Walk:
     """The manager's browser, with the checks every page must pass."""
 
@@ -102,6 +115,8 @@ class Walk:
         inner = chrome.execute_script("return window.innerWidth")
         assert inner == SIZES[self.viewport][0], f"{name}: the viewport is {inner} px wide"
         assert width <= inner, f"{name}: the page is {width} px wide in a {inner} px window"
+        clipped = chrome.execute_script(CLIPPED_CONTROLS)
+        assert not clipped, f"{name}: form controls run past their card: {clipped}"
         severe = [e for e in chrome.get_log("browser") if e["level"] == "SEVERE"]
         assert not severe, f"{name}: console errors {severe}"
         screenshot(chrome, f"manager-journey-{self.viewport}-{self.step:02d}-{name}")
