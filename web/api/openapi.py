@@ -165,11 +165,16 @@ class Operation:
     status: int = 200
     tag: str = "challenges"
     who: str = "anyone logged in"
+    also: dict[int, Body] = field(default_factory=dict)
 
 
 EVENT_BODY = {"oneOf": [{"$ref": "#/components/schemas/Event"},
                         {"$ref": "#/components/schemas/EventBatch"}]}  # fmt: skip
 MANAGERS = "managers (their teams) and admins"
+# A batch with nothing accepted is a 422 carrying the per-event answer; a body that is no
+# event at all is a 422 error.
+BATCH_REFUSED = {"oneOf": [{"$ref": "#/components/schemas/BatchAnswer"},
+                           {"$ref": "#/components/schemas/Error"}]}  # fmt: skip
 
 OPERATIONS: dict[str, Operation] = {
     "api.list_challenges_view": Operation("Challenges the caller may see", ChallengeListSchema,
@@ -202,10 +207,12 @@ OPERATIONS: dict[str, Operation] = {
                                         who=MANAGERS),
     "api.ledger_view": Operation("A challenge's points ledger", LedgerSchema),
     "api.post_events": Operation("Post one sales event or a batch (idempotent by id)",
-                                 BatchAnswerSchema, body=EVENT_BODY, tag="sales data"),
+                                 BatchAnswerSchema, body=EVENT_BODY, tag="sales data",
+                                 also={422: BATCH_REFUSED}),
     "api.crm_webhook": Operation("CRM push, signed with HMAC-SHA256 (see docs/webhooks.md)",
                                  BatchAnswerSchema, body=EVENT_BODY, tag="sales data",
-                                 who="the CRM, by signature"),
+                                 who="the CRM, by signature",
+                                 also={422: BATCH_REFUSED, 503: ErrorSchema}),
     "api.challenge_impact_view": Operation("Measured impact of a challenge on KPIs",
                                            ChallengeImpactSchema, query=ImpactQuerySchema,
                                            tag="impact", who=MANAGERS),
@@ -308,6 +315,8 @@ def _operation(rule: Rule, op: Operation) -> dict[str, Any]:
                     "content": _content(ErrorSchema)},
         },
     }  # fmt: skip
+    for status, body in op.also.items():
+        answer["responses"][str(status)] = {"description": "Refused", "content": _content(body)}
     if op.body is not None:
         answer["requestBody"] = {"required": True, "content": _content(op.body)}
     if rule.endpoint == "api.crm_webhook":
@@ -344,6 +353,8 @@ def build_document(app: Flask) -> dict[str, Any]:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Event", schema=EventSchema)
     spec.components.schema("EventBatch", schema=EventBatchSchema)
+    spec.components.schema("BatchAnswer", schema=BatchAnswerSchema)
+    spec.components.schema("Error", schema=ErrorSchema)
     by_path: dict[str, dict[str, Any]] = {}
     for rule in sorted(api_rules(app), key=lambda r: r.rule):
         op = OPERATIONS.get(rule.endpoint)
