@@ -219,9 +219,13 @@ def scorecard(
     for kpi in kpis:
         value, previous = current[kpi.key].value, before[kpi.key].value
         limits = _limits(kpi, set_targets.get(kpi.key), previous)
+        projected = projection(kpi, value, period, now)
+        # A sum (revenue, activities) is judged on where it is heading while the period runs:
+        # half a quarter's revenue is not "off track" against a whole quarter's target.
+        judged = projected if kpi.additive and projected is not None else value
         rows.append(
-            Row(kpi, current[kpi.key], status(kpi, value, limits), limits, previous,
-                last_year[kpi.key].value, projection(kpi, value, period, now))
+            Row(kpi, current[kpi.key], status(kpi, judged, limits), limits, previous,
+                last_year[kpi.key].value, projected)
         )  # fmt: skip
     updated_at, silent = freshness(session, scope, now)
     entered = frozenset(inputs_for(session, scope, period))
