@@ -148,7 +148,7 @@ def redeem(session: Session, reward_id: int, actor: User, *, now: datetime) -> R
         short = reward.cost - profile.balance
         raise Conflict(
             f"not enough points: {reward.name} costs {_points(reward.cost)}, "
-            f"you have {_points(profile.balance)} ({short} more needed)",
+            f"you have {_points(profile.balance)} ({short:,} more needed)",
             {"reward_id": ["not enough points"]},
         )
     profile.spent_points += reward.cost
@@ -228,4 +228,4 @@ def redemptions_of(session: Session, user_id: int) -> list[Redemption]:
 
 
 def _points(count: int) -> str:
-    return f"{count} point{'' if count == 1 else 's'}"
+    return f"{count:,} point{'' if count == 1 else 's'}"

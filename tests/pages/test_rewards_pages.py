@@ -74,13 +74,13 @@ def _store_with_a_request(app: Flask, client: FlaskClient, org: Org) -> int:
         db.session.commit()
         mug_id, trip_id = mug.id, trip.id
     html = client.get("/play/profile").get_data(as_text=True)
-    assert "You can afford it." in html and "4500 points more needed." in html
+    assert "You can afford it." in html and "4,500 points more needed." in html
     refused = client.post(
         f"/play/rewards/{trip_id}/redeem", data={"csrf_token": token}, follow_redirects=True
     )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 200
-    assert f'id="redeem-{trip_id}-error">Not enough points: Trip costs 5000 points' in html
+    assert f'id="redeem-{trip_id}-error">Not enough points: Trip costs 5,000 points' in html
     assert (
         client.post(f"/play/rewards/{mug_id}/redeem", data={"csrf_token": token}).status_code == 303
     )
