@@ -23,6 +23,7 @@ from gameplay.challenges import create_challenge, launch_challenge
 from gameplay.engine import record_sales_events
 from gameplay.missions import review_proof
 from gameplay.models import Proof, Reward
+from gameplay.rewards import redeem
 from kpi_engine.db import utcnow
 from kpi_engine.events import SalesEvent
 from kpi_engine.models import User
@@ -274,3 +275,45 @@ def _walk(chrome: webdriver.Chrome, base: str, app: Flask, world: dict[str, Any]
     body = wait_for_text(chrome, "Call logged: connected.")
     assert f"+10 points in {JOURNEY}." in body
     _page_is_sound(chrome, f"{shot}-10-activity-logged")
+
+
+def test_a_manager_keeps_the_catalogue_and_refuses_a_request(
+    chrome: webdriver.Chrome, demo_app: Flask, size: str
+) -> None:
+    _journey_world(demo_app)
+    with demo_app.app_context():
+        s = db.session()
+        rep = s.scalars(select(User).where(User.email == REP)).one()
+        coffee = s.scalars(select(Reward).where(Reward.name == "Coffee voucher")).one()
+        redeem(s, coffee.id, rep, now=utcnow())
+        s.commit()
+        url = db.engine.url.render_as_string(hide_password=False)
+        db.engine.dispose()
+    shot = f"rewards-manager-{size}"
+    with running_server(url) as base:
+        sign_in(chrome, base, MANAGER, PASSWORD)
+        chrome.find_element(By.LINK_TEXT, "Rewards").click()
+        body = wait_for_text(chrome, "Rewards catalogue")
+        assert "Coffee voucher" in body and "Weekend away" in body
+        form = chrome.find_element(By.CSS_SELECTOR, "form.reward-form")
+        form.find_element(By.NAME, "name").send_keys("Team lunch")
+        form.find_element(By.NAME, "cost").send_keys("-5")
+        _tap(chrome, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        wait_for_text(chrome, "A reward costs at least 1 point.")
+        form = chrome.find_element(By.CSS_SELECTOR, "form.reward-form")
+        assert form.find_element(By.NAME, "name").get_attribute("value") == "Team lunch"
+        _page_is_sound(chrome, f"{shot}-01-refused")
+        form.find_element(By.NAME, "cost").clear()
+        form.find_element(By.NAME, "cost").send_keys("300")
+        _tap(chrome, form.find_element(By.CSS_SELECTOR, "button[type=submit]"))
+        wait_for_text(chrome, "Team lunch is on sale.")
+        _page_is_sound(chrome, f"{shot}-02-catalogue")
+        _tap(chrome, chrome.find_element(By.LINK_TEXT, "Reward requests"))
+        body = wait_for_text(chrome, "Waiting for you")
+        assert "Darcel Schlecht · Coffee voucher" in body
+        _page_is_sound(chrome, f"{shot}-03-requests")
+        refuse = chrome.find_element(By.XPATH, "//button[@value='refuse']")
+        _tap(chrome, refuse)
+        body = wait_for_text(chrome, "Coffee voucher refused: 30 points went back to the rep.")
+        assert "Nothing to hand over" in body
+        _page_is_sound(chrome, f"{shot}-04-refused-request")
