@@ -7,6 +7,7 @@ At every page: no horizontal scroll, no console error, no error page; a screensh
 
 from __future__ import annotations
 
+import base64
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +22,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import CHROMIUM_FLAGS, screenshot, wait_for_text
+from tests.browser.conftest import ARTIFACTS, CHROMIUM_FLAGS, screenshot, wait_for_text
 from tests.conftest import PASSWORD
 from tests.live_server import running_server
 from web.extensions import db
@@ -159,6 +160,11 @@ def test_a_manager_runs_their_week(
         team_box = chrome.find_element(By.CSS_SELECTOR, "input[name=team_ids]")
         assert team_box.is_selected(), "the manager's own team starts ticked"
         walk.check(f"builder-{template}")
+        tall = chrome.execute_script("return document.documentElement.scrollHeight")
+        assert tall < 2600, f"the builder is {tall} px long: steps 3 and 4 start folded"
+        folded = chrome.find_elements(By.CSS_SELECTOR, "details.step:not([open])")
+        assert len(folded) == 2
+        full_page(chrome, f"manager-journey-{viewport}-builder-{template}-full")
         saved = walk.click(chrome.find_element(By.CSS_SELECTOR, "button.primary"), "Draft saved")
         assert "Not a valid integer" not in saved and "needs fixing" not in saved
         assert title in saved and "Preview on past data" in saved and "Launch" in saved
@@ -226,6 +232,15 @@ def test_a_manager_runs_their_week(
     header, first_row = text.splitlines()[:2]
     assert header.lstrip("\ufeff").startswith("KPI,") and "Value" in header
     assert "_" not in first_row.split(",")[0], "KPIs by their names, not their codes"
+
+
+def full_page(chrome: webdriver.Chrome, name: str) -> None:
+    """A screenshot of the whole page, not just the part in the window."""
+    shot = chrome.execute_cdp_cmd(
+        "Page.captureScreenshot", {"captureBeyondViewport": True, "fromSurface": True}
+    )
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / f"{name}.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 def find_challenge_with_proofs(walk: Walk, at_least: int) -> str:

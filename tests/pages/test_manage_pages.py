@@ -320,3 +320,29 @@ def test_each_template_saves_as_the_builder_fills_it_in(
         onboarding = saved[1]
         assert onboarding.ordered_missions and onboarding.format == "threshold"
         assert [m.badge for m in onboarding.missions][-1] == "first_deal"
+
+
+def test_every_page_names_a_favicon_the_app_serves(client: FlaskClient, org: Org) -> None:
+    login = client.get("/login").get_data(as_text=True)
+    assert 'rel="icon" href="/favicon.ico"' in login
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/vnd.microsoft.icon"
+        assert icon.data[:4] == b"\x00\x00\x01\x00", "a real ICO file"
+
+
+def test_a_missing_page_reads_as_a_page_in_words_not_json(client: FlaskClient, org: Org) -> None:
+    log_in(client, "boss@example.test")
+    answer = client.get("/manage/challenges/9999")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 404 and answer.mimetype == "text/html"
+    assert "Page not found" in html and '{"error"' not in html
+
+
+def test_the_challenge_page_shows_time_left_once_and_keeps_it_current(
+    client: FlaskClient, org: Org
+) -> None:
+    log_in(client, "boss@example.test")
+    html = client.get(f"/manage/challenges/{org.challenge_id}").get_data(as_text=True)
+    assert "data-countdown" in html and "js/countdown.js" in html and " left</span>" in html
+    listing = client.get("/manage").get_data(as_text=True)
+    assert "live live" not in listing and "data-countdown" in listing
