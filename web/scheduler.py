@@ -18,7 +18,6 @@ from datetime import datetime
 
 from flask import Flask
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from gameplay.changes import Changes
 from gameplay.finalization import due_challenge_ids, finalize_due
@@ -70,6 +69,8 @@ def _finalize_forever(app: Flask, interval: float) -> None:
         socketio.sleep(interval)
         try:
             finalize_ended_and_publish(app)
-        except SQLAlchemyError:
-            # The next tick tries again; finalisation is idempotent, nothing is half done.
+        except Exception:
+            # Whatever went wrong (a database that is away, a bug), the task lives on and the
+            # next tick tries again: the transaction was rolled back with its app context, and
+            # finalisation is idempotent, so nothing is half done.
             app.logger.exception("scheduled finalisation failed; retrying next tick")
