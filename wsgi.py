@@ -15,6 +15,10 @@ app = create_app()
 
 if __name__ == "__main__":
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
-    start_finalizer(app, float(os.environ.get("SCHEDULER_INTERVAL", DEFAULT_INTERVAL_SECONDS)))
+    try:
+        interval = float(os.environ.get("SCHEDULER_INTERVAL", DEFAULT_INTERVAL_SECONDS))
+    except ValueError:
+        raise SystemExit("SCHEDULER_INTERVAL must be a number of seconds (0: off)") from None
+    start_finalizer(app, interval)
     print(f"serving on http://{host}:{port}", flush=True)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
