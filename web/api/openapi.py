@@ -378,7 +378,7 @@ def document() -> dict[str, Any]:
     """The current app's document, built once per app."""
     extensions = current_app.extensions
     if "openapi" not in extensions:
-        extensions["openapi"] = build_document(current_app)  # type: ignore[arg-type]
+        extensions["openapi"] = build_document(current_app)
     return dict(extensions["openapi"])
 
 

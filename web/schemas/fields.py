@@ -41,8 +41,6 @@ class BoundedInt(fields.Integer):
     ) -> None:
         bound = _range(minimum, maximum)
         super().__init__(validate=_validators(bound, validate), **kw)
-        self.metadata.setdefault("minimum", minimum)
-        self.metadata.setdefault("maximum", maximum)
 
 
 def Id(**kw: Any) -> BoundedInt:  # noqa: N802  (reads as a field type, like fields.Integer)
@@ -65,8 +63,6 @@ class Amount(fields.Decimal):
         bound = _range(minimum, maximum, min_inclusive=min_inclusive)
         kw.setdefault("allow_nan", False)
         super().__init__(validate=_validators(bound, validate), **kw)
-        self.metadata.setdefault("minimum", float(minimum))
-        self.metadata.setdefault("maximum", float(maximum))
 
 
 def _range(low: Any, high: Any, *, min_inclusive: bool = True) -> validate.Range:
