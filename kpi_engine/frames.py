@@ -63,12 +63,14 @@ class Scope:
 def parse_scope(text: str) -> Scope:
     """Read a scope string; Invalid names the accepted forms."""
     kind, _, ref = text.strip().partition(":")
-    numeric = kind in ("rep", "team") and ref.isdigit()
+    # Ids are the database's 32-bit integers; a longer number would overflow the query.
+    small = ref.isascii() and ref.isdigit() and len(ref) <= 10 and int(ref) < 2**31
+    numeric = kind in ("rep", "team") and small
     if numeric or (kind == "region" and ref) or (kind == "org" and not ref):
         return Scope(kind, ref)
     raise Invalid(
         f"scope {text!r} is not valid",
-        {"scope": ["use rep:<id>, team:<id>, region:<name> or org"]},
+        {"scope": ["use rep:<id>, team:<id> (ids up to 2147483647), region:<name> or org"]},
     )
 
 

@@ -19,6 +19,7 @@ from gameplay.models import Challenge
 from web.extensions import db, socketio
 from web.permissions import actor
 from web.realtime import challenge_room, user_room
+from web.schemas.fields import ID_MAX
 from web.wall_links import challenge_for_wall_token
 
 
@@ -44,14 +45,14 @@ def _connect_wall(token: str) -> None:
 
 
 @socketio.on("subscribe")
-def subscribe(data: Any) -> dict[str, Any]:
+def subscribe(data: Any = None) -> dict[str, Any]:
     """Join a challenge's room exactly when the HTTP board read is allowed (gameplay.access);
     answer with the reason if not."""
     if not current_user.is_authenticated:
         return {"ok": False, "reason": "log in first"}
     challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
-    if not isinstance(challenge_id, int):
-        return {"ok": False, "reason": "challenge_id must be a whole number"}
+    if type(challenge_id) is not int or not 1 <= challenge_id <= ID_MAX:
+        return {"ok": False, "reason": f"challenge_id must be a whole number from 1 to {ID_MAX}"}
     challenge = db.session.get(Challenge, challenge_id)
     if challenge is None or not may_view_challenge(db.session(), actor(), challenge):
         return {"ok": False, "reason": "you may not see this challenge's leaderboard"}
@@ -62,7 +63,7 @@ def subscribe(data: Any) -> dict[str, Any]:
 
 
 @socketio.on("unsubscribe")
-def unsubscribe(data: Any) -> dict[str, Any]:
+def unsubscribe(data: Any = None) -> dict[str, Any]:
     challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
     if isinstance(challenge_id, int):
         leave_room(challenge_room(challenge_id))
