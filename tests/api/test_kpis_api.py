@@ -10,16 +10,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from gameplay.challenges import create_challenge
 from kpi_engine.alerts import evaluate_alerts
 from kpi_engine.db import utcnow
 from kpi_engine.demo_org import ADMIN_EMAIL
 from kpi_engine.events import ingest_events
 from kpi_engine.kpi_models import KpiInput
+from kpi_engine.kpis import REGISTRY
 from kpi_engine.models import Team, User
 from kpi_engine.periods import quarter_of
 from kpi_engine.scorecards import DEFAULT_ROLE_KPIS
 from kpi_engine.targets import set_target
 from tests.conftest import log_in
+from tests.domain.game_setup import BEFORE, spec
 from tests.factories import event, make_team, make_user
 from web.cli_kpis import alert_changes
 from web.extensions import db
@@ -86,26 +89,68 @@ def test_rep_team_and_org_scorecards_colour_every_default_kpi_once_targets_and_i
     client = demo_app.test_client()
     csrf = log_in(client, ADMIN_EMAIL)
     # Demo activities cover the last six weeks only, so the SDR card is read in October.
+    # The demo's activities cover recent weeks only; the manager card counts them too.
+    with demo_app.app_context():
+        calls = [event("activity.logged", rep.email, f"2026-02-0{n}T10:00:00+00:00",
+                       activity_id=f"q1-{n}", kind="call", outcome="connected")
+                 for n in range(1, 4)]  # fmt: skip
+        ingest_events(db.session(), calls, now=utcnow())
+        db.session.commit()
     cards = [(f"rep:{rep.id}", QUARTER, "AE"), (f"team:{team.id}", QUARTER, "manager"),
              ("org", QUARTER, "manager"), ("org", "2026-10", "SDR")]  # fmt: skip
     for scope, period, role in cards:
         _enter_targets_and_inputs(client, csrf, scope, period)
         kpis = _card(client, scope, period, role=role).get_json()["kpis"]
         assert [k["key"] for k in kpis] == list(DEFAULT_ROLE_KPIS[role])
-        assert {k["key"]: k["status"] for k in kpis if k["status"] not in COLOURS} == {}
+        assert {k["key"]: (k["status"], k["reason"]) for k in kpis if k["status"] not in COLOURS} == {}, scope
 
 
-def test_manager_kpis_without_inputs_are_null_with_the_missing_input_named(
+def test_the_manager_card_leads_with_sales_kpis_and_names_the_inputs_the_others_need(
     demo_app: Flask,
 ) -> None:
     _, manager, team = _people(demo_app)
     client = demo_app.test_client()
     log_in(client, manager.email)
-    kpis = {k["key"]: k for k in _card(client, f"team:{team.id}").get_json()["kpis"]}
-    assert {k: v["value"] for k, v in kpis.items()} == dict.fromkeys(DEFAULT_ROLE_KPIS["manager"])
+    body = _card(client, f"team:{team.id}").get_json()
+    kpis = {k["key"]: k for k in body["kpis"]}
+    assert list(kpis)[:4] == ["revenue_won", "win_rate", "avg_deal_size", "sales_cycle_days"]
+    assert all(kpis[k]["value"] is not None for k in ("revenue_won", "win_rate", "avg_deal_size"))
+    needing = ("quota_attainment", "cac", "ltv_to_cac", "forecast_accuracy")
+    assert {k: kpis[k]["value"] for k in needing} == dict.fromkeys(needing)
     assert "marketing_cost and sales_cost" in kpis["cac"]["reason"]
     assert "forecast" in kpis["forecast_accuracy"]["reason"]
     assert "quota" in kpis["quota_attainment"]["reason"]
+    assert body["awaiting_inputs"]["cac"] == ["marketing_cost", "sales_cost"]
+    assert set(body["awaiting_inputs"]) == set(needing)
+
+
+def test_an_integration_reads_any_registry_kpis_of_the_org_or_a_team(demo_app: Flask) -> None:
+    _, _, team = _people(demo_app)
+    client = demo_app.test_client()
+    log_in(client, ADMIN_EMAIL)
+    wanted = "revenue_won,win_rate,avg_deal_size"
+    for scope in ("org", f"team:{team.id}"):
+        response = _card(client, scope, kpis=wanted)
+        assert response.status_code == 200, response.get_json()
+        kpis = response.get_json()["kpis"]
+        assert [k["key"] for k in kpis] == wanted.split(",")
+        assert all(k["value"] is not None and set(k) >= CONTRACT for k in kpis)
+    org = {k["key"]: k["value"] for k in _card(client, "org", kpis=wanted).get_json()["kpis"]}
+    team_card = _card(client, f"team:{team.id}", kpis=wanted).get_json()
+    one = {k["key"]: k["value"] for k in team_card["kpis"]}
+    assert org["revenue_won"] > one["revenue_won"] > 0
+
+
+def test_an_unknown_kpi_is_a_422_naming_it_and_at_most_ten_are_asked(demo_app: Flask) -> None:
+    client = demo_app.test_client()
+    log_in(client, ADMIN_EMAIL)
+    unknown = _card(client, "org", kpis="win_rate,vibes")
+    assert unknown.status_code == 422
+    assert "vibes" in unknown.get_json()["error"]["fields"]["kpis"][0]
+    eleven = ",".join(list(REGISTRY)[:11])
+    too_many = _card(client, "org", kpis=eleven)
+    assert too_many.status_code == 422 and "at most 10" in str(too_many.get_json()["error"])
+    assert _card(client, "org", kpis=" , ").status_code == 422
 
 
 def test_a_rep_may_see_only_their_own_scorecard(demo_app: Flask) -> None:
@@ -181,13 +226,17 @@ def test_unknown_fields_are_rejected(demo_app: Flask) -> None:
 
 def test_a_manager_records_a_decision_linked_to_a_challenge(demo_app: Flask) -> None:
     _, manager, team = _people(demo_app)
+    with demo_app.app_context():  # a challenge of the manager's team (decisions name only those)
+        sprint = create_challenge(db.session(), spec([team.id]), manager, now=BEFORE)
+        db.session.commit()
+        sprint_id = sprint.id
     client = demo_app.test_client()
     csrf = log_in(client, manager.email)
     body = {"kpi_key": "win_rate", "scope": f"team:{team.id}", "period": QUARTER,
-            "action": "Closing sprint", "challenge_id": 42}  # fmt: skip
+            "action": "Closing sprint", "challenge_id": sprint_id}  # fmt: skip
     response = client.post("/api/v1/kpis/decisions", json=body, headers={"X-CSRFToken": csrf})
     assert response.status_code == 201
-    assert response.get_json()["challenge_id"] == 42
+    assert response.get_json()["challenge_id"] == sprint_id
     incomplete = client.post("/api/v1/kpis/decisions", json=body | {"challenge_id": None},
                              headers={"X-CSRFToken": csrf})  # fmt: skip
     assert incomplete.status_code == 422

@@ -22,6 +22,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
+from gameplay.demo_story import BLITZ_NAME
 from kpi_engine.demo_org import ADMIN_EMAIL
 from tests.browser.conftest import CHROMIUM_FLAGS, screenshot, wait_for_text
 from tests.conftest import PASSWORD
@@ -31,7 +32,7 @@ from web.extensions import db
 pytestmark = pytest.mark.browser
 
 SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
-BLITZ = "Demo: Team Marxen's meeting blitz"
+BLITZ = BLITZ_NAME
 INTERNAL = re.compile(r"\b(?:team|rep|region):\d|\b(?:marketing_cost|sales_cost|churned_customers|"
                       r"kpi_key|win_rate|avg_deal_size|no_detectable_effect)\b")  # fmt: skip
 INTERVAL = re.compile(r"\(([−+-]?[\d.,]+ ?\S*) to ([−+-]?[\d.,]+ ?\S*)\)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
+from gameplay.challenges import managed_challenges
 from kpi_engine.db import utcnow
 from kpi_engine.decisions import DecisionInput, record_decision
 from kpi_engine.frames import Scope, check_access, parse_scope
@@ -45,7 +46,9 @@ def kpi_scorecard():
     query = ScorecardQuerySchema().load(request.args)
     scope = _visible_scope(query["scope"])
     period = parse_period(query["period"], _tz())
-    card = scorecard(db.session(), scope, period, now=utcnow(), role=query["role"])
+    card = scorecard(
+        db.session(), scope, period, now=utcnow(), role=query["role"], keys=query["kpis"]
+    )
     return jsonify(scorecard_body(card))
 
 
@@ -91,8 +94,10 @@ def kpi_set_input():
 @manager_required
 def kpi_record_decision():
     given = DecisionSchema().load(request.get_json(silent=True) or {})
+    session, user, now = db.session(), actor(), utcnow()
+    managed = [c.id for c in managed_challenges(session, user, now=now)]
     decision = record_decision(
-        db.session(), actor(), DecisionInput(**given), now=utcnow(), tz=_tz()
+        session, user, DecisionInput(**given), now=now, tz=_tz(), challenge_ids=managed
     )
     db.session.commit()
     return jsonify(decision_body(decision)), 201
