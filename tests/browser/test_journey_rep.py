@@ -17,6 +17,7 @@ from flask import Flask
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
 from gameplay.challenges import create_challenge, launch_challenge
@@ -197,6 +198,19 @@ def _walk(chrome: webdriver.Chrome, base: str, app: Flask, world: dict[str, Any]
     assert "50 points" in card.text and "0 of 3 missions" in card.text
     assert "3 d 5 h left" in card.text or "3 d 4 h left" in card.text
     _page_is_sound(chrome, f"{shot}-02-my-challenges")
+    # The time left moves without a reload: move the end to 90 minutes from now, wait a tick.
+    chrome.execute_script(
+        "const el = document.querySelector('[data-countdown]');"
+        "el.dataset.ends = new Date(Date.now() + 90 * 60000).toISOString();"
+        "el.textContent = 'stale';"
+    )
+    WebDriverWait(chrome, 25).until(
+        lambda c: c.find_element(By.CSS_SELECTOR, "[data-countdown]").text == "1 h left"
+    )
+    chrome.refresh()
+    card = next(
+        c for c in chrome.find_elements(By.CSS_SELECTOR, ".challenge-card") if JOURNEY in c.text
+    )
 
     # The challenge: rules, missions in order with their states, the board with me on it.
     _tap(chrome, card)

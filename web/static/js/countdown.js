@@ -1,6 +1,6 @@
 // Keeps "2 d 5 h left" / "starts in 3 h" current without a reload: the server writes the
-// words first (readable without JavaScript); this rewrites them each half minute in the
-// same words. Elements: [data-countdown] with data-starts and data-ends (ISO datetimes).
+// words first (readable without JavaScript); this rewrites them in the same words every 15 s.
+// Elements: [data-countdown] with data-starts and data-ends (ISO datetimes).
 "use strict";
 (function () {
   const HOUR = 3600 * 1000;
@@ -34,5 +34,5 @@
   }
 
   tick();
-  setInterval(tick, 30000);
+  setInterval(tick, 15000);
 })();
