@@ -15,8 +15,10 @@ from web import (
     cli,
     errors,
     health,
+    input_bounds,
     observability,
     pages,
+    security_headers,
     socket_events,  # noqa: F401  (registers the Socket.IO handlers before init_app)
 )
 from web.config import engine_options, load_config, socketio_channel
@@ -30,9 +32,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.update(load_config(Path(app.instance_path)))
     app.config.update(overrides or {})
+    input_bounds.init_app(app)
     if app.config["BEHIND_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     observability.init_app(app)
+    security_headers.init_app(app)
     _init_extensions(app)
     auth.init_app(app)
     errors.init_app(app)
