@@ -70,6 +70,9 @@ def chrome(tmp_path: Path, viewport: str) -> Iterator[webdriver.Chrome]:
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     browser = webdriver.Chrome(options=options, service=Service(driver))
     browser.set_page_load_timeout(30)
+    if viewport == "desktop":  # a window's frame would take its share of 900 px: set the page's
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
     yield browser
     browser.quit()
 

@@ -82,6 +82,8 @@ def test_the_builder_names_the_bad_fields_and_creates_nothing(
     html = answer.get_data(as_text=True)
     assert answer.status_code == 422 and 'aria-invalid="true"' in html
     assert 'value="Friday calls"' in html, "the form keeps what the manager typed"
+    assert 'id="step-3" open' in html, "the step holding a wrong field opens by itself"
+    assert 'id="step-4" open' not in html
     with app.app_context():
         assert db.session.scalar(select(func.count(Challenge.id))) == 1
 
