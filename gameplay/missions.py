@@ -320,7 +320,8 @@ def _mission_points_paid(session: Session, challenge_id: int, user_id: int) -> d
         )
         .group_by(LedgerEntry.mission_id)
     )
-    return {mission_id: int(total or 0) for mission_id, total in session.execute(query)}
+    rows = session.execute(query)
+    return {mission_id: int(total or 0) for mission_id, total in rows if mission_id is not None}
 
 
 def _last_proofs(session: Session, mission_ids: list[int], user_id: int) -> dict[int, Proof]:

@@ -41,5 +41,7 @@ def reach(session: Session, actor: User) -> Reach:
     if actor.app_role == "admin":
         return EVERYONE
     teams = managed_team_ids(session, actor)
-    members = session.scalars(select(User.id).where(User.team_id.in_(teams))) if teams else []
+    members: list[int] = (
+        list(session.scalars(select(User.id).where(User.team_id.in_(teams)))) if teams else []
+    )
     return Reach(frozenset({actor.id, *members}))

@@ -102,7 +102,10 @@ def test_rep_team_and_org_scorecards_colour_every_default_kpi_once_targets_and_i
         _enter_targets_and_inputs(client, csrf, scope, period)
         kpis = _card(client, scope, period, role=role).get_json()["kpis"]
         assert [k["key"] for k in kpis] == list(DEFAULT_ROLE_KPIS[role])
-        assert {k["key"]: (k["status"], k["reason"]) for k in kpis if k["status"] not in COLOURS} == {}, scope
+        uncoloured = {
+            k["key"]: (k["status"], k["reason"]) for k in kpis if k["status"] not in COLOURS
+        }
+        assert uncoloured == {}, scope
 
 
 def test_the_manager_card_leads_with_sales_kpis_and_names_the_inputs_the_others_need(
