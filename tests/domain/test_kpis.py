@@ -219,12 +219,12 @@ def test_a_decision_needs_owner_due_date_and_criterion_unless_it_is_a_challenge(
     scope = f"team:{team.id}"
     with pytest.raises(Invalid):
         record_decision(session, manager, DecisionInput("win_rate", scope, "2026-11", "Coach"),
-                        now=MID_NOVEMBER)  # fmt: skip
+                        now=MID_NOVEMBER, challenge_ids=[])  # fmt: skip
     action = DecisionInput("win_rate", scope, "2026-11", "Coach the team", manager.id,
                            date(2026, 11, 30), "win rate back above 50 %")  # fmt: skip
     challenge = DecisionInput("win_rate", scope, "2026-11", "Closing sprint", challenge_id=7)
     for decided in (action, challenge):
-        record_decision(session, manager, decided, now=MID_NOVEMBER)
+        record_decision(session, manager, decided, now=MID_NOVEMBER, challenge_ids=[7])
     assert [d.challenge_id for d in decision_log(session, [scope])] == [None, 7]
 
 
@@ -233,7 +233,7 @@ def test_a_manager_cannot_log_a_decision_on_a_team_they_do_not_manage(session: S
     other = make_team(session)
     given = DecisionInput("win_rate", f"team:{other.id}", "2026-11", "x", challenge_id=1)
     with pytest.raises(Forbidden):
-        record_decision(session, manager, given, now=MID_NOVEMBER)
+        record_decision(session, manager, given, now=MID_NOVEMBER, challenge_ids=[1])
 
 
 @pytest.mark.parametrize("text", ["rep", "rep:abc", "team:", "region:", "org:1", "planet:3"])

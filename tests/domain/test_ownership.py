@@ -1,13 +1,17 @@
-"""Nobody moves another person's deal or activity onto someone else unless they may act for both."""
+"""Nobody moves another person's deal or activity onto someone else unless they may act for
+both, and a KPI decision names only people and challenges of the decider's own teams."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gameplay.engine import record_sales_events
+from kpi_engine.decisions import DecisionInput, record_decision
+from kpi_engine.errors import Invalid
 from kpi_engine.events import ingest_events
 from kpi_engine.models import Activity, Deal, RawEvent, User
 from kpi_engine.reach import EVERYONE, reach
@@ -129,3 +133,26 @@ def test_the_crm_and_an_admin_still_move_deals_between_teams(session: Session) -
     back = event("deal.updated", people["cat"], T0 + timedelta(hours=2), deal_id="D1")
     assert len(ingest_events(session, [back], reach=reach(session, admin)).accepted) == 1
     assert _owner(session, "D1") == people["cat"].id
+
+
+def test_a_decision_names_only_owners_and_challenges_of_the_managers_teams(
+    session: Session,
+) -> None:
+    people = _org(session)
+    boss, team_id = people["boss"], people["ann"].team_id
+    scope = f"team:{team_id}"
+    foreign_owner = DecisionInput("win_rate", scope, "2026-11", "Coach", people["cat"].id,
+                                  date(2026, 11, 30), "win rate above 50 %")  # fmt: skip
+    with pytest.raises(Invalid) as refused:
+        record_decision(session, boss, foreign_owner, now=T0, challenge_ids=[3])
+    assert refused.value.fields == {
+        "owner_id": [f"user {people['cat'].id} is not you or a member of a team you manage"]
+    }
+    foreign_challenge = DecisionInput("win_rate", scope, "2026-11", "Sprint", challenge_id=9)
+    with pytest.raises(Invalid) as refused:
+        record_decision(session, boss, foreign_challenge, now=T0, challenge_ids=[3])
+    assert refused.value.fields == {"challenge_id": ["challenge 9 is not one you manage"]}
+    mine = DecisionInput("win_rate", scope, "2026-11", "Coach", people["ann"].id,
+                         date(2026, 11, 30), "win rate above 50 %", challenge_id=3)  # fmt: skip
+    decided = record_decision(session, boss, mine, now=T0, challenge_ids=[3])
+    assert decided.owner_id == people["ann"].id

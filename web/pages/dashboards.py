@@ -249,7 +249,9 @@ def _save_input(given: dict[str, Any]) -> str:
 
 
 def _save_decision(given: dict[str, Any]) -> str:
-    record_decision(db.session(), actor(), DecisionInput(**given), now=utcnow(), tz=_tz())
+    session, user, now = db.session(), actor(), utcnow()
+    managed = [c.id for c in managed_challenges(session, user, now=now)]
+    record_decision(session, user, DecisionInput(**given), now=now, tz=_tz(), challenge_ids=managed)
     return "Decision recorded."
 
 
