@@ -68,3 +68,12 @@ def test_the_docs_page_lists_every_operation_readably(client: FlaskClient):
             assert f'id="{method}-' in html
             assert operation["summary"].replace("'", "&#39;") in html, path
     assert "user_id" in html and "2147483647" in html
+
+
+def test_money_bounds_and_query_lists_are_typed_as_they_travel(client: FlaskClient):
+    document = client.get("/api/v1/openapi.json").get_json()
+    budget = document["components"]["schemas"]["Challenge"]["properties"]["reward_budget"]
+    assert (budget["minimum"], budget["maximum"]) == (0, 999999999999.99)
+    compare = document["paths"]["/impact/compare"]["get"]["parameters"]
+    lists = [p["schema"] for p in compare if p["name"] in {"kpis", "challenges"}]
+    assert lists and all(s["type"] == "string" and "pattern" in s for s in lists)

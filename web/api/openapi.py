@@ -8,6 +8,7 @@ that exist (tests/api/test_openapi.py fails when a route has no entry, or an ent
 
 from __future__ import annotations
 
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,9 @@ from web.schemas.fields import ID_MAX
 from web.schemas.impact import (
     ChallengeImpactSchema,
     CompareQuerySchema,
+    IdList,
     ImpactQuerySchema,
+    KpiKeys,
     PastCampaignSchema,
 )
 from web.schemas.kpis import (
@@ -269,9 +272,7 @@ SELF = {"api.openapi_document", "api.api_docs"}
 def api_rules(app: Flask) -> list[Rule]:
     """The app's /api/v1 routes other than the description's own."""
     return [
-        r
-        for r in app.url_map.iter_rules()
-        if r.rule.startswith(PREFIX) and r.endpoint not in SELF
+        r for r in app.url_map.iter_rules() if r.rule.startswith(PREFIX) and r.endpoint not in SELF
     ]
 
 
@@ -335,6 +336,27 @@ def _decimal_as_string(self: Any, field: fields.Field, **kwargs: Any) -> dict[st
     return {}
 
 
+def _bounds_as_numbers(
+    self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    # A Range over Decimals gives Decimal bounds, which JSON would carry as strings.
+    return {
+        key: int(value) if value == value.to_integral_value() else float(value)
+        for key, value in ret.items()
+        if key in _BOUNDS and isinstance(value, Decimal)
+    }
+
+
+_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+
+
+def _comma_separated(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    # Query lists such as kpis=win_rate,activities and challenges=1,2 travel as one string.
+    if isinstance(field, KpiKeys | IdList):
+        return {"type": "string", "pattern": r"^[^,]+(,[^,]+)*$"}
+    return {}
+
+
 def build_document(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3 document of the app's /api/v1 routes."""
     plugin = MarshmallowPlugin(schema_name_resolver=_schema_name)
@@ -350,6 +372,8 @@ def build_document(app: Flask) -> dict[str, Any]:
     )  # fmt: skip
     assert plugin.converter is not None
     plugin.converter.add_attribute_function(_decimal_as_string)
+    plugin.converter.add_attribute_function(_comma_separated)
+    plugin.converter.add_attribute_function(_bounds_as_numbers)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Event", schema=EventSchema)
     spec.components.schema("EventBatch", schema=EventBatchSchema)
