@@ -16,7 +16,7 @@ from gameplay.access import may_manage_challenge
 from gameplay.badges import badge_title, badges_of
 from gameplay.challenges import challenges_of
 from gameplay.enrollment import participant_for
-from gameplay.formats import describe_format
+from gameplay.formats import FORMATS, describe_format
 from gameplay.leaderboards import Board, read_leaderboard
 from gameplay.levels import LevelStanding, level_for, level_table
 from gameplay.lifecycle import challenge_status
@@ -108,16 +108,16 @@ def _progress(session: Session, challenge: Challenge, user_id: int, points: int)
     if lines:
         done = sum(line.state == "done" for line in lines)
         return _percent(done, len(lines)), f"{done} of {len(lines)} missions"
-    if challenge.target:
+    if challenge.target and FORMATS[challenge.format].needs_target:
         return _percent(
             points, challenge.target
-        ), f"{points} of {plural(challenge.target, 'point')}"
+        ), f"{points:,} of {plural(challenge.target, 'point')}"
     return 0, plural(points, "point")
 
 
 def plural(count: int, noun: str) -> str:
     """'1 point', '2 points', '0 points'."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def _percent(part: float, whole: float) -> int:

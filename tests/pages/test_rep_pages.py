@@ -7,7 +7,7 @@ import uuid
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gameplay.models import PlayerProfile
+from gameplay.models import Challenge, PlayerProfile
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from web.extensions import db
@@ -26,6 +26,25 @@ def test_home_lists_my_live_challenge_with_rank_points_and_time_left(
     html = page(client, "/play")
     assert "Call blitz" in html and "#1" in html and "d 23 h left" in html
     assert 'role="progressbar"' in html and "Log activity" in html
+
+
+def test_a_target_is_shown_only_where_the_format_plays_to_it(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    # A leaderboard is won by rank, so a target left on it must not read "0 of 1,000 points".
+    log_in(client, "ann@example.test")
+    with app.app_context():
+        challenge = db.session.get(Challenge, org.challenge_id)
+        assert challenge is not None and challenge.format == "leaderboard"
+        challenge.target = 1000
+        db.session.commit()
+    assert "of 1,000 points" not in page(client, "/play")
+    with app.app_context():
+        challenge = db.session.get(Challenge, org.challenge_id)
+        assert challenge is not None
+        challenge.format = "race"
+        db.session.commit()
+    assert "of 1,000 points" in page(client, "/play")
 
 
 def test_challenge_page_states_the_rules_and_highlights_my_row(
