@@ -12,6 +12,7 @@ from kpi_engine.errors import DomainError
 from kpi_engine.models import SALES_ROLES
 from kpi_engine.org import create_user, user_by_email
 from web.auth import hash_password, issue_token
+from web.channel_sender import send_channels_command
 from web.cli_game import finalize_command, rebuild_command, standings_command
 from web.cli_kpis import import_inputs_command, kpi_alerts_command
 from web.cli_live import simulate_command
@@ -121,6 +122,7 @@ def init_app(app: Flask) -> None:
         rebuild_command,
         standings_command,
         scheduled_command,
+        send_channels_command,
     ):
         app.cli.add_command(command)
     demo_command.add_command(simulate_command)

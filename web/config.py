@@ -43,6 +43,10 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "ORG_TIMEZONE": env("ORG_TIMEZONE", "UTC"),
         "WEBHOOK_SECRET": env("WEBHOOK_SECRET") or None,
+        # Team channels (docs/notifications.md): tries per post and the first retry's wait.
+        "CHANNEL_MAX_ATTEMPTS": int(env("CHANNEL_MAX_ATTEMPTS", "6")),
+        "CHANNEL_RETRY_BASE_SECONDS": float(env("CHANNEL_RETRY_BASE_SECONDS", "5")),
+        "CHANNEL_TIMEOUT_SECONDS": float(env("CHANNEL_TIMEOUT_SECONDS", "5")),
         "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes
+from gameplay.channel_outbox import queue_channel_posts
 from gameplay.engine import record_sales_events
 from kpi_engine.crm_import import ImportPlan, prepare_import
 from kpi_engine.db import utcnow
@@ -55,6 +56,8 @@ def ingest(
             if whole and result.rejected:
                 db.session.rollback()
                 raise Invalid(f"{len(result.rejected)} events were rejected", _reasons(result))
+            won = [t.deal for t in result.deal_transitions if t.became_won]
+            queue_channel_posts(db.session(), changes, now=now or utcnow(), won=won)
             db.session.commit()
             break
         except (IntegrityError, OperationalError) as exc:

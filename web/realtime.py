@@ -22,8 +22,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gameplay.board_frames import changed_rows_frame
 from gameplay.changes import Changes, Notification
+from gameplay.channel_outbox import queue_channel_posts
 from gameplay.profiles import muted_kinds_of
-from kpi_engine.db import read_only
+from kpi_engine.db import read_only, utcnow
 from web.extensions import db, socketio
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
@@ -42,6 +43,8 @@ def user_room(user_id: int) -> str:
 
 def commit_and_publish(changes: Changes) -> None:
     """Commit the request's transaction, then publish what it changed."""
+    if changes:  # the team channels' posts ride in the same transaction (web/channel_sender.py)
+        queue_channel_posts(db.session(), changes, now=utcnow())
     db.session.commit()
     publish(changes)
 

@@ -1,0 +1,115 @@
+"""The manager's team-channel page: connect a team's Slack or Teams channel by its
+incoming-webhook URL, choose which news it gets, send a test message, disconnect.
+
+A refused form comes back by a redirect with what was typed and why, beside the field. The
+webhook URL itself is never kept in the session nor shown back: it is a secret."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, url_for
+from marshmallow import ValidationError
+
+from gameplay.channel_messages import BODIES, Headline
+from gameplay.channel_outbox import delivered_counts
+from gameplay.team_channels import (
+    CHANNEL_NAMES,
+    NEWS_KINDS,
+    NEWS_NAMES,
+    change_channel_news,
+    connect_channel,
+    disconnect_channel,
+    managed_channel,
+    team_channels,
+)
+from kpi_engine.db import utcnow
+from kpi_engine.errors import DomainError
+from kpi_engine.models import Team
+from web.channel_sender import open_url, post_now, seal
+from web.extensions import db
+from web.form_refusals import keep_refusal, take_refusal
+from web.pages import bp
+from web.permissions import actor, manager_required
+from web.schemas.channels import ChannelFormSchema, ChannelNewsSchema
+from web.schemas.live import form_fields, inline_errors
+
+FIELDS = ("team_id", "kind", "url")
+
+
+@bp.get("/manage/channels")
+@manager_required
+def manage_channels():
+    teams = team_channels(db.session(), actor())
+    counts = delivered_counts(db.session(), [c.id for _, cs in teams for c in cs])
+    return render_template(
+        "manage/channels.html",
+        teams=teams,
+        counts=counts,
+        kinds=CHANNEL_NAMES,
+        news_kinds=NEWS_KINDS,
+        news_names=NEWS_NAMES,
+        refused=take_refusal("channel"),
+    )
+
+
+@bp.post("/manage/channels")
+@manager_required
+def manage_connect_channel():
+    typed = form_fields()
+    schema = ChannelFormSchema(allow_local_http=bool(current_app.config.get("TESTING")))
+    try:
+        data = schema.load(typed)
+        channel = connect_channel(db.session(), actor(), seal=seal, now=utcnow(), **data)
+    except (ValidationError, DomainError) as exc:
+        db.session.rollback()
+        if isinstance(exc, DomainError) and exc.status in (403, 404):
+            raise exc
+        kept = {k: v for k, v in typed.items() if k != "url"}  # a secret stays out of the cookie
+        keep_refusal("channel", 0, inline_errors(exc, FIELDS), kept)
+        return redirect(url_for("pages.manage_channels", _anchor="connect"), 303)
+    db.session.commit()
+    team = db.session.get_one(Team, channel.team_id)
+    flash(f"{CHANNEL_NAMES[channel.kind]} connected for {team.name}. Send a test message.", "info")
+    return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel.id}"), 303)
+
+
+@bp.post("/manage/channels/<int:channel_id>/news")
+@manager_required
+def manage_channel_news(channel_id: int):
+    try:
+        wanted = ChannelNewsSchema().load(form_fields("news"))["news"]
+    except ValidationError as exc:
+        keep_refusal("channel", channel_id, inline_errors(exc, ("news",)), {})
+        return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel_id}"), 303)
+    channel = change_channel_news(db.session(), actor(), channel_id, set(wanted))
+    db.session.commit()
+    flash(f"Saved what {CHANNEL_NAMES[channel.kind]} gets.", "info")
+    return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel_id}"), 303)
+
+
+@bp.post("/manage/channels/<int:channel_id>/test")
+@manager_required
+def manage_test_channel(channel_id: int):
+    # Sent now, not through the outbox: the manager who clicked wants to see the answer.
+    channel = managed_channel(db.session(), actor(), channel_id)
+    team = db.session.get_one(Team, channel.team_id)
+    name, url = CHANNEL_NAMES[channel.kind], open_url(channel)
+    db.session.rollback()  # nothing to write; no transaction stays open during the POST
+    if url is None:
+        flash(f"The {name} webhook can no longer be read: connect the channel again.", "error")
+    else:
+        headline = Headline("👋", f"SalesQuest is connected to {team.name}'s channel")
+        error, _, _ = post_now(url, BODIES[channel.kind](headline))
+        if error is None:
+            flash(f"Test message sent: look in {team.name}'s {name} channel.", "info")
+        else:
+            flash(f"{name} did not take the test message: it {error}.", "error")
+    return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel_id}"), 303)
+
+
+@bp.post("/manage/channels/<int:channel_id>/disconnect")
+@manager_required
+def manage_disconnect_channel(channel_id: int):
+    channel = disconnect_channel(db.session(), actor(), channel_id)
+    db.session.commit()
+    flash(f"{CHANNEL_NAMES[channel.kind]} disconnected; nothing more is posted there.", "info")
+    return redirect(url_for("pages.manage_channels"), 303)
