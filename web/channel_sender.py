@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -145,16 +146,17 @@ def send_channels_command() -> None:
     click.echo(f"channel posts tried: {tried}")
 
 
-def start_channel_sender(app: Flask, interval: float) -> bool:
-    """Run the sender every `interval` seconds in the server process; 0 or less: off."""
+def start_channel_sender(app: Flask, interval: float, stop: threading.Event | None = None) -> bool:
+    """Run the sender every `interval` seconds in the server process, until `stop` is set
+    (never, for the server); 0 or less: off."""
     if interval <= 0:
         return False
-    socketio.start_background_task(_send_forever, app, interval)
+    socketio.start_background_task(_send_forever, app, interval, stop or threading.Event())
     return True
 
 
-def _send_forever(app: Flask, interval: float) -> None:
-    while True:
+def _send_forever(app: Flask, interval: float, stop: threading.Event) -> None:
+    while not stop.is_set():
         socketio.sleep(interval)
         try:
             send_due(app)

@@ -63,13 +63,21 @@ def manage_connect_channel():
         db.session.rollback()
         if isinstance(exc, DomainError) and exc.status in (403, 404):
             raise exc
-        kept = {k: v for k, v in typed.items() if k != "url"}  # a secret stays out of the cookie
-        keep_refusal("channel", 0, inline_errors(exc, FIELDS), kept)
+        kept = {k: v for k, v in typed.items() if k in FIELDS and k != "url"}  # url: a secret
+        keep_refusal("channel", 0, _errors(exc), kept)
         return redirect(url_for("pages.manage_channels", _anchor="connect"), 303)
     db.session.commit()
     team = db.session.get_one(Team, channel.team_id)
     flash(f"{CHANNEL_NAMES[channel.kind]} connected for {team.name}. Send a test message.", "info")
     return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel.id}"), 303)
+
+
+def _errors(exc: ValidationError | DomainError) -> dict[str, str]:
+    errors = inline_errors(exc, FIELDS)
+    unknown = sorted(set(getattr(exc, "messages", None) or {}) - set(FIELDS))
+    if unknown:
+        errors["_form"] = f"The form sent fields it does not take: {', '.join(unknown)}."
+    return errors
 
 
 @bp.post("/manage/channels/<int:channel_id>/news")
@@ -97,7 +105,8 @@ def manage_test_channel(channel_id: int):
     if url is None:
         flash(f"The {name} webhook can no longer be read: connect the channel again.", "error")
     else:
-        headline = Headline("👋", f"SalesQuest is connected to {team.name}'s channel")
+        lines = ("The news you chose on the Team channels page will show up here.",)
+        headline = Headline("👋", f"SalesQuest test message for {team.name}", lines)
         error, _, _ = post_now(url, BODIES[channel.kind](headline))
         if error is None:
             flash(f"Test message sent: look in {team.name}'s {name} channel.", "info")
