@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gameplay.leaderboards import BOARD_ORDER, team_rows
 from gameplay.models import Challenge, Participant
-
-BOARD_ORDER = (Participant.points.desc(), Participant.reached_at, Participant.user_id)
 
 
 @dataclass(frozen=True)
@@ -61,8 +60,6 @@ def _threshold_winners(session: Session, challenge: Challenge) -> list[Winner]:
 
 def _team_battle_winners(session: Session, challenge: Challenge) -> list[Winner]:
     """Every member of the team with the best score (sum or average) wins."""
-    from gameplay.leaderboards import team_rows
-
     teams = team_rows(session, challenge)
     if not teams or teams[0].points <= 0:
         return []

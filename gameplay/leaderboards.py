@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
 
-from gameplay.formats import BOARD_ORDER
+from gameplay.lifecycle import is_frozen
 from gameplay.models import Challenge, Participant, PlayerProfile
 from kpi_engine.models import Team, User
 
 ANONYMOUS = "Anonymous rep"
+# Rank by points; equal points go to whoever reached them first, then by id so ranks are stable.
+BOARD_ORDER = (Participant.points.desc(), Participant.reached_at, Participant.user_id)
 AROUND = 5
 
 
@@ -250,8 +252,6 @@ def read_leaderboard(
     limit: int = 50,
 ) -> Board:
     """The board a viewer may see; in the freeze period a rep sees only their own row."""
-    from gameplay.lifecycle import is_frozen
-
     answer = Board(challenge.id, challenge.version or 0, board)
     mine = around_me(session, challenge, viewer_id=viewer.id, reveal=manager_view, span=0)
     answer.me = mine[0] if mine else None

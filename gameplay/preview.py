@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.changes import Changes
 from gameplay.enrollment import audience_users, enrol
-from gameplay.formats import BOARD_ORDER
+from gameplay.leaderboards import BOARD_ORDER
 from gameplay.models import Challenge, Mission, MissionProgress, Participant
 from gameplay.rules import Fact, activity_fact, won_deal_fact
 from gameplay.scoring import score_fact

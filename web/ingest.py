@@ -21,6 +21,7 @@ from kpi_engine.errors import Invalid
 from kpi_engine.events import IngestResult, SalesEvent
 from kpi_engine.reach import EVERYONE, Reach
 from web.extensions import db
+from web.realtime import publish
 
 # Two deliveries that create the same new deal at the same moment race for its unique CRM id;
 # the loser's transaction is rolled back and run again, when it finds the deal the winner made.
@@ -87,8 +88,6 @@ def publish_after_commit(changes: Changes) -> None:
 
     Ingest calls it exactly once per committed transaction, never after a rollback.
     """
-    from web.realtime import publish  # the live layer owns this seam; imported where it is used
-
     publish(changes)
 
 

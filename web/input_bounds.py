@@ -21,8 +21,8 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
-from web.schemas.fields import ID_MAX
-
+# Ids are Integer columns: 32-bit on PostgreSQL, the tighter of the two databases.
+ID_MAX = 2**31 - 1
 MAX_DEPTH = 20
 BODY = "_body"
 

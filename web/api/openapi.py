@@ -8,8 +8,8 @@ that exist (tests/api/test_openapi.py fails when a route has no entry, or an ent
 
 from __future__ import annotations
 
-from decimal import Decimal
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from apispec import APISpec

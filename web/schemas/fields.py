@@ -15,7 +15,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-ID_MAX = 2**31 - 1
+from web.input_bounds import ID_MAX
+
 INT_MAX = 2**31 - 1
 AMOUNT_MAX = Decimal("999999999999.99")
 MULTIPLIER_MAX = Decimal("9999.99")
