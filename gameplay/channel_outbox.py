@@ -24,7 +24,8 @@ from gameplay.team_channels import ChallengeHeadline, ChannelPost, TeamChannel
 from kpi_engine.folds import FoldedDeal
 from kpi_engine.models import User
 
-# A win closed longer ago than this is a backfill (a CSV import of last quarter), not news.
+# A win closed (or a challenge started) longer ago than this is old news: a backfill, a CSV
+# import of last quarter, a challenge already running when its team's channel was connected.
 FRESH_WIN = timedelta(days=1)
 # Lines listed in one post before "and N more".
 MOST_LINES = 8
@@ -159,7 +160,9 @@ def _queue_challenge_news(session: Session, outbox: _Outbox, challenge: Challeng
     teams = audience_team_ids(session, challenge) & set(outbox.channels)
     if "started" not in told:
         _remember(session, challenge.id, "started", None, outbox.now)
-        if status == "live":  # an ended one is announced by its end only
+        # An ended one is announced by its end only; one that started long before the
+        # channel was connected is old news.
+        if status == "live" and challenge.starts_at >= outbox.now - FRESH_WIN:
             outbox.post(teams, "challenges", _started(challenge))
     if challenge.finalized_at is not None and "ended" not in told:
         _remember(session, challenge.id, "ended", None, outbox.now)
