@@ -332,3 +332,17 @@ def delivered_counts(session: Session, channel_ids: Iterable[int]) -> dict[int, 
     for channel_id, status, n in session.execute(query):
         counts[channel_id][status] = n
     return counts
+
+
+def last_errors(session: Session, channel_ids: Iterable[int]) -> dict[int, str]:
+    """Per channel: what went wrong with its latest unsent post that failed at least once."""
+    query = (
+        select(ChannelPost.channel_id, ChannelPost.last_error)
+        .where(
+            ChannelPost.channel_id.in_(list(channel_ids)),
+            ChannelPost.status != "sent",
+            ChannelPost.last_error.isnot(None),
+        )
+        .order_by(ChannelPost.id)
+    )
+    return {channel_id: error or "" for channel_id, error in session.execute(query)}

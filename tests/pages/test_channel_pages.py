@@ -8,11 +8,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from gameplay.team_channels import TeamChannel
+from kpi_engine.db import utcnow
+from kpi_engine.events import SalesEvent
 from kpi_engine.models import Team
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from tests.webhook_receiver import Receiver, receiver_fixture  # noqa: F401 (a fixture)
+from web.channel_sender import send_due
 from web.extensions import db
+from web.ingest import ingest
 
 SLACK_URL = "https://hooks.slack.com/services/T0/B0/secretWXYZ"
 
@@ -118,6 +122,22 @@ def test_a_refused_test_message_says_what_the_service_answered(
     client.post(f"/manage/channels/{channel_id}/test", data={"csrf_token": token})
     page = client.get("/manage/channels").get_data(as_text=True)
     assert "Slack did not take the test message: it answered 500" in page
+
+
+def test_a_post_that_failed_says_why_on_the_page(
+    app: Flask, client: FlaskClient, org: Org, receiver: Receiver
+) -> None:
+    receiver.fail_first = {"/hook": 99}
+    token = log_in(client, "boss@example.test")
+    _connect(client, token, _team_id(app), url=f"{receiver.url}/hook")
+    with app.app_context():
+        ingest(
+            [SalesEvent("w1", "deal.won", utcnow(), "ann@example.test", {"deal_id": "W1"})],
+            source="api",
+        )
+    send_due(app)
+    page = client.get("/manage/channels").get_data(as_text=True)
+    assert "1 waiting" in page and "Last try: Slack answered 500" in page
 
 
 def test_kinds_of_news_are_switched_and_a_channel_disconnected(

@@ -10,7 +10,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from marshmallow import ValidationError
 
 from gameplay.channel_messages import BODIES, Headline
-from gameplay.channel_outbox import delivered_counts
+from gameplay.channel_outbox import delivered_counts, last_errors
 from gameplay.team_channels import (
     CHANNEL_NAMES,
     NEWS_KINDS,
@@ -39,11 +39,13 @@ FIELDS = ("team_id", "kind", "url")
 @manager_required
 def manage_channels():
     teams = team_channels(db.session(), actor())
-    counts = delivered_counts(db.session(), [c.id for _, cs in teams for c in cs])
+    ids = [c.id for _, cs in teams for c in cs]
+    counts, problems = delivered_counts(db.session(), ids), last_errors(db.session(), ids)
     return render_template(
         "manage/channels.html",
         teams=teams,
         counts=counts,
+        problems=problems,
         kinds=CHANNEL_NAMES,
         news_kinds=NEWS_KINDS,
         news_names=NEWS_NAMES,
