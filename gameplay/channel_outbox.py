@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gameplay.access import audience_team_ids
 from gameplay.changes import Changes, Notification
 from gameplay.channel_messages import BODIES, Headline
+from gameplay.leaderboards import BOARD_ORDER
 from gameplay.lifecycle import challenge_status, is_frozen
 from gameplay.models import Challenge, ChallengeAward, Participant
 from gameplay.team_channels import ChallengeHeadline, ChannelPost, TeamChannel
@@ -29,7 +30,6 @@ from kpi_engine.models import User
 FRESH_WIN = timedelta(days=1)
 # Lines listed in one post before "and N more".
 MOST_LINES = 8
-MISSION_PREFIX = "Mission completed: "
 
 
 def queue_channel_posts(
@@ -139,7 +139,7 @@ def _queue_missions(session: Session, outbox: _Outbox, notes: list[Notification]
         person = people.get(note.user_id)
         if person is None or person.team_id not in outbox.channels:
             continue
-        mission = note.message.removeprefix(MISSION_PREFIX)
+        mission = dict(note.data)["mission"]
         where = f" in {names[note.challenge_id]}" if note.challenge_id in names else ""
         by_team[person.team_id].append(f"{person.name} finished “{mission}”{where}")
     for team_id, lines in by_team.items():
@@ -183,7 +183,7 @@ def _queue_lead(
     leader = session.scalar(
         select(Participant)
         .where(Participant.challenge_id == challenge.id, Participant.points > 0)
-        .order_by(Participant.points.desc(), Participant.reached_at, Participant.id)
+        .order_by(*BOARD_ORDER)
         .limit(1)
     )
     if leader is None or (told is not None and told.user_id == leader.user_id):

@@ -102,7 +102,8 @@ def _complete(
     progress.completed_at = at
     user_id, changes = standing.user_id, book.ledger.changes
     message = f"Mission completed: {mission.name}"
-    changes.notify(Notification(user_id, "mission_completed", message, challenge.id))
+    data = (("mission", mission.name),)
+    changes.notify(Notification(user_id, "mission_completed", message, challenge.id, data))
     if mission.points:
         posting = Posting(
             "mission", message, at, mission_id=mission.id, source_ref=f"mission:{mission.id}"
