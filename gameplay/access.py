@@ -126,6 +126,12 @@ def may_manage_user(session: Session, actor: User, user: User) -> bool:
     return user.team_id is not None and user.team_id in managed_team_ids(session, actor)
 
 
+def may_manage_team(session: Session, actor: User, team_id: int) -> bool:
+    """An admin manages every team, a manager the teams they manage (their settings, such as
+    the team's chat channels)."""
+    return team_id in managed_team_ids(session, actor)
+
+
 def may_act_for_users(session: Session, actor: User, user_ids: Iterable[int]) -> bool:
     """True when the actor may act for every one of these people (sales data naming them).
     The reach itself is an org fact kept in kpi_engine.reach, which the ingest paths below

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from gameplay.access import may_manage_team
 from kpi_engine.db import Base, UTCDateTime, utcnow
 from kpi_engine.errors import Forbidden, NotFound
 from kpi_engine.models import Team, User
@@ -175,7 +176,7 @@ def _managed_team(session: Session, actor: User, team_id: int) -> Team:
     team = session.get(Team, team_id)
     if team is None:
         raise NotFound("no such team", {"team_id": ["unknown team"]})
-    if team.id not in managed_team_ids(session, actor):
+    if not may_manage_team(session, actor, team.id):
         raise Forbidden(
             f"you do not manage {team.name}, so you may not change its channels",
             {"team_id": ["not a team you manage"]},
