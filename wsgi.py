@@ -16,17 +16,18 @@ from web.scheduler import DEFAULT_INTERVAL_SECONDS, start_finalizer
 
 app = create_app()
 
+
+def seconds(name: str, default: float) -> float:
+    """An interval from the environment; a value that is not a number stops with a sentence."""
+    try:
+        return float(os.environ.get(name, default))
+    except ValueError:
+        raise SystemExit(f"{name} must be a number of seconds (0: off)") from None
+
+
 if __name__ == "__main__":
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
-    try:
-        interval = float(os.environ.get("SCHEDULER_INTERVAL", DEFAULT_INTERVAL_SECONDS))
-    except ValueError:
-        raise SystemExit("SCHEDULER_INTERVAL must be a number of seconds (0: off)") from None
-    start_finalizer(app, interval)
-    try:
-        channel_interval = float(os.environ.get("CHANNEL_SEND_INTERVAL", "1"))
-    except ValueError:
-        raise SystemExit("CHANNEL_SEND_INTERVAL must be a number of seconds (0: off)") from None
-    start_channel_sender(app, channel_interval)
+    start_finalizer(app, seconds("SCHEDULER_INTERVAL", DEFAULT_INTERVAL_SECONDS))
+    start_channel_sender(app, seconds("CHANNEL_SEND_INTERVAL", 1.0))
     print(f"serving on http://{host}:{port}", flush=True)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

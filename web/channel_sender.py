@@ -35,7 +35,8 @@ from gameplay.channel_outbox import (
 )
 from gameplay.team_channels import ChannelPost, TeamChannel
 from kpi_engine.db import read_only, utcnow
-from web.extensions import db, socketio
+from web.extensions import db
+from web.scheduler import run_every
 
 # A claimed post is left alone by other senders this long (longer than any one delivery).
 LEASE = timedelta(seconds=60)
@@ -149,18 +150,4 @@ def send_channels_command() -> None:
 def start_channel_sender(app: Flask, interval: float, stop: threading.Event | None = None) -> bool:
     """Run the sender every `interval` seconds in the server process, until `stop` is set
     (never, for the server); 0 or less: off."""
-    if interval <= 0:
-        return False
-    socketio.start_background_task(_send_forever, app, interval, stop or threading.Event())
-    return True
-
-
-def _send_forever(app: Flask, interval: float, stop: threading.Event) -> None:
-    while not stop.is_set():
-        socketio.sleep(interval)
-        try:
-            send_due(app)
-        except Exception:
-            # A database that is away or a bug: the task lives on and the next tick tries
-            # again; an unfinished delivery's claim runs out and it is sent then.
-            app.logger.exception("channel sender tick failed; retrying next tick")
+    return run_every(app, interval, send_due, "channel sender tick", stop)

@@ -14,6 +14,8 @@ same way; and finalisation itself is idempotent.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Flask
@@ -58,19 +60,35 @@ def finalize_ended_and_publish(app: Flask) -> list[int]:
 
 def start_finalizer(app: Flask, interval: float) -> bool:
     """Run the finalizer every `interval` seconds in the server process; 0 or less: off."""
+    return run_every(app, interval, finalize_ended_and_publish, "scheduled finalisation")
+
+
+def run_every(
+    app: Flask,
+    interval: float,
+    tick: Callable[[Flask], object],
+    what: str,
+    stop: threading.Event | None = None,
+) -> bool:
+    """Run `tick(app)` every `interval` seconds in a background task of the server, until
+    `stop` is set (never, for the server); 0 or less: off."""
     if interval <= 0:
         return False
-    socketio.start_background_task(_finalize_forever, app, interval)
+    socketio.start_background_task(
+        _tick_forever, app, interval, tick, what, stop or threading.Event()
+    )
     return True
 
 
-def _finalize_forever(app: Flask, interval: float) -> None:
-    while True:
+def _tick_forever(
+    app: Flask, interval: float, tick: Callable[[Flask], object], what: str, stop: threading.Event
+) -> None:
+    while not stop.is_set():
         socketio.sleep(interval)
         try:
-            finalize_ended_and_publish(app)
+            tick(app)
         except Exception:
             # Whatever went wrong (a database that is away, a bug), the task lives on and the
             # next tick tries again: the transaction was rolled back with its app context, and
-            # finalisation is idempotent, so nothing is half done.
-            app.logger.exception("scheduled finalisation failed; retrying next tick")
+            # each job is idempotent (finalisation; an unfinished post's claim runs out).
+            app.logger.exception("%s failed; retrying next tick", what)
