@@ -22,7 +22,6 @@ from gameplay.team_channels import (
     team_channels,
 )
 from kpi_engine.db import utcnow
-from kpi_engine.errors import DomainError
 from kpi_engine.models import Team
 from web.channel_sender import open_url, post_now, seal
 from web.extensions import db
@@ -60,23 +59,21 @@ def manage_connect_channel():
     schema = ChannelFormSchema(allow_local_http=bool(current_app.config.get("TESTING")))
     try:
         data = schema.load(typed)
-        channel = connect_channel(db.session(), actor(), seal=seal, now=utcnow(), **data)
-    except (ValidationError, DomainError) as exc:
-        db.session.rollback()
-        if isinstance(exc, DomainError) and exc.status in (403, 404):
-            raise exc
+    except ValidationError as exc:
         kept = {k: v for k, v in typed.items() if k in FIELDS and k != "url"}  # url: a secret
         keep_refusal("channel", 0, _errors(exc), kept)
         return redirect(url_for("pages.manage_channels", _anchor="connect"), 303)
+    # A team the manager does not manage is a 403 for the error pages, not a form refusal.
+    channel = connect_channel(db.session(), actor(), seal=seal, now=utcnow(), **data)
     db.session.commit()
     team = db.session.get_one(Team, channel.team_id)
     flash(f"{CHANNEL_NAMES[channel.kind]} connected for {team.name}. Send a test message.", "info")
     return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel.id}"), 303)
 
 
-def _errors(exc: ValidationError | DomainError) -> dict[str, str]:
+def _errors(exc: ValidationError) -> dict[str, str]:
     errors = inline_errors(exc, FIELDS)
-    unknown = sorted(set(getattr(exc, "messages", None) or {}) - set(FIELDS))
+    unknown = sorted(set(exc.messages) - set(FIELDS))
     if unknown:
         errors["_form"] = f"The form sent fields it does not take: {', '.join(unknown)}."
     return errors
