@@ -6,8 +6,9 @@ import uuid
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from gameplay.models import Challenge, PlayerProfile
+from gameplay.models import Challenge, Participant, PlayerProfile
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from web.extensions import db
@@ -45,6 +46,16 @@ def test_a_target_is_shown_only_where_the_format_plays_to_it(
         challenge.format = "race"
         db.session.commit()
     assert "of 1,000 points" in page(client, "/play")
+    with app.app_context():
+        participant = db.session.scalars(
+            select(Participant).where(
+                Participant.challenge_id == org.challenge_id, Participant.user_id == org.ann
+            )
+        ).first()
+        assert participant is not None
+        participant.points = 1728
+        db.session.commit()
+    assert '<span class="big">1,728</span>' in page(client, "/play")
 
 
 def test_challenge_page_states_the_rules_and_highlights_my_row(
