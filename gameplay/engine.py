@@ -48,7 +48,11 @@ def record_sales_events(
 
 
 def ingest_steps(result: IngestResult) -> list[Step]:
-    """What an ingest means for the game: new activities and deals that became or left won."""
+    """What an ingest means for the game: new activities, and deals that became or left won.
+
+    A deal that stays won on other terms (its amount arrived late, say) has its old credit
+    undone and the new one scored, so its points follow the deal as its events now describe
+    it, whatever order they came in."""
     latest = _latest_raw_by_subject(result.accepted)
     steps = []
     for activity in result.new_activities:
@@ -56,9 +60,9 @@ def ingest_steps(result: IngestResult) -> list[Step]:
         steps.append(Step(raw.id, raw.occurred_at, fact=activity_fact(activity, raw.id)))
     for transition in result.deal_transitions:
         raw = latest[transition.deal.crm_id]
-        if transition.left_won:
+        if transition.left_won or transition.revalued:
             steps.append(Step(raw.id, raw.occurred_at, undo_ref=deal_ref(transition.deal.crm_id)))
-        if transition.became_won:
+        if transition.became_won or transition.revalued:
             fact = won_deal_fact(transition.deal, raw.id)
             steps.append(Step(raw.id, fact.occurred_at, fact=fact))
     return steps

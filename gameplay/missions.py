@@ -61,7 +61,11 @@ class MissionBook:
 def advance_missions(
     book: MissionBook, challenge: Challenge, standing: Standing, fact: Fact, *, sign: int
 ) -> None:
-    """Count a fact (sign 1) or uncount it (sign -1) in each automatic mission it matches."""
+    """Count a fact (sign 1) or uncount it (sign -1) in each automatic mission it matches.
+
+    Uncounting below the target takes the completion and its points back: a mission stands
+    on the facts that still hold, so the order facts and their reversals arrive in does not
+    decide who keeps it."""
     touched = False
     for mission in challenge.missions:
         if mission.manual or not matches(mission, fact):
@@ -69,6 +73,9 @@ def advance_missions(
         step = (fact.amount or Decimal(0)) if mission.measure == "sum" else Decimal(1)
         progress = book.of(mission, standing.user_id)
         progress.value = (progress.value or Decimal(0)) + sign * step
+        if progress.completed_at is not None and progress.value < mission.target:
+            progress.completed_at = None
+            book.ledger.reverse(challenge, standing, mission_ref(mission), fact.occurred_at)
         touched = True
     if touched:
         complete_ready(book, challenge, standing, at=fact.occurred_at)
@@ -106,11 +113,15 @@ def _complete(
     changes.notify(Notification(user_id, "mission_completed", message, challenge.id, data))
     if mission.points:
         posting = Posting(
-            "mission", message, at, mission_id=mission.id, source_ref=f"mission:{mission.id}"
+            "mission", message, at, mission_id=mission.id, source_ref=mission_ref(mission)
         )
         book.ledger.post(challenge, standing, mission.points, posting)
     if mission.badge:
         book.badges.award(user_id, mission.badge, f"challenge:{challenge.id}")
+
+
+def mission_ref(mission: Mission) -> str:
+    return f"mission:{mission.id}"
 
 
 def submit_proof(

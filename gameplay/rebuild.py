@@ -27,7 +27,7 @@ from gameplay.rules import activity_fact, deal_ref, won_deal_fact
 from gameplay.scoring import live_challenges
 from gameplay.standings import recompute_ranks
 from kpi_engine.events import RAW_EVENTS, product_aliases, stored_events
-from kpi_engine.folds import StoredEvent, activity_of, fold_deal
+from kpi_engine.folds import StoredEvent, WinTerms, activity_of, fold_deal, terms_of
 
 DERIVED_KINDS = ("rule", "reversal")
 
@@ -64,6 +64,7 @@ class _Replay:
         self.aliases, self.now = aliases, now
         self.known: dict[str, list[StoredEvent]] = defaultdict(list)
         self.status: dict[str, str] = {}
+        self.terms: dict[str, WinTerms] = {}
 
     def steps(self, batch: list[StoredEvent]) -> list[Step]:
         new_subjects = {r.subject for r in batch} - set(self.known)
@@ -89,13 +90,15 @@ class _Replay:
     def _deal(self, subject: str, raw: StoredEvent) -> list[Step]:
         deal = fold_deal(self._history(subject), self.aliases, self.now)
         before, after = self.status.get(subject), deal.status
-        self.status[subject] = after
-        if before == "won" and after != "won":
-            return [Step(raw.id, raw.occurred_at, undo_ref=deal_ref(subject))]
-        if after == "won" and before != "won":
+        revalued = before == after == "won" and terms_of(deal) != self.terms[subject]
+        self.status[subject], self.terms[subject] = after, terms_of(deal)
+        steps = []
+        if (before == "won" and after != "won") or revalued:
+            steps.append(Step(raw.id, raw.occurred_at, undo_ref=deal_ref(subject)))
+        if (after == "won" and before != "won") or revalued:
             fact = won_deal_fact(deal, raw.id)
-            return [Step(raw.id, fact.occurred_at, fact=fact)]
-        return []
+            steps.append(Step(raw.id, fact.occurred_at, fact=fact))
+        return steps
 
 
 def _reset(session: Session, ids: list[int]) -> None:

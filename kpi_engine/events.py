@@ -7,6 +7,7 @@ events that arrive out of order, or twice, end in the same state as an orderly s
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,8 @@ from kpi_engine.folds import (
     StoredEvent,
     activity_of,
     fold_deal,
+    terms_of,
+    win_terms,
 )
 from kpi_engine.folds import stage_status as stage_status  # re-exported: kpis, crm_import
 from kpi_engine.models import (
@@ -47,6 +50,10 @@ DEALS = cast(Table, Deal.__table__)
 STAGE_CHANGES = cast(Table, DealStageChange.__table__)
 ACTIVITIES = cast(Table, Activity.__table__)
 RAW_EVENTS = cast(Table, RawEvent.__table__)
+# The deal columns `win_terms` takes, in its order.
+WIN_TERMS = tuple(
+    DEALS.c[name] for name in ("owner_id", "closed_at", "amount", "product", "segment", "account")
+)
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,13 @@ class Rejection:
 
 @dataclass(frozen=True)
 class DealTransition:
-    """A deal whose won/lost/open status changed because of this ingest."""
+    """A deal whose won/lost/open status changed because of this ingest, or that stayed won
+    on other terms (another amount, owner, close date, product, segment or account)."""
 
     deal: FoldedDeal
     before: str | None
     after: str
+    revalued: bool = False
 
     @property
     def became_won(self) -> bool:
@@ -136,6 +145,7 @@ def ingest_events(
     deal or activity away from anyone else, is rejected (see `refusals`)."""
     now = now or utcnow()
     result = IngestResult()
+    take_turns(session, {_owned_subject(e) for e in events})
     reps = resolve_reps(session, {e.rep for e in events})
     refused = refusals(session, events, reach, reps)
     rows: list[dict[str, Any]] = []
@@ -221,6 +231,47 @@ def refusals(
         else:
             owners[key] = rep.id  # a later event of this batch moves it from this rep
     return refused
+
+
+def take_turns(session: Session, subjects: Iterable[tuple[str, str]]) -> None:
+    """Wait until no other transaction is writing these deals or activities, and keep them
+    until this one ends.
+
+    Each delivery folds a deal from the events committed before it, so two deliveries for one
+    deal must not overlap or the later fold misses the other's events. On PostgreSQL that is a
+    transaction-level advisory lock per subject, taken in one order by every writer so that two
+    batches sharing deals cannot deadlock. The lock table is small (64 per connection by
+    default), so a batch of many subjects (a file import) takes one lock over all ingests
+    instead, which the small batches hold shared. SQLite's BEGIN IMMEDIATE already runs
+    writers one at a time. All are taken before any challenge lock
+    (gameplay.scoring.lock_challenges)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key(kind, crm_id) for kind, crm_id in subjects})
+    if len(keys) > MAX_SUBJECT_LOCKS:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ALL_INGESTS})
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": ALL_INGESTS})
+    if keys:
+        # The inner ORDER BY hands the keys to the outer call in that order.
+        session.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(k))"
+                " FROM (SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"
+            ),
+            {"keys": keys},
+        )
+
+
+def _lock_key(kind: str, crm_id: str) -> int:
+    """A stable signed 64-bit advisory-lock key for one subject (every process agrees)."""
+    digest = hashlib.blake2b(f"{kind}:{crm_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+# One lock per subject up to this many in a batch; past it, one lock over every ingest.
+MAX_SUBJECT_LOCKS = 32
+ALL_INGESTS = _lock_key("ingest", "*")
 
 
 def _owned_subject(event: SalesEvent) -> tuple[str, str]:
@@ -376,8 +427,10 @@ def _refold_deals(
     result: IngestResult,
     now: datetime,
 ) -> None:
-    query = select(DEALS.c.crm_id, DEALS.c.id, DEALS.c.status).where(DEALS.c.crm_id.in_(batch))
-    existing = {crm_id: (deal_id, status) for crm_id, deal_id, status in session.execute(query)}
+    query = select(DEALS.c.crm_id, DEALS.c.id, DEALS.c.status, *WIN_TERMS).where(
+        DEALS.c.crm_id.in_(batch)
+    )
+    existing = {row[0]: (row[1], row[2], win_terms(*row[3:])) for row in session.execute(query)}
     histories = {**batch, **_all_events(session, existing, DEAL_EVENT_TYPES)}
     folded = {subject: fold_deal(histories[subject], aliases, now) for subject in batch}
     new = [s for s in batch if s not in existing]
@@ -387,9 +440,11 @@ def _refold_deals(
         session.execute(update(DEALS).where(DEALS.c.id == bindparam("deal_id")), changed)
     _write_histories(session, {ids[s]: folded[s].history for s in batch}, {ids[s] for s in new})
     for subject, deal in folded.items():
-        before = existing[subject][1] if subject in existing else None
+        _, before, terms = existing.get(subject, (None, None, None))
         if deal.status != before:
             result.deal_transitions.append(DealTransition(deal, before, deal.status))
+        elif before == "won" and terms_of(deal) != terms:
+            result.deal_transitions.append(DealTransition(deal, "won", "won", revalued=True))
 
 
 def _insert_deals(session: Session, deals: list[FoldedDeal]) -> dict[str, int]:

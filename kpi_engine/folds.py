@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from kpi_engine.models import Deal
@@ -70,6 +70,32 @@ class NewActivity(NamedTuple):
     deal_crm_id: str | None
     note: str | None
     occurred_at: datetime
+
+
+WinTerms = tuple[int, datetime | None, Decimal | None, str | None, str | None, str | None]
+CENT = Decimal("0.01")
+
+
+def win_terms(
+    owner_id: int,
+    closed_at: datetime | None,
+    amount: Decimal | None,
+    product: str | None,
+    segment: str | None,
+    account: str | None,
+) -> WinTerms:
+    """What a won deal's credit depends on: who won it, when, for how much, and what it was.
+
+    The amount is compared as the deal table keeps it (to the cent), so an amount the column
+    rounds (half up, as both databases do) does not read as a change on every later event."""
+    cents = amount.quantize(CENT, ROUND_HALF_UP) if amount is not None else None
+    return (owner_id, closed_at, cents, product, segment, account)
+
+
+def terms_of(deal: FoldedDeal) -> WinTerms:
+    return win_terms(
+        deal.owner_id, deal.closed_at, deal.amount, deal.product, deal.segment, deal.account
+    )
 
 
 def stage_status(stage: str) -> str:
