@@ -61,6 +61,7 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": env("LOGIN_RATE_LIMIT", "10 per minute"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "DATABASE_CONNECT_TIMEOUT": int(env("DATABASE_CONNECT_TIMEOUT", "3")),
+        "DATABASE_STATEMENT_TIMEOUT": int(env("DATABASE_STATEMENT_TIMEOUT", "15")),
     }
 
 
@@ -78,10 +79,15 @@ def engine_options(config: dict[str, Any]) -> dict[str, Any]:
     """SQLAlchemy engine options: on PostgreSQL a connection attempt to a host that does not
     answer gives up after DATABASE_CONNECT_TIMEOUT seconds (default 3) instead of the
     operating system's minutes, so requests answer 503 quickly; a pool slot is waited for as
-    long at most."""
+    long at most. A statement that runs or waits on a lock longer than
+    DATABASE_STATEMENT_TIMEOUT seconds (default 15; 0 for none, as a long maintenance
+    command may want) is cancelled, so a stalled database answers 503 too."""
     options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
         timeout = int(config.get("DATABASE_CONNECT_TIMEOUT", 3))
-        options.setdefault("connect_args", {}).setdefault("connect_timeout", timeout)
+        connect_args = options.setdefault("connect_args", {})
+        connect_args.setdefault("connect_timeout", timeout)
+        statements = int(config.get("DATABASE_STATEMENT_TIMEOUT", 15)) * 1000
+        connect_args.setdefault("options", f"-c statement_timeout={statements}")
         options.setdefault("pool_timeout", timeout)
     return options

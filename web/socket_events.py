@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from gameplay.access import may_view_challenge
 from gameplay.board_frames import snapshot_frame
 from gameplay.models import Challenge
+from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db, socketio
 from web.permissions import actor
 from web.realtime import challenge_room, user_room
@@ -68,3 +71,17 @@ def unsubscribe(data: Any = None) -> dict[str, Any]:
     if isinstance(challenge_id, int):
         leave_room(challenge_room(challenge_id))
     return {"ok": True}
+
+
+@socketio.on_error_default
+def database_unavailable(exc: Exception) -> dict[str, Any]:
+    """With the database gone, refuse a connection (or answer an event) at once, saying when
+    to try again, instead of leaving the client waiting; live.js comes back by itself."""
+    if not isinstance(exc, OperationalError | DisconnectionError):
+        raise exc
+    db.session.rollback()
+    reason = "the database is not answering; trying again shortly"
+    if request.event["message"] == "connect":  # type: ignore[attr-defined]
+        # The second argument reaches the client as connect_error's err.data.
+        raise ConnectionRefusedError(reason, {"retry_after": int(RETRY_AFTER_SECONDS)})
+    return {"ok": False, "reason": reason, "retry_after": int(RETRY_AFTER_SECONDS)}

@@ -3,20 +3,23 @@ included, and nothing waits on a host that does not answer."""
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from flask import Flask
-from sqlalchemy import event
+from socketio import packet
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from tests.conftest import PASSWORD, log_in, make_app
 from tests.factories import make_user
 from web.auth import hash_password
-from web.extensions import db
+from web.extensions import db, socketio
 
 
 @contextmanager
@@ -85,3 +88,58 @@ def test_a_database_host_that_never_answers_gives_503_within_seconds() -> None:
     assert ready.status_code == 503
     assert ready.headers["Retry-After"].isdigit()
     assert took < 5, f"/readyz took {took:.1f} s on a silent database host"
+
+
+def test_a_socket_io_connection_is_refused_at_once_with_when_to_come_back(app: Flask) -> None:
+    with app.app_context():
+        make_user(db.session(), email="mia@example.test", password_hash=hash_password(PASSWORD))
+        db.session.commit()
+    browser = app.test_client()
+    log_in(browser, "mia@example.test")
+    live = socketio.test_client(app, flask_test_client=browser)
+    sent: list[Any] = []
+    record = socketio.server._send_packet
+
+    def keep(eio_sid: str, pkt: Any) -> None:
+        sent.append(pkt)
+        record(eio_sid, pkt)
+
+    socketio.server._send_packet = keep  # type: ignore[method-assign]
+    try:
+        with statements_fail(app):
+            answer = live.emit("subscribe", {"challenge_id": 1}, callback=True)
+            live.disconnect()
+            live.connect()
+    finally:
+        socketio.server._send_packet = record  # type: ignore[method-assign]
+    assert answer["ok"] is False and answer.get("retry_after", 0) > 0, answer
+    assert not live.is_connected()
+    [refusal] = [p for p in sent if p.packet_type == packet.CONNECT_ERROR]
+    assert "database" in refusal.data["message"] and refusal.data["data"]["retry_after"] > 0
+    live.connect()
+    assert live.is_connected()
+
+
+@pytest.mark.skipif(
+    not os.environ.get("TEST_DATABASE_URL"), reason="a statement timeout is PostgreSQL's"
+)
+def test_a_stalled_database_answers_503_within_seconds_and_recovers(
+    app: Flask, database_url: str
+) -> None:
+    app = make_app(database_url, DATABASE_STATEMENT_TIMEOUT=1)
+    with app.app_context():
+        make_user(db.session(), email="mia@example.test", password_hash=hash_password(PASSWORD))
+        db.session.commit()
+    client = app.test_client()
+    log_in(client, "mia@example.test")
+    staller = create_engine(database_url)
+    with staller.connect() as other:
+        other.execute(text('LOCK TABLE "user" IN ACCESS EXCLUSIVE MODE'))
+        started = time.monotonic()
+        page = client.get("/play")
+        took = time.monotonic() - started
+        other.rollback()
+    staller.dispose()
+    assert page.status_code == 503 and page.headers["Retry-After"].isdigit()
+    assert took < 3, f"a page took {took:.1f} s on a stalled database"
+    assert client.get("/play").status_code == 200

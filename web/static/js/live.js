@@ -26,15 +26,25 @@
     if (state) state.textContent = text;
   }
 
-  socket.on("connect", () => {
+  socket.on("connect", subscribe);
+  socket.on("disconnect", () => say("reconnecting…"));
+  socket.on("connect_error", (err) => {
+    say(err && err.message ? err.message : "offline");
+    // A refusal the server says is passing (its database is down) is retried when it says;
+    // Socket.IO itself only retries connections that dropped.
+    const wait = err && err.data && err.data.retry_after;
+    if (wait) setTimeout(() => socket.connect(), wait * 1000);
+  });
+
+  function subscribe() {
     say("live");
     if (challengeId === null || wallToken) return;
     socket.emit("subscribe", { challenge_id: challengeId }, (answer) => {
-      if (!answer || !answer.ok) say(answer ? answer.reason : "not live");
+      if (answer && answer.ok) return;
+      say(answer ? answer.reason : "not live");
+      if (answer && answer.retry_after) setTimeout(subscribe, answer.retry_after * 1000);
     });
-  });
-  socket.on("disconnect", () => say("reconnecting…"));
-  socket.on("connect_error", (err) => say(err && err.message ? err.message : "offline"));
+  }
   socket.on("leaderboard", onFrame);
   socket.on("notification", onNotification);
 
