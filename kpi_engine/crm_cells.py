@@ -8,6 +8,7 @@ never tell the two forms apart must name its format instead of being guessed.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import re
 from dataclasses import dataclass
@@ -24,6 +25,21 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?")
 # A date without a time of day is placed at noon in the organisation's time zone, so it stays
 # on the same calendar day in every report whatever the zone.
 NOON = time(12, 0)
+# How each named form is written, with an example a person can copy.
+DATE_SHAPES = {
+    "iso": "YYYY-MM-DD, e.g. 2017-01-31",
+    "us": "MM/DD/YYYY, e.g. 01/31/2017",
+    "eu": "DD/MM/YYYY, e.g. 31/01/2017",
+}
+_EXAMPLE = datetime(2017, 1, 31, 9, 30)
+
+
+class UnreadableDate(ValueError):
+    """A cell that is not written as a date of the file's format; says which form was expected."""
+
+
+class ImpossibleDate(ValueError):
+    """A cell written as a date the calendar does not have; says why (no 31 February)."""
 
 
 @dataclass(frozen=True)
@@ -80,37 +96,99 @@ def settle_date_format(cells: list[str], named: str | None) -> str:
 
 
 def parse_moment(cell: str, date_format: str, zone: ZoneInfo) -> datetime:
-    """A CRM date (and optional time) cell as an aware UTC datetime; ValueError if unreadable."""
+    """A CRM date (and optional time) cell as an aware UTC datetime.
+
+    Raises UnreadableDate or ImpossibleDate (both ValueError) with a sentence saying why.
+    """
     if _ISO.match(cell) and ("T" in cell or "+" in cell[10:] or cell.endswith("Z")):
-        moment = datetime.fromisoformat(cell.replace("Z", "+00:00"))
+        try:
+            moment = datetime.fromisoformat(cell.replace("Z", "+00:00"))
+        except ValueError:
+            _parse_day(cell, "iso")  # a day the calendar lacks is the likelier mistake: name it
+            example = _EXAMPLE.replace(tzinfo=ZoneInfo("Europe/Berlin")).isoformat()
+            raise UnreadableDate(f"{cell!r} is not an ISO date and time (e.g. {example})") from None
         if moment.tzinfo is not None:
             return moment.astimezone(ZoneInfo("UTC"))
     day = _parse_day(cell, date_format)
     clock = _TIME.search(cell[8:]) if cell else None
-    at = _clock(clock) if clock else NOON
+    at = _clock(cell, clock) if clock else NOON
     return datetime.combine(day, at, tzinfo=zone).astimezone(ZoneInfo("UTC"))
 
 
 def _parse_day(cell: str, date_format: str) -> date:
     if date_format not in DATE_FORMATS:
-        return datetime.strptime(cell, date_format).date()
+        return _parse_pattern(cell, date_format)
     if (iso := _ISO.match(cell)) is not None:
-        return date(int(iso[1]), int(iso[2]), int(iso[3]))
+        year, month, day = int(iso[1]), int(iso[2]), int(iso[3])
+        if date_format == "iso" or _calendar_problem(year, month, day) is None:
+            return _day(cell, year, month, day)
+        # An ISO cell is read in any file, but one that is no real day most likely belongs to
+        # the file's own form, which is what the person should be told to write.
+        raise _unreadable(cell, date_format)
     found = _DMY.match(cell)
     if found is None or date_format == "iso":
-        raise ValueError(f"{cell!r} is not a {date_format.upper()} date")
+        raise _unreadable(cell, date_format)
     first, second, year = int(found[1]), int(found[2]), int(found[3])
     year += 2000 if year < 100 else 0
-    return date(year, second, first) if date_format == "eu" else date(year, first, second)
+    day, month = (first, second) if date_format == "eu" else (second, first)
+    return _day(cell, year, month, day)
 
 
-def _clock(found: re.Match[str]) -> time:
+def _unreadable(cell: str, date_format: str) -> UnreadableDate:
+    shape = DATE_SHAPES[date_format]
+    return UnreadableDate(f"{cell!r} is not a date in the {date_format} format ({shape})")
+
+
+def _parse_pattern(cell: str, pattern: str) -> date:
+    try:
+        return datetime.strptime(cell, pattern).date()
+    except ValueError as exc:
+        # strptime says "does not match" for a cell of another shape; anything else is a
+        # value out of range once the shape matched.
+        if "match" in str(exc) or "unconverted" in str(exc):
+            example = _EXAMPLE.strftime(pattern)
+            message = f"{cell!r} is not a date in the format {pattern} (e.g. {example})"
+            raise UnreadableDate(message) from None
+        raise ImpossibleDate(f"{cell}: the calendar has no such day") from None
+
+
+def _day(cell: str, year: int, month: int, day: int) -> date:
+    problem = _calendar_problem(year, month, day)
+    if problem is not None:
+        raise ImpossibleDate(f"{cell}: {problem}")
+    return date(year, month, day)
+
+
+def _calendar_problem(year: int, month: int, day: int) -> str | None:
+    """Why year-month-day is no day of the calendar, in words; None when it is one."""
+    if year < 1:
+        return f"there is no year {year}"
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    if day < 1:
+        return f"there is no day {day}"
+    if day > calendar.monthrange(year, month)[1]:
+        name = calendar.month_name[month]
+        # Only 29 February depends on the year, so only then is the year worth naming.
+        named = f"{name} {year}" if (month, day) == (2, 29) else name
+        return f"{named} has no {_ordinal(day)}"
+    return None
+
+
+def _ordinal(number: int) -> str:
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10)
+    return f"{number}{suffix or 'th'}"
+
+
+def _clock(cell: str, found: re.Match[str]) -> time:
     hour, minute, second = int(found[1]), int(found[2]), int(found[3] or 0)
     meridiem = (found[4] or "").lower()
     if meridiem == "pm" and hour < 12:
         hour += 12
     if meridiem == "am" and hour == 12:
         hour = 0
+    if hour > 23 or minute > 59 or second > 59:
+        raise ImpossibleDate(f"{cell}: {found[0].strip()} is not a time of day")
     return time(hour, minute, second)
 
 

@@ -10,6 +10,10 @@ agent's full name becomes the CRM user id). Product spellings are reconciled onl
 ProductAlias table: a products.csv catalogue adds an alias for a spelling that differs from a
 catalogue name only in case, spaces or punctuation (`GTXPro` → `GTX Pro`), and the plan reports
 it; spellings that merely look alike without a catalogue are reported, never merged.
+
+A rejected row names every problem it has at once, each under the column as the file names it,
+and the plan groups its rejections by cause, so a file refused for one reason on 8,800 rows
+reads as one sentence with counts instead of 8,800 identical lines.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -29,6 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpi_engine.crm_cells import (
+    ImpossibleDate,
     Table,
     decode,
     parse_amount,
@@ -68,10 +73,70 @@ class CsvFile:
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One thing wrong on a row: in which column, what kind of wrong (for grouping), in words."""
+
+    column: str  # as the file names it; the field when no column holds it
+    kind: str  # e.g. "not an amount", the same for every row wrong in the same way
+    message: str
+    value: str = ""  # the cell, kept where a group names values (unknown owners)
+
+
+OWNER_UNKNOWN = "owner unknown"
+LINES_SHOWN = 5  # line numbers a group lists; its count is always complete
+VALUES_SHOWN = 10  # unknown owners a group names
+
+
+@dataclass(frozen=True)
 class RowRejection:
     line: int
     deal_id: str | None
-    errors: dict[str, list[str]]
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        """The row's messages per column, in the order they were found."""
+        errors: dict[str, list[str]] = {}
+        for problem in self.problems:
+            errors.setdefault(problem.column, []).append(problem.message)
+        return errors
+
+
+@dataclass(frozen=True)
+class RejectionGroup:
+    """The rows rejected for one cause: the same column wrong in the same way."""
+
+    column: str
+    kind: str
+    lines: tuple[int, ...]
+    values: tuple[tuple[str, int], ...] = ()  # unknown owners with their rows, most first
+    hint: str = ""
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
+
+    @property
+    def summary(self) -> str:
+        """The cause as one sentence with its count, e.g. "Close Date: not a real date on 3 rows
+        (lines 4, 9, 31)"; unknown owners are named with their rows and what to do about them."""
+        if self.kind == OWNER_UNKNOWN:
+            return f"{self.column}: {self._owners()} ({self.hint})"
+        shown = ", ".join(str(n) for n in self.lines[:LINES_SHOWN])
+        shown += ", …" if self.rows > LINES_SHOWN else ""
+        where = f"line{'s' if self.rows != 1 else ''} {shown}"
+        return f"{self.column}: {self.kind} on {_rows(self.rows)} ({where})"
+
+    def _owners(self) -> str:
+        named = ", ".join(f"{v} ({_rows(n)})" for v, n in self.values[:VALUES_SHOWN])
+        more = len(self.values) - VALUES_SHOWN
+        named += f", … and {more} more" if more > 0 else ""
+        owners = f"{len(self.values):,} owner{'s' if len(self.values) != 1 else ''}"
+        return f"{self.kind} for {owners} on {_rows(self.rows)} — {named}"
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' if count != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -111,6 +176,45 @@ class ImportPlan:
     @property
     def ok(self) -> bool:
         return not self.rejected and not self.errors
+
+    @property
+    def accepted(self) -> int:
+        """Rows that passed every check: each is a deal to create, update or leave unchanged."""
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+    def totals(self) -> str:
+        """How many rows the file has, passed and rejected, e.g. "8,800 rows: 0 accepted, 8,800
+        rejected"; a file refused as a whole (columns, dates) had none of its rows checked."""
+        if self.rows and not self.accepted and not self.rejected:
+            return f"{_rows(self.rows)}: none checked, the file as a whole must be fixed first"
+        return f"{_rows(self.rows)}: {self.accepted:,} accepted, {len(self.rejected):,} rejected"
+
+    def rejection_groups(self) -> list[RejectionGroup]:
+        """The rejections by cause (column and kind of problem), the most rows first."""
+        lines: dict[tuple[str, str], dict[int, None]] = {}
+        values: dict[tuple[str, str], Counter[str]] = {}
+        for rejection in self.rejected:
+            for problem in rejection.problems:
+                cause = (problem.column, problem.kind)
+                lines.setdefault(cause, {})[rejection.line] = None
+                if problem.kind == OWNER_UNKNOWN:
+                    values.setdefault(cause, Counter())[problem.value] += 1
+        groups = []
+        for (column, kind), found in lines.items():
+            counted = sorted(values.get((column, kind), {}).items(), key=lambda v: (-v[1], v[0]))
+            hint = _owner_hint([v for v, _ in counted]) if kind == OWNER_UNKNOWN else ""
+            groups.append(RejectionGroup(column, kind, tuple(found), tuple(counted), hint))
+        return sorted(groups, key=lambda g: -g.rows)
+
+
+def _owner_hint(owners: list[str]) -> str:
+    """What makes these owners known: a user has their email, or a roster adds them by name."""
+    hints = []
+    if any("@" not in o for o in owners):
+        hints.append("add the team roster (sales_teams.csv) to the import to create them")
+    if any("@" in o for o in owners):
+        hints.append("create their users: flask --app wsgi create-user --email EMAIL …")
+    return "; or ".join(hints)
 
 
 @dataclass
@@ -200,9 +304,9 @@ def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
     except Invalid as exc:
         plan.errors.append(exc.message + "".join(f" ({m})" for v in exc.fields.values() for m in v))
         return plan
-    records = _records(context, plan, table, columns, date_format)
-    _plan_people(context, plan, records)
-    _plan_reach(context, plan, records)
+    owners = _plan_people(context, plan, {row.get(columns["owner"], "") for row in table.rows})
+    records = _records(context, plan, table, columns, date_format, owners)
+    _plan_reach(context, plan, records, columns)
     _plan_products(context, plan, records)
     _plan_deals(context, plan, records)
     return plan
@@ -223,30 +327,46 @@ class _Record:
 
 
 def _records(
-    context: _Context, plan: ImportPlan, table: Table, columns: dict[str, str], date_format: str
+    context: _Context,
+    plan: ImportPlan,
+    table: Table,
+    columns: dict[str, str],
+    date_format: str,
+    owners: set[str],
 ) -> list[_Record]:
+    """The rows that pass every check; each other row is rejected once with all its problems."""
     zone = ZoneInfo(context.options.timezone)
     records: list[_Record] = []
     seen: dict[str, int] = {}
     for line, row in enumerate(table.rows, start=2):
         values = {f: row.get(c, "") for f, c in columns.items()}
-        errors: dict[str, list[str]] = {}
-        moments = _moments(values, date_format, zone, errors)
-        amount = _amount(values.get("amount", ""), table.delimiter, errors)
-        _check_row(values, moments, errors)
-        deal_id = values["deal_id"]
+        problems: list[Problem] = []
+        moments = _moments(values, date_format, zone, problems)
+        amount = _amount(values.get("amount", ""), table.delimiter, problems)
+        _check_row(values, moments, problems)
+        owner, deal_id = values["owner"], values["deal_id"]
+        if owner and owner not in owners:
+            message = f"unknown owner {owner!r}: no user has that email or CRM user id"
+            problems.append(Problem("owner", OWNER_UNKNOWN, message, owner))
         if deal_id in seen:
-            errors["deal_id"] = [f"deal {deal_id} already appears on line {seen[deal_id]}"]
-        seen.setdefault(deal_id, line)
-        if errors:
-            plan.rejected.append(RowRejection(line, deal_id or None, errors))
+            message = f"deal {deal_id} already appears on line {seen[deal_id]}"
+            problems.append(Problem("deal_id", "already on an earlier line", message))
+        if deal_id:
+            seen.setdefault(deal_id, line)
+        if problems:
+            plan.rejected.append(RowRejection(line, deal_id or None, _named(problems, columns)))
         else:
             records.append(_Record(line, values, moments, amount))
     return records
 
 
+def _named(problems: list[Problem], columns: dict[str, str]) -> tuple[Problem, ...]:
+    """The problems under the file's own column names, which the person can find in the file."""
+    return tuple(replace(p, column=columns.get(p.column, p.column)) for p in problems)
+
+
 def _moments(
-    values: dict[str, str], date_format: str, zone: ZoneInfo, errors: dict[str, list[str]]
+    values: dict[str, str], date_format: str, zone: ZoneInfo, problems: list[Problem]
 ) -> dict[str, datetime]:
     moments: dict[str, datetime] = {}
     for name in DATE_FIELDS:
@@ -254,39 +374,47 @@ def _moments(
         try:
             if cell:
                 moments[name] = parse_moment(cell, date_format, zone)
-        except ValueError:
-            errors[name] = [f"{cell!r} is not a date in the {date_format} format"]
+        except ImpossibleDate as exc:
+            problems.append(Problem(name, "not a real date", str(exc)))
+        except ValueError as exc:
+            problems.append(Problem(name, f"not a date in the {date_format} format", str(exc)))
     return moments
 
 
-def _amount(cell: str, delimiter: str, errors: dict[str, list[str]]) -> Decimal | None:
+def _amount(cell: str, delimiter: str, problems: list[Problem]) -> Decimal | None:
     try:
         amount = parse_amount(cell, delimiter) if cell else None
     except ValueError:
-        errors["amount"] = [f"{cell!r} is not an amount"]
+        problems.append(Problem("amount", "not an amount", f"{cell!r} is not an amount"))
         return None
     if amount is not None and amount < 0:
-        errors["amount"] = [f"{cell!r} is negative"]
+        problems.append(Problem("amount", "negative", f"{cell!r} is negative"))
     return amount
 
 
 def _check_row(
-    values: dict[str, str], moments: dict[str, datetime], errors: dict[str, list[str]]
+    values: dict[str, str], moments: dict[str, datetime], problems: list[Problem]
 ) -> None:
     for name in REQUIRED:
         if not values.get(name):
-            errors[name] = [f"the {name.replace('_', ' ')} is empty"]
+            problems.append(Problem(name, "empty", f"the {name.replace('_', ' ')} is empty"))
     currency = values.get("currency", "")
     if currency and not re.fullmatch(r"[A-Za-z]{3}", currency):
-        errors["currency"] = [f"{currency!r} is not a three-letter currency code"]
+        message = f"{currency!r} is not a three-letter currency code"
+        problems.append(Problem("currency", "not a three-letter currency code", message))
     status = stage_status(values.get("stage", ""))
-    if status != "open" and "closed" not in moments and "closed" not in errors:
-        errors["closed"] = [f"a {status} deal needs its close date"]
+    unreadable = any(p.column == "closed" for p in problems)
+    if status != "open" and "closed" not in moments and not unreadable:
+        message = f"a {status} deal needs its close date"
+        problems.append(Problem("closed", "empty on a won or lost deal", message))
 
 
-def _plan_people(context: _Context, plan: ImportPlan, records: list[_Record]) -> None:
+def _plan_people(context: _Context, plan: ImportPlan, owners: set[str]) -> set[str]:
+    """Plan the roster's missing people; return the owners a row may name (users and them).
+
+    Known before the rows are checked, so an unknown owner joins a row's other problems."""
     roster = {p.name: p for p in context.roster}
-    known = resolve_reps(context.session, {r.values["owner"] for r in records} | set(roster))
+    known = resolve_reps(context.session, owners | set(roster))
     emails = set(context.session.scalars(select(User.email)))
     for person in context.roster:
         if person.name in known or person.email in emails:
@@ -294,19 +422,19 @@ def _plan_people(context: _Context, plan: ImportPlan, records: list[_Record]) ->
         if not context.options.may_add_people:
             plan.errors.append(f"{person.name} has no user, and only an admin may add people")
         plan.people.append(person)
-    names = {p.name for p in plan.people if p.role == "rep"}
-    for record in list(records):
-        owner = record.values["owner"]
-        if owner not in known and owner not in names:
-            message = f"unknown owner {owner!r}: no user has that email or CRM user id"
-            plan.rejected.append(
-                RowRejection(record.line, record.values["deal_id"], {"owner": [message]})
-            )
-            records.remove(record)
-    plan.rejected.sort(key=lambda r: r.line)
+    return set(known) | {p.name for p in plan.people if p.role == "rep"}
 
 
-def _plan_reach(context: _Context, plan: ImportPlan, records: list[_Record]) -> None:
+# The events API's names for a refusal's subject, as fields of a row.
+_REFUSED = {
+    "rep": ("owner", "a rep outside your teams"),
+    "data.deal_id": ("deal_id", "a deal of a rep outside your teams"),
+}
+
+
+def _plan_reach(
+    context: _Context, plan: ImportPlan, records: list[_Record], columns: dict[str, str]
+) -> None:
     """Refuse the rows the importer may not write, by the same rule as the events API: a row
     for a rep out of their reach, or one that would move a deal away from such a rep."""
     if context.options.reach.everyone:
@@ -315,8 +443,17 @@ def _plan_reach(context: _Context, plan: ImportPlan, records: list[_Record]) -> 
         events = _events(record, context.now)
         refused = refusals(context.session, events, context.options.reach)
         if refused:
+            # A row's events are refused alike (created, then won): its reasons once each.
             errors = {k: v for reasons in refused.values() for k, v in reasons.items()}
-            plan.rejected.append(RowRejection(record.line, record.values["deal_id"], errors))
+            problems = [
+                Problem(*_REFUSED.get(key, (key, "outside your teams")), message)
+                for key, messages in errors.items()
+                for message in messages
+            ]
+            rejection = RowRejection(
+                record.line, record.values["deal_id"], _named(problems, columns)
+            )
+            plan.rejected.append(rejection)
             records.remove(record)
     plan.rejected.sort(key=lambda r: r.line)
 

@@ -17,25 +17,47 @@ from web.extensions import db
 from web.ingest import import_plan
 
 SHOWN = 10  # ids listed per kind of change; the counts are always complete
+REJECTIONS_SHOWN = 20  # rejected lines listed one by one; the groups above count them all
 
 
 def describe(plan: ImportPlan) -> list[str]:
-    """The plan as lines a person reads: counts, people, aliases, warnings, every rejection."""
-    lines = [f"{plan.file} ({plan.format or 'unknown format'}, {plan.rows} rows)"]
+    """The plan as lines a person reads: totals, then the changes of a file that would import,
+    or the rejections of one that would not, by cause and then the first lines one by one."""
+    lines = [f"{plan.file} ({plan.format or 'unknown format'}, {plan.rows:,} rows)"]
+    if not plan.ok:
+        fix = "fix the rows below" if plan.rejected else "fix the file"
+        lines.append(f"  nothing imported from {plan.file}: {fix} and run it again")
     lines += [f"  error: {e}" for e in plan.errors]
-    lines += [_listed("deals to create", plan.created), _listed("deals to update", plan.updated)]
+    lines.append(f"  {plan.totals()}")
+    # A refused file changes nothing, so its would-be creations are left out rather than
+    # printed as counts that read as if part of it went in.
+    if plan.ok:
+        lines += _changes(plan)
+    lines += [f"  warning: {w}" for w in plan.warnings]
+    return lines + _rejections(plan)
+
+
+def _changes(plan: ImportPlan) -> list[str]:
+    lines = [_listed("deals to create", plan.created), _listed("deals to update", plan.updated)]
     lines.append(f"  deals unchanged: {len(plan.unchanged)}")
     lines += [f"  new {p.role}: {p.name} <{p.email}> in {p.team} ({p.region})" for p in plan.people]
-    lines += [
+    return lines + [
         f"  alias{' (new)' if a.new else ''}: {a.alias} → {a.product} ({a.rows} rows)"
         for a in plan.aliases
     ]
-    lines += [f"  warning: {w}" for w in plan.warnings]
+
+
+def _rejections(plan: ImportPlan) -> list[str]:
+    if not plan.rejected:
+        return []
+    lines = [f"  {len(plan.rejected):,} rows rejected, by cause:"]
+    lines += [f"    {group.summary}" for group in plan.rejection_groups()]
     lines += [
         f"  rejected line {r.line} ({r.deal_id or 'no id'}): {_reasons(r.errors)}"
-        for r in plan.rejected
+        for r in plan.rejected[:REJECTIONS_SHOWN]
     ]
-    return lines
+    more = len(plan.rejected) - REJECTIONS_SHOWN
+    return lines + ([f"  … and {more:,} more rejected lines"] if more > 0 else [])
 
 
 def _listed(label: str, ids: list[str]) -> str:
@@ -109,6 +131,6 @@ def import_crm_command(
             click.echo(f"  imported: {stored} events stored, {known} already known")
     failed = [p.file for p in plans if not p.ok]
     if failed:
-        raise click.ClickException(f"not imported, rows to fix: {', '.join(failed)}")
+        raise click.ClickException(f"not imported, see above what to fix: {', '.join(failed)}")
     if dry_run:
         click.echo("dry run: nothing was changed")

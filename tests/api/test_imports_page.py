@@ -68,7 +68,8 @@ def test_the_page_lists_every_rejected_row_and_imports_nothing(
 ) -> None:
     csrf = log_in(client, "admin@example.test")
     page = upload(client, csrf, "import", "broken_rows.csv").get_data(as_text=True)
-    assert "Not imported" in page and "4 rows rejected" in page
+    assert "Nothing imported from broken_rows.csv" in page and "4 rows rejected" in page
+    assert "5 rows: 1 accepted, 4 rejected" in page and "Deals to create" not in page
     assert "unknown owner &#39;ghost@example.test&#39;" in page
     assert counts(app) == (0, 0, 0)
 
@@ -100,6 +101,51 @@ def test_import_crm_dry_run_lists_the_sample_alias_and_changes_nothing(
     assert counts(app) == (0, 0, 0)
 
 
+def test_a_refused_import_crm_dry_run_counts_groups_and_caps_its_rejections(
+    app: Flask, people: None
+) -> None:
+    sample = Path(__file__).resolve().parents[2] / "examples" / "crm-sales-opportunities"
+    args = ["import-crm", "--dry-run", str(sample / "sales_pipeline.csv")]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 1
+    out = result.output
+    assert "nothing imported from sales_pipeline.csv" in out
+    assert "8,800 rows: 0 accepted, 8,800 rejected" in out
+    assert "deals to create" not in out and "deals unchanged" not in out
+    assert (
+        "sales_agent: owner unknown for 30 owners on 8,800 rows — Darcel Schlecht (747 rows)" in out
+    )
+    assert "(add the team roster (sales_teams.csv) to the import to create them)" in out
+    assert out.count("rejected line ") == 20 and "… and 8,780 more rejected lines" in out
+    assert counts(app) == (0, 0, 0)
+
+
+def test_the_page_shows_rejections_grouped_by_cause_under_the_files_columns(
+    app: Flask, client: FlaskClient, people: None
+) -> None:
+    csrf = log_in(client, "admin@example.test")
+    page = upload(client, csrf, "dry_run", "hubspot_rejects.csv").get_data(as_text=True)
+    assert "Nothing imported from hubspot_rejects.csv" in page and "Deals to create" not in page
+    assert "5 rows: 1 accepted, 4 rejected" in page
+    assert "Deal owner: owner unknown for 2 owners on 3 rows — ghost@example.test (2 rows)" in page
+    assert "Close Date: not a real date on 1 row (line 3)" in page
+    assert (
+        "Close Date: 02/31/2017: February has no 31st; Amount: &#39;-500&#39; is negative" in page
+    )
+
+
+def test_the_page_lists_only_the_first_twenty_rejected_lines_and_counts_the_rest(
+    app: Flask, client: FlaskClient, people: None
+) -> None:
+    header = "Record ID,Deal Stage,Create Date,Deal owner\n"
+    rows = "".join(f"{n},appointmentscheduled,03/14/2026,ghost@example.test\n" for n in range(25))
+    csrf = log_in(client, "admin@example.test")
+    page = _upload_text(client, csrf, "dry_run", header + rows).get_data(as_text=True)
+    assert "25 rows: 0 accepted, 25 rejected" in page
+    assert "Deal owner: owner unknown for 1 owner on 25 rows — ghost@example.test (25 rows)" in page
+    assert page.count('<td class="num">') == 20 and "… and 5 more rejected lines" in page
+
+
 def test_import_crm_imports_a_file_once_and_fails_on_bad_rows(app: Flask, people: None) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["import-crm", str(DATA / "salesforce_eu.csv")])
@@ -109,7 +155,8 @@ def test_import_crm_imports_a_file_once_and_fails_on_bad_rows(app: Flask, people
     assert "deals unchanged: 3" in second.output and "imported: 0 events stored" in second.output
     bad = runner.invoke(args=["import-crm", str(DATA / "broken_rows.csv")])
     assert bad.exit_code == 1
-    assert "rejected line 4 (0073): amount: 'abc' is not an amount" in bad.output
+    assert "rejected line 4 (0073): Amount: 'abc' is not an amount" in bad.output
+    assert "nothing imported from broken_rows.csv" in bad.output
     assert counts(app)[1] == 3
 
 
@@ -182,7 +229,7 @@ def test_a_managers_import_refuses_rows_of_another_team_and_imports_nothing(
     assert "deal 7001 belongs to Cat Cole" in dry
     assert "you may not record events for cat@example.test" in dry
     page = _upload_text(client, csrf, "import", header + rows).get_data(as_text=True)
-    assert "Not imported" in page
+    assert "Nothing imported from d.csv" in page
     assert counts(app) == before
     with app.app_context():
         owner = db.session.scalar(select(Deal.owner_id).where(Deal.crm_id == "7001"))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+from collections import Counter
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from kpi_engine.crm_cells import parse_moment
 from kpi_engine.crm_import import CsvFile, ImportOptions, ImportPlan, plan_import, prepare_import
 from kpi_engine.demo_org import SAMPLE_DIR
 from kpi_engine.errors import Invalid
@@ -76,6 +81,7 @@ def test_a_hubspot_export_with_us_dates_and_thousands_separators(
 ) -> None:
     hubspot = plan(session, "hubspot_deals.csv")
     assert hubspot.ok and hubspot.format == "hubspot" and len(hubspot.created) == 4
+    assert hubspot.totals() == "4 rows: 4 accepted, 0 rejected"
     run(session, hubspot)
     deals = {d.crm_id: d for d in session.scalars(select(Deal))}
     assert deals["9001"].status == "won" and deals["9001"].amount == Decimal("12500.00")
@@ -105,6 +111,7 @@ def test_a_file_with_ambiguous_dates_needs_its_format_named(session: Session, re
     ambiguous = plan(session, "ambiguous_dates.csv")
     assert not ambiguous.ok and not ambiguous.events
     assert "could be day-first or month-first" in ambiguous.errors[0]
+    assert ambiguous.totals() == "2 rows: none checked, the file as a whole must be fixed first"
     named = plan(session, "ambiguous_dates.csv", date_format="eu")
     assert named.ok
     run(session, named)
@@ -134,10 +141,11 @@ def test_every_bad_row_is_listed_with_its_reason_and_the_file_is_not_imported(
     broken = plan(session, "broken_rows.csv")
     reasons = {r.line: r.errors for r in broken.rejected}
     assert sorted(reasons) == [3, 4, 5, 6]
-    assert "unknown owner 'ghost@example.test'" in reasons[3]["owner"][0]
-    assert "'abc' is not an amount" in reasons[4]["amount"][0]
-    assert "needs its close date" in reasons[5]["closed"][0]
-    assert "already appears on line 2" in reasons[6]["deal_id"][0]
+    assert "unknown owner 'ghost@example.test'" in reasons[3]["Opportunity Owner"][0]
+    assert "'abc' is not an amount" in reasons[4]["Amount"][0]
+    assert "needs its close date" in reasons[5]["Close Date"][0]
+    assert "already appears on line 2" in reasons[6]["Opportunity ID"][0]
+    assert broken.totals() == "5 rows: 1 accepted, 4 rejected"
     with pytest.raises(Invalid, match="broken_rows.csv was not imported: 4 rows rejected"):
         prepare_import(session, broken)
     assert session.scalar(select(func.count(RawEvent.id))) == 0
@@ -167,3 +175,95 @@ def test_only_an_admin_import_may_add_the_people_of_a_roster(session: Session) -
     [manager_plan] = plan_import(session, names, ImportOptions(may_add_people=False), now=NOW)
     assert not manager_plan.ok
     assert "only an admin may add people" in manager_plan.errors[0]
+
+
+def test_a_row_with_three_problems_is_rejected_once_naming_all_three(
+    session: Session, reps: None
+) -> None:
+    rejects = plan(session, "hubspot_rejects.csv")
+    reasons = {r.line: r.errors for r in rejects.rejected}
+    assert sorted(reasons) == [3, 4, 5, 6] and rejects.created == ["9101"]
+    assert reasons[3] == {
+        "Close Date": ["02/31/2017: February has no 31st"],
+        "Amount": ["'-500' is negative"],
+        "Deal owner": ["unknown owner 'ghost@example.test': no user has that email or CRM user id"],
+    }
+
+
+def test_rejections_name_the_columns_as_the_export_names_them(session: Session, reps: None) -> None:
+    reasons = {r.line: r.errors for r in plan(session, "hubspot_rejects.csv").rejected}
+    unreadable = "'soon' is not a date in the us format (MM/DD/YYYY, e.g. 01/31/2017)"
+    assert reasons[4]["Close Date"] == [unreadable]
+    assert reasons[6] == {"Close Date": ["a won deal needs its close date"]}
+    assert {column for errors in reasons.values() for column in errors} == {
+        "Close Date",
+        "Amount",
+        "Deal owner",
+    }
+
+
+def test_rejections_are_grouped_by_cause_with_counts_and_first_lines(
+    session: Session, reps: None
+) -> None:
+    groups = plan(session, "hubspot_rejects.csv").rejection_groups()
+    assert [g.summary for g in groups] == [
+        "Deal owner: owner unknown for 2 owners on 3 rows — ghost@example.test (2 rows),"
+        " casper@example.test (1 row)"
+        " (create their users: flask --app wsgi create-user --email EMAIL …)",
+        "Close Date: not a real date on 1 row (line 3)",
+        "Amount: negative on 1 row (line 3)",
+        "Close Date: not a date in the us format on 1 row (line 4)",
+        "Close Date: empty on a won or lost deal on 1 row (line 6)",
+    ]
+
+
+def test_a_pipeline_without_its_roster_groups_its_unknown_owners_with_their_rows(
+    session: Session,
+) -> None:
+    with (SAMPLE_DIR / "sales_pipeline.csv").open() as pipeline:
+        owners = Counter(row["sales_agent"] for row in csv.DictReader(pipeline))
+    [alone] = plan_import(
+        session, files("sales_pipeline.csv", folder=SAMPLE_DIR), ImportOptions(), now=NOW
+    )
+    assert not alone.ok and alone.totals() == "8,800 rows: 0 accepted, 8,800 rejected"
+    [group] = alone.rejection_groups()
+    assert (group.column, group.rows, len(group.values)) == ("sales_agent", 8800, len(owners))
+    (busiest, rows), *_ = owners.most_common()
+    assert group.values[0] == (busiest, rows) and sum(n for _, n in group.values) == 8800
+    assert group.summary.startswith(
+        f"sales_agent: owner unknown for 30 owners on 8,800 rows — {busiest} ({rows:,} rows), "
+    )
+    assert group.summary.endswith(
+        ", … and 20 more (add the team roster (sales_teams.csv) to the import to create them)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "date_format", "reason"),
+    [
+        ("31/02/2017", "eu", "31/02/2017: February has no 31st"),
+        ("02/31/2017", "us", "02/31/2017: February has no 31st"),
+        ("13/13/2017", "eu", "13/13/2017: there is no month 13"),
+        ("29/02/2017", "eu", "29/02/2017: February 2017 has no 29th"),
+        ("2017-04-31", "iso", "2017-04-31: April has no 31st"),
+        (
+            "2017-13-45",
+            "eu",
+            "'2017-13-45' is not a date in the eu format (DD/MM/YYYY, e.g. 31/01/2017)",
+        ),
+        (
+            "31/01/2017",
+            "iso",
+            "'31/01/2017' is not a date in the iso format (YYYY-MM-DD, e.g. 2017-01-31)",
+        ),
+        ("01/31/2017 25:10", "us", "01/31/2017 25:10: 25:10 is not a time of day"),
+        (
+            "31.01.17",
+            "%d.%m.%Y",
+            "'31.01.17' is not a date in the format %d.%m.%Y (e.g. 31.01.2017)",
+        ),
+    ],
+)
+def test_a_wrong_date_says_why_it_is_wrong(cell: str, date_format: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(reason)}$"):
+        parse_moment(cell, date_format, ZoneInfo("UTC"))
