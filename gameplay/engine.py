@@ -17,7 +17,7 @@ from gameplay.changes import Changes
 from gameplay.models import Challenge
 from gameplay.rules import Fact, activity_fact, deal_ref, won_deal_fact
 from gameplay.scoring import OpenChallenges, Plan, Scoring, live_challenges, lock_challenges
-from kpi_engine.events import IngestResult, SalesEvent, ingest_events
+from kpi_engine.events import DealTransition, IngestResult, SalesEvent, ingest_events
 from kpi_engine.folds import StoredEvent
 from kpi_engine.reach import EVERYONE, Reach
 
@@ -59,12 +59,18 @@ def ingest_steps(result: IngestResult) -> list[Step]:
         raw = latest[activity.crm_id]
         steps.append(Step(raw.id, raw.occurred_at, fact=activity_fact(activity, raw.id)))
     for transition in result.deal_transitions:
-        raw = latest[transition.deal.crm_id]
-        if transition.left_won or transition.revalued:
-            steps.append(Step(raw.id, raw.occurred_at, undo_ref=deal_ref(transition.deal.crm_id)))
-        if transition.became_won or transition.revalued:
-            fact = won_deal_fact(transition.deal, raw.id)
-            steps.append(Step(raw.id, fact.occurred_at, fact=fact))
+        steps += deal_steps(transition, latest[transition.deal.crm_id])
+    return steps
+
+
+def deal_steps(transition: DealTransition, raw: StoredEvent) -> list[Step]:
+    """A deal's change as game steps: undo its old credit, score its new one, or both."""
+    steps = []
+    if transition.left_won or transition.revalued:
+        steps.append(Step(raw.id, raw.occurred_at, undo_ref=deal_ref(transition.deal.crm_id)))
+    if transition.became_won or transition.revalued:
+        fact = won_deal_fact(transition.deal, raw.id)
+        steps.append(Step(raw.id, fact.occurred_at, fact=fact))
     return steps
 
 

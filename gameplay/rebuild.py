@@ -13,7 +13,7 @@ from itertools import groupby
 from sqlalchemy import ColumnElement, delete, func, select, true
 from sqlalchemy.orm import Session
 
-from gameplay.engine import Step, apply_steps
+from gameplay.engine import Step, apply_steps, deal_steps
 from gameplay.models import (
     Challenge,
     CountedFact,
@@ -23,10 +23,10 @@ from gameplay.models import (
     Participant,
     PlayerProfile,
 )
-from gameplay.rules import activity_fact, deal_ref, won_deal_fact
+from gameplay.rules import activity_fact
 from gameplay.scoring import live_challenges
 from gameplay.standings import recompute_ranks
-from kpi_engine.events import RAW_EVENTS, product_aliases, stored_events
+from kpi_engine.events import RAW_EVENTS, DealTransition, product_aliases, stored_events
 from kpi_engine.folds import StoredEvent, WinTerms, activity_of, fold_deal, terms_of
 
 DERIVED_KINDS = ("rule", "reversal")
@@ -89,16 +89,9 @@ class _Replay:
 
     def _deal(self, subject: str, raw: StoredEvent) -> list[Step]:
         deal = fold_deal(self._history(subject), self.aliases, self.now)
-        before, after = self.status.get(subject), deal.status
-        revalued = before == after == "won" and terms_of(deal) != self.terms[subject]
-        self.status[subject], self.terms[subject] = after, terms_of(deal)
-        steps = []
-        if (before == "won" and after != "won") or revalued:
-            steps.append(Step(raw.id, raw.occurred_at, undo_ref=deal_ref(subject)))
-        if (after == "won" and before != "won") or revalued:
-            fact = won_deal_fact(deal, raw.id)
-            steps.append(Step(raw.id, fact.occurred_at, fact=fact))
-        return steps
+        transition = DealTransition.of(deal, self.status.get(subject), self.terms.get(subject))
+        self.status[subject], self.terms[subject] = deal.status, terms_of(deal)
+        return [] if transition is None else deal_steps(transition, raw)
 
 
 def _reset(session: Session, ids: list[int]) -> None:

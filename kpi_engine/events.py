@@ -25,6 +25,7 @@ from kpi_engine.folds import (
     NewActivity,
     Stage,
     StoredEvent,
+    WinTerms,
     activity_of,
     fold_deal,
     terms_of,
@@ -83,6 +84,17 @@ class DealTransition:
     before: str | None
     after: str
     revalued: bool = False
+
+    @classmethod
+    def of(
+        cls, deal: FoldedDeal, before: str | None, terms: WinTerms | None
+    ) -> DealTransition | None:
+        """What changed for a deal that was `before` (on `terms` if won) and is now `deal`."""
+        if deal.status != before:
+            return cls(deal, before, deal.status)
+        if before == "won" and terms_of(deal) != terms:
+            return cls(deal, "won", "won", revalued=True)
+        return None
 
     @property
     def became_won(self) -> bool:
@@ -441,10 +453,8 @@ def _refold_deals(
     _write_histories(session, {ids[s]: folded[s].history for s in batch}, {ids[s] for s in new})
     for subject, deal in folded.items():
         _, before, terms = existing.get(subject, (None, None, None))
-        if deal.status != before:
-            result.deal_transitions.append(DealTransition(deal, before, deal.status))
-        elif before == "won" and terms_of(deal) != terms:
-            result.deal_transitions.append(DealTransition(deal, "won", "won", revalued=True))
+        if (transition := DealTransition.of(deal, before, terms)) is not None:
+            result.deal_transitions.append(transition)
 
 
 def _insert_deals(session: Session, deals: list[FoldedDeal]) -> dict[str, int]:

@@ -19,6 +19,8 @@ from web.extensions import db
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crm-sales-opportunities"
+
 
 @pytest.fixture
 def people(app: Flask) -> None:
@@ -92,8 +94,7 @@ def test_a_rep_may_not_open_the_import_page(client: FlaskClient, people: None) -
 def test_import_crm_dry_run_lists_the_sample_alias_and_changes_nothing(
     app: Flask, people: None
 ) -> None:
-    sample = Path(__file__).resolve().parents[2] / "examples" / "crm-sales-opportunities"
-    paths = [str(sample / n) for n in ("sales_pipeline.csv", "sales_teams.csv", "products.csv")]
+    paths = [str(SAMPLE / n) for n in ("sales_pipeline.csv", "sales_teams.csv", "products.csv")]
     result = app.test_cli_runner().invoke(args=["import-crm", "--dry-run", *paths])
     assert result.exit_code == 0, result.output
     assert "alias (new): GTXPro → GTX Pro (1480 rows)" in result.output
@@ -104,8 +105,7 @@ def test_import_crm_dry_run_lists_the_sample_alias_and_changes_nothing(
 def test_a_refused_import_crm_dry_run_counts_groups_and_caps_its_rejections(
     app: Flask, people: None
 ) -> None:
-    sample = Path(__file__).resolve().parents[2] / "examples" / "crm-sales-opportunities"
-    args = ["import-crm", "--dry-run", str(sample / "sales_pipeline.csv")]
+    args = ["import-crm", "--dry-run", str(SAMPLE / "sales_pipeline.csv")]
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 1
     out = result.output
