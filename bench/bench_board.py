@@ -29,13 +29,13 @@ from sqlalchemy.orm import Session
 
 from bench.bench_engine import NOW, START, _challenge, _engine, _users
 from bench.harness import Row, median_seconds, percentile, scaled_main
-from gameplay.engine import record_sales_events
-from gameplay.leaderboards import around_me, top_rows
-from gameplay.models import Challenge, LedgerEntry, Participant
-from gameplay.standings import recompute_ranks
+from gameplay.boards.leaderboards import around_me, top_rows
+from gameplay.core.models import Challenge, LedgerEntry, Participant
+from gameplay.core.standings import recompute_ranks
+from gameplay.scoring.engine import record_sales_events
 from kpi_engine.db import configure_sqlite
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import User
+from kpi_engine.org.models import User
+from kpi_engine.sales.ingest import SalesEvent
 
 PARTICIPANTS = 10_000
 LEDGER = {"quick": 100_000, "full": 1_000_000}

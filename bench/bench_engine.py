@@ -23,14 +23,14 @@ from sqlalchemy import Engine, create_engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bench.harness import Row, machine, median_seconds, save
-from gameplay import models  # noqa: F401  (registers the game tables)
-from gameplay.engine import record_sales_events
-from gameplay.leaderboards import around_me, top_rows
-from gameplay.models import Challenge, Participant, ScoringRule
-from gameplay.standings import recompute_ranks
+from gameplay.boards.leaderboards import around_me, top_rows
+from gameplay.core import models  # noqa: F401  (registers the game tables)
+from gameplay.core.models import Challenge, Participant, ScoringRule
+from gameplay.core.standings import recompute_ranks
+from gameplay.scoring.engine import record_sales_events
 from kpi_engine.db import Base, configure_sqlite
-from kpi_engine.events import SalesEvent, ingest_events
-from kpi_engine.models import Team, User
+from kpi_engine.org.models import Team, User
+from kpi_engine.sales.ingest import SalesEvent, ingest_events
 
 LIVE, FEW, PER_CHALLENGE, BIG_BOARD = 50, 5, 1_000, 10_000
 START = datetime(2026, 3, 2, tzinfo=UTC)

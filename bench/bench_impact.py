@@ -26,11 +26,11 @@ from sqlalchemy.orm import Session
 from bench.harness import Row, machine, median_seconds, save
 
 # Every model module, so drop_all also clears what the test suite's migrations left behind.
-from gameplay import models as _game_models  # noqa: F401
-from kpi_engine import kpi_models as _kpi_models  # noqa: F401
-from kpi_engine import models  # noqa: F401
+from gameplay.core import models as _game_models  # noqa: F401
 from kpi_engine.db import Base, configure_sqlite
-from kpi_engine.impact import CORE_KEYS, ImpactDesign, Participation, measure_impact
+from kpi_engine.impact.estimates import CORE_KEYS, ImpactDesign, Participation, measure_impact
+from kpi_engine.kpis import models as _kpi_models  # noqa: F401
+from kpi_engine.sales import models  # noqa: F401
 from tests.impact_org import ActivityTruth, Truth, plant_activities, plant_org
 
 REPS, DEALS = 100, 20_000

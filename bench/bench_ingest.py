@@ -4,10 +4,10 @@ The events (fixed seed) are what a CRM sends for a sales org: 60 % activities (c
 meetings, demos; some booking a meeting), 40 % deal events (each deal created, moved through
 stages, then won or lost or left open; a few won deals reopened), delivered roughly in time
 order with some late ones, and 5 % of them delivered a second time. They go through the one
-ingest path (`gameplay.engine.record_sales_events`, then commit) in batches of 500: with no
+ingest path (`gameplay.scoring.engine.record_sales_events`, then commit) in batches of 500: with no
 live challenge, and with N live challenges (a tenth of them org-wide, the others for one team
 each, with caps, gaps, per-amount points and missions), so a rep plays in a few of them; and
-through `kpi_engine.events.ingest_events` alone (store + mirror, no game), to show which layer
+through `kpi_engine.sales.ingest.ingest_events` alone (store + mirror, no game), to show which layer
 the time goes to.
 
 Baselines, measured in the same run: SQLAlchemy Core `executemany` of the same raw rows into
@@ -40,12 +40,13 @@ from sqlalchemy import Engine, create_engine, delete, insert
 from sqlalchemy.orm import Session
 
 from bench.harness import Row, machine, save
-from gameplay import models as game_models  # noqa: F401  (registers the game tables)
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.engine import record_sales_events
+from gameplay.core import models as game_models  # noqa: F401  (registers the game tables)
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.scoring.engine import record_sales_events
 from kpi_engine.db import Base, configure_sqlite
-from kpi_engine.events import SalesEvent, ingest_events
-from kpi_engine.models import RawEvent, Team, User
+from kpi_engine.org.models import Team, User
+from kpi_engine.sales.ingest import SalesEvent, ingest_events
+from kpi_engine.sales.models import RawEvent
 
 SEED = 20261122
 TEAM_SIZE = 20

@@ -34,11 +34,11 @@ from sqlalchemy.orm import Session
 from bench.harness import Row, machine, peak_memory_mib, peak_rss_mib, save
 from bench.kpi_data import ACTIVITIES, DEALS, postgres_database, sqlite_database
 from kpi_engine.db import configure_sqlite
-from kpi_engine.frames import Frames, Scope, load_activities, load_deals
-from kpi_engine.kpis import KpiDefinition, definition, level_one
-from kpi_engine.models import Activity, Deal
+from kpi_engine.kpis.registry import KpiDefinition, definition, level_one
+from kpi_engine.kpis.scorecards import Scorecard, measure_all, role_for, role_kpis, scorecard
 from kpi_engine.periods import Period, parse_period
-from kpi_engine.scorecards import Scorecard, measure_all, role_for, role_kpis, scorecard
+from kpi_engine.sales.dataframes import Frames, Scope, load_activities, load_deals
+from kpi_engine.sales.models import Activity, Deal
 
 PERIOD = "2026-Q3"
 NOW = datetime(2026, 9, 20, tzinfo=UTC)

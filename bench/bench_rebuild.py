@@ -3,9 +3,9 @@
 An organisation of 1,000 reps in several live challenges (+points per call) is fed call events
 through the game engine in deliveries of 1,000, until the ledgers hold 1,000,000 rows
 (`--scale full`; quick holds 20,000). That incremental state is then checked and rebuilt:
-- from the ledger (`gameplay.ledger_standings`): every participant's points, times and rank
+- from the ledger (`gameplay.ops.ledger_standings`): every participant's points, times and rank
   derived from the ledger and compared with the materialised standings;
-- from the raw events (`gameplay.rebuild.rebuild_game`, what `flask rebuild --game-only`
+- from the raw events (`gameplay.ops.rebuild.rebuild_game`, what `flask rebuild --game-only`
   runs): every ledger entry derived again by replaying the deliveries through the rules.
 Differences are counted against the incremental state. The baseline is SUM(points) GROUP BY
 rep + RANK() for every challenge in plain SQL, measured in the same run.
@@ -27,12 +27,12 @@ from sqlalchemy.orm import Session
 
 from bench.bench_engine import START, _engine, _users
 from bench.harness import Row, median_seconds, scaled_main
-from gameplay.engine import record_sales_events
-from gameplay.ledger_standings import check_standings
-from gameplay.models import Challenge, LedgerEntry, Participant, ScoringRule
-from gameplay.rebuild import rebuild_game
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import User
+from gameplay.core.models import Challenge, LedgerEntry, Participant, ScoringRule
+from gameplay.ops.ledger_standings import check_standings
+from gameplay.ops.rebuild import rebuild_game
+from gameplay.scoring.engine import record_sales_events
+from kpi_engine.org.models import User
+from kpi_engine.sales.ingest import SalesEvent
 
 REPS = 1_000
 SIZES = {"quick": (4, 5_000), "full": (10, 100_000)}  # challenges, call events

@@ -19,9 +19,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from bench.harness import machine
-from kpi_engine import models  # noqa: F401  (registers the sales tables)
 from kpi_engine.db import Base
-from kpi_engine.impact import ImpactDesign, KpiImpact, measure_impact
+from kpi_engine.impact.estimates import ImpactDesign, KpiImpact, measure_impact
+from kpi_engine.sales import models  # noqa: F401  (registers the sales tables)
 from tests.impact_org import PlantedOrg, Truth, plant_org
 
 SCENARIOS = {

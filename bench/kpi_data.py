@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, create_engine, event, insert, make_url, text
 
-from kpi_engine import kpi_models  # noqa: F401  (registers the KPI tables)
 from kpi_engine.db import Base
-from kpi_engine.models import Team, User
+from kpi_engine.kpis import models as kpi_models  # noqa: F401  (registers the KPI tables)
+from kpi_engine.org.models import Team, User
 
 # Bump when the generated data changes: databases filled by another version are not reused.
 GENERATOR = 2

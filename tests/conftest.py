@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
 from kpi_engine.db import Base, configure_sqlite, utcnow
-from kpi_engine.demo_org import load_demo
+from kpi_engine.demo.org import load_demo
 from web.app import create_app
 from web.extensions import db as flask_db
 
@@ -182,7 +182,7 @@ def _private_copy(template: str, database_url: str, tmp_path: Path, suffix: str)
 def demo_world_template(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> str:
     """A database holding what `flask demo` loads now (the org, its story, its inputs), built
     once like demo_template; DEMO_WORLD_NOW is the clock it was loaded at."""
-    from gameplay.demo_story import load_demo_world
+    from gameplay.demo.story import load_demo_world
     from web.auth import hash_password
 
     if database_url.startswith("postgresql"):

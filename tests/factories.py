@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import Team, User
+from kpi_engine.org.models import Team, User
+from kpi_engine.sales.ingest import SalesEvent
 
 _ids = count(1)
 

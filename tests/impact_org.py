@@ -18,7 +18,8 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from kpi_engine.models import Activity, Deal, User
+from kpi_engine.org.models import User
+from kpi_engine.sales.models import Activity, Deal
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 LENGTH = timedelta(days=30)

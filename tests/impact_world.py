@@ -11,9 +11,9 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import update
 
-from gameplay.challenges import create_challenge
-from gameplay.past_campaigns import record_past_campaign
-from kpi_engine.models import User
+from gameplay.impact.past_campaigns import record_past_campaign
+from gameplay.manage.challenges import create_challenge
+from kpi_engine.org.models import User
 from tests.conftest import PASSWORD
 from tests.factories import make_team, make_user
 from tests.impact_org import START, Truth, plant_org

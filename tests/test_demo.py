@@ -11,12 +11,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gameplay.challenges import list_challenges
-from gameplay.demo_story import BLITZ_NAME, load_demo_world
-from gameplay.impact_report import challenge_impact
-from gameplay.lifecycle import challenge_status
-from gameplay.missions import pending_proofs
-from gameplay.models import (
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import (
     BadgeAward,
     Challenge,
     ChallengeAward,
@@ -26,14 +22,19 @@ from gameplay.models import (
     Redemption,
     Reward,
 )
-from gameplay.rewards import catalogue
+from gameplay.demo.story import BLITZ_NAME, load_demo_world
+from gameplay.impact.report import challenge_impact
+from gameplay.manage.challenges import list_challenges
+from gameplay.manage.rewards import catalogue
+from gameplay.scoring.missions import pending_proofs
 from kpi_engine.db import utcnow
-from kpi_engine.demo_inputs import demo_periods
-from kpi_engine.demo_org import load_demo
-from kpi_engine.frames import parse_scope
-from kpi_engine.kpi_models import KpiInput
-from kpi_engine.models import Activity, Deal, RawEvent, Team, User
-from kpi_engine.scorecards import scorecard
+from kpi_engine.demo.inputs import demo_periods
+from kpi_engine.demo.org import load_demo
+from kpi_engine.kpis.models import KpiInput
+from kpi_engine.kpis.scorecards import scorecard
+from kpi_engine.org.models import Team, User
+from kpi_engine.sales.dataframes import parse_scope
+from kpi_engine.sales.models import Activity, Deal, RawEvent
 from tests.conftest import DEMO_TODAY, DEMO_WORLD_NOW, log_in
 from web.cli_live import ingest_here, live_reps, next_events
 from web.extensions import db

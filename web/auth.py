@@ -34,8 +34,8 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from kpi_engine.db import utcnow
-from kpi_engine.models import ApiToken, User
-from kpi_engine.org import user_by_email
+from kpi_engine.org.membership import user_by_email
+from kpi_engine.org.models import ApiToken, User
 from web.extensions import csrf, db, limiter, login_manager
 
 bp = Blueprint("auth", __name__)

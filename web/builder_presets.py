@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from gameplay.challenge_templates import spec_from_template
+from gameplay.manage.templates import spec_from_template
 
 TITLES = {
     "prospecting": "Prospecting blitz",

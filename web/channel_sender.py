@@ -1,6 +1,6 @@
 """Delivery of the channel outbox to Slack and Teams, after commit, off the request path.
 
-The posts are written by gameplay.channel_outbox in the transaction that made the news; this
+The posts are written by gameplay.channels.outbox in the transaction that made the news; this
 module only sends what is committed. `python wsgi.py` runs the sender every
 CHANNEL_SEND_INTERVAL seconds in a background task; other deployments run `flask
 send-channel-posts` from a timer. A post that meets a 5xx, a 429, a timeout or a refused
@@ -24,7 +24,7 @@ import requests
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask, current_app
 
-from gameplay.channel_outbox import (
+from gameplay.channels.outbox import (
     any_started_unannounced,
     claim_post,
     due_post_ids,
@@ -33,7 +33,7 @@ from gameplay.channel_outbox import (
     record_delivery,
     retry_delay,
 )
-from gameplay.team_channels import ChannelPost, TeamChannel
+from gameplay.channels.team_channels import ChannelPost, TeamChannel
 from kpi_engine.db import read_only, utcnow
 from web.extensions import db
 from web.scheduler import run_every

@@ -6,11 +6,11 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import delete
 
-from gameplay.demo_story import load_demo_world
+from gameplay.demo.story import load_demo_world
 from kpi_engine.db import Base, utcnow
 from kpi_engine.errors import DomainError
-from kpi_engine.models import SALES_ROLES
-from kpi_engine.org import create_user, user_by_email
+from kpi_engine.org.membership import create_user, user_by_email
+from kpi_engine.org.models import SALES_ROLES
 from web.auth import hash_password, issue_token
 from web.channel_sender import send_channels_command
 from web.cli_game import finalize_command, rebuild_command, standings_command

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from gameplay.changes import Changes
-from gameplay.ledger_standings import check_open_challenges
-from gameplay.rebuild import rebuild_game
+from gameplay.core.changes import Changes
+from gameplay.ops.ledger_standings import check_open_challenges
+from gameplay.ops.rebuild import rebuild_game
 from kpi_engine.db import utcnow
-from kpi_engine.events import rebuild_mirror
+from kpi_engine.sales.ingest import rebuild_mirror
 from web.extensions import db
 from web.realtime import commit_and_publish, publish
 from web.scheduler import finalize_ended

@@ -9,13 +9,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from gameplay.changes import Changes, Notification
-from kpi_engine.alerts import evaluate_alerts
+from gameplay.core.changes import Changes, Notification
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
-from kpi_engine.inputs import IMPORT_COLUMNS, import_inputs
-from kpi_engine.kpi_models import KpiAlert
-from kpi_engine.kpis import REGISTRY
+from kpi_engine.kpis.alerts import evaluate_alerts
+from kpi_engine.kpis.inputs import IMPORT_COLUMNS, import_inputs
+from kpi_engine.kpis.models import KpiAlert
+from kpi_engine.kpis.registry import REGISTRY
 from web.extensions import db
 from web.realtime import commit_and_publish
 

@@ -21,10 +21,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from gameplay.lifecycle import challenge_status
-from gameplay.models import Challenge, Participant
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import Challenge, Participant
 from kpi_engine.db import utcnow
-from kpi_engine.models import ApiToken, User
+from kpi_engine.org.models import ApiToken, User
 from web.auth import issue_token, revoke_token
 from web.extensions import db
 from web.ingest import ingest

@@ -9,10 +9,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from kpi_engine.crm_import import CsvFile, ImportOptions, ImportPlan, plan_import
+from kpi_engine.crm.importer import CsvFile, ImportOptions, ImportPlan, plan_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
-from kpi_engine.reach import EVERYONE
+from kpi_engine.org.reach import EVERYONE
 from web.extensions import db
 from web.ingest import import_plan
 

@@ -2,7 +2,7 @@
 
 It finalises the challenges that ended and raises the KPI alerts of fresh crossings into red,
 in one transaction, and publishes after the commit. Streaks need no roll-over: they are derived
-from the activities on every read (gameplay.streaks), so a missed run loses nothing.
+from the activities on every read (gameplay.scoring.streaks), so a missed run loses nothing.
 
 Two runs at once do no double work (web.scheduler takes the job's lock; see there), and the
 domain functions are idempotent on their own as well (a finalised challenge is skipped, an
@@ -14,8 +14,8 @@ from __future__ import annotations
 import click
 from flask import current_app
 
-from kpi_engine.alerts import evaluate_alerts
 from kpi_engine.db import utcnow
+from kpi_engine.kpis.alerts import evaluate_alerts
 from web.cli_kpis import alert_changes
 from web.extensions import db
 from web.realtime import commit_and_publish

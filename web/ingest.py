@@ -12,14 +12,14 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from gameplay.changes import Changes
-from gameplay.channel_outbox import queue_channel_posts
-from gameplay.engine import record_sales_events
-from kpi_engine.crm_import import ImportPlan, prepare_import
+from gameplay.channels.outbox import queue_channel_posts
+from gameplay.core.changes import Changes
+from gameplay.scoring.engine import record_sales_events
+from kpi_engine.crm.importer import ImportPlan, prepare_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
-from kpi_engine.events import IngestResult, SalesEvent
-from kpi_engine.reach import EVERYONE, Reach
+from kpi_engine.org.reach import EVERYONE, Reach
+from kpi_engine.sales.ingest import IngestResult, SalesEvent
 from web import realtime
 from web.extensions import db
 
@@ -44,7 +44,7 @@ def ingest(
     `before` runs in the same transaction first (an import adds its people and aliases there),
     so a retry after a lost race repeats it too. With `whole`, one rejected event rolls the
     whole batch back and raises Invalid: a file is imported entirely or not at all. `reach`
-    is whom the caller may act for (kpi_engine.reach); EVERYONE only for the CRM and the CLI.
+    is whom the caller may act for (kpi_engine.org.reach); EVERYONE only for the CRM and the CLI.
     """
     attempts_left = ATTEMPTS
     while True:

@@ -9,7 +9,7 @@ from typing import Any, TypeVar, cast
 from flask import abort
 from flask_login import current_user
 
-from kpi_engine.models import User
+from kpi_engine.org.models import User
 
 F = TypeVar("F", bound=Callable[..., Any])
 

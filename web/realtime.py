@@ -20,10 +20,10 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from gameplay.board_frames import changed_rows_frame
-from gameplay.changes import Changes, Notification
-from gameplay.channel_outbox import queue_channel_posts
-from gameplay.profiles import muted_kinds_of
+from gameplay.boards.board_frames import changed_rows_frame
+from gameplay.channels.outbox import queue_channel_posts
+from gameplay.core.changes import Changes, Notification
+from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import read_only, utcnow
 from web.extensions import db, socketio
 

@@ -12,21 +12,21 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from gameplay.access import may_manage_challenge
-from gameplay.badges import badge_title, badges_of
-from gameplay.challenges import challenges_of
-from gameplay.enrollment import participant_for
-from gameplay.formats import FORMATS, describe_format
-from gameplay.leaderboards import Board, read_leaderboard
-from gameplay.levels import LevelStanding, level_for, level_table
-from gameplay.lifecycle import challenge_status
-from gameplay.missions import MissionState, mission_states
-from gameplay.models import BadgeAward, Challenge, PlayerProfile, Redemption, Reward
-from gameplay.profiles import NOTIFICATION_KINDS, profile_of
-from gameplay.rewards import catalogue, redemptions_of
-from gameplay.rules import describe_rule
-from gameplay.streaks import Streak, current_streak
-from kpi_engine.models import User
+from gameplay.boards.formats import FORMATS, describe_format
+from gameplay.boards.leaderboards import Board, read_leaderboard
+from gameplay.core.access import may_manage_challenge
+from gameplay.core.enrollment import participant_for
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import BadgeAward, Challenge, PlayerProfile, Redemption, Reward
+from gameplay.manage.challenges import challenges_of
+from gameplay.manage.rewards import catalogue, redemptions_of
+from gameplay.scoring.badges import badge_title, badges_of
+from gameplay.scoring.levels import LevelStanding, level_for, level_table
+from gameplay.scoring.missions import MissionState, mission_states
+from gameplay.scoring.profiles import NOTIFICATION_KINDS, profile_of
+from gameplay.scoring.rules import describe_rule
+from gameplay.scoring.streaks import Streak, current_streak
+from kpi_engine.org.models import User
 
 # Ended challenges stay on the rep's home for a week, so the result is seen.
 RECENTLY_ENDED = timedelta(days=7)

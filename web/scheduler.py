@@ -21,8 +21,8 @@ from datetime import datetime
 from flask import Flask
 from sqlalchemy import text
 
-from gameplay.changes import Changes
-from gameplay.finalization import due_challenge_ids, finalize_due
+from gameplay.core.changes import Changes
+from gameplay.manage.finalization import due_challenge_ids, finalize_due
 from kpi_engine.db import read_only, utcnow
 from web.extensions import db, socketio
 from web.realtime import commit_and_publish

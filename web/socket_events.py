@@ -15,9 +15,9 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
-from gameplay.access import may_view_challenge
-from gameplay.board_frames import snapshot_frame
-from gameplay.models import Challenge
+from gameplay.boards.board_frames import snapshot_frame
+from gameplay.core.access import may_view_challenge
+from gameplay.core.models import Challenge
 from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db, socketio
 from web.permissions import actor
@@ -49,7 +49,7 @@ def _connect_wall(token: str) -> None:
 
 @socketio.on("subscribe")
 def subscribe(data: Any = None) -> dict[str, Any]:
-    """Join a challenge's room exactly when the HTTP board read is allowed (gameplay.access);
+    """Join a challenge's room exactly when the HTTP board read is allowed (gameplay.core.access);
     answer with the reason if not."""
     if not current_user.is_authenticated:
         return {"ok": False, "reason": "log in first"}

@@ -16,9 +16,9 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.models import Challenge
+from gameplay.core.models import Challenge
 from kpi_engine.db import utcnow
-from kpi_engine.models import ApiToken, User
+from kpi_engine.org.models import ApiToken, User
 
 PREFIX = "wall"
 

@@ -18,9 +18,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.missions import submit_proof
-from gameplay.models import Challenge
+from gameplay.core.models import Challenge
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.scoring.missions import submit_proof
 from kpi_engine.db import Base, utcnow
 from tests.conftest import PASSWORD, log_in
 from tests.factories import make_team, make_user

@@ -88,7 +88,7 @@ def test_api_token_authenticates_and_revoked_or_wrong_tokens_do_not(
     app: Flask, client, people
 ) -> None:
     with app.app_context():
-        from kpi_engine.org import user_by_email
+        from kpi_engine.org.membership import user_by_email
         from web.auth import revoke_token
 
         user = user_by_email(db.session, people["admin"])

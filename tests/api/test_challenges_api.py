@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from gameplay.models import Participant
+from gameplay.core.models import Participant
 from kpi_engine.db import utcnow
 from tests.factories import make_team, make_user
 from web.auth import issue_token

@@ -15,8 +15,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from kpi_engine.db import utcnow
-from kpi_engine.events import ingest_events
 from kpi_engine.periods import quarter_of
+from kpi_engine.sales.ingest import ingest_events
 from tests.conftest import PASSWORD, log_in
 from tests.factories import event, make_team, make_user
 from tests.impact_world import World, build_world

@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kpi_engine.db import utcnow
-from kpi_engine.events import ingest_events
-from kpi_engine.kpi_models import KpiInput, KpiTarget
-from kpi_engine.models import Team
+from kpi_engine.kpis.models import KpiInput, KpiTarget
+from kpi_engine.org.models import Team
 from kpi_engine.periods import quarter_of
+from kpi_engine.sales.ingest import ingest_events
 from tests.conftest import PASSWORD, log_in
 from tests.factories import event, make_team, make_user
 from web.auth import hash_password

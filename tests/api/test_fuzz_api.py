@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy import select
 
-from kpi_engine.models import User
+from kpi_engine.org.models import User
 from web.auth import issue_token
 from web.extensions import db
 

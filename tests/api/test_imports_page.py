@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from kpi_engine.models import Activity, Deal, RawEvent
+from kpi_engine.sales.models import Activity, Deal, RawEvent
 from tests.conftest import PASSWORD, log_in
 from tests.factories import make_team, make_user
 from web.auth import hash_password

@@ -10,17 +10,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gameplay.challenges import create_challenge
-from kpi_engine.alerts import evaluate_alerts
+from gameplay.manage.challenges import create_challenge
 from kpi_engine.db import utcnow
-from kpi_engine.demo_org import ADMIN_EMAIL
-from kpi_engine.events import ingest_events
-from kpi_engine.kpi_models import KpiInput
-from kpi_engine.kpis import REGISTRY
-from kpi_engine.models import Team, User
+from kpi_engine.demo.org import ADMIN_EMAIL
+from kpi_engine.kpis.alerts import evaluate_alerts
+from kpi_engine.kpis.models import KpiInput
+from kpi_engine.kpis.registry import REGISTRY
+from kpi_engine.kpis.scorecards import DEFAULT_ROLE_KPIS
+from kpi_engine.kpis.targets import set_target
+from kpi_engine.org.models import Team, User
 from kpi_engine.periods import quarter_of
-from kpi_engine.scorecards import DEFAULT_ROLE_KPIS
-from kpi_engine.targets import set_target
+from kpi_engine.sales.ingest import ingest_events
 from tests.conftest import log_in
 from tests.domain.game_setup import BEFORE, spec
 from tests.factories import event, make_team, make_user

@@ -14,10 +14,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from gameplay.team_channels import ChannelPost, connect_channel
+from gameplay.channels.team_channels import ChannelPost, connect_channel
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
-from kpi_engine.events import SalesEvent
+from kpi_engine.sales.ingest import SalesEvent
 from tests.conftest import make_app
 from tests.factories import make_team, make_user
 from tests.webhook_receiver import Receiver, receiver_fixture  # noqa: F401 (a fixture)

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from kpi_engine.models import User
+from kpi_engine.org.models import User
 from tests.conftest import PASSWORD, log_in
 from tests.factories import make_user
 from web.auth import hash_password, issue_token

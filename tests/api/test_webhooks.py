@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from kpi_engine.models import Deal, RawEvent, User
+from kpi_engine.org.models import User
+from kpi_engine.sales.models import Deal, RawEvent
 from tests.conftest import make_app
 from tests.factories import make_team, make_user
 from web.api.webhooks import signature

@@ -22,8 +22,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from gameplay.demo_story import BLITZ_NAME
-from kpi_engine.demo_org import ADMIN_EMAIL
+from gameplay.demo.story import BLITZ_NAME
+from kpi_engine.demo.org import ADMIN_EMAIL
 from tests.browser.conftest import CHROMIUM_FLAGS, screenshot, wait_for_text
 from tests.conftest import PASSWORD
 from tests.live_server import running_server

@@ -20,14 +20,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.engine import record_sales_events
-from gameplay.missions import review_proof
-from gameplay.models import Proof, Reward
-from gameplay.rewards import redeem
+from gameplay.core.models import Proof, Reward
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.manage.rewards import redeem
+from gameplay.scoring.engine import record_sales_events
+from gameplay.scoring.missions import review_proof
 from kpi_engine.db import utcnow
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import User
+from kpi_engine.org.models import User
+from kpi_engine.sales.ingest import SalesEvent
 from tests.browser.conftest import CHROMIUM_FLAGS, screenshot, sign_in, wait_for_text
 from tests.conftest import PASSWORD
 from tests.live_server import running_server

@@ -16,10 +16,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.models import Participant
+from gameplay.core.models import Participant
+from gameplay.manage.challenges import create_challenge, launch_challenge
 from kpi_engine.db import utcnow
-from kpi_engine.models import User
+from kpi_engine.org.models import User
 from tests.browser.conftest import screenshot, sign_in, wait_for_text
 from tests.conftest import PASSWORD
 from tests.live_server import running_server

@@ -7,12 +7,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.changes import Changes
-from gameplay.engine import record_sales_events
-from gameplay.models import Challenge
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import User
+from gameplay.core.changes import Changes
+from gameplay.core.models import Challenge
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.scoring.engine import record_sales_events
+from kpi_engine.org.models import User
+from kpi_engine.sales.ingest import SalesEvent
 
 START = datetime(2026, 3, 2, tzinfo=UTC)
 END = datetime(2026, 3, 9, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""gameplay.access: who sees, manages, reviews, adjusts for and acts for whom, without a server.
+"""gameplay.core.access: who sees, manages, reviews, adjusts for and acts for whom, without a
+server.
 
 The org: an admin; manager Mia runs Alpha (Ann, an AE, and Amy, an SDR); manager Ben runs
 Beta (Bob, an AE); manager Cy runs Gamma (Cid, an SDR). The admin's challenge runs on Alpha
@@ -13,7 +14,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from gameplay.access import (
+from gameplay.core.access import (
     audience_team_ids,
     may_act_for_users,
     may_adjust,
@@ -23,19 +24,19 @@ from gameplay.access import (
     may_review_proof,
     may_view_challenge,
 )
-from gameplay.challenges import (
+from gameplay.core.enrollment import participant_for
+from gameplay.core.models import Challenge
+from gameplay.manage.challenges import (
     cancel_challenge,
     create_challenge,
     get_challenge,
     list_challenges,
     managed_challenges,
 )
-from gameplay.enrollment import participant_for
-from gameplay.ledger import adjust_points
-from gameplay.missions import pending_proofs, review_proof, submit_proof
-from gameplay.models import Challenge
+from gameplay.scoring.ledger import adjust_points
+from gameplay.scoring.missions import pending_proofs, review_proof, submit_proof
 from kpi_engine.errors import Forbidden, NotFound
-from kpi_engine.models import Team, User
+from kpi_engine.org.models import Team, User
 from tests.domain.game_setup import BEFORE, END, START, launched, spec
 from tests.factories import make_team, make_user
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.orm import Session
 
-from gameplay.ledger import adjust_points
-from gameplay.models import Challenge, Participant, PlayerProfile
-from gameplay.profiles import profile_of
+from gameplay.core.models import Challenge, Participant, PlayerProfile
+from gameplay.scoring.ledger import adjust_points
+from gameplay.scoring.profiles import profile_of
 from kpi_engine.db import Base, configure_sqlite
 from kpi_engine.errors import Invalid
-from kpi_engine.models import User
+from kpi_engine.org.models import User
 from tests.domain.game_setup import END, launched
 from tests.factories import make_team, make_user
 

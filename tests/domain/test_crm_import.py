@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kpi_engine.crm_cells import parse_moment
-from kpi_engine.crm_import import CsvFile, ImportOptions, ImportPlan, plan_import, prepare_import
-from kpi_engine.demo_org import SAMPLE_DIR
+from kpi_engine.crm.cells import parse_moment
+from kpi_engine.crm.importer import CsvFile, ImportOptions, ImportPlan, plan_import, prepare_import
+from kpi_engine.demo.org import SAMPLE_DIR
 from kpi_engine.errors import Invalid
-from kpi_engine.events import ingest_events
-from kpi_engine.models import Deal, ProductAlias, RawEvent, Team, User
+from kpi_engine.org.models import Team, User
+from kpi_engine.sales.ingest import ingest_events
+from kpi_engine.sales.models import Deal, ProductAlias, RawEvent
 from tests.factories import make_user
 
 DATA = Path(__file__).resolve().parent.parent / "data"

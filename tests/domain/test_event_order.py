@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.models import LedgerEntry, MissionProgress, Participant
-from gameplay.rebuild import rebuild_game
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import Deal, DealStageChange
+from gameplay.core.models import LedgerEntry, MissionProgress, Participant
+from gameplay.ops.rebuild import rebuild_game
+from kpi_engine.sales.ingest import SalesEvent
+from kpi_engine.sales.models import Deal, DealStageChange
 from tests.domain.game_setup import END, START, ingest, launched
 from tests.factories import make_team, make_user
 

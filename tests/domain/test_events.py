@@ -11,9 +11,10 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.db import Base
-from kpi_engine.events import SalesEvent, ingest_events, rebuild_mirror, refusals
-from kpi_engine.models import Activity, Deal, RawEvent, User
-from kpi_engine.reach import reach
+from kpi_engine.org.models import User
+from kpi_engine.org.reach import reach
+from kpi_engine.sales.ingest import SalesEvent, ingest_events, rebuild_mirror, refusals
+from kpi_engine.sales.models import Activity, Deal, RawEvent
 from tests.factories import event, make_team, make_user
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

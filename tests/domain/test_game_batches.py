@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.changes import Changes
-from gameplay.ledger import adjust_points
-from gameplay.models import Challenge, LedgerEntry, Participant
-from gameplay.standings import recompute_ranks
-from kpi_engine.models import User
+from gameplay.core.changes import Changes
+from gameplay.core.models import Challenge, LedgerEntry, Participant
+from gameplay.core.standings import recompute_ranks
+from gameplay.scoring.ledger import adjust_points
+from kpi_engine.org.models import User
 from tests.domain.game_setup import END, START, ingest, launched
 from tests.factories import event, make_team, make_user
 

@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from gameplay.challenges import create_challenge
-from gameplay.enrollment import join_challenge, participant_for
-from gameplay.finalization import finalize_challenge
-from gameplay.formats import FORMATS
-from gameplay.leaderboards import ANONYMOUS, read_leaderboard, team_rows, top_rows
-from gameplay.profiles import set_preferences
+from gameplay.boards.formats import FORMATS
+from gameplay.boards.leaderboards import ANONYMOUS, read_leaderboard, team_rows, top_rows
+from gameplay.core.enrollment import join_challenge, participant_for
+from gameplay.manage.challenges import create_challenge
+from gameplay.manage.finalization import finalize_challenge
+from gameplay.scoring.profiles import set_preferences
 from kpi_engine.errors import Conflict, Forbidden
 from tests.domain.game_setup import BEFORE, END, START, ingest, launched, spec
 from tests.factories import event, make_team, make_user

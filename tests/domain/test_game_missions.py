@@ -10,19 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.badges import badges_of
-from gameplay.challenge_templates import spec_from_template
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.enrollment import participant_for
-from gameplay.finalization import finalize_challenge, finalize_due
-from gameplay.ledger import adjust_points, entries_for
-from gameplay.levels import level_for, level_table
-from gameplay.lifecycle import challenge_status
-from gameplay.missions import mission_board, mission_states, review_proof, submit_proof
-from gameplay.models import ChallengeAward, LedgerEntry
-from gameplay.preview import preview_challenge
-from gameplay.profiles import profile_of
-from gameplay.rewards import (
+from gameplay.core.enrollment import participant_for
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import ChallengeAward, LedgerEntry
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.manage.finalization import finalize_challenge, finalize_due
+from gameplay.manage.preview import preview_challenge
+from gameplay.manage.rewards import (
     add_catalogue_reward,
     catalogue,
     change_catalogue_reward,
@@ -33,7 +27,13 @@ from gameplay.rewards import (
     refuse_redemption,
     retire_reward,
 )
-from gameplay.streaks import current_streaks, streak_of
+from gameplay.manage.templates import spec_from_template
+from gameplay.scoring.badges import badges_of
+from gameplay.scoring.ledger import adjust_points, entries_for
+from gameplay.scoring.levels import level_for, level_table
+from gameplay.scoring.missions import mission_board, mission_states, review_proof, submit_proof
+from gameplay.scoring.profiles import profile_of
+from gameplay.scoring.streaks import current_streaks, streak_of
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from tests.domain.game_setup import BEFORE, END, START, ingest, launched, spec
 from tests.factories import event, make_team, make_user

@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.models import Challenge, LedgerEntry, MissionProgress, Participant, PlayerProfile
-from gameplay.rebuild import rebuild_game
-from gameplay.standings import recompute_ranks
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import User
+from gameplay.core.models import Challenge, LedgerEntry, MissionProgress, Participant, PlayerProfile
+from gameplay.core.standings import recompute_ranks
+from gameplay.ops.rebuild import rebuild_game
+from kpi_engine.org.models import User
+from kpi_engine.sales.ingest import SalesEvent
 from tests.domain.game_setup import END, START, ingest, launched
 from tests.factories import make_team, make_user
 

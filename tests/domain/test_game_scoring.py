@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.enrollment import participant_for
-from gameplay.models import LedgerEntry
+from gameplay.core.enrollment import participant_for
+from gameplay.core.models import LedgerEntry
 from tests.domain.game_setup import END, ingest, launched
 from tests.factories import event, make_team, make_user
 

@@ -12,19 +12,19 @@ from scipy.stats import rankdata, spearmanr
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
-from kpi_engine.impact import (
-    ImpactDesign,
-    ImpactReport,
-    KpiImpact,
-    Participation,
-    measure_impact,
-)
-from kpi_engine.impact_stats import (
+from kpi_engine.impact.bootstrap import (
     _ranks_in_resamples,
     _resample_counts,
     difference_of_means,
     new_rng,
     spearman,
+)
+from kpi_engine.impact.estimates import (
+    ImpactDesign,
+    ImpactReport,
+    KpiImpact,
+    Participation,
+    measure_impact,
 )
 from tests.impact_org import LENGTH, PlantedOrg, Truth, plant_org
 

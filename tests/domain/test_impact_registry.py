@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
-from kpi_engine.impact import CORE_KEYS, ImpactDesign, ImpactReport, measure_impact
+from kpi_engine.impact.estimates import CORE_KEYS, ImpactDesign, ImpactReport, measure_impact
 from tests.impact_org import ActivityTruth, PlantedOrg, Truth, plant_activities, plant_org
 
 

@@ -12,18 +12,18 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kpi_engine.alerts import evaluate_alerts
-from kpi_engine.decisions import DecisionInput, decision_log, record_decision
 from kpi_engine.errors import Forbidden, Invalid
-from kpi_engine.events import ingest_events
-from kpi_engine.frames import Scope, parse_scope
-from kpi_engine.inputs import import_inputs
-from kpi_engine.kpi_models import KpiAlert
-from kpi_engine.kpis import DEFINITIONS, REGISTRY
-from kpi_engine.models import User
+from kpi_engine.kpis.alerts import evaluate_alerts
+from kpi_engine.kpis.decisions import DecisionInput, decision_log, record_decision
+from kpi_engine.kpis.inputs import import_inputs
+from kpi_engine.kpis.models import KpiAlert
+from kpi_engine.kpis.registry import DEFINITIONS, REGISTRY
+from kpi_engine.kpis.scorecards import DEFAULT_ROLE_KPIS, frames_for, projection, scorecard
+from kpi_engine.kpis.targets import set_target, status, threshold
+from kpi_engine.org.models import User
 from kpi_engine.periods import parse_period
-from kpi_engine.scorecards import DEFAULT_ROLE_KPIS, frames_for, projection, scorecard
-from kpi_engine.targets import set_target, status, threshold
+from kpi_engine.sales.dataframes import Scope, parse_scope
+from kpi_engine.sales.ingest import ingest_events
 from tests.factories import event, make_team, make_user
 
 NOVEMBER = parse_period("2026-11")

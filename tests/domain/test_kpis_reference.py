@@ -18,12 +18,12 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kpi_engine.frames import Frames, Scope
-from kpi_engine.inputs import inputs_for
-from kpi_engine.kpis import DEFINITIONS, REGISTRY, Measure
-from kpi_engine.models import Team, User
+from kpi_engine.kpis.inputs import inputs_for
+from kpi_engine.kpis.registry import DEFINITIONS, REGISTRY, Measure
+from kpi_engine.kpis.scorecards import frames_for
+from kpi_engine.org.models import Team, User
 from kpi_engine.periods import parse_period
-from kpi_engine.scorecards import frames_for
+from kpi_engine.sales.dataframes import Frames, Scope
 from tests.conftest import DEMO_TODAY
 from web.extensions import db
 

@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gameplay.leaderboards import read_leaderboard
-from gameplay.ledger import adjust_points
-from gameplay.ledger_standings import check_standings, restore_standings
-from gameplay.models import Challenge, Participant
+from gameplay.boards.leaderboards import read_leaderboard
+from gameplay.core.models import Challenge, Participant
+from gameplay.ops.ledger_standings import check_standings, restore_standings
+from gameplay.scoring.ledger import adjust_points
 from tests.domain.game_setup import END, START, ingest, launched
 from tests.domain.test_game_rebuild import _event, deliveries, play
 from tests.factories import make_team, make_user

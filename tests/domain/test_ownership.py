@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.engine import record_sales_events
-from kpi_engine.decisions import DecisionInput, record_decision
+from gameplay.scoring.engine import record_sales_events
 from kpi_engine.errors import Invalid
-from kpi_engine.events import ingest_events
-from kpi_engine.models import Activity, Deal, RawEvent, User
-from kpi_engine.reach import EVERYONE, reach
+from kpi_engine.kpis.decisions import DecisionInput, record_decision
+from kpi_engine.org.models import User
+from kpi_engine.org.reach import EVERYONE, reach
+from kpi_engine.sales.ingest import ingest_events
+from kpi_engine.sales.models import Activity, Deal, RawEvent
 from tests.factories import event, make_team, make_user
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

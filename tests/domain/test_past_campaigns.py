@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from gameplay.finalization import finalize_challenge
-from gameplay.impact_report import challenge_impact, ended_challenges
-from gameplay.lifecycle import challenge_status
-from gameplay.models import LedgerEntry, Participant
-from gameplay.past_campaigns import is_recorded_campaign, record_past_campaign
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import LedgerEntry, Participant
+from gameplay.impact.past_campaigns import is_recorded_campaign, record_past_campaign
+from gameplay.impact.report import challenge_impact, ended_challenges
+from gameplay.manage.finalization import finalize_challenge
 from kpi_engine.errors import Forbidden, Invalid, NotFound
-from kpi_engine.models import Team, User
+from kpi_engine.org.models import Team, User
 from tests.factories import make_team, make_user
 from tests.impact_org import PlantedOrg, Truth, plant_org
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gameplay.formats import describe_format
-from gameplay.models import Challenge, ScoringRule
-from gameplay.rules import describe_rule
+from gameplay.boards.formats import describe_format
+from gameplay.core.models import Challenge, ScoringRule
+from gameplay.scoring.rules import describe_rule
 
 
 def test_an_upsell_rule_reads_as_points_per_deal_plus_a_share_of_its_amount() -> None:

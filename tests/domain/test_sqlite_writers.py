@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kpi_engine.db import Base, configure_sqlite, read_only
-from kpi_engine.models import Team
+from kpi_engine.org.models import Team
 
 # Far below the 30 s busy timeout: a turn that was never handed on would stall this long.
 PROMPTLY = 5.0

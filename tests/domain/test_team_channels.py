@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gameplay.channel_messages import Headline, slack_body, teams_body
-from gameplay.channel_outbox import (
+from gameplay.channels.messages import Headline, slack_body, teams_body
+from gameplay.channels.outbox import (
     claim_post,
     due_post_ids,
     queue_channel_posts,
@@ -18,15 +18,15 @@ from gameplay.channel_outbox import (
     record_delivery,
     retry_delay,
 )
-from gameplay.engine import record_sales_events
-from gameplay.finalization import finalize_challenge
-from gameplay.team_channels import (
+from gameplay.channels.team_channels import (
     ChannelPost,
     change_channel_news,
     connect_channel,
     team_channels,
     webhook_hint,
 )
+from gameplay.manage.finalization import finalize_challenge
+from gameplay.scoring.engine import record_sales_events
 from kpi_engine.errors import Forbidden
 from tests.domain.game_setup import END, START, launched
 from tests.factories import event, make_team, make_user

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from flask import Flask
 from sqlalchemy import func, select
 
-from gameplay.models import LedgerEntry, Participant
-from kpi_engine.models import RawEvent
+from gameplay.core.models import LedgerEntry, Participant
+from kpi_engine.sales.models import RawEvent
 from tests.live.conftest import org, server  # noqa: F401  (fixtures shared with tests/live)
 from web.extensions import db
 

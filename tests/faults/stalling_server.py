@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import web.realtime
-from gameplay.changes import Changes
+from gameplay.core.changes import Changes
 from web.app import create_app
 from web.extensions import socketio
 

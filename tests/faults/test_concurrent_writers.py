@@ -20,12 +20,13 @@ import requests
 from flask import Flask
 from sqlalchemy import func, select
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.models import LedgerEntry, Participant
-from gameplay.rebuild import rebuild_game
+from gameplay.core.models import LedgerEntry, Participant
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.ops.rebuild import rebuild_game
 from kpi_engine.db import utcnow
-from kpi_engine.events import rebuild_mirror
-from kpi_engine.models import Deal, DealStageChange, User
+from kpi_engine.org.models import User
+from kpi_engine.sales.ingest import rebuild_mirror
+from kpi_engine.sales.models import Deal, DealStageChange
 from tests.faults.conftest import stored
 from tests.live.conftest import Org
 from tests.live_server import running_server

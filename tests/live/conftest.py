@@ -15,7 +15,7 @@ import requests
 import socketio
 from flask import Flask
 
-from gameplay.challenges import create_challenge, launch_challenge
+from gameplay.manage.challenges import create_challenge, launch_challenge
 from kpi_engine.db import utcnow
 from tests.conftest import PASSWORD
 from tests.factories import make_team, make_user

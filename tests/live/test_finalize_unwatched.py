@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from flask import Flask
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.models import Challenge
+from gameplay.core.models import Challenge
+from gameplay.manage.challenges import create_challenge, launch_challenge
 from kpi_engine.db import utcnow
-from kpi_engine.models import User
+from kpi_engine.org.models import User
 from tests.live.conftest import Org, connect, post_call, session_cookie
 from tests.live_server import running_server
 from web.extensions import db

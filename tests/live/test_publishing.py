@@ -12,10 +12,10 @@ from flask_socketio import SocketIOTestClient
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from gameplay.changes import Changes, Notification
-from gameplay.models import Challenge
-from gameplay.profiles import set_preferences
-from kpi_engine.models import User
+from gameplay.core.changes import Changes, Notification
+from gameplay.core.models import Challenge
+from gameplay.scoring.profiles import set_preferences
+from kpi_engine.org.models import User
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from web import realtime

@@ -12,13 +12,13 @@ from decimal import Decimal
 from flask import Flask
 from sqlalchemy import func, select, update
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.engine import record_sales_events
-from gameplay.models import Challenge, ChallengeAward
+from gameplay.core.models import Challenge, ChallengeAward
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.scoring.engine import record_sales_events
 from kpi_engine.db import utcnow
-from kpi_engine.kpi_models import KpiAlert
+from kpi_engine.kpis.models import KpiAlert
+from kpi_engine.kpis.targets import set_target
 from kpi_engine.periods import quarter_of
-from kpi_engine.targets import set_target
 from tests.factories import event, make_team, make_user
 from tests.live_server import ROOT
 from web.extensions import db

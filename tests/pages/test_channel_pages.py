@@ -7,10 +7,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gameplay.team_channels import TeamChannel
+from gameplay.channels.team_channels import TeamChannel
 from kpi_engine.db import utcnow
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import Team
+from kpi_engine.org.models import Team
+from kpi_engine.sales.ingest import SalesEvent
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from tests.webhook_receiver import Receiver, receiver_fixture  # noqa: F401 (a fixture)

@@ -9,11 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from gameplay.challenges import create_challenge, launch_challenge
-from gameplay.missions import submit_proof
-from gameplay.models import Challenge, Mission, Proof
+from gameplay.core.models import Challenge, Mission, Proof
+from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.scoring.missions import submit_proof
 from kpi_engine.db import utcnow
-from kpi_engine.models import Team, User
+from kpi_engine.org.models import Team, User
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from web.builder_presets import preset_form

@@ -8,7 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gameplay.models import Challenge, Participant, PlayerProfile
+from gameplay.core.models import Challenge, Participant, PlayerProfile
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from web.extensions import db
@@ -119,7 +119,7 @@ def test_the_app_installs_with_a_manifest_a_service_worker_and_an_offline_page(
 
 
 def _manual_mission(app: Flask, org: Org) -> int:
-    from gameplay.models import Mission
+    from gameplay.core.models import Mission
 
     with app.app_context():
         mission = Mission(

@@ -6,8 +6,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from gameplay.models import PlayerProfile, Redemption, Reward
-from kpi_engine.models import User
+from gameplay.core.models import PlayerProfile, Redemption, Reward
+from kpi_engine.org.models import User
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from web.extensions import db

@@ -7,9 +7,10 @@ from dataclasses import asdict
 
 from flask import jsonify, request
 
-from gameplay.access import may_manage_challenge
-from gameplay.challenge_templates import spec_from_template
-from gameplay.challenges import (
+from gameplay.boards.leaderboards import read_leaderboard
+from gameplay.core.access import may_manage_challenge
+from gameplay.core.enrollment import join_challenge, participant_for
+from gameplay.manage.challenges import (
     cancel_challenge,
     create_challenge,
     get_challenge,
@@ -18,11 +19,10 @@ from gameplay.challenges import (
     managed_challenge,
     update_challenge,
 )
-from gameplay.enrollment import join_challenge, participant_for
-from gameplay.leaderboards import read_leaderboard
-from gameplay.ledger import adjust_points, entries_for
-from gameplay.missions import mission_board, pending_proofs, review_proof, submit_proof
-from gameplay.preview import preview_challenge
+from gameplay.manage.preview import preview_challenge
+from gameplay.manage.templates import spec_from_template
+from gameplay.scoring.ledger import adjust_points, entries_for
+from gameplay.scoring.missions import mission_board, pending_proofs, review_proof, submit_proof
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Forbidden, NotFound
 from web.api import bp

@@ -9,8 +9,8 @@ from typing import Any
 from flask import abort, current_app, jsonify, request
 from flask_login import current_user
 
-from kpi_engine.events import IngestResult
-from kpi_engine.reach import Reach, reach
+from kpi_engine.org.reach import Reach, reach
+from kpi_engine.sales.ingest import IngestResult
 from web.api import bp
 from web.auth import bearer_token
 from web.extensions import db, limiter

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from gameplay.impact_report import challenge_impact, compare_challenges
-from gameplay.past_campaigns import record_past_campaign
+from gameplay.impact.past_campaigns import record_past_campaign
+from gameplay.impact.report import challenge_impact, compare_challenges
 from kpi_engine.db import utcnow
 from web.api import bp
 from web.extensions import db

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from gameplay.challenges import managed_challenges
+from gameplay.manage.challenges import managed_challenges
 from kpi_engine.db import utcnow
-from kpi_engine.decisions import DecisionInput, record_decision
-from kpi_engine.frames import Scope, check_access, parse_scope
-from kpi_engine.inputs import check_input, set_input
-from kpi_engine.kpis import DEFINITIONS
+from kpi_engine.kpis.decisions import DecisionInput, record_decision
+from kpi_engine.kpis.inputs import check_input, set_input
+from kpi_engine.kpis.registry import DEFINITIONS
+from kpi_engine.kpis.scorecards import scorecard
+from kpi_engine.kpis.targets import set_target, targets_for
 from kpi_engine.periods import parse_period
-from kpi_engine.scorecards import scorecard
-from kpi_engine.targets import set_target, targets_for
+from kpi_engine.sales.dataframes import Scope, check_access, parse_scope
 from web.api import bp
 from web.extensions import db
 from web.permissions import actor, login_required, manager_required

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
-from gameplay.badges import badge_title, badges_of
-from gameplay.challenges import challenges_of
-from gameplay.levels import level_for, level_table
-from gameplay.profiles import profile_of, set_preferences
-from gameplay.rewards import (
+from gameplay.manage.challenges import challenges_of
+from gameplay.manage.rewards import (
     add_catalogue_reward,
     catalogue,
     change_catalogue_reward,
@@ -21,7 +18,10 @@ from gameplay.rewards import (
     refuse_redemption,
     retire_reward,
 )
-from gameplay.streaks import current_streak
+from gameplay.scoring.badges import badge_title, badges_of
+from gameplay.scoring.levels import level_for, level_table
+from gameplay.scoring.profiles import profile_of, set_preferences
+from gameplay.scoring.streaks import current_streak
 from kpi_engine.db import utcnow
 from web.api import bp
 from web.extensions import db

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from kpi_engine.org import visible_users
+from kpi_engine.org.membership import visible_users
 from web.api import bp
 from web.extensions import db
 from web.permissions import actor, login_required, manager_required

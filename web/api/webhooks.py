@@ -14,7 +14,7 @@ import time
 
 from flask import abort, current_app, jsonify, request
 
-from kpi_engine.reach import EVERYONE
+from kpi_engine.org.reach import EVERYONE
 from web.api import bp
 from web.api.events import json_body, record_batch
 from web.extensions import csrf

@@ -6,11 +6,11 @@ import uuid
 
 from flask import flash, redirect, render_template, request, url_for
 
-from gameplay.earnings import earned_by_event
+from gameplay.scoring.earnings import earned_by_event
 from kpi_engine.db import utcnow
-from kpi_engine.events import SalesEvent
-from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
-from kpi_engine.summaries import recent_activities, recent_deals
+from kpi_engine.sales.ingest import SalesEvent
+from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from kpi_engine.sales.summaries import recent_activities, recent_deals
 from web.extensions import db
 from web.ingest import ingest
 from web.pages import bp

@@ -9,9 +9,9 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, url_for
 from marshmallow import ValidationError
 
-from gameplay.channel_messages import BODIES, Headline
-from gameplay.channel_outbox import delivered_counts, last_errors
-from gameplay.team_channels import (
+from gameplay.channels.messages import BODIES, Headline
+from gameplay.channels.outbox import delivered_counts, last_errors
+from gameplay.channels.team_channels import (
     CHANNEL_NAMES,
     NEWS_KINDS,
     NEWS_NAMES,
@@ -22,7 +22,7 @@ from gameplay.team_channels import (
     team_channels,
 )
 from kpi_engine.db import utcnow
-from kpi_engine.models import Team
+from kpi_engine.org.models import Team
 from web.channel_sender import open_url, post_now, seal
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal

@@ -11,19 +11,15 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 
-from gameplay.challenges import managed_challenges
-from kpi_engine.alerts import alert_digest
+from gameplay.manage.challenges import managed_challenges
 from kpi_engine.db import utcnow
-from kpi_engine.decisions import DecisionInput, decision_log, record_decision
 from kpi_engine.errors import Invalid
-from kpi_engine.frames import Scope, check_access, parse_scope, rep_ids
-from kpi_engine.inputs import check_input, set_input
-from kpi_engine.kpi_models import INPUT_KINDS
-from kpi_engine.kpis import DEFINITIONS, PERSPECTIVES, REGISTRY, funnel, level_one
-from kpi_engine.models import User
-from kpi_engine.org import teams_of
-from kpi_engine.periods import Period, parse_period, quarter_of
-from kpi_engine.scorecards import (
+from kpi_engine.kpis.alerts import alert_digest
+from kpi_engine.kpis.decisions import DecisionInput, decision_log, record_decision
+from kpi_engine.kpis.inputs import check_input, set_input
+from kpi_engine.kpis.models import INPUT_KINDS
+from kpi_engine.kpis.registry import DEFINITIONS, PERSPECTIVES, REGISTRY, funnel, level_one
+from kpi_engine.kpis.scorecards import (
     BREAKDOWN_KPIS,
     BREAKDOWNS,
     INPUT_NAMES,
@@ -36,7 +32,11 @@ from kpi_engine.scorecards import (
     scorecard,
     trend,
 )
-from kpi_engine.targets import set_target
+from kpi_engine.kpis.targets import set_target
+from kpi_engine.org.membership import teams_of
+from kpi_engine.org.models import User
+from kpi_engine.periods import Period, parse_period, quarter_of
+from kpi_engine.sales.dataframes import Scope, check_access, parse_scope, rep_ids
 from web.csv_export import csv_response, kpi_number, neutralise, unit_label
 from web.extensions import db
 from web.pages import bp

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import current_app, render_template
 
 from kpi_engine.db import utcnow
-from kpi_engine.org import teams_of
+from kpi_engine.org.membership import teams_of
 from kpi_engine.periods import quarter_of
-from kpi_engine.summaries import recent_activities, recent_deals, rep_results
+from kpi_engine.sales.summaries import recent_activities, recent_deals, rep_results
 from web.extensions import db
 from web.pages import bp
 from web.permissions import actor, login_required

@@ -9,19 +9,19 @@ from typing import Any
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from gameplay.impact_report import (
+from gameplay.core.models import KINDS
+from gameplay.impact.past_campaigns import record_past_campaign
+from gameplay.impact.report import (
     ChallengeImpact,
     challenge_impact,
     compare_challenges,
     ended_challenges,
 )
-from gameplay.models import KINDS
-from gameplay.past_campaigns import record_past_campaign
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
-from kpi_engine.impact import kpi_choices
-from kpi_engine.kpis import REGISTRY
-from kpi_engine.org import teams_of
+from kpi_engine.impact.estimates import kpi_choices
+from kpi_engine.kpis.registry import REGISTRY
+from kpi_engine.org.membership import teams_of
 from kpi_engine.periods import parse_period
 from web.csv_export import csv_response, kpi_number, unit_label
 from web.extensions import db

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from kpi_engine.impact import GroupMeans
-from kpi_engine.impact_stats import Interval
+from kpi_engine.impact.bootstrap import Interval
+from kpi_engine.impact.estimates import GroupMeans
 
 WIDTH, HEIGHT, PAD = 320, 180, 36
 GROUP_COLOURS = {"participants": "#1f6feb", "comparison": "#8b949e"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from kpi_engine.crm_formats import FORMATS
-from kpi_engine.crm_import import CsvFile, ImportOptions, plan_import
+from kpi_engine.crm.formats import FORMATS
+from kpi_engine.crm.importer import CsvFile, ImportOptions, plan_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
-from kpi_engine.reach import reach
+from kpi_engine.org.reach import reach
 from web.extensions import db
 from web.ingest import import_plan
 from web.pages import bp

@@ -8,23 +8,23 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
-from gameplay.access import may_change_challenge
-from gameplay.challenges import (
+from gameplay.core.access import may_change_challenge
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import Mission, Proof
+from gameplay.manage.challenges import (
     cancel_challenge,
     create_challenge,
     launch_challenge,
     managed_challenge,
     managed_challenges,
 )
-from gameplay.lifecycle import challenge_status
-from gameplay.missions import review_proof
-from gameplay.models import Mission, Proof
-from gameplay.participation import participation, proof_queue
-from gameplay.preview import preview_challenge
+from gameplay.manage.participation import participation, proof_queue
+from gameplay.manage.preview import preview_challenge
+from gameplay.scoring.missions import review_proof
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError, Invalid
-from kpi_engine.models import SALES_ROLES
-from kpi_engine.org import teams_of
+from kpi_engine.org.membership import teams_of
+from kpi_engine.org.models import SALES_ROLES
 from web.builder_presets import TITLES, preset_form
 from web.extensions import db
 from web.pages import bp

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from marshmallow import ValidationError
 
-from gameplay.challenges import get_challenge
-from gameplay.missions import submit_proof
-from gameplay.models import Mission
-from gameplay.profiles import set_preferences
-from gameplay.rewards import redeem
+from gameplay.core.models import Mission
+from gameplay.manage.challenges import get_challenge
+from gameplay.manage.rewards import redeem
+from gameplay.scoring.missions import submit_proof
+from gameplay.scoring.profiles import set_preferences
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
 from web.extensions import db

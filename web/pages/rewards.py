@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from marshmallow import ValidationError
 
-from gameplay.models import Redemption
-from gameplay.rewards import (
+from gameplay.core.models import Redemption
+from gameplay.manage.rewards import (
     add_catalogue_reward,
     change_catalogue_reward,
     fulfil_redemption,
@@ -18,7 +18,7 @@ from gameplay.rewards import (
 )
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError, Invalid
-from kpi_engine.models import User
+from kpi_engine.org.models import User
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
 from web.pages import bp

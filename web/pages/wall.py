@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, render_template
 
-from gameplay.board_frames import snapshot_frame
+from gameplay.boards.board_frames import snapshot_frame
 from kpi_engine.db import utcnow
 from web.extensions import db, limiter
 from web.pages import bp

@@ -12,9 +12,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from gameplay.formats import FORMATS as FORMAT_RULES
-from gameplay.models import ENROLMENTS, FACT_TYPES, FORMATS, KINDS, TEAM_SCORING
-from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, SALES_ROLES
+from gameplay.boards.formats import FORMATS as FORMAT_RULES
+from gameplay.core.models import ENROLMENTS, FACT_TYPES, FORMATS, KINDS, TEAM_SCORING
+from kpi_engine.org.models import SALES_ROLES
+from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 from web.schemas.fields import (
     MULTIPLIER_MAX,
     RATE_MAX,

@@ -6,12 +6,13 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from gameplay.formats import describe_format
-from gameplay.lifecycle import challenge_status
-from gameplay.models import ENROLMENTS, FACT_TYPES, KINDS, TEAM_SCORING, Challenge
-from gameplay.rules import describe_criteria, describe_rule
+from gameplay.boards.formats import describe_format
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import ENROLMENTS, FACT_TYPES, KINDS, TEAM_SCORING, Challenge
+from gameplay.scoring.rules import describe_criteria, describe_rule
 from kpi_engine.db import utcnow
-from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES, SALES_ROLES
+from kpi_engine.org.models import SALES_ROLES
+from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 from web.schemas.fields import (
     MULTIPLIER_MAX,
     RATE_MAX,

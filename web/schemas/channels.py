@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 
-from gameplay.team_channels import CHANNEL_KINDS, NEWS_KINDS
+from gameplay.channels.team_channels import CHANNEL_KINDS, NEWS_KINDS
 from web.schemas.live import drop_blank
 
 # Only the test receiver runs on plain HTTP, and only where TESTING is on.

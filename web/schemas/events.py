@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from kpi_engine.events import EVENT_TYPES, IngestResult, Rejection, SalesEvent
+from kpi_engine.sales.ingest import EVENT_TYPES, IngestResult, Rejection, SalesEvent
 from web.schemas.fields import Amount, BusinessAwareDateTime
 
 MAX_BATCH = 1000

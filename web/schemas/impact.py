@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from gameplay.models import KINDS
-from kpi_engine.impact import CORE_KEYS
+from gameplay.core.models import KINDS
+from kpi_engine.impact.estimates import CORE_KEYS
 from web.schemas.challenges import ChallengeSchema
 from web.schemas.fields import ID_MAX, BoundedInt, BusinessDate, Id
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from kpi_engine.crm_cells import DATE_FORMATS
-from kpi_engine.crm_formats import FIELDS, FORMATS
-from kpi_engine.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from kpi_engine.crm.cells import DATE_FORMATS
+from kpi_engine.crm.formats import FIELDS, FORMATS
+from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 from web.input_bounds import loads_json
 
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from kpi_engine.kpi_models import INPUT_KINDS, SCORECARD_ROLES, KpiDecision, KpiTarget
-from kpi_engine.kpis import KpiDefinition
-from kpi_engine.scorecards import Row, Scorecard
+from kpi_engine.kpis.models import INPUT_KINDS, SCORECARD_ROLES, KpiDecision, KpiTarget
+from kpi_engine.kpis.registry import KpiDefinition
+from kpi_engine.kpis.scorecards import Row, Scorecard
 from web.schemas.fields import AMOUNT_MAX, Amount, BusinessDate, Id
 from web.schemas.impact import KpiKeys
 

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 from marshmallow import Schema, fields, pre_load, validate
 
-from gameplay.profiles import NOTIFICATION_KINDS
+from gameplay.scoring.profiles import NOTIFICATION_KINDS
 
 
 def form_fields(*lists: str) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gameplay.profiles import NOTIFICATION_KINDS
+from gameplay.scoring.profiles import NOTIFICATION_KINDS
 from web.schemas.fields import Amount, BoundedInt, Id
 
 

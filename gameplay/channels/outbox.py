@@ -1,0 +1,348 @@
+"""What the team channels are told, written to the outbox in the transaction that made the news,
+and the outbox's bookkeeping for the sender (claim a post, record how its delivery went).
+
+News per team: deals its reps won, a challenge reaching the team starting and ending (with its
+winners), a new leader on such a challenge's board, missions its reps finished. One commit
+gives at most one post per team and kind of news, however many facts it carried.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from gameplay.boards.leaderboards import BOARD_ORDER
+from gameplay.channels.messages import BODIES, Headline
+from gameplay.channels.team_channels import ChallengeHeadline, ChannelPost, TeamChannel
+from gameplay.core.access import audience_team_ids
+from gameplay.core.changes import Changes, Notification
+from gameplay.core.lifecycle import challenge_status, is_frozen
+from gameplay.core.models import Challenge, ChallengeAward, Participant
+from kpi_engine.org.models import User
+from kpi_engine.sales.folds import FoldedDeal
+
+# A win closed (or a challenge started) longer ago than this is old news: a backfill, a CSV
+# import of last quarter, a challenge already running when its team's channel was connected.
+FRESH_WIN = timedelta(days=1)
+# Lines listed in one post before "and N more".
+MOST_LINES = 8
+
+
+def queue_channel_posts(
+    session: Session, changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = ()
+) -> int:
+    """Write the posts this transaction's news makes for the channels that want it; flushes.
+    Returns how many were written."""
+    channels = _channels_by_team(session)
+    if not channels:
+        return 0
+    outbox = _Outbox(session, channels, now)
+    _queue_wins(session, outbox, [d for d in won if _fresh(d, now)])
+    _queue_missions(session, outbox, changes.notifications)
+    for challenge_id in sorted(changes.standings):
+        challenge = session.get(Challenge, challenge_id)
+        if challenge is not None:
+            _queue_challenge_news(session, outbox, challenge)
+    session.flush()
+    return outbox.written
+
+
+def queue_started_challenges(session: Session, *, now: datetime) -> int:
+    """The scheduler's part: announce the challenges whose start passed since the last look."""
+    channels = _channels_by_team(session)
+    if not channels:
+        return 0
+    outbox = _Outbox(session, channels, now)
+    for challenge in session.scalars(_started_unannounced(now)):
+        _queue_challenge_news(session, outbox, challenge)
+    session.flush()
+    return outbox.written
+
+
+def any_started_unannounced(session: Session, *, now: datetime) -> bool:
+    """Whether `queue_started_challenges` has anything to do (a read, for an idle tick)."""
+    if session.scalar(select(TeamChannel.id).limit(1)) is None:
+        return False
+    return session.scalar(_started_unannounced(now).with_only_columns(Challenge.id)) is not None
+
+
+class _Outbox:
+    def __init__(self, session: Session, channels: dict[int, list[TeamChannel]], now: datetime):
+        self.session, self.channels, self.now, self.written = session, channels, now, 0
+
+    def post(self, team_ids: Iterable[int], news: str, headline: Headline) -> None:
+        for team_id in sorted(set(team_ids)):
+            for channel in self.channels.get(team_id, []):
+                if channel.wants(news):
+                    self.session.add(
+                        ChannelPost(
+                            channel_id=channel.id,
+                            news=news,
+                            body=BODIES[channel.kind](headline),
+                            status="pending",
+                            next_attempt_at=self.now,
+                            created_at=self.now,
+                        )
+                    )
+                    self.written += 1
+
+
+def _channels_by_team(session: Session) -> dict[int, list[TeamChannel]]:
+    by_team: dict[int, list[TeamChannel]] = defaultdict(list)
+    for channel in session.scalars(select(TeamChannel).order_by(TeamChannel.id)):
+        by_team[channel.team_id].append(channel)
+    return by_team
+
+
+def _fresh(deal: FoldedDeal, now: datetime) -> bool:
+    return deal.closed_at is None or deal.closed_at >= now - FRESH_WIN
+
+
+def _queue_wins(session: Session, outbox: _Outbox, deals: list[FoldedDeal]) -> None:
+    people = _people(session, {d.owner_id for d in deals})
+    by_team: dict[int, list[tuple[str, FoldedDeal]]] = defaultdict(list)
+    for deal in deals:
+        person = people.get(deal.owner_id)
+        if person is not None and person.team_id in outbox.channels:
+            by_team[person.team_id].append((person.name, deal))
+    for team_id, wins in by_team.items():
+        if len(wins) == 1:
+            name, deal = wins[0]
+            headline = Headline("🏆", f"{name} won {_deal_name(deal)}", _deal_lines(deal))
+        else:
+            lines = [f"{name}: {_deal_name(deal)}" for name, deal in wins]
+            headline = Headline("🏆", f"{len(wins)} deals won", _capped(lines))
+        outbox.post([team_id], "wins", headline)
+
+
+def _deal_name(deal: FoldedDeal) -> str:
+    what = deal.account or "a deal"
+    if deal.amount is not None:
+        what += f" ({deal.amount:,.0f} {deal.currency})"
+    return what
+
+
+def _deal_lines(deal: FoldedDeal) -> tuple[str, ...]:
+    return tuple(x for x in (deal.product, deal.segment) if x)[:1]
+
+
+def _queue_missions(session: Session, outbox: _Outbox, notes: list[Notification]) -> None:
+    finished = [n for n in notes if n.kind == "mission_completed"]
+    people = _people(session, {n.user_id for n in finished})
+    names = _challenge_names(session, {n.challenge_id for n in finished if n.challenge_id})
+    by_team: dict[int, list[str]] = defaultdict(list)
+    for note in finished:
+        person = people.get(note.user_id)
+        if person is None or person.team_id not in outbox.channels:
+            continue
+        mission = dict(note.data)["mission"]
+        where = f" in {names[note.challenge_id]}" if note.challenge_id in names else ""
+        by_team[person.team_id].append(f"{person.name} finished “{mission}”{where}")
+    for team_id, lines in by_team.items():
+        title = "A mission finished" if len(lines) == 1 else f"{len(lines)} missions finished"
+        outbox.post([team_id], "missions", Headline("✅", title, _capped(lines)))
+
+
+def _queue_challenge_news(session: Session, outbox: _Outbox, challenge: Challenge) -> None:
+    status = challenge_status(challenge, outbox.now)
+    if status not in ("live", "ended"):
+        return
+    told = {
+        h.news: h
+        for h in session.scalars(
+            select(ChallengeHeadline).where(ChallengeHeadline.challenge_id == challenge.id)
+        )
+    }
+    teams = audience_team_ids(session, challenge) & set(outbox.channels)
+    if "started" not in told:
+        _remember(session, challenge.id, "started", None, outbox.now)
+        # An ended one is announced by its end only; one that started long before the
+        # channel was connected is old news.
+        if status == "live" and challenge.starts_at >= outbox.now - FRESH_WIN:
+            outbox.post(teams, "challenges", _started(challenge))
+    if challenge.finalized_at is not None and "ended" not in told:
+        _remember(session, challenge.id, "ended", None, outbox.now)
+        outbox.post(teams, "challenges", _ended(session, challenge))
+    # A frozen board is hidden from the reps; the channel must not reveal it either.
+    leads = challenge.format != "team_battle" and not is_frozen(challenge, outbox.now)
+    if status == "live" and leads:
+        _queue_lead(session, outbox, challenge, told.get("leader"), teams)
+
+
+def _queue_lead(
+    session: Session,
+    outbox: _Outbox,
+    challenge: Challenge,
+    told: ChallengeHeadline | None,
+    teams: set[int],
+) -> None:
+    leader = session.scalar(
+        select(Participant)
+        .where(Participant.challenge_id == challenge.id, Participant.points > 0)
+        .order_by(*BOARD_ORDER)
+        .limit(1)
+    )
+    if leader is None or (told is not None and told.user_id == leader.user_id):
+        return
+    if told is None:
+        _remember(session, challenge.id, "leader", leader.user_id, outbox.now)
+    else:
+        told.user_id, told.at = leader.user_id, outbox.now
+    name = leader.user.name
+    points = f"{leader.points:,} point{'' if leader.points == 1 else 's'}"
+    headline = Headline("👑", f"{name} takes the lead in {challenge.name}", (f"with {points}",))
+    outbox.post(teams, "lead_changes", headline)
+
+
+def _started(challenge: Challenge) -> Headline:
+    return Headline(
+        "🚀",
+        f"{challenge.name} has started",
+        (f"It runs until {challenge.ends_at:%a %d %b, %H:%M} UTC.",),
+    )
+
+
+def _ended(session: Session, challenge: Challenge) -> Headline:
+    awards = session.execute(
+        select(ChallengeAward.place, User.name, ChallengeAward.points)
+        .join(User, User.id == ChallengeAward.user_id)
+        .where(ChallengeAward.challenge_id == challenge.id)
+        .order_by(ChallengeAward.place, User.name)
+    ).all()
+    facts = tuple((f"Place {place}", f"{name} · {points:,} pts") for place, name, points in awards)
+    lines = () if awards else ("Nobody reached a winning place this time.",)
+    return Headline("🏁", f"{challenge.name} has ended", lines, facts[:MOST_LINES])
+
+
+def _remember(
+    session: Session, challenge_id: int, news: str, user_id: int | None, now: datetime
+) -> None:
+    session.add(ChallengeHeadline(challenge_id=challenge_id, news=news, user_id=user_id, at=now))
+
+
+def _started_unannounced(now: datetime) -> Select[Challenge]:
+    told = exists().where(
+        ChallengeHeadline.challenge_id == Challenge.id, ChallengeHeadline.news == "started"
+    )
+    return select(Challenge).where(
+        Challenge.launched_at.isnot(None),
+        Challenge.cancelled_at.is_(None),
+        Challenge.starts_at <= now,
+        Challenge.ends_at > now,
+        ~told,
+    )
+
+
+def _people(session: Session, ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _challenge_names(session: Session, ids: set[int | None]) -> dict[int | None, str]:
+    if not ids:
+        return {}
+    query = select(Challenge.id, Challenge.name).where(Challenge.id.in_(ids))
+    return {cid: name for cid, name in session.execute(query)}
+
+
+def _capped(lines: list[str]) -> tuple[str, ...]:
+    if len(lines) <= MOST_LINES:
+        return tuple(lines)
+    return (*lines[: MOST_LINES - 1], f"and {len(lines) - MOST_LINES + 1} more")
+
+
+# The sender's bookkeeping ------------------------------------------------------------------
+
+
+def due_post_ids(session: Session, *, now: datetime, limit: int = 20) -> list[int]:
+    """Pending posts whose time has come, oldest first."""
+    query = (
+        select(ChannelPost.id)
+        .where(ChannelPost.status == "pending", ChannelPost.next_attempt_at <= now)
+        .order_by(ChannelPost.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def claim_post(
+    session: Session, post_id: int, *, now: datetime, lease: timedelta
+) -> ChannelPost | None:
+    """Take a due post for `lease` (another sender skips it meanwhile; a sender that dies
+    mid-delivery leaves it due again after the lease). None when someone else took it."""
+    claimed = session.execute(
+        update(ChannelPost)
+        .where(
+            ChannelPost.id == post_id,
+            ChannelPost.status == "pending",
+            ChannelPost.next_attempt_at <= now,
+        )
+        .values(next_attempt_at=now + lease, attempts=ChannelPost.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    return session.get(ChannelPost, post_id, populate_existing=True)
+
+
+def record_delivery(
+    session: Session,
+    post: ChannelPost,
+    *,
+    error: str | None,
+    retry_in: timedelta | None,
+    now: datetime,
+) -> None:
+    """Mark a delivery: sent (no error), due again in `retry_in`, or failed for good."""
+    post.last_error = error[:300] if error else None
+    if error is None:
+        post.status, post.sent_at = "sent", now
+    elif retry_in is None:
+        post.status = "failed"
+    else:
+        post.next_attempt_at = now + retry_in
+    session.flush()
+
+
+def retry_delay(attempts: int, *, base: float, longest: float = 600.0) -> timedelta:
+    """Exponential backoff: base, 2×base, 4×base … after each failed attempt, capped."""
+    return timedelta(seconds=min(longest, base * 2 ** max(attempts - 1, 0)))
+
+
+def post_channel(session: Session, post: ChannelPost) -> TeamChannel:
+    return session.get_one(TeamChannel, post.channel_id)
+
+
+def delivered_counts(session: Session, channel_ids: Iterable[int]) -> dict[int, dict[str, int]]:
+    """Per channel: how many posts are pending, sent and failed (for the manager's page)."""
+    ids = list(channel_ids)
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    if not ids:
+        return counts
+    query = (
+        select(ChannelPost.channel_id, ChannelPost.status, func.count())
+        .where(ChannelPost.channel_id.in_(ids))
+        .group_by(ChannelPost.channel_id, ChannelPost.status)
+    )
+    for channel_id, status, n in session.execute(query):
+        counts[channel_id][status] = n
+    return counts
+
+
+def last_errors(session: Session, channel_ids: Iterable[int]) -> dict[int, str]:
+    """Per channel: what went wrong with its latest unsent post that failed at least once."""
+    query = (
+        select(ChannelPost.channel_id, ChannelPost.last_error)
+        .where(
+            ChannelPost.channel_id.in_(list(channel_ids)),
+            ChannelPost.status != "sent",
+            ChannelPost.last_error.isnot(None),
+        )
+        .order_by(ChannelPost.id)
+    )
+    return {channel_id: error or "" for channel_id, error in session.execute(query)}

@@ -1,0 +1,101 @@
+"""Who a challenge is for (its audience) and who takes part (its participants)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy.orm import Session
+
+from gameplay.core.changes import Changes
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import Challenge, Participant
+from gameplay.core.standings import place_newcomer
+from kpi_engine.errors import Conflict, Forbidden, Invalid
+from kpi_engine.org.models import User
+
+
+def in_audience(challenge: Challenge, user: User) -> bool:
+    """True when the user is a named member, or matches the challenge's teams and sales roles."""
+    audience = challenge.audience or {}
+    if user.id in audience.get("user_ids", []):
+        return True
+    teams, roles = audience.get("team_ids", []), audience.get("sales_roles", [])
+    if not (teams or roles) or user.app_role != "rep":
+        return False
+    return (not teams or user.team_id in teams) and (not roles or user.sales_role in roles)
+
+
+def audience_users(session: Session, challenge: Challenge) -> list[User]:
+    """The active users a challenge is for: reps of its teams and roles, and named users."""
+    audience = challenge.audience or {}
+    teams, roles = audience.get("team_ids", []), audience.get("sales_roles", [])
+    matching: ColumnElement[bool] = User.id.in_(audience.get("user_ids", []))
+    if teams or roles:
+        group = (User.app_role == "rep") & (User.team_id.in_(teams) if teams else true())
+        matching = or_(matching, group & (User.sales_role.in_(roles) if roles else true()))
+    query = select(User).where(User.active.is_(True), matching)
+    return list(session.scalars(query.order_by(User.name)))
+
+
+def participant_for(session: Session, challenge_id: int, user_id: int) -> Participant | None:
+    """The rep's standing in a challenge, read fresh: ranks move by bulk statements."""
+    query = select(Participant).where(
+        Participant.challenge_id == challenge_id, Participant.user_id == user_id
+    )
+    return session.scalar(query.execution_options(populate_existing=True))
+
+
+def quota_of(challenge: Challenge, user_id: int) -> Decimal | None:
+    """The rep's quota for a quota-normalised challenge, if one was given."""
+    value = (challenge.quotas or {}).get(str(user_id))
+    return None if value is None else Decimal(str(value))
+
+
+def enrol(session: Session, challenge: Challenge, user: User, *, now: datetime) -> Participant:
+    """Add a rep to a challenge with no points yet (their rank is set among the others)."""
+    if challenge.quota_normalised and not quota_of(challenge, user.id):
+        raise Invalid(
+            f"{user.name} has no quota, and this challenge scores as a share of quota",
+            {"quotas": [f"missing for user {user.id}"]},
+        )
+    participant = Participant(
+        challenge_id=challenge.id,
+        user_id=user.id,
+        team_id=user.team_id,
+        sales_role=user.sales_role,
+        joined_at=now,
+        baseline=0,
+    )
+    session.add(participant)
+    place_newcomer(session, challenge, participant)
+    return participant
+
+
+def enrol_audience(session: Session, challenge: Challenge, *, now: datetime) -> list[Participant]:
+    """Enrol every audience member not enrolled yet (auto-enrolled challenges, at launch)."""
+    enrolled = set(
+        session.scalars(select(Participant.user_id).where(Participant.challenge_id == challenge.id))
+    )
+    users = [u for u in audience_users(session, challenge) if u.id not in enrolled]
+    return [enrol(session, challenge, user, now=now) for user in users]
+
+
+def join_challenge(
+    session: Session, challenge: Challenge, actor: User, *, now: datetime
+) -> tuple[Participant, Changes]:
+    """An audience member opts in to a scheduled or live opt-in challenge."""
+    if challenge.enrolment != "opt_in":
+        raise Conflict("this challenge enrols its audience automatically; there is nothing to join")
+    if not in_audience(challenge, actor):
+        raise Forbidden("this challenge is not open to you")
+    if challenge_status(challenge, now) not in ("scheduled", "live"):
+        raise Conflict(f"the challenge is {challenge_status(challenge, now)}; it cannot be joined")
+    if participant_for(session, challenge.id, actor.id) is not None:
+        raise Conflict("you have already joined this challenge")
+    participant = enrol(session, challenge, actor, now=now)
+    session.flush()
+    changes = Changes()
+    changes.standings_changed(challenge.id, {actor.id})
+    return participant, changes

@@ -1,0 +1,1 @@
+"""The demo organisation's challenges and the story it has already been through."""

@@ -1,0 +1,92 @@
+"""Finalisation: when a challenge has ended, award its places, winner badges and prizes once,
+and report the winners' notes and the final standings as Changes for web/ to publish.
+
+It runs in the scheduler (the server's periodic finalizer, `flask scheduled`, `flask finalize`),
+never inside a read: a GET returns what is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from gameplay.boards.formats import FORMATS
+from gameplay.core.changes import Changes, Notification
+from gameplay.core.lifecycle import challenge_status
+from gameplay.core.models import Challenge, ChallengeAward, Participant
+from gameplay.manage.rewards import grant_prizes
+from gameplay.scoring.badges import award_badge
+
+
+def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime) -> Changes:
+    """Award places, winner badges and prizes once; a second call (or a race) awards nothing."""
+    changes = Changes()
+    if challenge.finalized_at is not None or challenge_status(challenge, now) != "ended":
+        return changes
+    challenge.finalized_at = now
+    already = set(
+        session.scalars(
+            select(ChallengeAward.user_id).where(ChallengeAward.challenge_id == challenge.id)
+        )
+    )
+    for winner in FORMATS[challenge.format].winners(session, challenge):
+        if winner.user_id in already:
+            continue
+        prizes = grant_prizes(session, challenge, winner.user_id, now=now, changes=changes)
+        session.add(
+            ChallengeAward(
+                challenge_id=challenge.id,
+                user_id=winner.user_id,
+                place=winner.place,
+                points=winner.points,
+                rewards=prizes,
+                awarded_at=now,
+            )
+        )
+        award_badge(
+            session,
+            winner.user_id,
+            "challenge_winner",
+            scope=f"challenge:{challenge.id}",
+            at=now,
+            changes=changes,
+        )
+        message = f"You won {challenge.name} (place {winner.place})"
+        changes.notify(Notification(winner.user_id, "challenge_ending", message, challenge.id))
+    # The final frame: a new version (clients drop frames that are not newer) carrying every
+    # participant's row, so a board frozen until the end is revealed to whoever watches.
+    challenge.version = (challenge.version or 0) + 1
+    changes.standings_changed(challenge.id, _participant_ids(session, challenge.id))
+    session.flush()
+    return changes
+
+
+def finalize_due(session: Session, *, now: datetime) -> tuple[list[int], Changes]:
+    """Finalise every launched challenge that has ended (the scheduler's and CLI's work)."""
+    changes, done = Changes(), []
+    for challenge in session.scalars(_due(now)).all():
+        changes.merge(finalize_challenge(session, challenge, now=now))
+        done.append(challenge.id)
+    return done, changes
+
+
+def due_challenge_ids(session: Session, *, now: datetime) -> list[int]:
+    """The launched, uncancelled challenges that have ended and wait for finalisation."""
+    return list(session.scalars(_due(now).with_only_columns(Challenge.id)))
+
+
+def _due(now: datetime) -> Select[Challenge]:
+    query = select(Challenge).where(
+        Challenge.launched_at.isnot(None),
+        Challenge.cancelled_at.is_(None),
+        Challenge.finalized_at.is_(None),
+        Challenge.ends_at <= now,
+    )
+    return query.order_by(Challenge.id)
+
+
+def _participant_ids(session: Session, challenge_id: int) -> set[int]:
+    query = select(Participant.user_id).where(Participant.challenge_id == challenge_id)
+    return set(session.scalars(query))

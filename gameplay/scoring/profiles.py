@@ -1,0 +1,69 @@
+"""A player's game profile: lifetime points, points spent, and their game preferences."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from gameplay.core.models import PlayerProfile
+from kpi_engine.errors import Invalid
+
+PROFILES_KEY = "gameplay.profiles"
+NOTIFICATION_KINDS = (
+    "points_earned",
+    "mission_completed",
+    "badge_earned",
+    "level_reached",
+    "overtaken",
+    "challenge_starting",
+    "challenge_ending",
+    "proof_reviewed",
+)
+
+
+def profile_of(session: Session, user_id: int) -> PlayerProfile:
+    """The user's profile, created empty on first use.
+
+    Kept on the session so that scoring one event in many challenges touches the row once,
+    rather than reloading it (the identity map holds objects only weakly)."""
+    cache: dict[int, PlayerProfile] = session.info.setdefault(PROFILES_KEY, {})
+    profile = cache.get(user_id)
+    if profile is not None and (inspect(profile).persistent or inspect(profile).pending):
+        return profile
+    profile = session.get(PlayerProfile, user_id)
+    if profile is None:
+        profile = PlayerProfile(user_id=user_id, lifetime_points=0, spent_points=0)
+        profile.anonymised, profile.muted_kinds = False, []
+        session.add(profile)
+    cache[user_id] = profile
+    return profile
+
+
+def set_preferences(
+    session: Session,
+    user_id: int,
+    *,
+    anonymised: bool | None = None,
+    muted_kinds: list[str] | None = None,
+) -> PlayerProfile:
+    """Choose to appear anonymised on leaderboards and which notification kinds to mute."""
+    profile = profile_of(session, user_id)
+    if anonymised is not None:
+        profile.anonymised = anonymised
+    if muted_kinds is not None:
+        unknown = sorted(set(muted_kinds) - set(NOTIFICATION_KINDS))
+        if unknown:
+            raise Invalid(f"unknown notification kinds {unknown}", {"muted_kinds": unknown})
+        profile.muted_kinds = sorted(set(muted_kinds))
+    session.flush()
+    return profile
+
+
+def muted_kinds_of(session: Session, user_ids: set[int]) -> dict[int, set[str]]:
+    """The notification kinds each of these users muted (users with no profile mute nothing)."""
+    if not user_ids:
+        return {}
+    query = select(PlayerProfile.user_id, PlayerProfile.muted_kinds).where(
+        PlayerProfile.user_id.in_(user_ids)
+    )
+    return {user_id: set(kinds or ()) for user_id, kinds in session.execute(query)}

@@ -1,0 +1,548 @@
+"""CSV import of CRM exports: formats, column mappings, dry runs, all-or-nothing per file.
+
+Every row becomes SalesEvents that go through the same ingest path as API events, with
+idempotency keys derived from the row's content: importing a file twice adds nothing, and a
+later export of a deal that has moved on adds only the events that are new.
+
+Owners are matched to users by email or CRM user id, never by a guess. The sample data set's
+sales_teams.csv is a roster: its agents and managers who have no user yet are created (the
+agent's full name becomes the CRM user id). Product spellings are reconciled only through the
+ProductAlias table: a products.csv catalogue adds an alias for a spelling that differs from a
+catalogue name only in case, spaces or punctuation (`GTXPro` → `GTX Pro`), and the plan reports
+it; spellings that merely look alike without a catalogue are reported, never merged.
+
+A rejected row names every problem it has at once, each under the column as the file names it,
+and the plan groups its rejections by cause, so a file refused for one reason on 8,800 rows
+reads as one sentence with counts instead of 8,800 identical lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kpi_engine.crm.cells import (
+    ImpossibleDate,
+    Table,
+    decode,
+    parse_amount,
+    parse_moment,
+    read_table,
+    settle_date_format,
+)
+from kpi_engine.crm.formats import (
+    CATALOGUE_COLUMNS,
+    DATE_FIELDS,
+    REQUIRED,
+    ROSTER_COLUMNS,
+    columns_for,
+    detect_format,
+)
+from kpi_engine.errors import Invalid
+from kpi_engine.org.models import Team, User
+from kpi_engine.org.reach import EVERYONE, Reach
+from kpi_engine.sales.ingest import SalesEvent, refusals, resolve_reps, stage_status
+from kpi_engine.sales.models import Deal, ProductAlias, RawEvent
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    format: str | None = None  # sample | hubspot | salesforce; None: from the header or mapping
+    mapping: dict[str, str] | None = None  # field → column, overriding the format's columns
+    date_format: str | None = None  # iso | us | eu | a strftime pattern; None = from the file
+    timezone: str = "UTC"
+    email_domain: str = "example.com"
+    may_add_people: bool = True
+    reach: Reach = EVERYONE  # whom the importer may act for: rows for anyone else are refused
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong on a row: in which column, what kind of wrong (for grouping), in words."""
+
+    column: str  # as the file names it; the field when no column holds it
+    kind: str  # e.g. "not an amount", the same for every row wrong in the same way
+    message: str
+    value: str = ""  # the cell, kept where a group names values (unknown owners)
+
+
+OWNER_UNKNOWN = "owner unknown"
+LINES_SHOWN = 5  # line numbers a group lists; its count is always complete
+VALUES_SHOWN = 10  # unknown owners a group names
+
+
+@dataclass(frozen=True)
+class RowRejection:
+    line: int
+    deal_id: str | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> dict[str, list[str]]:
+        """The row's messages per column, in the order they were found."""
+        errors: dict[str, list[str]] = {}
+        for problem in self.problems:
+            errors.setdefault(problem.column, []).append(problem.message)
+        return errors
+
+
+@dataclass(frozen=True)
+class RejectionGroup:
+    """The rows rejected for one cause: the same column wrong in the same way."""
+
+    column: str
+    kind: str
+    lines: tuple[int, ...]
+    values: tuple[tuple[str, int], ...] = ()  # unknown owners with their rows, most first
+    hint: str = ""
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
+
+    @property
+    def summary(self) -> str:
+        """The cause as one sentence with its count, e.g. "Close Date: not a real date on 3 rows
+        (lines 4, 9, 31)"; unknown owners are named with their rows and what to do about them."""
+        if self.kind == OWNER_UNKNOWN:
+            return f"{self.column}: {self._owners()} ({self.hint})"
+        shown = ", ".join(str(n) for n in self.lines[:LINES_SHOWN])
+        shown += ", …" if self.rows > LINES_SHOWN else ""
+        where = f"line{'s' if self.rows != 1 else ''} {shown}"
+        return f"{self.column}: {self.kind} on {_rows(self.rows)} ({where})"
+
+    def _owners(self) -> str:
+        named = ", ".join(f"{v} ({_rows(n)})" for v, n in self.values[:VALUES_SHOWN])
+        more = len(self.values) - VALUES_SHOWN
+        named += f", … and {more} more" if more > 0 else ""
+        owners = f"{len(self.values):,} owner{'s' if len(self.values) != 1 else ''}"
+        return f"{self.kind} for {owners} on {_rows(self.rows)} — {named}"
+
+
+def _rows(count: int) -> str:
+    return f"{count:,} row{'s' if count != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class AliasUse:
+    alias: str
+    product: str
+    rows: int
+    new: bool
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    role: str
+    team: str
+    region: str
+
+
+@dataclass
+class ImportPlan:
+    """What importing one file would do; `ok` only when no row and nothing in the file is wrong."""
+
+    file: str
+    format: str = ""
+    rows: int = 0
+    events: list[SalesEvent] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    aliases: list[AliasUse] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    rejected: list[RowRejection] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.rejected and not self.errors
+
+    @property
+    def accepted(self) -> int:
+        """Rows that passed every check: each is a deal to create, update or leave unchanged."""
+        return len(self.created) + len(self.updated) + len(self.unchanged)
+
+    def totals(self) -> str:
+        """How many rows the file has, passed and rejected, e.g. "8,800 rows: 0 accepted, 8,800
+        rejected"; a file refused as a whole (columns, dates) had none of its rows checked."""
+        if self.rows and not self.accepted and not self.rejected:
+            return f"{_rows(self.rows)}: none checked, the file as a whole must be fixed first"
+        return f"{_rows(self.rows)}: {self.accepted:,} accepted, {len(self.rejected):,} rejected"
+
+    def rejection_groups(self) -> list[RejectionGroup]:
+        """The rejections by cause (column and kind of problem), the most rows first."""
+        lines: dict[tuple[str, str], dict[int, None]] = {}
+        values: dict[tuple[str, str], Counter[str]] = {}
+        for rejection in self.rejected:
+            for problem in rejection.problems:
+                cause = (problem.column, problem.kind)
+                lines.setdefault(cause, {})[rejection.line] = None
+                if problem.kind == OWNER_UNKNOWN:
+                    values.setdefault(cause, Counter())[problem.value] += 1
+        groups = []
+        for (column, kind), found in lines.items():
+            counted = sorted(values.get((column, kind), {}).items(), key=lambda v: (-v[1], v[0]))
+            hint = _owner_hint([v for v, _ in counted]) if kind == OWNER_UNKNOWN else ""
+            groups.append(RejectionGroup(column, kind, tuple(found), tuple(counted), hint))
+        return sorted(groups, key=lambda g: -g.rows)
+
+
+def _owner_hint(owners: list[str]) -> str:
+    """What makes these owners known: a user has their email, or a roster adds them by name."""
+    hints = []
+    if any("@" not in o for o in owners):
+        hints.append("add the team roster (sales_teams.csv) to the import to create them")
+    if any("@" in o for o in owners):
+        hints.append("create their users: flask --app wsgi create-user --email EMAIL …")
+    return "; or ".join(hints)
+
+
+@dataclass
+class _Context:
+    session: Session
+    options: ImportOptions
+    now: datetime
+    roster: list[Person] = field(default_factory=list)
+    catalogue: set[str] = field(default_factory=set)
+
+
+def plan_import(
+    session: Session, files: Sequence[CsvFile], options: ImportOptions, *, now: datetime
+) -> list[ImportPlan]:
+    """One plan per deal file; a roster (sales_teams.csv) and catalogue (products.csv) serve all."""
+    context = _Context(session, options, now)
+    tables: list[tuple[str, Table]] = []
+    for file in files:
+        table = read_table(decode(file.data, file.name))
+        if set(table.header) >= ROSTER_COLUMNS:
+            context.roster.extend(_roster(table, options.email_domain))
+        elif set(table.header) >= CATALOGUE_COLUMNS:
+            context.catalogue.update(r["product"] for r in table.rows if r["product"])
+        else:
+            tables.append((file.name, table))
+    if not tables:
+        raise Invalid("no deal file among the files", {"files": ["give at least one deal export"]})
+    return [_plan_file(context, name, table) for name, table in tables]
+
+
+def prepare_import(session: Session, plan: ImportPlan) -> list[SalesEvent]:
+    """Create the plan's people and aliases (flushed) and return its events; Invalid if not ok."""
+    if not plan.ok:
+        raise Invalid(
+            f"{plan.file} was not imported: {len(plan.rejected)} rows rejected",
+            {"file": plan.errors + [f"line {r.line}: {_sentence(r)}" for r in plan.rejected]},
+        )
+    for person in plan.people:
+        _add_person(session, person)
+    for use in plan.aliases:
+        if use.new:
+            session.add(ProductAlias(alias=use.alias, product=use.product))
+    session.flush()
+    return plan.events
+
+
+def _sentence(rejection: RowRejection) -> str:
+    return "; ".join(f"{k}: {', '.join(v)}" for k, v in rejection.errors.items())
+
+
+def _roster(table: Table, domain: str) -> list[Person]:
+    people: dict[str, Person] = {}
+    for row in table.rows:
+        team = f"Team {row['manager'].split()[-1]}"
+        region = row["regional_office"]
+        people.setdefault(row["manager"], _person(row["manager"], "manager", team, region, domain))
+        people[row["sales_agent"]] = _person(row["sales_agent"], "rep", team, region, domain)
+    return list(people.values())
+
+
+def _person(name: str, role: str, team: str, region: str, domain: str) -> Person:
+    return Person(name, ".".join(name.lower().split()) + "@" + domain, role, team, region)
+
+
+def _add_person(session: Session, person: Person) -> None:
+    team = session.scalar(select(Team).where(Team.name == person.team))
+    if team is None:
+        team = Team(name=person.team, region=person.region)
+        session.add(team)
+    user = User(email=person.email, name=person.name, app_role=person.role)
+    if person.role == "rep":
+        user.sales_role, user.crm_user_id, user.team = "AE", person.name, team
+    else:
+        team.manager = user
+    session.add(user)
+    session.flush()
+
+
+def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
+    plan = ImportPlan(file=name, rows=len(table.rows))
+    try:
+        options = context.options
+        plan.format = options.format or ("mapping" if options.mapping else "")
+        plan.format = plan.format or detect_format(table.header)
+        columns = columns_for(plan.format, table.header, context.options.mapping)
+        date_format = settle_date_format(_date_cells(table, columns), context.options.date_format)
+    except Invalid as exc:
+        plan.errors.append(exc.message + "".join(f" ({m})" for v in exc.fields.values() for m in v))
+        return plan
+    owners = _plan_people(context, plan, {row.get(columns["owner"], "") for row in table.rows})
+    records = _records(context, plan, table, columns, date_format, owners)
+    _plan_reach(context, plan, records, columns)
+    _plan_products(context, plan, records)
+    _plan_deals(context, plan, records)
+    return plan
+
+
+def _date_cells(table: Table, columns: dict[str, str]) -> list[str]:
+    return [
+        row[columns[f]] for row in table.rows for f in DATE_FIELDS if row.get(columns.get(f, ""))
+    ]
+
+
+@dataclass
+class _Record:
+    line: int
+    values: dict[str, str]
+    moments: dict[str, datetime]
+    amount: Decimal | None
+
+
+def _records(
+    context: _Context,
+    plan: ImportPlan,
+    table: Table,
+    columns: dict[str, str],
+    date_format: str,
+    owners: set[str],
+) -> list[_Record]:
+    """The rows that pass every check; each other row is rejected once with all its problems."""
+    zone = ZoneInfo(context.options.timezone)
+    records: list[_Record] = []
+    seen: dict[str, int] = {}
+    for line, row in enumerate(table.rows, start=2):
+        values = {f: row.get(c, "") for f, c in columns.items()}
+        problems: list[Problem] = []
+        moments = _moments(values, date_format, zone, problems)
+        amount = _amount(values.get("amount", ""), table.delimiter, problems)
+        _check_row(values, moments, problems)
+        owner, deal_id = values["owner"], values["deal_id"]
+        if owner and owner not in owners:
+            message = f"unknown owner {owner!r}: no user has that email or CRM user id"
+            problems.append(Problem("owner", OWNER_UNKNOWN, message, owner))
+        if deal_id in seen:
+            message = f"deal {deal_id} already appears on line {seen[deal_id]}"
+            problems.append(Problem("deal_id", "already on an earlier line", message))
+        if deal_id:
+            seen.setdefault(deal_id, line)
+        if problems:
+            plan.rejected.append(RowRejection(line, deal_id or None, _named(problems, columns)))
+        else:
+            records.append(_Record(line, values, moments, amount))
+    return records
+
+
+def _named(problems: list[Problem], columns: dict[str, str]) -> tuple[Problem, ...]:
+    """The problems under the file's own column names, which the person can find in the file."""
+    return tuple(replace(p, column=columns.get(p.column, p.column)) for p in problems)
+
+
+def _moments(
+    values: dict[str, str], date_format: str, zone: ZoneInfo, problems: list[Problem]
+) -> dict[str, datetime]:
+    moments: dict[str, datetime] = {}
+    for name in DATE_FIELDS:
+        cell = values.get(name, "")
+        try:
+            if cell:
+                moments[name] = parse_moment(cell, date_format, zone)
+        except ImpossibleDate as exc:
+            problems.append(Problem(name, "not a real date", str(exc)))
+        except ValueError as exc:
+            problems.append(Problem(name, f"not a date in the {date_format} format", str(exc)))
+    return moments
+
+
+def _amount(cell: str, delimiter: str, problems: list[Problem]) -> Decimal | None:
+    try:
+        amount = parse_amount(cell, delimiter) if cell else None
+    except ValueError:
+        problems.append(Problem("amount", "not an amount", f"{cell!r} is not an amount"))
+        return None
+    if amount is not None and amount < 0:
+        problems.append(Problem("amount", "negative", f"{cell!r} is negative"))
+    return amount
+
+
+def _check_row(
+    values: dict[str, str], moments: dict[str, datetime], problems: list[Problem]
+) -> None:
+    for name in REQUIRED:
+        if not values.get(name):
+            problems.append(Problem(name, "empty", f"the {name.replace('_', ' ')} is empty"))
+    currency = values.get("currency", "")
+    if currency and not re.fullmatch(r"[A-Za-z]{3}", currency):
+        message = f"{currency!r} is not a three-letter currency code"
+        problems.append(Problem("currency", "not a three-letter currency code", message))
+    status = stage_status(values.get("stage", ""))
+    unreadable = any(p.column == "closed" for p in problems)
+    if status != "open" and "closed" not in moments and not unreadable:
+        message = f"a {status} deal needs its close date"
+        problems.append(Problem("closed", "empty on a won or lost deal", message))
+
+
+def _plan_people(context: _Context, plan: ImportPlan, owners: set[str]) -> set[str]:
+    """Plan the roster's missing people; return the owners a row may name (users and them).
+
+    Known before the rows are checked, so an unknown owner joins a row's other problems."""
+    roster = {p.name: p for p in context.roster}
+    known = resolve_reps(context.session, owners | set(roster))
+    emails = set(context.session.scalars(select(User.email)))
+    for person in context.roster:
+        if person.name in known or person.email in emails:
+            continue
+        if not context.options.may_add_people:
+            plan.errors.append(f"{person.name} has no user, and only an admin may add people")
+        plan.people.append(person)
+    return set(known) | {p.name for p in plan.people if p.role == "rep"}
+
+
+# The events API's names for a refusal's subject, as fields of a row.
+_REFUSED = {
+    "rep": ("owner", "a rep outside your teams"),
+    "data.deal_id": ("deal_id", "a deal of a rep outside your teams"),
+}
+
+
+def _plan_reach(
+    context: _Context, plan: ImportPlan, records: list[_Record], columns: dict[str, str]
+) -> None:
+    """Refuse the rows the importer may not write, by the same rule as the events API: a row
+    for a rep out of their reach, or one that would move a deal away from such a rep."""
+    if context.options.reach.everyone:
+        return
+    for record in list(records):
+        events = _events(record, context.now)
+        refused = refusals(context.session, events, context.options.reach)
+        if refused:
+            # A row's events are refused alike (created, then won): its reasons once each.
+            errors = {k: v for reasons in refused.values() for k, v in reasons.items()}
+            problems = [
+                Problem(*_REFUSED.get(key, (key, "outside your teams")), message)
+                for key, messages in errors.items()
+                for message in messages
+            ]
+            rejection = RowRejection(
+                record.line, record.values["deal_id"], _named(problems, columns)
+            )
+            plan.rejected.append(rejection)
+            records.remove(record)
+    plan.rejected.sort(key=lambda r: r.line)
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _plan_products(context: _Context, plan: ImportPlan, records: list[_Record]) -> None:
+    counts = Counter(r.values["product"] for r in records if r.values.get("product"))
+    aliases = dict(context.session.execute(select(ProductAlias.alias, ProductAlias.product)).all())
+    catalogue = {_normal(p): p for p in context.catalogue | set(aliases.values())}
+    for product, rows in sorted(counts.items()):
+        if product in aliases:
+            plan.aliases.append(AliasUse(product, aliases[product], rows, new=False))
+        elif product not in catalogue.values() and _normal(product) in catalogue:
+            plan.aliases.append(AliasUse(product, catalogue[_normal(product)], rows, new=True))
+        elif context.catalogue and product not in context.catalogue:
+            plan.warnings.append(f"product {product!r} ({rows} rows) is not in the catalogue")
+    spellings: dict[str, set[str]] = {}
+    for product in counts:
+        spellings.setdefault(_normal(product), set()).add(product)
+    for group in spellings.values():
+        if len(group) > 1 and not context.catalogue:
+            names = " / ".join(sorted(group))
+            plan.warnings.append(f"{names} look like one product; kept apart (add an alias)")
+
+
+def _plan_deals(context: _Context, plan: ImportPlan, records: list[_Record]) -> None:
+    for record in records:
+        plan.events.extend(_events(record, context.now))
+    keys = [e.id for e in plan.events]
+    stored = _present(context.session, RawEvent.idempotency_key, keys)
+    existing = _present(context.session, Deal.crm_id, [r.values["deal_id"] for r in records])
+    new_by_deal = Counter(e.data["deal_id"] for e in plan.events if e.id not in stored)
+    for record in records:
+        deal_id = record.values["deal_id"]
+        target = plan.updated if deal_id in existing else plan.created
+        (target if new_by_deal[deal_id] else plan.unchanged).append(deal_id)
+
+
+def _present(session: Session, column: Any, values: list[str]) -> set[str]:
+    """Which of these values the column already holds (queried in chunks)."""
+    found: set[str] = set()
+    for start in range(0, len(values), 500):
+        found.update(session.scalars(select(column).where(column.in_(values[start : start + 500]))))
+    return found
+
+
+def _events(record: _Record, now: datetime) -> list[SalesEvent]:
+    """A row as events: created, then the engagement (if dated), then the close (if closed)."""
+    values, moments = record.values, record.moments
+    status = stage_status(values["stage"])
+    deal_id = values["deal_id"]
+    attrs: dict[str, Any] = {
+        f: values[f] for f in ("account", "product", "segment", "source") if values.get(f)
+    }
+    attrs["currency"] = (values.get("currency") or "USD").upper()
+    if record.amount is not None and status == "open":
+        attrs["amount"] = str(record.amount)
+    first = values["stage"] if status == "open" and "engaged" not in moments else "Prospecting"
+    start = moments.get("created") or moments.get("engaged") or moments.get("closed") or now
+    steps: list[tuple[str, str, datetime, dict[str, Any]]] = [
+        ("deal.created", "created", start, {**attrs, "stage": first})
+    ]
+    if "engaged" in moments:
+        stage = values["stage"] if status == "open" else "Engaging"
+        steps.append(("deal.stage_changed", "engaged", moments["engaged"], {"stage": stage}))
+    if status != "open":
+        close = {"stage": values["stage"], "amount": str(record.amount or 0)}
+        steps.append((f"deal.{status}", "closed", moments["closed"], close))
+    owner = values["owner"]
+    return [
+        SalesEvent(
+            _key(deal_id, kind, "" if at is now else at.isoformat(), owner, data),
+            type_,
+            at,
+            owner,
+            {"deal_id": deal_id, **data},
+        )
+        for type_, kind, at, data in steps
+    ]
+
+
+def _key(deal_id: str, kind: str, when: str, owner: str, data: dict[str, Any]) -> str:
+    """The same row content gives the same key, so a re-import is recognised as duplicates.
+
+    A row without any date is stamped with the import's clock, which is left out of the key.
+    """
+    content = json.dumps([kind, when, owner, data], sort_keys=True)
+    return f"import:{deal_id}:{kind}:{hashlib.sha256(content.encode()).hexdigest()[:16]}"

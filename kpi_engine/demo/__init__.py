@@ -1,0 +1,1 @@
+"""The demo organisation's sales data, customers and inputs, built from the public CRM sample."""

@@ -1,0 +1,434 @@
+"""Impact analytics: did taking part in a challenge move a rep's KPIs, or only look like it?
+
+The estimate is a difference in differences on per-rep values: each rep's change from the
+pre-window (equal length, right before the start) to the window, averaged over participants,
+minus the same over comparable non-participants. Subtracting each rep's own "before" removes
+who joined (the best reps join first); subtracting the comparison group's change removes what
+happened to everybody (a good quarter). What remains is only credible if both groups were
+moving alike before the challenge, so a placebo difference in differences over the period
+before the pre-window is checked too. The naive difference (participants against the rest,
+during the window) is reported beside it, labelled, because it is what people compute by
+hand and what this module exists to correct.
+
+Any KPI of the registry can be measured this way (impact_registry); the four core ones (win
+rate, deal size, days to close, revenue per rep) are the default.
+
+kpi_engine knows nothing of challenges: the caller passes the window, who took part, who is
+comparable, and each participant's missions and points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from kpi_engine.errors import Invalid
+from kpi_engine.impact.bootstrap import (
+    DRAWS,
+    LEVEL,
+    NO_INTERVAL,
+    SEED,
+    Interval,
+    difference_of_means,
+    new_rng,
+    spearman,
+)
+from kpi_engine.impact.kpi_values import NOT_PER_REP, impact_name, registry_cells
+from kpi_engine.impact.panel import CORE_KPIS, FloatArray, KpiCells, Panel, Span, StudyRows
+from kpi_engine.kpis.registry import REGISTRY
+
+MIN_REPS = 5
+MIN_RECORDS = 20  # deals, or activities for an activity KPI
+# The pre-trend check runs for every KPI of every challenge: at 95 % it would cry wolf on one
+# challenge in seven (three KPIs); at 99 % it still catches a real divergence of a few points.
+PLACEBO_LEVEL = 0.99
+METHOD = (
+    "difference in differences on per-rep values (window minus pre-window), participants "
+    "against comparable non-participants; 95% percentile bootstrap over reps"
+)
+PRE_TREND, PRE, WINDOW, POST = "before pre-window", "pre-window", "window", "post-window"
+CORE_KEYS = tuple(k.key for k in CORE_KPIS)
+
+
+@dataclass(frozen=True)
+class Participation:
+    """How much a participant took part: missions completed and points earned."""
+
+    missions_completed: int
+    points: float
+
+
+@dataclass(frozen=True)
+class ImpactDesign:
+    """What to compare: the challenge window, who took part, and who is comparable."""
+
+    start: datetime
+    end: datetime
+    participant_ids: frozenset[int]
+    control_ids: frozenset[int]
+    participation: Mapping[int, Participation] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class GroupMeans:
+    """Mean per-rep value of each group in one period: the points of the before/during chart."""
+
+    period: str
+    participants: float | None
+    control: float | None
+
+
+@dataclass(frozen=True)
+class KpiImpact:
+    key: str
+    name: str
+    unit: str
+    better: str
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+    naive_difference: float | None
+    n_participants: int
+    n_control: int
+    n_deals: int
+    n_activities: int
+    method: str
+    warnings: list[str]
+    verdict: str
+    pre_trend: Interval
+    post: Interval | None
+    series: list[GroupMeans]
+
+    @property
+    def interval(self) -> Interval:
+        return Interval(self.estimate, self.ci_low, self.ci_high)
+
+
+@dataclass(frozen=True)
+class IntensityPoint:
+    rep_id: int
+    missions_completed: int
+    points: float
+    change: float
+
+
+@dataclass(frozen=True)
+class IntensityLink:
+    """Per participant, participation against the change in one KPI, as rank correlations."""
+
+    kpi: str
+    by_missions: Interval
+    by_points: Interval
+    points: list[IntensityPoint]
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class ImpactReport:
+    window: Span
+    pre_window: Span
+    post_window: Span | None
+    still_running: bool
+    kpis: dict[str, KpiImpact]
+    intensity: list[IntensityLink]
+    incremental_revenue: Interval
+
+
+def measure_impact(
+    session: Session,
+    design: ImpactDesign,
+    *,
+    now: datetime,
+    seed: int = SEED,
+    draws: int = DRAWS,
+    intensity: bool = True,
+    kpis: Sequence[str] = CORE_KEYS,
+) -> ImpactReport:
+    """The impact of taking part on each KPI asked for (keys of the core four or of the
+    registry), with intervals, sample sizes and warnings; with `intensity`, also participation
+    against each KPI's change (half the work: a side-by-side comparison leaves it out)."""
+    keys = list(dict.fromkeys(kpis))
+    _check(design, now, keys)
+    spans = study_spans(design.start, design.end, now)
+    study = StudyRows(session, design.participant_ids | design.control_ids, spans)
+    found = _core(study, design, new_rng(seed), draws, intensity)
+    for key in keys:
+        if key not in found:
+            cells = registry_cells(study, key)
+            found[key] = _measured(cells, study, design, new_rng(seed, key), draws, intensity)
+    revenue = found["revenue_won"][0]
+    return ImpactReport(
+        window=_span(spans, WINDOW),
+        pre_window=_span(spans, PRE),
+        post_window=_span(spans, POST) if len(spans) == 4 else None,
+        still_running=now < design.end,
+        kpis={k: found[k][0] for k in keys},
+        intensity=[link for k in keys if (link := found[k][1]) is not None],
+        incremental_revenue=_scaled(revenue, len(design.participant_ids))
+        if revenue.verdict != "inconclusive"
+        else NO_INTERVAL,
+    )
+
+
+def kpi_choices() -> dict[str, str]:
+    """The KPIs impact analytics can measure per rep, key to name: the core four first."""
+    core = {k.key: k.name for k in CORE_KPIS}
+    others = {k: impact_name(d) for k, d in REGISTRY.items() if k not in core | NOT_PER_REP.keys()}
+    return core | others
+
+
+_Measured = tuple[KpiImpact, IntensityLink | None]
+
+
+def _core(
+    study: StudyRows, design: ImpactDesign, rng: np.random.Generator, draws: int, intensity: bool
+) -> dict[str, _Measured]:
+    """The four core KPIs, always all of them in this order from one generator, so that their
+    figures do not depend on which other KPIs were asked for (nor move from earlier reports)."""
+    panel = Panel.of(study)
+    cells = [k.cells(panel) for k in CORE_KPIS]
+    impacts = [_kpi_impact(c, study, design, rng, draws) for c in cells]
+    links = [_intensity(c, study, design, rng, draws) if intensity else None for c in cells]
+    return {c.key: (i, link) for c, i, link in zip(cells, impacts, links, strict=True)}
+
+
+def _measured(
+    cells: KpiCells,
+    study: StudyRows,
+    design: ImpactDesign,
+    rng: np.random.Generator,
+    draws: int,
+    intensity: bool,
+) -> _Measured:
+    impact = _kpi_impact(cells, study, design, rng, draws)
+    return impact, _intensity(cells, study, design, rng, draws) if intensity else None
+
+
+def _check(design: ImpactDesign, now: datetime, keys: Sequence[str]) -> None:
+    errors: dict[str, list[str]] = {}
+    unknown = ", ".join(repr(k) for k in keys if k not in REGISTRY and k not in CORE_KEYS)
+    if unknown:
+        known = ", ".join(dict.fromkeys((*CORE_KEYS, *REGISTRY)))
+        errors["kpis"] = [f"unknown KPI {unknown}; known: {known}"]
+    elif not keys:
+        errors["kpis"] = ["ask for at least one KPI"]
+    if design.start.tzinfo is None or design.end.tzinfo is None:
+        errors["window"] = ["the window needs aware datetimes"]
+    elif design.end <= design.start:
+        errors["window"] = ["the window must end after it starts"]
+    elif now <= design.start:
+        errors["window"] = ["the challenge has not started, so there is nothing to measure yet"]
+    if design.participant_ids & design.control_ids:
+        errors["control_ids"] = ["a rep cannot be both a participant and a comparison rep"]
+    if errors:
+        raise Invalid("the impact of this challenge cannot be measured as asked", errors)
+
+
+def study_spans(start: datetime, end: datetime, now: datetime) -> list[Span]:
+    """Equal-length periods: before the pre-window, pre-window, window (so far), and post-window
+    once it has fully passed."""
+    length = min(end, now) - start
+    spans = [
+        Span(PRE_TREND, start - 2 * length, start - length),
+        Span(PRE, start - length, start),
+        Span(WINDOW, start, start + length),
+    ]
+    if now >= end + length:
+        spans.append(Span(POST, end, end + length))
+    return spans
+
+
+def _span(spans: list[Span], label: str) -> Span:
+    return next(s for s in spans if s.label == label)
+
+
+def _scaled(kpi: KpiImpact, factor: int) -> Interval:
+    def times(x: float | None) -> float | None:
+        return None if x is None else x * factor
+
+    return Interval(times(kpi.estimate), times(kpi.ci_low), times(kpi.ci_high))
+
+
+def _group_rows(study: StudyRows, ids: frozenset[int]) -> np.ndarray:
+    return np.array([i for i, rep in enumerate(study.rep_ids) if rep in ids], dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """Per-rep changes between two periods for one group, over reps with data in both, and
+    the records (deals or activities) behind them."""
+
+    values: FloatArray
+    records: int
+
+    @classmethod
+    def between(
+        cls, kpi: KpiCells, study: StudyRows, rows: np.ndarray, before: str, after: str
+    ) -> _Changes:
+        columns = np.array([study.column(before), study.column(after)])
+        value = kpi.value[np.ix_(rows, columns)]
+        present = ~np.isnan(value).any(axis=1)
+        records = kpi.records[np.ix_(rows[present], columns)].sum()
+        return cls(value[present, 1] - value[present, 0], int(records))
+
+
+def _did(
+    kpi: KpiCells,
+    study: StudyRows,
+    design: ImpactDesign,
+    periods: tuple[str, str],
+    rng: np.random.Generator,
+    draws: int,
+    level: float = LEVEL,
+) -> tuple[Interval, _Changes, _Changes]:
+    treated = _Changes.between(kpi, study, _group_rows(study, design.participant_ids), *periods)
+    control = _Changes.between(kpi, study, _group_rows(study, design.control_ids), *periods)
+    effect = difference_of_means(treated.values, control.values, rng, draws, level)
+    return effect, treated, control
+
+
+def _blocker(
+    kpi: KpiCells, design: ImpactDesign, treated: _Changes, control: _Changes
+) -> str | None:
+    """Why no effect can be estimated at all, if there is a reason."""
+    if kpi.unmeasurable:
+        return kpi.unmeasurable
+    if not design.control_ids:
+        return (
+            "no comparable group: there are no reps of the same sales roles who did not take "
+            "part, so the challenge's effect cannot be told apart from everything else"
+        )
+    if min(treated.values.size, control.values.size) < MIN_REPS:
+        return (
+            f"too few reps with a {kpi.name.lower()} both before and during the challenge "
+            f"({treated.values.size} participants, {control.values.size} comparable; "
+            f"at least {MIN_REPS} in each group are needed)"
+        )
+    if min(treated.records, control.records) < MIN_RECORDS:
+        return (
+            f"too few {kpi.records_are} behind the {kpi.name.lower()} ({treated.records} for "
+            f"participants, {control.records} for the comparison group; at least "
+            f"{MIN_RECORDS} in each are needed)"
+        )
+    return None
+
+
+def _pre_trend_warning(
+    kpi: KpiCells, placebo: Interval, treated: _Changes, control: _Changes
+) -> tuple[bool, str | None]:
+    """Whether the groups were already diverging before the challenge, and what to say."""
+    if min(treated.values.size, control.values.size) < MIN_REPS:
+        return False, (
+            "the trends before the challenge could not be checked (too little data in the "
+            "period before the pre-window); the estimate assumes both groups were moving alike"
+        )
+    if placebo.excludes_zero:
+        return True, (
+            f"participants' {kpi.name.lower()} was already moving differently from the "
+            f"comparison group's before the challenge (placebo difference {placebo.estimate:.3g}, "
+            f"99% interval {placebo.low:.3g} to {placebo.high:.3g}), so no effect is claimed"
+        )
+    return False, None
+
+
+def _group_mean(values: FloatArray, rows: np.ndarray) -> float | None:
+    """The mean over the reps that have a value (None when none has)."""
+    cells = values[rows]
+    cells = cells[~np.isnan(cells)]
+    return float(cells.mean()) if cells.size else None
+
+
+def _naive(kpi: KpiCells, study: StudyRows, design: ImpactDesign) -> float | None:
+    """Participants' mean minus the comparison group's during the window: shown, not trusted."""
+    window = kpi.value[:, study.column(WINDOW)]
+    treated = _group_mean(window, _group_rows(study, design.participant_ids))
+    control = _group_mean(window, _group_rows(study, design.control_ids))
+    return None if treated is None or control is None else treated - control
+
+
+def _series(kpi: KpiCells, study: StudyRows, design: ImpactDesign) -> list[GroupMeans]:
+    treated = _group_rows(study, design.participant_ids)
+    control = _group_rows(study, design.control_ids)
+    return [
+        GroupMeans(
+            s.label, _group_mean(kpi.value[:, i], treated), _group_mean(kpi.value[:, i], control)
+        )
+        for i, s in enumerate(study.spans)
+    ]
+
+
+def _kpi_impact(
+    kpi: KpiCells, study: StudyRows, design: ImpactDesign, rng: np.random.Generator, draws: int
+) -> KpiImpact:
+    effect, treated, control = _did(kpi, study, design, (PRE, WINDOW), rng, draws)
+    placebo, p_treated, p_control = _did(
+        kpi, study, design, (PRE_TREND, PRE), rng, draws, PLACEBO_LEVEL
+    )
+    blocker = _blocker(kpi, design, treated, control)
+    diverged, trend_note = _pre_trend_warning(kpi, placebo, p_treated, p_control)
+    warnings = [note for note in (blocker or trend_note,) if note]
+    blocking = blocker is not None
+    shown = NO_INTERVAL if blocking else effect
+    post = None
+    if len(study.spans) == 4 and not blocking:
+        post = _did(kpi, study, design, (PRE, POST), rng, draws)[0]
+    records = treated.records + control.records
+    return KpiImpact(
+        key=kpi.key,
+        name=kpi.name,
+        unit=kpi.unit,
+        better=kpi.better,
+        estimate=shown.estimate,
+        ci_low=shown.low,
+        ci_high=shown.high,
+        naive_difference=_naive(kpi, study, design),
+        n_participants=int(treated.values.size),
+        n_control=int(control.values.size),
+        n_deals=records if kpi.records_are == "deals" else 0,
+        n_activities=records if kpi.records_are == "activities" else 0,
+        method=METHOD,
+        warnings=warnings,
+        verdict=_verdict(blocking or diverged, shown),
+        pre_trend=placebo,
+        post=post,
+        series=_series(kpi, study, design),
+    )
+
+
+def _verdict(inconclusive: bool, effect: Interval) -> str:
+    """'effect' only when nothing undermines the comparison and the interval excludes zero."""
+    if inconclusive:
+        return "inconclusive"
+    return "effect" if effect.excludes_zero else "no_detectable_effect"
+
+
+def _intensity(
+    kpi: KpiCells, study: StudyRows, design: ImpactDesign, rng: np.random.Generator, draws: int
+) -> IntensityLink:
+    change = kpi.value[:, study.column(WINDOW)] - kpi.value[:, study.column(PRE)]
+    points = [
+        IntensityPoint(rep, part.missions_completed, part.points, float(change[i]))
+        for i, rep in enumerate(study.rep_ids)
+        if (part := design.participation.get(rep)) is not None
+        and rep in design.participant_ids
+        and not np.isnan(change[i])
+    ]
+    missions = np.array([p.missions_completed for p in points], dtype=np.float64)
+    earned = np.array([p.points for p in points], dtype=np.float64)
+    changes = np.array([p.change for p in points], dtype=np.float64)
+    if len(points) < MIN_REPS:
+        note = kpi.unmeasurable or (
+            f"only {len(points)} participants have a {kpi.name.lower()} to compare"
+        )
+        return IntensityLink(kpi.key, NO_INTERVAL, NO_INTERVAL, points, [note])
+    return IntensityLink(
+        kpi=kpi.key,
+        by_missions=spearman(missions, changes, rng, draws),
+        by_points=spearman(earned, changes, rng, draws),
+        points=points,
+        warnings=[],
+    )

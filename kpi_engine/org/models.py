@@ -1,0 +1,95 @@
+"""The organisation: teams, users and their API tokens."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kpi_engine.db import Base, UTCDateTime, utcnow
+
+APP_ROLES = ("rep", "manager", "admin")
+SALES_ROLES = ("SDR", "AE", "AM", "CSM")
+
+
+class Team(Base):
+    __tablename__ = "team"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    region: Mapped[str | None] = mapped_column(String(120))
+    # use_alter breaks the team <-> user foreign-key cycle so both tables can be created.
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", use_alter=True, ondelete="SET NULL")
+    )
+
+    manager: Mapped[User | None] = relationship(foreign_keys=[manager_id])
+    members: Mapped[list[User]] = relationship(
+        back_populates="team", foreign_keys="User.team_id", order_by="User.name"
+    )
+
+
+class User(Base):
+    __tablename__ = "user"
+    __table_args__ = (
+        CheckConstraint("app_role IN ('rep', 'manager', 'admin')", name="app_role"),
+        CheckConstraint(
+            "sales_role IS NULL OR sales_role IN ('SDR', 'AE', 'AM', 'CSM')", name="sales_role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(256))
+    app_role: Mapped[str] = mapped_column(String(16), default="rep")
+    sales_role: Mapped[str | None] = mapped_column(String(8))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    crm_user_id: Mapped[str | None] = mapped_column(String(120), unique=True)
+    hire_date: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A login session is valid while it carries this number; raising it ends them all.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+
+    # Flask-Login reads these four attributes; plain properties keep the model framework-free.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(Base):
+    """A personal token for integrations; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="integration")
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    user: Mapped[User] = relationship()

@@ -1,0 +1,47 @@
+"""Whose sales data a caller may write: the one answer every ingest path (API, webhook, CSV
+import, CLI) hands to the mirror as a value, so the domain never guesses who is asking.
+
+A rep acts for themself, a manager for themself and the members of the teams they manage, an
+admin (and an admin's integration token, the CLI, a signed CRM webhook) for everyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kpi_engine.org.membership import managed_team_ids
+from kpi_engine.org.models import User
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The people a caller may act for: `user_ids`, or everyone when that is None."""
+
+    user_ids: frozenset[int] | None
+
+    @property
+    def everyone(self) -> bool:
+        return self.user_ids is None
+
+    def covers(self, user_ids: Iterable[int]) -> bool:
+        """True when the caller may act for every one of these users."""
+        return self.user_ids is None or set(user_ids) <= self.user_ids
+
+
+EVERYONE = Reach(None)
+
+
+def reach(session: Session, actor: User) -> Reach:
+    """Whom a logged-in user (or their token) may act for. The CRM itself, through a signed
+    webhook or the CLI, acts for everyone: those paths pass EVERYONE."""
+    if actor.app_role == "admin":
+        return EVERYONE
+    teams = managed_team_ids(session, actor)
+    members: list[int] = (
+        list(session.scalars(select(User.id).where(User.team_id.in_(teams)))) if teams else []
+    )
+    return Reach(frozenset({actor.id, *members}))
