@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from bench.bench_live import TICKS, measure, serve
-from bench.harness import Row, percentile, save
+from bench.harness import Figure, percentile, save
 from tests.conftest import make_app, migrate_to_head
 from tests.live.conftest import build_org, session_cookie
 from web.serve_prod import gunicorn_args
@@ -90,7 +90,7 @@ def _now() -> str:
     return utcnow().isoformat()
 
 
-def rows_for(n: int, gevent: dict, threading: dict) -> list[Row]:
+def rows_for(n: int, gevent: dict, threading: dict) -> list[Figure]:
     extra = {
         mode: {
             "held": n - r["dropped"],
@@ -102,7 +102,7 @@ def rows_for(n: int, gevent: dict, threading: dict) -> list[Row]:
         for mode, r in (("gevent", gevent), ("threading", threading))
     }
     rows = [
-        Row(
+        Figure(
             f"async mode: {n} clients held, POST -> frame",
             f"p{q} latency (gevent)",
             percentile(gevent["latencies"], q),
@@ -116,7 +116,7 @@ def rows_for(n: int, gevent: dict, threading: dict) -> list[Row]:
         for q in (50, 99)
     ]
     rows.append(
-        Row(
+        Figure(
             f"async mode: {n} clients held",
             "server RSS MiB (gevent)",
             gevent["rss_mib"],
@@ -141,7 +141,7 @@ def main() -> None:
     app = make_app(url)
     migrate_to_head(app)
     org = build_org(app)
-    rows: list[Row] = []
+    rows: list[Figure] = []
     for n in (int(c) for c in args.clients.split(",")):
         results = {
             mode: run_mode(mode, url, org.token, org.challenge_id, n, args.events)

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from bench.bench_engine import NOW, START, _challenge, _engine, _users
-from bench.harness import Row, median_seconds, percentile, scaled_main
+from bench.harness import Figure, median_seconds, percentile, scaled_main
 from gameplay.boards.leaderboards import around_me, top_rows
 from gameplay.core.models import Challenge, LedgerEntry, Participant
 from gameplay.core.standings import recompute_ranks
@@ -152,7 +152,7 @@ def measure(engine: Engine, challenge_id: int, viewer: int) -> dict[str, list[fl
     return times
 
 
-def run(url: str | None, scale: str) -> list[Row]:
+def run(url: str | None, scale: str) -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder:
         engine = _engine(url, Path(folder))
         with Session(engine) as session:
@@ -196,12 +196,12 @@ def run(url: str | None, scale: str) -> list[Row]:
     for q in (50, 99):
         read, same = percentile(times["read"], q), percentile(times["same_rows"], q)
         rows.append(
-            Row(workload, f"p{q}", read, "ms", "the same rows by one indexed SQL statement",
+            Figure(workload, f"p{q}", read, "ms", "the same rows by one indexed SQL statement",
                 same, "<= 3x", met=read <= 3 * same, extra=extra)
         )  # fmt: skip
     read = percentile(times["read"], 50)
     rows.append(
-        Row(workload, "p50", read, "ms", "full SUM + RANK over the ledger (median of 3)",
+        Figure(workload, "p50", read, "ms", "full SUM + RANK over the ledger (median of 3)",
             full, ">= 100x faster", met=full >= 100 * read, extra=extra)
     )  # fmt: skip
     return rows

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from bench.harness import Row, machine, median_seconds, save
+from bench.harness import Figure, machine, median_seconds, save
 from gameplay.boards.leaderboards import around_me, top_rows
 from gameplay.core import models  # noqa: F401  (registers the game tables)
 from gameplay.core.models import Challenge, Participant, ScoringRule
@@ -110,7 +110,7 @@ def _apply_one(session: Session, rep: User) -> float:
     return median_seconds(call, runs=15)
 
 
-def event_rows(session: Session, users: list[int], rng: random.Random) -> list[Row]:
+def event_rows(session: Session, users: list[int], rng: random.Random) -> list[Figure]:
     """The same event with FEW then LIVE challenges: the cost should grow with them, linearly."""
     rep = session.get(User, users[len(users) // 2])
     assert rep is not None
@@ -131,7 +131,7 @@ def event_rows(session: Session, users: list[int], rng: random.Random) -> list[R
     workload = f"apply one event, {LIVE} live challenges x {PER_CHALLENGE} participants"
     linear = f"ratio < {1.5 * LIVE / FEW:g} (linear in challenges)"
     return [
-        Row(
+        Figure(
             workload,
             "median wall time",
             many * 1000,
@@ -141,7 +141,7 @@ def event_rows(session: Session, users: list[int], rng: random.Random) -> list[R
             linear,
             met=many / few < 1.5 * LIVE / FEW,
         ),
-        Row(
+        Figure(
             workload,
             "median wall time",
             many * 1000,
@@ -150,7 +150,7 @@ def event_rows(session: Session, users: list[int], rng: random.Random) -> list[R
             alone * 1000,
             "(context)",
         ),
-        Row(
+        Figure(
             workload,
             "median wall time",
             many * 1000,
@@ -162,7 +162,7 @@ def event_rows(session: Session, users: list[int], rng: random.Random) -> list[R
     ]
 
 
-def board_rows(session: Session, challenge: Challenge, users: list[int]) -> list[Row]:
+def board_rows(session: Session, challenge: Challenge, users: list[int]) -> list[Figure]:
     viewer = users[len(users) // 2]
 
     def read() -> None:
@@ -177,7 +177,7 @@ def board_rows(session: Session, challenge: Challenge, users: list[int]) -> list
     seconds = median_seconds(read, runs=15)
     workload = f"read a {BIG_BOARD:,}-participant board: top 50 + around me"
     return [
-        Row(
+        Figure(
             workload,
             "median wall time",
             seconds * 1000,
@@ -190,7 +190,7 @@ def board_rows(session: Session, challenge: Challenge, users: list[int]) -> list
     ]
 
 
-def run(url: str | None) -> list[Row]:
+def run(url: str | None) -> list[Figure]:
     rng = random.Random(3)
     with tempfile.TemporaryDirectory() as folder, Session(_engine(url, Path(folder))) as session:
         users = _users(session, BIG_BOARD)

@@ -24,7 +24,7 @@ from typing import Any
 
 from bench.bench_async_modes import tree_cpu_seconds, tree_rss_mib
 from bench.bench_live import Clients, serve
-from bench.harness import Row, machine, save
+from bench.harness import Figure, machine, save
 from tests.conftest import make_app, migrate_to_head
 from tests.live.conftest import build_org, session_cookie
 from web.serve_prod import gunicorn_args
@@ -64,7 +64,7 @@ def hold(base: str, cookie: str, challenge_id: int, n: int, seconds: float, pid:
         try:
             clients.connect(base, cookie, challenge_id, 1)
             connected += 1
-        except Exception:  # noqa: BLE001 - a refused or timed-out connect is a client not held
+        except Exception:
             break
     ramp = time.monotonic() - ramp_start
     rss_ramped = tree_rss_mib(pid)
@@ -91,7 +91,7 @@ def hold(base: str, cookie: str, challenge_id: int, n: int, seconds: float, pid:
     return result
 
 
-def run(url: str, n: int, seconds: float) -> list[Row]:
+def run(url: str, n: int, seconds: float) -> list[Figure]:
     app = make_app(url)
     migrate_to_head(app)
     org = build_org(app)
@@ -113,10 +113,10 @@ def run(url: str, n: int, seconds: float) -> list[Row]:
     )
     extra = {"real": real, "bare": bare}
     return [
-        Row(workload, "clients held, 0 disconnects", real["held"], "clients",
+        Figure(workload, "clients held, 0 disconnects", real["held"], "clients",
             "bare python-socketio server (gevent)", bare["held"], ">= 3,000 per process",
             met=real["held"] >= 3000 and real["dropped"] == 0, extra=extra),
-        Row(workload, "RSS MiB per 1,000 clients", real["mib_per_1000"], "MiB",
+        Figure(workload, "RSS MiB per 1,000 clients", real["mib_per_1000"], "MiB",
             "bare python-socketio server (gevent)", bare["mib_per_1000"], "report",
             extra=extra),
     ]  # fmt: skip

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine, bindparam, create_engine, text
 from sqlalchemy.orm import Session
 
-from bench.harness import Row, machine, median_seconds, save
+from bench.harness import Figure, machine, median_seconds, save
 
 # Every model module, so drop_all also clears what the test suite's migrations left behind.
 from gameplay.core import models as _game_models  # noqa: F401
@@ -47,7 +47,7 @@ def _engine(url: str | None, folder: Path) -> Engine:
     return engine
 
 
-def run(url: str | None) -> list[Row]:
+def run(url: str | None) -> list[Figure]:
     with tempfile.TemporaryDirectory() as folder, Session(_engine(url, Path(folder))) as session:
         truth = Truth(win_rate=0.12, size=0.2, days=-12)
         org = plant_org(session, truth, seed=1, reps=REPS, deals_per_period=-(-DEALS // (REPS * 3)))
@@ -69,7 +69,7 @@ def run(url: str | None) -> list[Row]:
         with_registry = median_seconds(lambda: measure_impact(session, design, now=now, kpis=more))
         dialect = session.get_bind().dialect.name
     return [
-        Row(
+        Figure(
             workload=f"impact of a challenge, {REPS} reps, {org.deals} deals ({dialect})",
             measure="median wall time",
             value=seconds,
@@ -79,7 +79,7 @@ def run(url: str | None) -> list[Row]:
             target=f"< {TARGET_SECONDS} s",
             met=seconds < TARGET_SECONDS,
         ),
-        Row(
+        Figure(
             workload=f"same, plus {' and '.join(REGISTRY_KPIS)} per rep ({dialect})",
             measure="median wall time",
             value=with_registry,

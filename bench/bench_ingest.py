@@ -39,7 +39,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, delete, insert
 from sqlalchemy.orm import Session
 
-from bench.harness import Row, machine, save
+from bench.harness import Figure, machine, save
 from gameplay.core import models as game_models  # noqa: F401  (registers the game tables)
 from gameplay.manage.challenges import create_challenge, launch_challenge
 from gameplay.scoring.engine import record_sales_events
@@ -286,7 +286,7 @@ def _raw_row(event: SalesEvent, ids: dict[str, int], n: int) -> dict[str, Any]:
     }
 
 
-def run(urls: dict[str, str], scale: Scale) -> list[Row]:
+def run(urls: dict[str, str], scale: Scale) -> list[Figure]:
     rows = []
     for name, url in urls.items():
         baselines = {"Core executemany of the raw rows": _baseline_rate(url, scale, _executemany)}
@@ -313,13 +313,13 @@ def _row(
     rate: float,
     baseline: str,
     value: float,
-) -> Row:
+) -> Figure:
     """The issue's targets hold against executemany: 1/2 with no challenge, 1/4 with some."""
     share = None
     if challenges is not None and baseline.startswith("Core"):
         share = 0.25 if challenges else 0.5
     sizes = f"{scale.events:,} events, {scale.reps:,} reps, batches of {scale.batch}"
-    return Row(
+    return Figure(
         workload=f"ingest {sizes}, {db}, {label}",
         measure="events per second",
         value=rate,

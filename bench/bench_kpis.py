@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Engine, case, create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 
-from bench.harness import Row, machine, peak_memory_mib, peak_rss_mib, save
+from bench.harness import Figure, machine, peak_memory_mib, peak_rss_mib, save
 from bench.kpi_data import ACTIVITIES, DEALS, postgres_database, sqlite_database
 from kpi_engine.db import configure_sqlite
 from kpi_engine.kpis.registry import KpiDefinition, definition, level_one
@@ -110,7 +110,7 @@ def sql_card(session: Session, scope: Scope, period: Period) -> list[dict[str, A
                 ("revenue", "closed", "won", "mean_amount", "mean_days", "created", "created_won"),
                 row,
                 strict=True,
-            )  # fmt: skip
+            )
         )
         got["median_days"] = _median(session, _days(session), won_here)
         if "avg_deal_size" in keys:
@@ -235,7 +235,7 @@ def _rss_of(url: str, scope: Scope, variant: str) -> float:
     return rss
 
 
-def bench_backend(url: str, scale: float, rounds: int) -> list[Row]:
+def bench_backend(url: str, scale: float, rounds: int) -> list[Figure]:
     engine, rows = _engine(url), []
     for scope in (Scope("org"), Scope("rep", str(REP_ID))):
         with Session(engine) as session:
@@ -272,19 +272,19 @@ def _engine(url: str) -> Engine:
     return engine
 
 
-def _rows(workload: str, got: dict[str, dict[str, Any]]) -> list[Row]:
+def _rows(workload: str, got: dict[str, dict[str, Any]]) -> list[Figure]:
     me, sql, everything = got["engine"], got["sql"], got["load_all"]
     within = f"<= {TIME_TARGET:g}x plain SQL"
     under = f"< {MEMORY_TARGET_MIB:g} MiB"
     return [
-        Row(workload, "seconds", me["seconds"], "s", "plain SQL aggregates", sql["seconds"],
+        Figure(workload, "seconds", me["seconds"], "s", "plain SQL aggregates", sql["seconds"],
             within, me["seconds"] <= TIME_TARGET * sql["seconds"]),
-        Row(workload, "seconds", me["seconds"], "s", "all rows into pandas first",
+        Figure(workload, "seconds", me["seconds"], "s", "all rows into pandas first",
             everything["seconds"], "report"),
-        Row(workload, "peak heap MiB", me["heap"], "MiB", "all rows into pandas first",
+        Figure(workload, "peak heap MiB", me["heap"], "MiB", "all rows into pandas first",
             everything["heap"], under, me["heap"] < MEMORY_TARGET_MIB,
             extra={"plain SQL": sql["heap"]}),
-        Row(workload, "peak RSS MiB", me["rss"], "MiB", "all rows into pandas first",
+        Figure(workload, "peak RSS MiB", me["rss"], "MiB", "all rows into pandas first",
             everything["rss"], under, me["rss"] < MEMORY_TARGET_MIB,
             extra={"plain SQL": sql["rss"]}),
     ]  # fmt: skip

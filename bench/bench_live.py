@@ -33,7 +33,7 @@ from typing import Any
 import requests
 import websocket
 
-from bench.harness import Row, percentile, save
+from bench.harness import Figure, percentile, save
 from tests.conftest import make_app, migrate_to_head
 from tests.live.conftest import build_org, session_cookie
 from tests.live_server import ROOT, free_port
@@ -318,7 +318,9 @@ def main() -> None:
     )
 
 
-def _rows(n: int, real: dict[str, Any], bare: dict[str, Any], *, two_processes: bool) -> list[Row]:
+def _rows(
+    n: int, real: dict[str, Any], bare: dict[str, Any], *, two_processes: bool
+) -> list[Figure]:
     where = ", two processes over Redis" if two_processes else ", one process"
     extra = {
         "frame_bytes": real["size"],
@@ -338,7 +340,7 @@ def _rows(n: int, real: dict[str, Any], bare: dict[str, Any], *, two_processes: 
         value = percentile(real["latencies"], q)
         base = percentile(bare["latencies"], q)
         rows.append(
-            Row(
+            Figure(
                 f"POST -> leaderboard frame, {n} clients{where}",
                 f"p{q} latency",
                 value,

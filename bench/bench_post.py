@@ -23,7 +23,7 @@ from typing import Any
 import requests
 
 from bench.bench_live import Clients, serve
-from bench.harness import Row, percentile, save
+from bench.harness import Figure, percentile, save
 from tests.conftest import make_app, migrate_to_head
 from tests.live.conftest import build_org, session_cookie
 
@@ -88,7 +88,7 @@ def hammer(url: str, bodies: list[Any], headers: dict[str, str]) -> tuple[float,
     return len(bodies) / (time.perf_counter() - start), times
 
 
-def post_rows(base: str, token: str, events: int) -> list[Row]:
+def post_rows(base: str, token: str, events: int) -> list[Figure]:
     auth = {"Authorization": f"Bearer {token}"}
     run = time.time_ns()
     hammer(f"{base}/bench/minimal", [{}] * 20, {})  # warm-up, discarded
@@ -97,18 +97,19 @@ def post_rows(base: str, token: str, events: int) -> list[Row]:
     rate, times = hammer(f"{base}/api/v1/events", bodies, auth)
     workload = f"single-event POST, {SENDERS} concurrent senders, {events} events (SQLite)"
     rows = [
-        Row(workload, "events per second", rate, "ev/s", "minimal insert+commit view, same server",
-            base_rate, ">= 1/3 of the baseline", met=rate >= base_rate / 3),
+        Figure(workload, "events per second", rate, "ev/s",
+            "minimal insert+commit view, same server", base_rate, ">= 1/3 of the baseline",
+            met=rate >= base_rate / 3),
     ]  # fmt: skip
     for q in (50, 99):
         rows.append(
-            Row(workload, f"p{q} request time", percentile(times, q), "ms",
+            Figure(workload, f"p{q} request time", percentile(times, q), "ms",
                 "minimal insert+commit view, same server", percentile(base_times, q), "report")
         )  # fmt: skip
     return rows
 
 
-def burst_row(base: str, token: str, challenge_id: int, burst: int) -> Row:
+def burst_row(base: str, token: str, challenge_id: int, burst: int) -> Figure:
     clients = Clients()
     reader = threading.Thread(target=clients.read, daemon=True)
     reader.start()
@@ -124,7 +125,7 @@ def burst_row(base: str, token: str, challenge_id: int, burst: int) -> Row:
     reader.join()
     clients.close()
     per_client = sum(len(f) for f in clients.frames) / len(clients.frames)
-    return Row(
+    return Figure(
         f"a {burst}-event burst into one challenge, {WATCHERS} clients watching",
         "frames per client", per_client, "frames", "one frame per event (naive design)",
         float(burst), "<= 1/10 of the naive count", met=per_client <= burst / 10,

@@ -26,7 +26,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from bench.bench_engine import START, _engine, _users
-from bench.harness import Row, median_seconds, scaled_main
+from bench.harness import Figure, median_seconds, scaled_main
 from gameplay.core.models import Challenge, LedgerEntry, Participant, ScoringRule
 from gameplay.ops.ledger_standings import check_standings
 from gameplay.ops.rebuild import rebuild_game
@@ -97,7 +97,7 @@ def standings(session: Session) -> dict[tuple[int, int], tuple[Any, ...]]:
     return {(row[0], row[1]): tuple(row[2:]) for row in session.execute(query)}
 
 
-def run(url: str | None, scale: str) -> list[Row]:
+def run(url: str | None, scale: str) -> list[Figure]:
     count, events = SIZES[scale]
     with tempfile.TemporaryDirectory() as folder:
         engine = _engine(url, Path(folder))
@@ -129,10 +129,10 @@ def run(url: str | None, scale: str) -> list[Row]:
     extra = {"ledger_rows": ledger, "fed_events_per_s": round(rate, 1), "events": events}
     baseline = "SUM ... GROUP BY + RANK in SQL, all challenges"
     return [
-        Row(workload, "from the ledger: seconds", checked, "s", baseline, sql,
+        Figure(workload, "from the ledger: seconds", checked, "s", baseline, sql,
             "0 differences; <= 10x", met=not found and checked <= 10 * sql,
             notes=f"{len(found)} differences", extra=extra),
-        Row(workload, "from raw events (replay): seconds", replayed, "s", baseline, sql,
+        Figure(workload, "from raw events (replay): seconds", replayed, "s", baseline, sql,
             "0 differences; <= 10x", met=replay_differences == 0 and replayed <= 10 * sql,
             notes=f"{replay_differences} differences", extra=extra),
     ]  # fmt: skip

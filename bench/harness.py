@@ -24,7 +24,7 @@ PACKAGES = ("flask", "flask-socketio", "python-socketio", "sqlalchemy", "pandas"
 
 
 @dataclass
-class Row:
+class Figure:
     """One line of the benchmark table."""
 
     workload: str
@@ -119,7 +119,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[index]
 
 
-def save(name: str, rows: list[Row], info: dict[str, Any] | None = None) -> Path:
+def save(name: str, rows: list[Figure], info: dict[str, Any] | None = None) -> Path:
     """Write rows as JSON under bench/results/ and print them as a table."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{name}.json"
@@ -135,7 +135,10 @@ def save(name: str, rows: list[Row], info: dict[str, Any] | None = None) -> Path
 
 
 def scaled_main(
-    name: str, doc: str | None, scales: Iterable[str], run: Callable[[str | None, str], list[Row]]
+    name: str,
+    doc: str | None,
+    scales: Iterable[str],
+    run: Callable[[str | None, str], list[Figure]],
 ) -> None:
     """The command line of a benchmark run at a scale on a fresh SQLite file or the database
     --url names; it saves as `<name>_<dialect>`, with `_full` at full scale, so that a quick
@@ -150,7 +153,7 @@ def scaled_main(
     save(f"{name}_{dialect}{suffix}", run(args.url, args.scale), {"scale": args.scale})
 
 
-def print_table(rows: list[Row]) -> None:
+def print_table(rows: list[Figure]) -> None:
     for r in rows:
         verdict = "" if r.met is None else ("met" if r.met else "MISSED")
         print(

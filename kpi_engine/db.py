@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, event
+from sqlalchemy import CheckConstraint, Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session
 from sqlalchemy.types import TypeDecorator
@@ -29,6 +30,22 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Choices(StrEnum):
+    """A closed set of values kept as text; the table's CHECK constraint is derived from it."""
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+    @classmethod
+    def check(cls, column: str, *, nullable: bool = False) -> CheckConstraint:
+        """`column IN (...)` over every value (or NULL), named after the column."""
+        condition = f"{column} IN ({', '.join(repr(v) for v in cls.values())})"
+        if nullable:
+            condition = f"{column} IS NULL OR {condition}"
+        return CheckConstraint(condition, name=column)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

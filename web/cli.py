@@ -10,7 +10,7 @@ from gameplay.demo.story import load_demo_world
 from kpi_engine.db import Base, utcnow
 from kpi_engine.errors import DomainError
 from kpi_engine.org.membership import create_user, user_by_email
-from kpi_engine.org.models import SALES_ROLES
+from kpi_engine.org.models import SalesRole
 from web.auth import hash_password, issue_token
 from web.channel_sender import send_channels_command
 from web.cli_game import finalize_command, rebuild_command, standings_command
@@ -33,7 +33,7 @@ def _fail(exc: DomainError) -> click.ClickException:
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", "app_role", type=click.Choice(["rep", "manager", "admin"]), required=True)
-@click.option("--sales-role", type=click.Choice(SALES_ROLES), default=None)
+@click.option("--sales-role", type=click.Choice(SalesRole.values()), default=None)
 @click.option("--team", "team_name", default=None, help="Name of an existing team.")
 @click.option("--password", default=None, help="Prompted for when omitted on a terminal.")
 def create_user_command(

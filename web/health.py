@@ -33,7 +33,7 @@ def _check_database() -> str:
     try:
         db.session.execute(text("SELECT 1"))
         return "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", reported by name
+    except Exception as exc:
         db.session.rollback()
         return f"error: {type(exc).__name__}"
 

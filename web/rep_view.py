@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from gameplay.boards.formats import FORMATS, describe_format
+from gameplay.boards.formats import FORMAT_RULES, describe_format
 from gameplay.boards.leaderboards import Board, read_leaderboard
 from gameplay.core.access import may_manage_challenge
 from gameplay.core.enrollment import participant_for
@@ -23,7 +23,7 @@ from gameplay.manage.rewards import catalogue, redemptions_of
 from gameplay.scoring.badges import badge_title, badges_of
 from gameplay.scoring.levels import LevelStanding, level_for, level_table
 from gameplay.scoring.missions import MissionState, mission_states
-from gameplay.scoring.profiles import NOTIFICATION_KINDS, profile_of
+from gameplay.scoring.profiles import NotificationKind, profile_of
 from gameplay.scoring.rules import describe_rule
 from gameplay.scoring.streaks import Streak, current_streak
 from kpi_engine.org.models import User
@@ -108,7 +108,7 @@ def _progress(session: Session, challenge: Challenge, user_id: int, points: int)
     if lines:
         done = sum(line.state == "done" for line in lines)
         return _percent(done, len(lines)), f"{done} of {len(lines)} missions"
-    if challenge.target and FORMATS[challenge.format].needs_target:
+    if challenge.target and FORMAT_RULES[challenge.format].needs_target:
         return _percent(
             points, challenge.target
         ), f"{points:,} of {plural(challenge.target, 'point')}"
@@ -183,5 +183,5 @@ def profile_page(session: Session, user: User, now: datetime, tz: str) -> Profil
         profile,
         catalogue(session),
         redemptions_of(session, user.id)[:10],
-        NOTIFICATION_KINDS,
+        NotificationKind.values(),
     )

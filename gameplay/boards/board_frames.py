@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gameplay.boards.leaderboards import ANONYMOUS, Row, around_me, rows_of, top_rows
+from gameplay.boards.leaderboards import ANONYMOUS, BoardRow, around_me, rows_of, top_rows
 from gameplay.core.lifecycle import is_frozen
 from gameplay.core.models import Challenge, Participant
 from kpi_engine.db import utcnow
@@ -36,7 +36,7 @@ def changed_rows_frame(
 def snapshot_frame(session: Session, challenge: Challenge, viewer_id: int) -> dict[str, Any]:
     """The current standings for one client: the top of the board and the rows around it."""
 
-    def rows() -> list[Row]:
+    def rows() -> list[BoardRow]:
         top = top_rows(session, challenge, viewer_id=viewer_id, reveal=False, limit=TOP_ROWS)
         known = {row.participant_id for row in top}
         around = around_me(session, challenge, viewer_id=viewer_id, reveal=False)
@@ -46,7 +46,7 @@ def snapshot_frame(session: Session, challenge: Challenge, viewer_id: int) -> di
 
 
 def _frame(
-    session: Session, challenge: Challenge, rows: Callable[[], list[Row]], snapshot: bool
+    session: Session, challenge: Challenge, rows: Callable[[], list[BoardRow]], snapshot: bool
 ) -> dict[str, Any]:
     # rows is a callable: a frozen board reads none.
     frozen = is_frozen(challenge, utcnow())
@@ -60,7 +60,7 @@ def _frame(
     }
 
 
-def _frame_row(row: Row) -> dict[str, Any]:
+def _frame_row(row: BoardRow) -> dict[str, Any]:
     return {
         "id": row.participant_id,
         "rank": row.rank,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +31,9 @@ class Format:
     words: str
 
 
-def _participants(session: Session, challenge: Challenge, *order) -> list[Participant]:
+def _participants(
+    session: Session, challenge: Challenge, *order: Any
+) -> list[Participant]:
     query = select(Participant).where(Participant.challenge_id == challenge.id)
     return list(session.scalars(query.order_by(*order)))
 
@@ -68,7 +71,7 @@ def _team_battle_winners(session: Session, challenge: Challenge) -> list[Winner]
     return [Winner(p.user_id, 1, p.points) for p in members]
 
 
-FORMATS: dict[str, Format] = {
+FORMAT_RULES: dict[str, Format] = {
     "leaderboard": Format(
         "leaderboard", False, _leaderboard_winners, "the top {top_n} at the end win"
     ),
@@ -87,7 +90,7 @@ FORMATS: dict[str, Format] = {
 
 def describe_format(challenge: Challenge) -> str:
     """How the challenge is won, in plain words."""
-    words = FORMATS[challenge.format].words
+    words = FORMAT_RULES[challenge.format].words
     if challenge.top_n == 1 and words.endswith(" win"):
         # One winner: "the leader at the end wins", not "the top 1 ... win".
         words = words.replace("the top {top_n}", "the leader").replace("first {top_n}", "first")

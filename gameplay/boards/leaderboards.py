@@ -9,7 +9,17 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, union_all
+from sqlalchemy import (
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from gameplay.core.lifecycle import is_frozen
@@ -23,7 +33,7 @@ AROUND = 5
 
 
 @dataclass(frozen=True)
-class Row:
+class BoardRow:
     rank: int
     user_id: int | None
     name: str
@@ -51,9 +61,9 @@ class Board:
     challenge_id: int
     version: int
     board: str
-    rows: list[Row] | list[TeamRow] = field(default_factory=list)
+    rows: list[BoardRow] | list[TeamRow] = field(default_factory=list)
     frozen: bool = False
-    me: Row | None = None
+    me: BoardRow | None = None
 
 
 _STANDING = (
@@ -67,7 +77,7 @@ _STANDING = (
 )
 
 
-def _board_query(challenge_id: Any):
+def _board_query(challenge_id: Any) -> Select[*tuple[Any, ...]]:
     # Columns, not Participant objects: a board is read far more often than it is written,
     # and building 50 tracked objects cost more than the indexed query itself.
     return (
@@ -78,9 +88,9 @@ def _board_query(challenge_id: Any):
     )
 
 
-def _row(standing: Any, viewer_id: int, reveal: bool, rank: int | None = None) -> Row:
+def _row(standing: Any, viewer_id: int, reveal: bool, rank: int | None = None) -> BoardRow:
     hidden = bool(standing.anonymised) and not reveal and standing.user_id != viewer_id
-    return Row(
+    return BoardRow(
         rank if rank is not None else standing.rank,
         None if hidden else standing.user_id,
         ANONYMOUS if hidden else standing.name,
@@ -94,7 +104,7 @@ def _row(standing: Any, viewer_id: int, reveal: bool, rank: int | None = None) -
 
 
 @cache
-def _top_statement():
+def _top_statement() -> Select[*tuple[Any, ...]]:
     # Built once with bound parameters: composing the statement per read cost more than
     # running it.
     return (
@@ -106,7 +116,7 @@ def _top_statement():
 
 
 @cache
-def _around_statement():
+def _around_statement() -> Select[*tuple[Any, ...]]:
     """The viewer's row and four keyset reads on the board index in one statement (same
     points ahead, more points, same points behind, fewer points), `span` rows each."""
     challenge_id, viewer = (
@@ -143,7 +153,7 @@ def _around_statement():
     return _board_query(challenge_id).join(window, window.c.id == Participant.id)
 
 
-def rows_of(session: Session, challenge: Challenge, user_ids: Iterable[int]) -> list[Row]:
+def rows_of(session: Session, challenge: Challenge, user_ids: Iterable[int]) -> list[BoardRow]:
     """The given reps' rows in board order, as an onlooker sees them (anonymity kept)."""
     query = _board_query(challenge.id).where(Participant.user_id.in_(set(user_ids)))
     return [_row(r, 0, False) for r in session.execute(query.order_by(*BOARD_ORDER))]
@@ -157,7 +167,7 @@ def top_rows(
     reveal: bool,
     limit: int = 50,
     offset: int = 0,
-) -> list[Row]:
+) -> list[BoardRow]:
     """The leaders in board order: rank (ties share it), then who reached the score first."""
     params = {"challenge_id": challenge.id, "limit": limit, "offset": offset}
     return [_row(r, viewer_id, reveal) for r in session.execute(_top_statement(), params)]
@@ -165,7 +175,7 @@ def top_rows(
 
 def around_me(
     session: Session, challenge: Challenge, *, viewer_id: int, reveal: bool, span: int = AROUND
-) -> list[Row]:
+) -> list[BoardRow]:
     """The viewer's row with up to `span` rows above and below (empty if not taking part).
 
     Keyset reads on the board index, so the cost does not grow with the board."""
@@ -221,7 +231,7 @@ def ranked_subset(
     reveal: bool,
     league: str | None = None,
     improved: bool = False,
-) -> list[Row]:
+) -> list[BoardRow]:
     """A league (one sales role) or the most-improved board, ranked among its own rows."""
     query = _board_query(challenge.id)
     if league:
@@ -236,7 +246,7 @@ def ranked_subset(
     result = []
     for rank, standing in zip(ranks, rows, strict=True):
         row = _row(standing, viewer_id, reveal, rank)
-        result.append(Row(**{**row.__dict__, "points": score(standing)}))
+        result.append(BoardRow(**{**row.__dict__, "points": score(standing)}))
     return result
 
 

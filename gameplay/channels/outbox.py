@@ -247,7 +247,7 @@ def _challenge_names(session: Session, ids: set[int | None]) -> dict[int | None,
     if not ids:
         return {}
     query = select(Challenge.id, Challenge.name).where(Challenge.id.in_(ids))
-    return {cid: name for cid, name in session.execute(query)}
+    return dict(session.execute(query).all())
 
 
 def _capped(lines: list[str]) -> tuple[str, ...]:

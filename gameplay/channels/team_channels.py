@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Integer,
     String,
@@ -27,12 +26,22 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gameplay.core.access import may_manage_team
-from kpi_engine.db import Base, UTCDateTime, utcnow
+from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
 from kpi_engine.errors import Forbidden, NotFound
 from kpi_engine.org.membership import managed_team_ids
 from kpi_engine.org.models import Team, User
 
-CHANNEL_KINDS = ("slack", "teams")
+
+class ChannelKind(Choices):
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class PostStatus(Choices):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
 CHANNEL_NAMES = {"slack": "Slack", "teams": "Microsoft Teams"}
 # The kinds of news a channel may take, each switched on or off per channel.
 NEWS_KINDS = ("wins", "challenges", "lead_changes", "missions")
@@ -50,7 +59,7 @@ class TeamChannel(Base):
     __tablename__ = "team_channel"
     __table_args__ = (
         UniqueConstraint("team_id", "kind", name="uq_team_channel_team_kind"),
-        CheckConstraint("kind IN ('slack', 'teams')", name="kind"),
+        ChannelKind.check("kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -74,7 +83,7 @@ class ChannelPost(Base):
     so a rolled-back change leaves nothing to send. The sender marks it sent or failed."""
 
     __tablename__ = "channel_post"
-    __table_args__ = (CheckConstraint("status IN ('pending', 'sent', 'failed')", name="status"),)
+    __table_args__ = (PostStatus.check("status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(

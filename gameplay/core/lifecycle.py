@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from gameplay.core.models import Challenge
 
-STATUSES = ("draft", "scheduled", "live", "ended", "cancelled")
+
+class ChallengeStatus(StrEnum):
+    """Derived from the clock and the challenge's dates, never stored."""
+
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
 
 
 def challenge_status(challenge: Challenge, now: datetime) -> str:

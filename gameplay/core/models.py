@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
-    CheckConstraint,
     ForeignKey,
     Index,
     Integer,
@@ -21,13 +20,48 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpi_engine.db import Base, UTCDateTime, utcnow
+from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
 
-KINDS = ("onboarding", "upsell", "prospecting", "custom")
-FORMATS = ("leaderboard", "race", "threshold", "team_battle")
-TEAM_SCORING = ("sum", "average")
-ENROLMENTS = ("auto", "opt_in")
-FACT_TYPES = ("activity", "deal_won")
+
+class ChallengeKind(Choices):
+    ONBOARDING = "onboarding"
+    UPSELL = "upsell"
+    PROSPECTING = "prospecting"
+    CUSTOM = "custom"
+
+
+class ChallengeFormat(Choices):
+    LEADERBOARD = "leaderboard"
+    RACE = "race"
+    THRESHOLD = "threshold"
+    TEAM_BATTLE = "team_battle"
+
+
+class TeamScoring(Choices):
+    SUM = "sum"
+    AVERAGE = "average"
+
+
+class Enrolment(Choices):
+    AUTO = "auto"
+    OPT_IN = "opt_in"
+
+
+class FactType(Choices):
+    ACTIVITY = "activity"
+    DEAL_WON = "deal_won"
+
+
+class ProofStatus(Choices):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RedemptionStatus(Choices):
+    REQUESTED = "requested"
+    FULFILLED = "fulfilled"
+    CANCELLED = "cancelled"
 
 
 class Challenge(Base):
@@ -35,12 +69,10 @@ class Challenge(Base):
 
     __tablename__ = "challenge"
     __table_args__ = (
-        CheckConstraint("kind IN ('onboarding', 'upsell', 'prospecting', 'custom')", name="kind"),
-        CheckConstraint(
-            "format IN ('leaderboard', 'race', 'threshold', 'team_battle')", name="format"
-        ),
-        CheckConstraint("enrolment IN ('auto', 'opt_in')", name="enrolment"),
-        CheckConstraint("team_scoring IN ('sum', 'average')", name="team_scoring"),
+        ChallengeKind.check("kind"),
+        ChallengeFormat.check("format"),
+        Enrolment.check("enrolment"),
+        TeamScoring.check("team_scoring"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,7 +208,7 @@ class Proof(Base):
 
     __tablename__ = "proof"
     __table_args__ = (
-        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        ProofStatus.check("status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -295,7 +327,7 @@ class ChallengeAward(Base):
 class Redemption(Base):
     __tablename__ = "redemption"
     __table_args__ = (
-        CheckConstraint("status IN ('requested', 'fulfilled', 'cancelled')", name="status"),
+        RedemptionStatus.check("status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ never a re-sum of the history. Who was passed at each move (for the live layer a
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable
@@ -205,7 +206,7 @@ def _rank_steps(
     starts, finals = sorted(start), sorted(final)
     bounds = sorted({*starts, *finals})
     steps = []
-    for lower, upper in zip(bounds, bounds[1:], strict=False):
+    for lower, upper in itertools.pairwise(bounds):
         above_now = len(finals) - bisect_right(finals, lower)
         delta = above_now - (len(starts) - bisect_right(starts, lower))
         if delta:

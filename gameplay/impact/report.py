@@ -27,7 +27,7 @@ from kpi_engine.impact.estimates import (
     CORE_KEYS,
     ImpactDesign,
     ImpactReport,
-    Participation,
+    Intensity,
     measure_impact,
 )
 from kpi_engine.org.models import User
@@ -80,7 +80,7 @@ def compare_challenges(
     kpis: Sequence[str] = CORE_KEYS,
 ) -> list[ChallengeImpact]:
     """Impact reports side by side, in the order asked; each must be managed by the actor.
-    Participation intensity is left out (empty): a comparison reads the effects only."""
+    Intensity intensity is left out (empty): a comparison reads the effects only."""
     return [
         _report(session, managed_challenge(session, i, actor), now, kpis, intensity=False)
         for i in challenge_ids
@@ -135,7 +135,7 @@ def _report(
 
 
 def _design(
-    session: Session, challenge: Challenge, joined: dict[int, Participation]
+    session: Session, challenge: Challenge, joined: dict[int, Intensity]
 ) -> ImpactDesign:
     roles = set(
         session.scalars(
@@ -154,7 +154,7 @@ def _design(
     )
 
 
-def _participation(session: Session, challenge: Challenge) -> dict[int, Participation]:
+def _participation(session: Session, challenge: Challenge) -> dict[int, Intensity]:
     """Each participant's missions completed and points in this challenge."""
     completed = (
         select(MissionProgress.user_id, func.count())
@@ -162,11 +162,11 @@ def _participation(session: Session, challenge: Challenge) -> dict[int, Particip
         .where(Mission.challenge_id == challenge.id, MissionProgress.completed_at.isnot(None))
         .group_by(MissionProgress.user_id)
     )
-    done: dict[int, int] = {u: n for u, n in session.execute(completed)}
+    done: dict[int, int] = dict(session.execute(completed).all())
     points = select(Participant.user_id, Participant.points).where(
         Participant.challenge_id == challenge.id
     )
-    return {u: Participation(done.get(u, 0), float(p)) for u, p in session.execute(points)}
+    return {u: Intensity(done.get(u, 0), float(p)) for u, p in session.execute(points)}
 
 
 def _funnel(session: Session, challenge: Challenge) -> list[FunnelStep]:

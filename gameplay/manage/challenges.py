@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.boards.formats import FORMATS
+from gameplay.boards.formats import FORMAT_RULES
 from gameplay.core.access import (
     audience_refusal,
     may_change_challenge,
@@ -27,14 +27,14 @@ from gameplay.core.changes import Changes, Notification
 from gameplay.core.enrollment import enrol_audience
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import (
-    ENROLMENTS,
-    KINDS,
-    TEAM_SCORING,
     Challenge,
+    ChallengeKind,
+    Enrolment,
     Mission,
     Participant,
     Reward,
     ScoringRule,
+    TeamScoring,
 )
 from gameplay.manage.preview import preview_challenge
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -264,10 +264,10 @@ def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
 def _spec_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     choices = {
-        "kind": KINDS,
-        "format": tuple(FORMATS),
-        "enrolment": ENROLMENTS,
-        "team_scoring": TEAM_SCORING,
+        "kind": ChallengeKind.values(),
+        "format": tuple(FORMAT_RULES),
+        "enrolment": Enrolment.values(),
+        "team_scoring": TeamScoring.values(),
     }
     for name, allowed in choices.items():
         if name in spec and spec[name] not in allowed:
@@ -278,7 +278,7 @@ def _spec_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
         errors["timezone"] = [f"unknown time zone {spec.get('timezone')!r}"]
         return errors
     errors.update(_window_errors(spec))
-    fmt = FORMATS.get(spec.get("format", "leaderboard"))
+    fmt = FORMAT_RULES.get(spec.get("format", "leaderboard"))
     if fmt is not None and fmt.needs_target and not spec.get("target"):
         errors["target"] = [f"a {fmt.name} challenge needs a target"]
     if not any(

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from gameplay.boards.formats import FORMATS
+from gameplay.boards.formats import FORMAT_RULES
 from gameplay.core.changes import Changes, Notification
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, ChallengeAward, Participant
@@ -31,7 +31,7 @@ def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime)
             select(ChallengeAward.user_id).where(ChallengeAward.challenge_id == challenge.id)
         )
     )
-    for winner in FORMATS[challenge.format].winners(session, challenge):
+    for winner in FORMAT_RULES[challenge.format].winners(session, challenge):
         if winner.user_id in already:
             continue
         prizes = grant_prizes(session, challenge, winner.user_id, now=now, changes=changes)

@@ -40,7 +40,7 @@ def participation(session: Session, challenge: Challenge, now: datetime, tz: str
         .join(User, User.id == Participant.user_id)
         .where(Participant.challenge_id == challenge.id)
     )
-    names = {user_id: name for user_id, name in session.execute(query)}
+    names = dict(session.execute(query).all())
     midnight = datetime.combine(now.astimezone(ZoneInfo(tz)).date(), time(), ZoneInfo(tz))
     today = _active_since(session, set(names), midnight)
     recent = _active_since(session, set(names), now - timedelta(days=INACTIVE_DAYS))

@@ -87,7 +87,7 @@ def _target_times(session: Session, challenge: Challenge) -> dict[int, datetime]
         .order_by(running.c.id.desc())
     )
     # Newest first, so the dict keeps each rep's earliest crossing.
-    return {user_id: at for user_id, at in session.execute(reached)}
+    return dict(session.execute(reached).all())
 
 
 def check_standings(session: Session, challenge: Challenge) -> list[Difference]:

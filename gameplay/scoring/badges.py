@@ -128,7 +128,7 @@ def _meetings_booked(session: Session, user_ids: set[int]) -> dict[int, int]:
         .where(Activity.rep_id.in_(user_ids), Activity.outcome == "meeting_booked")
         .group_by(Activity.rep_id)
     )
-    return {user_id: count for user_id, count in session.execute(query)}
+    return dict(session.execute(query).all())
 
 
 def badges_of(session: Session, user_id: int) -> list[BadgeAward]:

@@ -6,19 +6,21 @@ from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
 from gameplay.core.models import PlayerProfile
+from kpi_engine.db import Choices
 from kpi_engine.errors import Invalid
 
 PROFILES_KEY = "gameplay.profiles"
-NOTIFICATION_KINDS = (
-    "points_earned",
-    "mission_completed",
-    "badge_earned",
-    "level_reached",
-    "overtaken",
-    "challenge_starting",
-    "challenge_ending",
-    "proof_reviewed",
-)
+class NotificationKind(Choices):
+    """The kinds of personal notes a rep may mute, one by one."""
+
+    POINTS_EARNED = "points_earned"
+    MISSION_COMPLETED = "mission_completed"
+    BADGE_EARNED = "badge_earned"
+    LEVEL_REACHED = "level_reached"
+    OVERTAKEN = "overtaken"
+    CHALLENGE_STARTING = "challenge_starting"
+    CHALLENGE_ENDING = "challenge_ending"
+    PROOF_REVIEWED = "proof_reviewed"
 
 
 def profile_of(session: Session, user_id: int) -> PlayerProfile:
@@ -51,7 +53,7 @@ def set_preferences(
     if anonymised is not None:
         profile.anonymised = anonymised
     if muted_kinds is not None:
-        unknown = sorted(set(muted_kinds) - set(NOTIFICATION_KINDS))
+        unknown = sorted(set(muted_kinds) - set(NotificationKind.values()))
         if unknown:
             raise Invalid(f"unknown notification kinds {unknown}", {"muted_kinds": unknown})
         profile.muted_kinds = sorted(set(muted_kinds))

@@ -41,7 +41,7 @@ from kpi_engine.crm.cells import (
     read_table,
     settle_date_format,
 )
-from kpi_engine.crm.formats import (
+from kpi_engine.crm.columns import (
     CATALOGUE_COLUMNS,
     DATE_FIELDS,
     REQUIRED,

@@ -55,7 +55,7 @@ CORE_KEYS = tuple(k.key for k in CORE_KPIS)
 
 
 @dataclass(frozen=True)
-class Participation:
+class Intensity:
     """How much a participant took part: missions completed and points earned."""
 
     missions_completed: int
@@ -70,7 +70,7 @@ class ImpactDesign:
     end: datetime
     participant_ids: frozenset[int]
     control_ids: frozenset[int]
-    participation: Mapping[int, Participation] = field(default_factory=dict)
+    participation: Mapping[int, Intensity] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpi_engine.kpis.models import KpiAlert, KpiSetting, KpiTarget
-from kpi_engine.kpis.scorecards import Row, scorecard
+from kpi_engine.kpis.scorecards import ScorecardRow, scorecard
 from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period, parse_period
 from kpi_engine.sales.dataframes import Scope, parse_scope
@@ -54,7 +54,7 @@ def _open_alert(session: Session, key: str, scope: str, period: str) -> KpiAlert
 
 
 def _settle(
-    session: Session, scope: Scope, period: Period, row: Row, now: datetime
+    session: Session, scope: Scope, period: Period, row: ScorecardRow, now: datetime
 ) -> KpiAlert | None:
     """Raise an alert for a fresh crossing into red, clear one that is no longer red."""
     current = _open_alert(session, row.kpi.key, scope.label, period.label)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
-from kpi_engine.kpis.models import INPUT_KINDS, KpiInput
+from kpi_engine.kpis.models import InputKind, KpiInput
 from kpi_engine.periods import Period, parse_period
 from kpi_engine.sales.dataframes import Scope, parse_scope, rep_ids
 
@@ -30,8 +30,8 @@ class InputRow:
 def check_input(kind: str, scope: str, period: str, amount: object, tz: str) -> InputRow:
     """The input normalised, or Invalid naming each bad field."""
     errors: dict[str, list[str]] = {}
-    if kind not in INPUT_KINDS:
-        errors["kind"] = [f"kind must be one of {', '.join(INPUT_KINDS)}"]
+    if kind not in InputKind.values():
+        errors["kind"] = [f"kind must be one of {', '.join(InputKind.values())}"]
     scope_label = _label(lambda: parse_scope(scope).label, "scope", errors)
     period_label = _label(lambda: parse_period(period, tz).label, "period", errors)
     value = _amount(str(amount), errors)

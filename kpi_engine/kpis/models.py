@@ -7,14 +7,26 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy import UniqueConstraint as Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kpi_engine.db import Base, UTCDateTime, utcnow
+from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
 
-SCORECARD_ROLES = ("SDR", "AE", "AM", "manager")
-INPUT_KINDS = ("quota", "marketing_cost", "sales_cost", "forecast", "churned_customers")
+
+class ScorecardRole(Choices):
+    SDR = "SDR"
+    AE = "AE"
+    AM = "AM"
+    MANAGER = "manager"
+
+
+class InputKind(Choices):
+    QUOTA = "quota"
+    MARKETING_COST = "marketing_cost"
+    SALES_COST = "sales_cost"
+    FORECAST = "forecast"
+    CHURNED_CUSTOMERS = "churned_customers"
 
 
 class KpiSetting(Base):
@@ -33,7 +45,7 @@ class ScorecardKpi(Base):
     __tablename__ = "scorecard_kpi"
     __table_args__ = (
         Unique("role", "kpi_key", name="uq_scorecard_kpi_role_kpi_key"),
-        CheckConstraint("role IN ('SDR', 'AE', 'AM', 'manager')", name="role"),
+        ScorecardRole.check("role"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -67,10 +79,7 @@ class KpiInput(Base):
     __tablename__ = "kpi_input"
     __table_args__ = (
         Unique("kind", "scope", "period", name="uq_kpi_input_kind_scope_period"),
-        CheckConstraint(
-            "kind IN ('quota', 'marketing_cost', 'sales_cost', 'forecast', 'churned_customers')",
-            name="kind",
-        ),
+        InputKind.check("kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ exception. Targets, owners and which KPIs a role sees are data (kpi_models), not
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -148,7 +149,7 @@ def stage_conversion(f: Frames) -> Measure:
     steps = funnel(f)
     if not steps:
         return no_data("no deal entered the pipeline in the period")
-    rates = [(a, b, nb / na) for (a, na), (b, nb) in zip(steps, steps[1:], strict=False)]
+    rates = [(a, b, nb / na) for (a, na), (b, nb) in itertools.pairwise(steps)]
     return ratio(steps[-1][1], steps[0][1], "empty funnel", steps=rates)
 
 

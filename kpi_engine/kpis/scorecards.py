@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
 from kpi_engine.kpis.inputs import inputs_for
-from kpi_engine.kpis.models import SCORECARD_ROLES, KpiTarget, ScorecardKpi
+from kpi_engine.kpis.models import KpiTarget, ScorecardKpi, ScorecardRole
 from kpi_engine.kpis.registry import DEFINITIONS, REGISTRY, KpiDefinition, Measure, definition
 from kpi_engine.kpis.targets import Threshold, set_threshold, status, targets_for, threshold
 from kpi_engine.org.models import Team, User
@@ -54,7 +54,7 @@ SILENT_AFTER = timedelta(days=3)
 
 
 @dataclass(frozen=True)
-class Row:
+class ScorecardRow:
     kpi: KpiDefinition
     measure: Measure
     status: str
@@ -71,11 +71,11 @@ class Scorecard:
     role: str
     updated_at: datetime | None
     silent_sources: list[str]
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ScorecardRow] = field(default_factory=list)
     # The input kinds entered (or summed from the reps) for this scope and period.
     inputs: frozenset[str] = frozenset()
 
-    def row(self, key: str) -> Row:
+    def row(self, key: str) -> ScorecardRow:
         return next(r for r in self.rows if r.kpi.key == key)
 
     def missing_inputs(self, key: str) -> list[str]:
@@ -83,12 +83,12 @@ class Scorecard:
         return [k for k in NEEDS_INPUTS.get(key, ()) if k not in self.inputs]
 
     @property
-    def shown(self) -> list[Row]:
+    def shown(self) -> list[ScorecardRow]:
         """The rows a page shows: every KPI whose inputs exist."""
         return [r for r in self.rows if not self.missing_inputs(r.kpi.key)]
 
     @property
-    def awaiting(self) -> list[Row]:
+    def awaiting(self) -> list[ScorecardRow]:
         """The rows held back until their inputs are entered."""
         return [r for r in self.rows if self.missing_inputs(r.kpi.key)]
 
@@ -106,8 +106,8 @@ def role_kpis(session: Session, role: str) -> list[str]:
 
 def set_role_kpis(session: Session, role: str, keys: Sequence[str]) -> list[str]:
     """Replace the KPIs a role's scorecard shows (an empty list restores the defaults)."""
-    if role not in SCORECARD_ROLES:
-        raise Invalid(f"no scorecard role {role!r}", {"role": [", ".join(SCORECARD_ROLES)]})
+    if role not in ScorecardRole.values():
+        raise Invalid(f"no scorecard role {role!r}", {"role": [", ".join(ScorecardRole.values())]})
     known = [definition(k).key for k in keys]
     session.execute(delete(ScorecardKpi).where(ScorecardKpi.role == role))
     session.add_all(ScorecardKpi(role=role, kpi_key=k, position=n) for n, k in enumerate(known))
@@ -128,7 +128,7 @@ def freshness(session: Session, scope: Scope, now: datetime) -> tuple[datetime |
     """When the scope's data last arrived, and the sources silent for longer than SILENT_AFTER."""
     query = select(RawEvent.source, func.max(RawEvent.received_at)).group_by(RawEvent.source)
     query = query.where(in_scope(RawEvent.rep_id, scope))
-    latest: dict[str, datetime] = {source: at for source, at in session.execute(query)}
+    latest: dict[str, datetime] = dict(session.execute(query).all())
     silent = sorted(s for s, at in latest.items() if at is not None and now - at > SILENT_AFTER)
     return max((at for at in latest.values() if at), default=None), silent
 
@@ -225,7 +225,7 @@ def scorecard(
         # half a quarter's revenue is not "off track" against a whole quarter's target.
         judged = projected if kpi.additive and projected is not None else value
         rows.append(
-            Row(kpi, current[kpi.key], status(kpi, judged, limits), limits, previous,
+            ScorecardRow(kpi, current[kpi.key], status(kpi, judged, limits), limits, previous,
                 last_year[kpi.key].value, projected)
         )  # fmt: skip
     updated_at, silent = freshness(session, scope, now)
@@ -282,7 +282,7 @@ def breakdown(
     frames = Frames(session, scope, period, inputs_for(session, scope, period), now)
     if by == "rep":
         query = select(User.id, User.name).where(User.id.in_(frames.reps))
-        names = {user_id: name for user_id, name in session.execute(query)}
+        names = dict(session.execute(query).all())
         parts = [(names[i], frames.split("owner_id", i, "rep_id")) for i in frames.reps]
         return [Slice(n, measure_all(f, [definition(k) for k in PERSON_KPIS])) for n, f in parts]
     column = "team_id" if by == "team" else by
@@ -294,7 +294,7 @@ def breakdown(
 
 def _team_names(session: Session, ids: list[Any]) -> dict[Any, str]:
     query = select(Team.id, Team.name).where(Team.id.in_(ids))
-    return {team_id: name for team_id, name in session.execute(query)}
+    return dict(session.execute(query).all())
 
 
 def trend(

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Conflict, Invalid, NotFound
-from kpi_engine.org.models import APP_ROLES, SALES_ROLES, Team, User
+from kpi_engine.org.models import AppRole, SalesRole, Team, User
 
 
 def create_user(
@@ -29,10 +29,10 @@ def create_user(
     errors: dict[str, list[str]] = {}
     if "@" not in email:
         errors["email"] = [f"{email!r} is not an email address"]
-    if app_role not in APP_ROLES:
-        errors["role"] = [f"role must be one of {', '.join(APP_ROLES)}"]
-    if sales_role is not None and sales_role not in SALES_ROLES:
-        errors["sales_role"] = [f"sales role must be one of {', '.join(SALES_ROLES)}"]
+    if app_role not in AppRole.values():
+        errors["role"] = [f"role must be one of {', '.join(AppRole.values())}"]
+    if sales_role is not None and sales_role not in SalesRole.values():
+        errors["sales_role"] = [f"sales role must be one of {', '.join(SalesRole.values())}"]
     if errors:
         raise Invalid("the user's details are not valid", errors)
     if session.scalar(select(User.id).where(User.email == email)) is not None:

@@ -6,17 +6,26 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     Date,
     ForeignKey,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpi_engine.db import Base, UTCDateTime, utcnow
+from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
 
-APP_ROLES = ("rep", "manager", "admin")
-SALES_ROLES = ("SDR", "AE", "AM", "CSM")
+
+class AppRole(Choices):
+    REP = "rep"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class SalesRole(Choices):
+    SDR = "SDR"
+    AE = "AE"
+    AM = "AM"
+    CSM = "CSM"
 
 
 class Team(Base):
@@ -39,10 +48,8 @@ class Team(Base):
 class User(Base):
     __tablename__ = "user"
     __table_args__ = (
-        CheckConstraint("app_role IN ('rep', 'manager', 'admin')", name="app_role"),
-        CheckConstraint(
-            "sales_role IS NULL OR sales_role IN ('SDR', 'AE', 'AM', 'CSM')", name="sales_role"
-        ),
+        AppRole.check("app_role"),
+        SalesRole.check("sales_role", nullable=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

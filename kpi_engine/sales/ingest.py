@@ -35,9 +35,9 @@ from kpi_engine.sales.folds import (
 )
 from kpi_engine.sales.folds import stage_status as stage_status  # re-exported: kpis, crm_import
 from kpi_engine.sales.models import (
-    ACTIVITY_KINDS,
-    ACTIVITY_OUTCOMES,
     Activity,
+    ActivityKind,
+    ActivityOutcome,
     Deal,
     DealStageChange,
     ProductAlias,
@@ -124,10 +124,10 @@ def event_errors(event: SalesEvent) -> dict[str, list[str]]:
         errors["occurred_at"] = ["must carry a UTC offset"]
     data = event.data
     if event.type == "activity.logged":
-        if data.get("kind") not in ACTIVITY_KINDS:
-            errors["data.kind"] = [f"kind must be one of {ACTIVITY_KINDS}"]
-        if data.get("outcome", "none") not in ACTIVITY_OUTCOMES:
-            errors["data.outcome"] = [f"outcome must be one of {ACTIVITY_OUTCOMES}"]
+        if data.get("kind") not in ActivityKind.values():
+            errors["data.kind"] = [f"kind must be one of {ActivityKind.values()}"]
+        if data.get("outcome", "none") not in ActivityOutcome.values():
+            errors["data.outcome"] = [f"outcome must be one of {ActivityOutcome.values()}"]
         return errors
     if not data.get("deal_id"):
         errors["data.deal_id"] = ["a deal event needs the CRM deal id"]
@@ -466,7 +466,7 @@ def _insert_deals(session: Session, deals: list[FoldedDeal]) -> dict[str, int]:
     if not deals:
         return {}
     stmt = insert(DEALS).returning(DEALS.c.crm_id, DEALS.c.id)
-    return {crm_id: deal_id for crm_id, deal_id in session.execute(stmt, [d.row() for d in deals])}
+    return dict(session.execute(stmt, [d.row() for d in deals]).all())
 
 
 def _write_histories(session: Session, histories: dict[int, list[Stage]], new: set[int]) -> None:
@@ -509,7 +509,7 @@ def _refold_activities(
     session: Session, batch: dict[str, list[StoredEvent]], result: IngestResult
 ) -> None:
     query = select(ACTIVITIES.c.crm_id, ACTIVITIES.c.id).where(ACTIVITIES.c.crm_id.in_(batch))
-    existing = {crm_id: activity_id for crm_id, activity_id in session.execute(query)}
+    existing = dict(session.execute(query).all())
     histories = {**batch, **_all_events(session, existing, ("activity.logged",))}
     if existing:
         changed = [

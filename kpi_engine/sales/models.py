@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    CheckConstraint,
     ForeignKey,
     Index,
     Numeric,
@@ -18,12 +17,30 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from kpi_engine.db import Base, UTCDateTime, utcnow
+from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
 from kpi_engine.org.models import User
 
-DEAL_STATUSES = ("open", "won", "lost")
-ACTIVITY_KINDS = ("call", "email", "meeting", "demo", "social")
-ACTIVITY_OUTCOMES = ("none", "no_answer", "connected", "replied", "meeting_booked")
+
+class DealStatus(Choices):
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class ActivityKind(Choices):
+    CALL = "call"
+    EMAIL = "email"
+    MEETING = "meeting"
+    DEMO = "demo"
+    SOCIAL = "social"
+
+
+class ActivityOutcome(Choices):
+    NONE = "none"
+    NO_ANSWER = "no_answer"
+    CONNECTED = "connected"
+    REPLIED = "replied"
+    MEETING_BOOKED = "meeting_booked"
 
 
 class Deal(Base):
@@ -31,7 +48,7 @@ class Deal(Base):
 
     __tablename__ = "deal"
     __table_args__ = (
-        CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
+        DealStatus.check("status"),
         Index("ix_deal_owner_closed", "owner_id", "closed_at"),
         Index("ix_deal_closed_at", "closed_at"),
     )

@@ -32,7 +32,7 @@ def people(app: Flask) -> None:
         team = make_team(s, manager=manager)
         make_user(
             s, email="ann@example.test", crm_user_id="CRM-ANN", team=team, password_hash=hashed
-        )  # noqa: E501
+        )
         make_user(s, email="bob@example.test", crm_user_id="CRM-BOB", team=team)
         s.commit()
 
@@ -41,7 +41,7 @@ def counts(app: Flask) -> tuple[int, int, int]:
     with app.app_context():
         return tuple(
             db.session.scalar(select(func.count(m.id))) or 0 for m in (RawEvent, Deal, Activity)
-        )  # type: ignore[return-value]  # noqa: E501
+        )  # type: ignore[return-value]
 
 
 def upload(client: FlaskClient, csrf: str, action: str, *names: str, **fields: str):

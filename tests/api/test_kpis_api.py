@@ -85,7 +85,7 @@ def test_a_rep_scorecard_has_every_ae_kpi_and_says_which_input_is_missing(
 def test_rep_team_and_org_scorecards_colour_every_default_kpi_once_targets_and_inputs_exist(
     demo_app: Flask,
 ) -> None:
-    rep, manager, team = _people(demo_app)
+    rep, _manager, team = _people(demo_app)
     client = demo_app.test_client()
     csrf = log_in(client, ADMIN_EMAIL)
     # Demo activities cover the last six weeks only, so the SDR card is read in October.

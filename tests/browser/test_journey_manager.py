@@ -36,6 +36,8 @@ TEMPLATES = {
     "upsell": "Upsell sprint",
     "prospecting": "Prospecting blitz",
 }
+# The review form's two buttons.
+APPROVE, REJECT = "button[name=approve][value=true]", "button[name=approve][value=false]"
 
 
 @pytest.fixture
@@ -192,13 +194,13 @@ def test_a_manager_runs_their_week(
     forms = chrome.find_elements(By.CSS_SELECTOR, "form.review")
     first, second = forms[0], forms[1]
     second_id = second.get_attribute("id")
-    approve = first.find_element(By.CSS_SELECTOR, "button[value=approve]")
+    approve = first.find_element(By.CSS_SELECTOR, APPROVE)
     assert "Proof approved" in walk.click(approve, "Proof approved")
     walk.check("approved")
 
     second = chrome.find_element(By.ID, second_id)
     proof_text = second.find_element(By.XPATH, "..").text.split("Comment")[0].strip()
-    refused = walk.click(second.find_element(By.CSS_SELECTOR, "button[value=reject]"), "Say why")
+    refused = walk.click(second.find_element(By.CSS_SELECTOR, REJECT), "Say why")
     assert "Say why you reject it" in refused and '"error"' not in refused
     second = chrome.find_element(By.ID, second_id)
     box = second.find_element(By.TAG_NAME, "textarea")
@@ -206,7 +208,7 @@ def test_a_manager_runs_their_week(
     assert proof_text.splitlines()[0] in walk.body(), "the proof is still there to reject"
     walk.check("reject-refused")
     box.send_keys("No call recording attached; please add the link.")
-    rejected = walk.click(second.find_element(By.CSS_SELECTOR, "button[value=reject]"), "rejected")
+    rejected = walk.click(second.find_element(By.CSS_SELECTOR, REJECT), "rejected")
     assert "Proof rejected" in rejected
     walk.check("rejected")
 

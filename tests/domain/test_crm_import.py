@@ -147,7 +147,7 @@ def test_every_bad_row_is_listed_with_its_reason_and_the_file_is_not_imported(
     assert "needs its close date" in reasons[5]["Close Date"][0]
     assert "already appears on line 2" in reasons[6]["Opportunity ID"][0]
     assert broken.totals() == "5 rows: 1 accepted, 4 rejected"
-    with pytest.raises(Invalid, match="broken_rows.csv was not imported: 4 rows rejected"):
+    with pytest.raises(Invalid, match=r"broken_rows\.csv was not imported: 4 rows rejected"):
         prepare_import(session, broken)
     assert session.scalar(select(func.count(RawEvent.id))) == 0
 
@@ -167,7 +167,7 @@ def test_a_later_export_of_a_deal_that_moved_on_updates_only_that_deal(
 
 def test_a_file_that_is_not_utf8_is_refused_by_name(session: Session) -> None:
     latin = CsvFile("latin1.csv", "Opportunity ID;Stage\n1;Gewonnen für\n".encode("latin-1"))
-    with pytest.raises(Invalid, match="latin1.csv is not UTF-8"):
+    with pytest.raises(Invalid, match=r"latin1\.csv is not UTF-8"):
         plan_import(session, [latin], ImportOptions(), now=NOW)
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from gameplay.boards.formats import FORMATS
+from gameplay.boards.formats import FORMAT_RULES
 from gameplay.boards.leaderboards import ANONYMOUS, read_leaderboard, team_rows, top_rows
 from gameplay.core.enrollment import join_challenge, participant_for
 from gameplay.manage.challenges import create_challenge
@@ -44,7 +44,7 @@ def test_ties_share_a_rank_and_the_podium_goes_to_who_reached_it_first(session: 
         (2, "B", 20),
         (4, "D", 10),
     ]
-    winners = FORMATS["leaderboard"].winners(session, challenge)
+    winners = FORMAT_RULES["leaderboard"].winners(session, challenge)
     assert [w.user_id for w in winners] == [top.id, early.id, late.id]
 
 
@@ -85,7 +85,7 @@ def test_team_average_lets_a_small_team_beat_a_large_one(session: Session) -> No
     )
     rows = team_rows(session, challenge)
     assert [(r.name, r.points, r.members) for r in rows] == [("Small", 20.0, 2), ("Big", 10.0, 4)]
-    assert {w.user_id for w in FORMATS["team_battle"].winners(session, challenge)} == {
+    assert {w.user_id for w in FORMAT_RULES["team_battle"].winners(session, challenge)} == {
         r.id for r in smalls
     }
 
@@ -176,7 +176,7 @@ def test_race_is_won_by_the_first_to_reach_the_target(session: Session) -> None:
     slow, fast, never = (make_user(session, team=team) for _ in range(3))
     challenge = launched(session, admin, team_ids=[team.id], format="race", target=20, top_n=1)
     ingest(session, *_calls(slow, 10, 11, 12, 13), *_calls(fast, 9, 10), *_calls(never, 9))
-    assert [w.user_id for w in FORMATS["race"].winners(session, challenge)] == [fast.id]
+    assert [w.user_id for w in FORMAT_RULES["race"].winners(session, challenge)] == [fast.id]
 
 
 def test_threshold_is_won_by_everyone_who_reaches_the_target(session: Session) -> None:
@@ -185,7 +185,8 @@ def test_threshold_is_won_by_everyone_who_reaches_the_target(session: Session) -
     a, b, c = (make_user(session, team=team) for _ in range(3))
     challenge = launched(session, admin, team_ids=[team.id], format="threshold", target=20)
     ingest(session, *_calls(a, 9, 10), *_calls(b, 9, 10, 11), *_calls(c, 9))
-    assert {w.user_id for w in FORMATS["threshold"].winners(session, challenge)} == {a.id, b.id}
+    winners = FORMAT_RULES["threshold"].winners(session, challenge)
+    assert {w.user_id for w in winners} == {a.id, b.id}
 
 
 def test_opt_in_challenge_counts_only_reps_who_joined(session: Session) -> None:

@@ -22,8 +22,8 @@ from kpi_engine.impact.bootstrap import (
 from kpi_engine.impact.estimates import (
     ImpactDesign,
     ImpactReport,
+    Intensity,
     KpiImpact,
-    Participation,
     measure_impact,
 )
 from tests.impact_org import LENGTH, PlantedOrg, Truth, plant_org
@@ -153,7 +153,7 @@ def test_an_effect_growing_with_missions_completed_shows_as_a_rank_correlation(
     session: Session,
 ) -> None:
     org = plant_org(session, Truth(days=-24, dose_response=True), seed=9)
-    participation = {rep: Participation(m, 25.0 * m) for rep, m in org.missions.items()}
+    participation = {rep: Intensity(m, 25.0 * m) for rep, m in org.missions.items()}
     links = {i.kpi: i for i in measure(session, org, participation=participation).intensity}
     days = links["days_to_close"]
     # More missions, shorter cycles: a negative correlation whose interval excludes zero.
@@ -165,7 +165,7 @@ def test_an_effect_growing_with_missions_completed_shows_as_a_rank_correlation(
 
 def test_participation_without_an_effect_shows_no_rank_correlation(session: Session) -> None:
     org = plant_org(session, Truth(), seed=9)
-    participation = {rep: Participation(m, 25.0 * m) for rep, m in org.missions.items()}
+    participation = {rep: Intensity(m, 25.0 * m) for rep, m in org.missions.items()}
     for link in measure(session, org, participation=participation).intensity:
         assert not link.by_missions.excludes_zero, link.kpi
 

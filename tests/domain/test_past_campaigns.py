@@ -95,9 +95,7 @@ def test_a_recorded_campaign_awards_points_for_its_real_sales_when_asked(
         session, spec(org, team), org.participant_ids, manager, now=later(org), award_points=True
     )
     query = select(Participant.user_id, Participant.points)
-    points = {
-        u: p for u, p in session.execute(query.where(Participant.challenge_id == challenge.id))
-    }
+    points = dict(session.execute(query.where(Participant.challenge_id == challenge.id)).all())
     assert set(points) == org.participant_ids
     assert sum(points.values()) > 0
     assert challenge.finalized_at == later(org)

@@ -34,4 +34,4 @@ def stored(app: Flask) -> Stored:
         points = s.execute(select(Participant.user_id, Participant.points)).all()
         db.session.remove()
         db.engine.dispose()
-    return Stored(raw, {k: n for k, n in per_key}, {u: p for u, p in points})
+    return Stored(raw, dict(per_key), dict(points))

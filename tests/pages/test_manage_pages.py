@@ -129,7 +129,7 @@ def test_a_manager_approves_a_proof_from_the_queue(app: Flask, client: FlaskClie
     queue = client.get(f"/manage/challenges/{ids[0]}").get_data(as_text=True)
     assert "certificate 42" in queue and "Finish the training" in queue
     answer = client.post(
-        f"/manage/proofs/{ids[1]}/review", data={"csrf_token": token, "decision": "approve"}
+        f"/manage/proofs/{ids[1]}/review", data={"csrf_token": token, "approve": "true"}
     )
     assert answer.status_code == 302
     with app.app_context():
@@ -162,7 +162,7 @@ def test_rejecting_without_a_comment_says_so_beside_the_box_and_keeps_the_text(
     token = log_in(client, "boss@example.test")
     blank = client.post(
         f"/manage/proofs/{proof_id}/review",
-        data={"csrf_token": token, "decision": "reject", "comment": "   "},
+        data={"csrf_token": token, "approve": "false", "comment": "   "},
     )
     assert blank.status_code == 303 and blank.headers["Location"].endswith(f"#proof-{proof_id}")
     page = client.get(blank.headers["Location"])
@@ -173,7 +173,7 @@ def test_rejecting_without_a_comment_says_so_beside_the_box_and_keeps_the_text(
     assert "Say why you reject it" not in again, "the refusal is shown once"
     bad = client.post(
         f"/manage/proofs/{proof_id}/review",
-        data={"csrf_token": token, "decision": "maybe", "comment": "keep this text"},
+        data={"csrf_token": token, "approve": "maybe", "comment": "keep this text"},
         follow_redirects=True,
     )
     assert bad.status_code == 200 and "keep this text" in bad.get_data(as_text=True)
@@ -181,7 +181,7 @@ def test_rejecting_without_a_comment_says_so_beside_the_box_and_keeps_the_text(
         assert db.session.get_one(Proof, proof_id).status == "pending"
     done = client.post(
         f"/manage/proofs/{proof_id}/review",
-        data={"csrf_token": token, "decision": "reject", "comment": "No certificate attached"},
+        data={"csrf_token": token, "approve": "false", "comment": "No certificate attached"},
     )
     assert done.status_code == 302
     with app.app_context():

@@ -287,7 +287,7 @@ def openapi_path(rule: Rule) -> str:
 def _path_parameters(rule: Rule) -> list[dict[str, Any]]:
     parameters = []
     for name in sorted(rule.arguments):
-        converter = type(rule._converters[name]).__name__  # noqa: SLF001
+        converter = type(rule._converters[name]).__name__
         schema: dict[str, Any] = (
             {"type": "integer", "minimum": 0, "maximum": ID_MAX}
             if "Integer" in converter or "Id" in converter

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import uuid
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 
 from gameplay.scoring.earnings import earned_by_event
 from kpi_engine.db import utcnow
 from kpi_engine.sales.ingest import SalesEvent
-from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from kpi_engine.sales.models import ActivityKind, ActivityOutcome
 from kpi_engine.sales.summaries import recent_activities, recent_deals
 from web.extensions import db
 from web.ingest import ingest
 from web.pages import bp
 from web.permissions import actor, login_required
-from web.schemas.imports import ActivityFormSchema, form_fields
+from web.schemas.forms import drop_blank, form_fields
+from web.schemas.imports import ActivityFormSchema
 
 
 @bp.get("/activities/new")
@@ -26,8 +27,8 @@ def log_activity():
     return render_template(
         "log_activity.html",
         key=uuid.uuid4().hex,  # one key per form shown: a double tap is stored once
-        kinds=ACTIVITY_KINDS,
-        outcomes=ACTIVITY_OUTCOMES,
+        kinds=ActivityKind.values(),
+        outcomes=ActivityOutcome.values(),
         open_deals=open_deals,
         activities=recent_activities(db.session(), user.id),
     )
@@ -36,7 +37,7 @@ def log_activity():
 @bp.post("/activities")
 @login_required
 def record_activity():
-    form = ActivityFormSchema().load(form_fields(request.form))
+    form = ActivityFormSchema().load(drop_blank(form_fields()))
     user = actor()
     data = {k: form[k] for k in ("kind", "outcome", "deal_id", "note") if form[k] is not None}
     event = SalesEvent(

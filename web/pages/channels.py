@@ -29,7 +29,7 @@ from web.form_refusals import keep_refusal, take_refusal
 from web.pages import bp
 from web.permissions import actor, manager_required
 from web.schemas.channels import ChannelFormSchema, ChannelNewsSchema
-from web.schemas.live import form_fields, inline_errors
+from web.schemas.forms import form_fields, inline_errors
 
 FIELDS = ("team_id", "kind", "url")
 

@@ -17,15 +17,15 @@ from kpi_engine.errors import Invalid
 from kpi_engine.kpis.alerts import alert_digest
 from kpi_engine.kpis.decisions import DecisionInput, decision_log, record_decision
 from kpi_engine.kpis.inputs import check_input, set_input
-from kpi_engine.kpis.models import INPUT_KINDS
+from kpi_engine.kpis.models import InputKind
 from kpi_engine.kpis.registry import DEFINITIONS, PERSPECTIVES, REGISTRY, funnel, level_one
 from kpi_engine.kpis.scorecards import (
     BREAKDOWN_KPIS,
     BREAKDOWNS,
     INPUT_NAMES,
     PERSON_KPIS,
-    Row,
     Scorecard,
+    ScorecardRow,
     breakdown,
     frames_for,
     scope_name,
@@ -43,7 +43,7 @@ from web.pages import bp
 from web.permissions import actor, login_required, manager_required
 from web.schemas.kpis import DecisionSchema, InputSchema, TargetSchema
 
-FORMATS = {
+UNIT_PATTERNS = {
     "percent": "{:.1%}",
     "currency": "{:,.0f}",
     "days": "{:.1f} d",
@@ -58,7 +58,7 @@ __all__ = ["csv_response", "neutralise"]  # impact.py and older callers import t
 
 @bp.app_template_filter("kpi")
 def format_kpi(value: float | None, unit: str) -> str:
-    return "no data" if value is None else FORMATS.get(unit, "{}").format(value)
+    return "no data" if value is None else UNIT_PATTERNS.get(unit, "{}").format(value)
 
 
 def _tz() -> str:
@@ -96,7 +96,7 @@ def _by_perspective(card: Scorecard) -> list[tuple[str, list[Any]]]:
     return [(p, [r for r in card.rows if r.kpi.perspective == p]) for p in PERSPECTIVES]
 
 
-def _red(*cards: Scorecard) -> list[Row]:
+def _red(*cards: Scorecard) -> list[ScorecardRow]:
     """The KPIs shown off track on this page, each once."""
     rows = {r.kpi.key: r for c in cards for r in c.shown if r.status == "red"}
     return list(rows.values())
@@ -134,7 +134,7 @@ def dashboards() -> str:
         red=_red(own, level1) if not rep else _red(own), status_words=STATUS_WORDS,
         **_decision_choices(scope, user),
         awaiting=_awaiting(own, level1) if not rep else _awaiting(own),
-        definitions=DEFINITIONS, definitions_by_key=REGISTRY, input_kinds=INPUT_KINDS,
+        definitions=DEFINITIONS, definitions_by_key=REGISTRY, input_kinds=InputKind.values(),
         can_edit=user.app_role != "rep",
     )  # fmt: skip
 
@@ -178,7 +178,7 @@ def _export_rows(scope: Scope, period: Period, table: str) -> tuple[list[str], l
     ]
 
 
-def _export_row(r: Row) -> list[Any]:
+def _export_row(r: ScorecardRow) -> list[Any]:
     unit, limits = r.kpi.unit, r.threshold
     return [
         r.kpi.name, unit_label(unit), kpi_number(r.measure.value, unit),

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from gameplay.core.models import KINDS
+from gameplay.core.models import ChallengeKind
 from gameplay.impact.past_campaigns import record_past_campaign
 from gameplay.impact.report import (
     ChallengeImpact,
@@ -53,8 +53,14 @@ def _past_campaign_form(typed: dict[str, Any], errors: dict[str, Any]) -> str:
     """The form, with what was typed and each problem beside its field."""
     teams = teams_of(db.session(), actor())
     members = {t.id: [m for m in t.members if m.app_role == "rep"] for t in teams}
-    return render_template("impact/past_campaign.html", teams=teams, members=members, kinds=KINDS,
-                           typed=typed, errors=errors)  # fmt: skip
+    return render_template(
+        "impact/past_campaign.html",
+        teams=teams,
+        members=members,
+        kinds=ChallengeKind.values(),
+        typed=typed,
+        errors=errors,
+    )
 
 
 @bp.post("/impact/past-campaigns")
@@ -166,7 +172,7 @@ def leadership_impact() -> str:
         reports=reports,
         forests=forests,
         filters=filters,
-        kinds=KINDS,
+        kinds=ChallengeKind.values(),
         fmt=format_value,
         limit=MAX_COMPARED,
         choices=kpi_choices(),
@@ -205,8 +211,9 @@ def _csv_header(keys: list[str], reports: list[ChallengeImpact]) -> list[str]:
         header += [f"{name}: effect{label}", f"{name}: 95 % interval low{label}",
                    f"{name}: 95 % interval high{label}", f"{name}: naive difference{label}",
                    f"{name}: verdict"]  # fmt: skip
-    return header + ["Incremental revenue", "Incremental revenue: 95 % low",
-                     "Incremental revenue: 95 % high", "Reward cost", "Return on cost (×)"]
+    money = ["Incremental revenue", "Incremental revenue: 95 % low",
+             "Incremental revenue: 95 % high", "Reward cost", "Return on cost (×)"]  # fmt: skip
+    return [*header, *money]
 
 
 def _csv_row(r: ChallengeImpact, keys: list[str]) -> list[Any]:
@@ -221,5 +228,5 @@ def _csv_row(r: ChallengeImpact, keys: list[str]) -> list[Any]:
         row.append(VERDICT_WORDS.get(k.verdict, k.verdict))
     rev, roc = r.impact.incremental_revenue, r.return_on_cost
     row += [kpi_number(v, "currency") for v in (rev.estimate, rev.low, rev.high)]
-    return row + [kpi_number(float(r.reward_cost), "currency"),
-                  kpi_number(roc.estimate, "ratio") if roc else None]  # fmt: skip
+    return [*row, kpi_number(float(r.reward_cost), "currency"),
+            kpi_number(roc.estimate, "ratio") if roc else None]  # fmt: skip

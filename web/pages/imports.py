@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from kpi_engine.crm.formats import FORMATS
+from kpi_engine.crm.columns import EXPORT_COLUMNS
 from kpi_engine.crm.importer import CsvFile, ImportOptions, plan_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
@@ -13,7 +13,8 @@ from web.extensions import db
 from web.ingest import import_plan
 from web.pages import bp
 from web.permissions import actor, manager_required
-from web.schemas.imports import ImportFormSchema, form_fields
+from web.schemas.forms import drop_blank, form_fields
+from web.schemas.imports import ImportFormSchema
 
 
 @bp.get("/imports")
@@ -25,7 +26,7 @@ def imports():
 @bp.post("/imports")
 @manager_required
 def run_import():
-    form = ImportFormSchema().load(form_fields(request.form))
+    form = ImportFormSchema().load(drop_blank(form_fields()))
     uploads = [f for f in request.files.getlist("files") if f.filename]
     if not uploads:
         raise Invalid("choose at least one CSV file", {"files": ["no file was chosen"]})
@@ -46,4 +47,4 @@ def run_import():
 
 
 def _page(**context: object) -> str:
-    return render_template("imports.html", formats=list(FORMATS), **context)
+    return render_template("imports.html", formats=list(EXPORT_COLUMNS), **context)

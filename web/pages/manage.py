@@ -24,7 +24,7 @@ from gameplay.scoring.missions import review_proof
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.membership import teams_of
-from kpi_engine.org.models import SALES_ROLES
+from kpi_engine.org.models import SalesRole
 from web.builder_presets import TITLES, preset_form
 from web.extensions import db
 from web.pages import bp
@@ -43,7 +43,8 @@ from web.schemas.builder import (
     spec_from,
     winners_summary,
 )
-from web.schemas.live import ReviewSchema, form_fields
+from web.schemas.challenges import ReviewSchema
+from web.schemas.forms import form_fields
 from web.wall_links import create_wall_link, revoke_wall_links, wall_links
 
 REFUSED_REVIEW = "manage.refused_review"
@@ -80,7 +81,7 @@ def _builder(form: dict[str, Any], errors: dict[str, Any], status: int = 200):
             errors=errors,
             presets=TITLES,
             teams=teams_of(db.session(), actor()),
-            sales_roles=SALES_ROLES,
+            sales_roles=SalesRole.values(),
             timezones=TIMEZONES,
             rule_rows=range(rules),
             mission_rows=range(missions),
@@ -178,7 +179,7 @@ def manage_review(proof_id: int):
             db.session(),
             proof_id,
             actor(),
-            approve=data["decision"] == "approve",
+            approve=data["approve"],
             comment=(data["comment"] or "").strip() or None,
             now=utcnow(),
         )
@@ -201,7 +202,7 @@ def _review_refused(proof_id: int, form: dict[str, Any], exc: ValidationError | 
     session[REFUSED_REVIEW] = {
         "proof_id": proof_id,
         "comment": str(form.get("comment", ""))[:1000],
-        "errors": errors if isinstance(errors, dict) else {"decision": errors},
+        "errors": errors if isinstance(errors, dict) else {"approve": errors},
     }
     challenge_id = db.session.get_one(Mission, proof.mission_id).challenge_id
     target = url_for("pages.manage_challenge", challenge_id=challenge_id)

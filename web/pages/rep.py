@@ -17,7 +17,9 @@ from web.form_refusals import keep_refusal, take_refusal
 from web.pages import bp
 from web.permissions import actor, login_required
 from web.rep_view import challenge_page, my_cards, profile_page
-from web.schemas.live import PreferencesSchema, ProofSchema, form_fields, inline_errors
+from web.schemas.challenges import ProofSchema
+from web.schemas.forms import form_fields, inline_errors
+from web.schemas.me import PreferencesSchema
 
 
 @bp.get("/play")
@@ -68,6 +70,7 @@ def play_profile():
 @login_required
 def play_preferences():
     typed = form_fields("muted_kinds")
+    typed.setdefault("anonymised", False)  # an unticked box sends nothing: it means no
     try:
         data = PreferencesSchema().load(typed)
     except ValidationError as exc:

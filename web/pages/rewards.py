@@ -23,7 +23,7 @@ from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
 from web.pages import bp
 from web.permissions import actor, manager_required
-from web.schemas.live import form_fields, inline_errors
+from web.schemas.forms import form_fields, inline_errors
 from web.schemas.rewards import RewardFormSchema
 
 FIELDS = ("name", "cost", "cash_value")

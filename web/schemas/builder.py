@@ -12,10 +12,10 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from gameplay.boards.formats import FORMATS as FORMAT_RULES
-from gameplay.core.models import ENROLMENTS, FACT_TYPES, FORMATS, KINDS, TEAM_SCORING
-from kpi_engine.org.models import SALES_ROLES
-from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from gameplay.boards.formats import FORMAT_RULES
+from gameplay.core.models import ChallengeFormat, ChallengeKind, Enrolment, FactType, TeamScoring
+from kpi_engine.org.models import SalesRole
+from kpi_engine.sales.models import ActivityKind, ActivityOutcome
 from web.schemas.fields import (
     MULTIPLIER_MAX,
     RATE_MAX,
@@ -48,13 +48,13 @@ def nest_rows(form: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
-ACTIVITY_KIND = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_KINDS))
-OUTCOME = fields.String(load_default=None, validate=validate.OneOf(ACTIVITY_OUTCOMES))
+ACTIVITY_KIND = fields.String(load_default=None, validate=validate.OneOf(ActivityKind.values()))
+OUTCOME = fields.String(load_default=None, validate=validate.OneOf(ActivityOutcome.values()))
 POINTS = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
 
 
 class RuleSchema(Schema):
-    fact = fields.String(load_default="activity", validate=validate.OneOf(FACT_TYPES))
+    fact = fields.String(load_default="activity", validate=validate.OneOf(FactType.values()))
     activity_kind = ACTIVITY_KIND
     outcome = OUTCOME
     product = fields.String(load_default=None, validate=validate.Length(max=200))
@@ -69,7 +69,7 @@ class RuleSchema(Schema):
 class MissionSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 160))
     manual = fields.Boolean(load_default=False)
-    fact = fields.String(load_default="activity", validate=validate.OneOf(FACT_TYPES))
+    fact = fields.String(load_default="activity", validate=validate.OneOf(FactType.values()))
     activity_kind = ACTIVITY_KIND
     outcome = OUTCOME
     target = BoundedInt(1, load_default=1)
@@ -80,9 +80,9 @@ class MissionSchema(Schema):
 class BuilderSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 160))
     description = fields.String(load_default=None, validate=validate.Length(max=2000))
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
-    format = fields.String(required=True, validate=validate.OneOf(FORMATS))
-    team_scoring = fields.String(load_default="sum", validate=validate.OneOf(TEAM_SCORING))
+    kind = fields.String(required=True, validate=validate.OneOf(ChallengeKind.values()))
+    format = fields.String(required=True, validate=validate.OneOf(ChallengeFormat.values()))
+    team_scoring = fields.String(load_default="sum", validate=validate.OneOf(TeamScoring.values()))
     target = BoundedInt(1, load_default=None)
     top_n = fields.Integer(load_default=3, validate=validate.Range(min=1, max=100))
     ordered_missions = fields.Boolean(load_default=False)
@@ -91,9 +91,9 @@ class BuilderSchema(Schema):
     timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
     team_ids = fields.List(Id(), load_default=list)
     sales_roles = fields.List(
-        fields.String(validate=validate.OneOf(SALES_ROLES)), load_default=list
+        fields.String(validate=validate.OneOf(SalesRole.values())), load_default=list
     )
-    enrolment = fields.String(load_default="auto", validate=validate.OneOf(ENROLMENTS))
+    enrolment = fields.String(load_default="auto", validate=validate.OneOf(Enrolment.values()))
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
     missions = fields.List(fields.Nested(MissionSchema), load_default=list)
     prize_name = fields.String(load_default=None, validate=validate.Length(1, 160))

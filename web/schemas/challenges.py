@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, pre_load, validate
 
 from gameplay.boards.formats import describe_format
 from gameplay.core.lifecycle import challenge_status
-from gameplay.core.models import ENROLMENTS, FACT_TYPES, KINDS, TEAM_SCORING, Challenge
+from gameplay.core.models import (
+    Challenge,
+    ChallengeFormat,
+    ChallengeKind,
+    Enrolment,
+    FactType,
+    TeamScoring,
+)
 from gameplay.scoring.rules import describe_criteria, describe_rule
 from kpi_engine.db import utcnow
-from kpi_engine.org.models import SALES_ROLES
-from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from kpi_engine.org.models import SalesRole
+from kpi_engine.sales.models import ActivityKind, ActivityOutcome
 from web.schemas.fields import (
     MULTIPLIER_MAX,
     RATE_MAX,
@@ -21,6 +28,7 @@ from web.schemas.fields import (
     BusinessDateTime,
     Id,
 )
+from web.schemas.forms import drop_blank
 
 FORMAT_NAMES = ("leaderboard", "race", "threshold", "team_battle")
 POINTS = fields.Integer(load_default=0, validate=validate.Range(-100_000, 100_000))
@@ -29,18 +37,18 @@ POINTS = fields.Integer(load_default=0, validate=validate.Range(-100_000, 100_00
 class AudienceSchema(Schema):
     team_ids = fields.List(Id(), load_default=list)
     sales_roles = fields.List(
-        fields.String(validate=validate.OneOf(SALES_ROLES)), load_default=list
+        fields.String(validate=validate.OneOf(SalesRole.values())), load_default=list
     )
     user_ids = fields.List(Id(), load_default=list)
 
 
 class CriteriaSchema(Schema):
-    fact = fields.String(load_default="activity", validate=validate.OneOf(FACT_TYPES))
+    fact = fields.String(load_default="activity", validate=validate.OneOf(FactType.values()))
     activity_kind = fields.String(
-        load_default=None, allow_none=True, validate=validate.OneOf(ACTIVITY_KINDS)
+        load_default=None, allow_none=True, validate=validate.OneOf(ActivityKind.values())
     )
     outcome = fields.String(
-        load_default=None, allow_none=True, validate=validate.OneOf(ACTIVITY_OUTCOMES)
+        load_default=None, allow_none=True, validate=validate.OneOf(ActivityOutcome.values())
     )
     product = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 200))
     segment = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 120))
@@ -84,7 +92,7 @@ class WindowSchema(Schema):
     freeze_at = BusinessDateTime(load_default=None, allow_none=True)
     timezone = fields.String(load_default="UTC", validate=validate.Length(1, 64))
     audience = fields.Nested(AudienceSchema, required=True)
-    enrolment = fields.String(load_default="auto", validate=validate.OneOf(ENROLMENTS))
+    enrolment = fields.String(load_default="auto", validate=validate.OneOf(Enrolment.values()))
     rewards = fields.List(fields.Nested(PrizeSchema), load_default=list)
     reward_budget = Amount(load_default=None, allow_none=True)
     top_n = BoundedInt(1, load_default=3)
@@ -94,9 +102,11 @@ class ChallengeSchema(WindowSchema):
     description = fields.String(
         load_default=None, allow_none=True, validate=validate.Length(max=2000)
     )
-    kind = fields.String(load_default="custom", validate=validate.OneOf(KINDS))
-    format = fields.String(load_default="leaderboard", validate=validate.OneOf(FORMAT_NAMES))
-    team_scoring = fields.String(load_default="sum", validate=validate.OneOf(TEAM_SCORING))
+    kind = fields.String(load_default="custom", validate=validate.OneOf(ChallengeKind.values()))
+    format = fields.String(
+        load_default="leaderboard", validate=validate.OneOf(ChallengeFormat.values())
+    )
+    team_scoring = fields.String(load_default="sum", validate=validate.OneOf(TeamScoring.values()))
     target = BoundedInt(1, load_default=None, allow_none=True)
     ordered_missions = fields.Boolean(load_default=False)
     quota_normalised = fields.Boolean(load_default=False)
@@ -136,18 +146,50 @@ class BoardQuerySchema(Schema):
         load_default="individual",
         validate=validate.OneOf(("individual", "around_me", "team", "improved")),
     )
-    league = fields.String(load_default=None, validate=validate.OneOf(SALES_ROLES))
+    league = fields.String(load_default=None, validate=validate.OneOf(SalesRole.values()))
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
 
 
 class ProofSchema(Schema):
-    text = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
-    link = fields.Url(load_default=None, allow_none=True)
+    """A mission proof, from the API or the rep's page; a blank field is absent."""
+
+    text = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=4000, error="Keep it under 4,000 characters."),
+    )
+    link = fields.URL(
+        load_default=None,
+        allow_none=True,
+        schemes={"http", "https"},
+        validate=validate.Length(max=500, error="Keep the link under 500 characters."),
+        error_messages={"invalid": "Enter a full web address, starting with https://"},
+    )
+
+    @pre_load
+    def _blank_is_absent(self, data: Any, **_: Any) -> Any:
+        kept = drop_blank(data)
+        if not isinstance(kept, dict):
+            return kept  # not an object: the schema refuses it with its own message
+        return {k: v.strip() if isinstance(v, str) else v for k, v in kept.items()}
 
 
 class ReviewSchema(Schema):
-    approve = fields.Boolean(required=True)
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    """A manager's review of a proof: approve true or false (the page's two buttons send
+    approve=true and approve=false), and a comment the rep reads."""
+
+    approve = fields.Boolean(
+        required=True,
+        error_messages={
+            "required": "Choose approve or reject.",
+            "invalid": "Choose approve or reject.",
+        },
+    )
+    comment = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000, error="Keep the comment under 2,000 characters."),
+    )
 
 
 class AdjustmentSchema(Schema):

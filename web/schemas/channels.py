@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates
 
-from gameplay.channels.team_channels import CHANNEL_KINDS, NEWS_KINDS
-from web.schemas.live import drop_blank
+from gameplay.channels.team_channels import NEWS_KINDS, ChannelKind
+from web.schemas.forms import drop_blank
 
 # Only the test receiver runs on plain HTTP, and only where TESTING is on.
 LOCAL_TEST_HOSTS = ("127.0.0.1", "localhost")
@@ -24,7 +24,7 @@ class ChannelFormSchema(Schema):
     )
     kind = fields.String(
         required=True,
-        validate=validate.OneOf(CHANNEL_KINDS, error="Choose Slack or Microsoft Teams."),
+        validate=validate.OneOf(ChannelKind.values(), error="Choose Slack or Microsoft Teams."),
         error_messages={"required": "Choose Slack or Microsoft Teams."},
     )
     url = fields.String(

@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from gameplay.core.models import KINDS
+from gameplay.core.models import ChallengeKind
 from kpi_engine.impact.estimates import CORE_KEYS
 from web.schemas.challenges import ChallengeSchema
 from web.schemas.fields import ID_MAX, BoundedInt, BusinessDate, Id
@@ -73,7 +73,7 @@ class PastCampaignFormSchema(Schema):
     """The page's short form: one team's campaign over whole days, with who took part."""
 
     name = fields.String(required=True, validate=validate.Length(1, 160))
-    kind = fields.String(load_default="custom", validate=validate.OneOf(KINDS))
+    kind = fields.String(load_default="custom", validate=validate.OneOf(ChallengeKind.values()))
     team_id = Id(required=True)
     starts_on = BusinessDate(required=True)
     ends_on = BusinessDate(required=True)
@@ -86,7 +86,7 @@ class PastCampaignFormSchema(Schema):
 
 
 class LeadershipQuerySchema(ImpactQuerySchema):
-    kind = fields.String(load_default=None, validate=validate.OneOf(KINDS))
+    kind = fields.String(load_default=None, validate=validate.OneOf(ChallengeKind.values()))
     period = fields.String(load_default=None)
 
 

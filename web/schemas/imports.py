@@ -8,8 +8,8 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kpi_engine.crm.cells import DATE_FORMATS
-from kpi_engine.crm.formats import FIELDS, FORMATS
-from kpi_engine.sales.models import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
+from kpi_engine.crm.columns import EXPORT_COLUMNS, FIELDS
+from kpi_engine.sales.models import ActivityKind, ActivityOutcome
 from web.input_bounds import loads_json
 
 
@@ -29,7 +29,7 @@ class ColumnMapping(fields.Field):
 
 
 class ImportFormSchema(Schema):
-    format = fields.String(load_default=None, validate=validate.OneOf(list(FORMATS)))
+    format = fields.String(load_default=None, validate=validate.OneOf(list(EXPORT_COLUMNS)))
     date_format = fields.String(load_default=None, validate=validate.OneOf(DATE_FORMATS))
     mapping = ColumnMapping(load_default=None)
     action = fields.String(required=True, validate=validate.OneOf(["dry_run", "import"]))
@@ -37,12 +37,8 @@ class ImportFormSchema(Schema):
 
 class ActivityFormSchema(Schema):
     key = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$"))
-    kind = fields.String(required=True, validate=validate.OneOf(ACTIVITY_KINDS))
-    outcome = fields.String(required=True, validate=validate.OneOf(ACTIVITY_OUTCOMES))
+    kind = fields.String(required=True, validate=validate.OneOf(ActivityKind.values()))
+    outcome = fields.String(required=True, validate=validate.OneOf(ActivityOutcome.values()))
     deal_id = fields.String(load_default=None, validate=validate.Length(max=120))
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
-
-def form_fields(form: Any) -> dict[str, str]:
-    """A submitted form without its CSRF token (checked before the view) and empty choices."""
-    return {k: v for k, v in form.items() if k != "csrf_token" and v != ""}

@@ -6,9 +6,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from kpi_engine.kpis.models import INPUT_KINDS, SCORECARD_ROLES, KpiDecision, KpiTarget
+from kpi_engine.kpis.models import InputKind, KpiDecision, KpiTarget, ScorecardRole
 from kpi_engine.kpis.registry import KpiDefinition
-from kpi_engine.kpis.scorecards import Row, Scorecard
+from kpi_engine.kpis.scorecards import Scorecard, ScorecardRow
 from web.schemas.fields import AMOUNT_MAX, Amount, BusinessDate, Id
 from web.schemas.impact import KpiKeys
 
@@ -19,7 +19,7 @@ PERIOD = fields.String(required=True, validate=validate.Length(1, 40))
 class ScorecardQuerySchema(Schema):
     scope = SCOPE
     period = PERIOD
-    role = fields.String(load_default=None, validate=validate.OneOf(SCORECARD_ROLES))
+    role = fields.String(load_default=None, validate=validate.OneOf(ScorecardRole.values()))
     # Any registry KPIs instead of the role's card, "revenue_won,win_rate" (at most MAX_KPIS).
     kpis = KpiKeys(load_default=None)
 
@@ -38,7 +38,7 @@ class TargetSchema(Schema):
 
 
 class InputSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(INPUT_KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf(InputKind.values()))
     scope = SCOPE
     period = PERIOD
     amount = Amount(required=True)
@@ -94,7 +94,7 @@ class DecisionOutSchema(Schema):
     created_at = fields.AwareDateTime()
 
 
-def row_body(row: Row) -> dict[str, Any]:
+def row_body(row: ScorecardRow) -> dict[str, Any]:
     """One KPI of a scorecard: value null and a reason when there is no data."""
     kpi, limits = row.kpi, row.threshold
     return {

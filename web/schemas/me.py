@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gameplay.scoring.profiles import NOTIFICATION_KINDS
+from gameplay.scoring.profiles import NotificationKind
 from web.schemas.fields import Amount, BoundedInt, Id
 
 
 class PreferencesSchema(Schema):
+    """A rep's game preferences; a field left out keeps its value."""
+
     anonymised = fields.Boolean(load_default=None)
     muted_kinds = fields.List(
-        fields.String(validate=validate.OneOf(NOTIFICATION_KINDS)), load_default=None
+        fields.String(validate=validate.OneOf(NotificationKind.values())), load_default=None
     )
 
 

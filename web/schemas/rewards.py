@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, fields, pre_load, validate
 
-from web.schemas.live import drop_blank
+from web.schemas.forms import drop_blank
 
 
 class RewardFormSchema(Schema):

@@ -13,7 +13,7 @@ FIELDS = (
 REQUIRED = ("deal_id", "owner", "stage")
 DATE_FIELDS = ("created", "engaged", "closed")
 # Each format lists, per field, the column names its exports use (first found wins).
-FORMATS: dict[str, dict[str, tuple[str, ...]]] = {
+EXPORT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "sample": {
         "deal_id": ("opportunity_id",),
         "owner": ("sales_agent",),
@@ -58,7 +58,7 @@ CATALOGUE_COLUMNS = {"product", "sales_price"}
 def detect_format(header: Sequence[str]) -> str:
     """The export format whose identifying columns the header carries."""
     names = set(header)
-    for fmt, columns in FORMATS.items():
+    for fmt, columns in EXPORT_COLUMNS.items():
         if any(c in names for c in columns["deal_id"]) and any(
             c in names for c in columns["owner"]
         ):
@@ -70,9 +70,10 @@ def detect_format(header: Sequence[str]) -> str:
 
 
 def columns_for(fmt: str, header: Sequence[str], mapping: dict[str, str] | None) -> dict[str, str]:
-    if fmt not in FORMATS and not mapping:
-        raise Invalid(f"unknown format {fmt!r}", {"format": [f"one of {', '.join(FORMATS)}"]})
-    known = FORMATS.get(fmt, {})
+    if fmt not in EXPORT_COLUMNS and not mapping:
+        known_formats = ", ".join(EXPORT_COLUMNS)
+        raise Invalid(f"unknown format {fmt!r}", {"format": [f"one of {known_formats}"]})
+    known = EXPORT_COLUMNS.get(fmt, {})
     found = {f: next((c for c in names if c in header), "") for f, names in known.items()}
     chosen = {f: c for f, c in (found | (mapping or {})).items() if c}
     unknown = sorted(set(mapping or {}) - set(FIELDS))
