@@ -41,7 +41,7 @@ def recent_activities(session: Session, rep_id: int, limit: int = 10) -> list[Ac
 
 def rep_results(session: Session, team_ids: set[int], period: Period) -> list[RepResult]:
     """Per rep of these teams: revenue won and deals won/lost closed in the period."""
-    closed_in = (Deal.closed_at >= period.start) & (Deal.closed_at < period.end)
+    closed_in = (Deal.closed_on >= period.first_day) & (Deal.closed_on <= period.last_day)
     won = closed_in & (Deal.status == "won")
     lost = closed_in & (Deal.status == "lost")
     query = (
