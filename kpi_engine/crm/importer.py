@@ -200,12 +200,13 @@ class ImportPlan:
     def undated_summary(self) -> str:
         """The rows without a creation date as one sentence with their count and first lines:
         their deals stay undated instead of taking the import's time."""
-        columns = self.creation_columns
+        columns, one = self.creation_columns, len(self.undated) == 1
         empty = f"{' and '.join(columns)} empty" if columns else "no column holds one"
         return (
-            f"{_rows(len(self.undated))} without a creation date ({empty};"
-            f" {_lines(self.undated)}): such a deal is kept undated, not dated at the import's"
-            " time, and KPIs that need the date leave it out and say how many they left out"
+            f"{_rows(len(self.undated))} {'has' if one else 'have'} no creation date ({empty};"
+            f" {_lines(self.undated)}): {'its deal gets' if one else 'their deals get'} none"
+            " rather than the import's date, and KPIs that need one (pipeline conversion, sales"
+            " cycle) leave them out and say how many"
         )
 
     def rejection_groups(self) -> list[RejectionGroup]:

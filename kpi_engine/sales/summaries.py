@@ -28,8 +28,8 @@ class RepResult:
 
 
 def recent_deals(session: Session, rep_id: int, limit: int = 10) -> list[Deal]:
-    """A rep's deals, most recently touched first."""
-    order = func.coalesce(Deal.closed_at, Deal.engaged_at, Deal.created_at).desc()
+    """A rep's deals, most recently touched first (an undated one when it was last recorded)."""
+    order = func.coalesce(Deal.closed_at, Deal.engaged_at, Deal.created_at, Deal.updated_at).desc()
     query = select(Deal).where(Deal.owner_id == rep_id).order_by(order, Deal.id.desc())
     return list(session.scalars(query.limit(limit)))
 

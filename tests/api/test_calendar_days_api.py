@@ -4,6 +4,7 @@ undated rows reported by the dry run and named by the KPIs that leave them out."
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from web.auth import hash_password
 from web.extensions import db
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-UNDATED = "3 rows without a creation date (Create Date empty; lines 3, 4, 5)"
+UNDATED = "3 rows have no creation date (Create Date empty; lines 3, 4, 5)"
 
 
 @pytest.fixture
@@ -72,10 +73,15 @@ def test_the_dry_run_and_the_import_report_undated_rows_and_the_card_names_them(
     }
     page = client.post("/imports", data=body, content_type="multipart/form-data")
     text = page.get_data(as_text=True)
-    assert page.status_code == 200 and "Imported: " in text and f"Undated: {UNDATED}" in text
+    assert page.status_code == 200 and "Imported: " in text and UNDATED in text
     q2 = card(client, "2026-Q2", "pipeline_conversion,sales_cycle_days")
     assert q2["pipeline_conversion"]["value"] == 0.5
     assert q2["pipeline_conversion"]["note"] == "3 deals without a creation date left out"
     assert q2["sales_cycle_days"]["note"] == "1 deal without a creation date left out"
-    dashboard = client.get("/dashboards", query_string={"scope": "org", "period": "2026-Q2"})
+    query = {"scope": "org", "period": "2026-Q2"}
+    dashboard = client.get("/dashboards", query_string=query)
     assert "1 deal without a creation date left out" in dashboard.get_data(as_text=True)
+    export = client.get("/dashboards/export.csv", query_string=query).get_data(as_text=True)
+    header, *rows = csv.reader(io.StringIO(export))
+    cycle = next(r for r in rows if r[0] == "Sales cycle (days)")
+    assert cycle[header.index("Left out")] == "1 deal without a creation date left out"

@@ -168,7 +168,7 @@ def test_undated_rows_are_reported_and_no_kpi_counts_them_as_created_at_import_t
     plan = imported(session, "hubspot_undated.csv", "UTC")
     assert plan.undated == [3, 4, 5]
     assert plan.undated_summary().startswith(
-        "3 rows without a creation date (Create Date empty; lines 3, 4, 5):"
+        "3 rows have no creation date (Create Date empty; lines 3, 4, 5):"
     )
     deals = {d.crm_id: d for d in session.scalars(select(Deal))}
     for crm_id in ("9202", "9203", "9204"):
