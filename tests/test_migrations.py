@@ -25,9 +25,10 @@ from web.extensions import db
 DATA = Path(__file__).resolve().parent / "data"
 
 
-def _fresh_app(tmp_path: Path):
+def _fresh_app(tmp_path: Path, **config: str):
     return make_app(
-        os.environ.get("TEST_DATABASE_URL_MIGRATIONS") or f"sqlite:///{tmp_path / 'm.db'}"
+        os.environ.get("TEST_DATABASE_URL_MIGRATIONS") or f"sqlite:///{tmp_path / 'm.db'}",
+        **config,
     )
 
 
@@ -49,7 +50,7 @@ def test_the_calendar_days_revision_dates_existing_deals_in_the_zone_of_their_im
 ) -> None:
     """Deals imported under Pacific/Auckland before the revision (no days, undated rows
     stamped with the import's clock) get back every day and every undatedness on upgrade."""
-    app = make_app(f"sqlite:///{tmp_path / 'days.db'}", ORG_TIMEZONE="Pacific/Auckland")
+    app = _fresh_app(tmp_path, ORG_TIMEZONE="Pacific/Auckland")
     with app.app_context():
         upgrade()
         session = db.session()
