@@ -31,7 +31,7 @@ from kpi_engine.periods import parse_period
 from kpi_engine.sales.dataframes import Scope
 from kpi_engine.sales.ingest import ingest_events, rebuild_mirror
 from kpi_engine.sales.models import Deal, RawEvent
-from tests.factories import make_user
+from tests.factories import event, make_user
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -252,3 +252,24 @@ def test_the_sample_imported_in_berlin_and_read_in_auckland_matches_the_csv(
     assert undated.value is None and "(500 deals without a creation date left out)" in (
         undated.reason or ""
     )
+
+
+@pytest.mark.parametrize(
+    ("org_tz", "day"), [("America/New_York", date(2017, 12, 31)), ("UTC", date(2018, 1, 1))]
+)
+def test_an_api_instant_takes_its_day_in_the_org_zone_on_arrival_and_keeps_it(
+    session: Session, reps: None, org_tz: str, day: date
+) -> None:
+    """Won at 23:30 in New York on New Year's Eve: 2017-12-31 for a New York org, 2018-01-01
+    for a UTC one; the instant is kept as sent, and reading elsewhere later moves nothing."""
+    won = datetime.fromisoformat("2017-12-31T23:30:00-05:00")
+    events = [
+        event("deal.created", "ann@example.test", "2017-12-01T10:00:00+00:00", deal_id="API-1"),
+        event("deal.won", "ann@example.test", won, deal_id="API-1", amount="900"),
+    ]
+    assert not ingest_events(session, events, now=NOW, tz=org_tz).rejected
+    deal = session.scalars(select(Deal)).one()
+    assert deal.closed_at == won and deal.closed_on == day
+    for read_tz in READ_ZONES:
+        revenue = kpi(session, "revenue_won", Scope("org"), quarter(day), read_tz)
+        assert revenue.value == 900.0, read_tz
