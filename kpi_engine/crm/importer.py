@@ -538,7 +538,8 @@ def _events(record: _Record, now: datetime, zone: ZoneInfo) -> list[SalesEvent]:
     Each dated event carries its calendar day, the day the cell names (the instant is noon of
     it in the organisation's zone; a cell with a time and an offset gives its day there). A row
     without a creation date makes an undated creation, placed at the row's close, or else at
-    the import's clock, only so that it comes first among the deal's events."""
+    the import's clock, only so that it comes first among the deal's events; its key is the
+    one it had before creations were marked undated, so a file imported then is a duplicate."""
     values, moments = record.values, record.moments
     status = stage_status(values["stage"])
     deal_id = values["deal_id"]
@@ -559,15 +560,15 @@ def _events(record: _Record, now: datetime, zone: ZoneInfo) -> list[SalesEvent]:
         close = {"stage": values["stage"], "amount": str(record.amount or 0)}
         steps.append((f"deal.{status}", "closed", moments["closed"], close))
     owner = values["owner"]
-    later = [_event(deal_id, owner, step, zone) for step in steps[1:]]
-    return [_event(deal_id, owner, steps[0], zone, undated=created is None), *later]
+    later = [_event(deal_id, owner, step, zone, now) for step in steps[1:]]
+    return [_event(deal_id, owner, steps[0], zone, now, undated=created is None), *later]
 
 
 def _event(
-    deal_id: str, owner: str, step: _Step, zone: ZoneInfo, *, undated: bool = False
+    deal_id: str, owner: str, step: _Step, zone: ZoneInfo, now: datetime, *, undated: bool = False
 ) -> SalesEvent:
     type_, kind, at, data = step
-    key = _key(deal_id, kind, "" if undated else at.isoformat(), owner, data)
+    key = _key(deal_id, kind, "" if at is now else at.isoformat(), owner, data)
     day = at.astimezone(zone).date()
     return SalesEvent(key, type_, at, owner, {"deal_id": deal_id, **data}, day=day, undated=undated)
 
@@ -582,7 +583,7 @@ def creation_moment(moments: dict[str, datetime]) -> datetime | None:
 def _key(deal_id: str, kind: str, when: str, owner: str, data: dict[str, Any]) -> str:
     """The same row content gives the same key, so a re-import is recognised as duplicates.
 
-    An undated creation leaves out the instant it was placed at, which is no date of the row.
+    A row without any date is placed at the import's clock, which is left out of the key.
     """
     content = json.dumps([kind, when, owner, data], sort_keys=True)
     return f"import:{deal_id}:{kind}:{hashlib.sha256(content.encode()).hexdigest()[:16]}"

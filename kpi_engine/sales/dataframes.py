@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -226,7 +226,8 @@ def load_deals(
 def days_around(start: datetime, end: datetime) -> tuple[date, date]:
     """The calendar days that can hold a fact recorded in [start, end): a fact's day is the
     date of its instant in some time zone, at most a day from the instant's UTC date."""
-    return (start - timedelta(days=1)).date(), (end + timedelta(days=1)).date()
+    day = timedelta(days=1)
+    return (start - day).astimezone(UTC).date(), (end + day).astimezone(UTC).date()
 
 
 def _activities_in(scope: Owners, start: datetime, end: datetime) -> ColumnElement[bool]:

@@ -16,8 +16,12 @@ events do on arrival. Creations the importer stamped with its own clock because 
 date at all are recognised by their idempotency key (the importer left the clock out of it) and
 become undated: the raw event's occurred_on and the deal's created_at/created_on are NULL.
 
-Downgrade drops the days; a deal without a creation date takes its updated_at as created_at,
-which is what the importer used to stamp; `engaged_on` stays in payloads, where nothing reads it.
+A row that had a close date but no creation date was dated by its close; its events cannot be
+told apart from those of a deal created on the day it closed, so it stays dated.
+
+Downgrade drops the days; a deal without a creation date takes its close, else its updated_at,
+as created_at, which is what the importer used to stamp; `engaged_on` stays in payloads, where
+nothing reads it.
 """
 import hashlib
 import json
@@ -87,9 +91,9 @@ def upgrade():
 
 def downgrade():
     bind = op.get_bind()
-    bind.execute(
-        deal.update().where(deal.c.created_at.is_(None)).values(created_at=deal.c.updated_at)
-    )
+    # What the importer stamped before: the row's close, else its own clock.
+    stamped = sa.func.coalesce(deal.c.closed_at, deal.c.updated_at)
+    bind.execute(deal.update().where(deal.c.created_at.is_(None)).values(created_at=stamped))
     with op.batch_alter_table('raw_event', schema=None) as batch_op:
         batch_op.drop_column('occurred_on')
     with op.batch_alter_table('deal', schema=None) as batch_op:
