@@ -60,7 +60,8 @@ def run(url: str | None) -> list[Figure]:
         now = org.end + timedelta(days=1)
         ids = sorted(org.participant_ids | org.control_ids)
         bare = text(
-            "SELECT owner_id, status, amount, closed_at, coalesce(engaged_at, created_at) "
+            "SELECT owner_id, status, amount, closed_at, closed_on,"
+            " coalesce(engaged_on, created_on) "
             "FROM deal WHERE owner_id IN :ids AND status IN ('won', 'lost')"
         ).bindparams(bindparam("ids", ids, expanding=True))
         baseline = median_seconds(lambda: session.execute(bare).all())

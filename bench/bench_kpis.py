@@ -28,6 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import ColumnElement, Engine, case, create_engine, func, make_url, select
 from sqlalchemy.orm import Session
 
@@ -61,10 +62,10 @@ def engine_card(session: Session, scope: Scope, period: Period) -> Scorecard:
 
 
 def _days(session: Session) -> Any:
-    began = func.coalesce(Deal.engaged_at, Deal.created_at)
+    began = func.coalesce(Deal.engaged_on, Deal.created_on)
     if session.get_bind().dialect.name == "sqlite":
-        return func.julianday(Deal.closed_at) - func.julianday(began)
-    return func.extract("epoch", Deal.closed_at - began) / 86400
+        return func.julianday(Deal.closed_on) - func.julianday(began)
+    return Deal.closed_on - began
 
 
 def _median(session: Session, value: Any, where: ColumnElement[bool]) -> float | None:
@@ -91,9 +92,9 @@ def sql_card(session: Session, scope: Scope, period: Period) -> list[dict[str, A
     mine = Deal.owner_id == scope.ref_id if scope.kind == "rep" else None
     results = []
     for p in (period, period.previous(), period.same_last_year()):
-        closed = (Deal.closed_at >= p.start) & (Deal.closed_at < p.end)
+        closed = (Deal.closed_on >= p.first_day) & (Deal.closed_on <= p.last_day)
         won = closed & (Deal.status == "won")
-        created = (Deal.created_at >= p.start) & (Deal.created_at < p.end)
+        created = (Deal.created_on >= p.first_day) & (Deal.created_on <= p.last_day)
         query = select(
             func.sum(case((won, Deal.amount))),
             func.count(case((closed & Deal.status.in_(("won", "lost")), 1))),
@@ -129,15 +130,15 @@ def load_all_card(session: Session, scope: Scope, period: Period) -> list[dict[s
     there: what the engine avoids by pushing filters down to SQL."""
     early, late = datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
     deals, acts = (
-        load_deals(session, scope, early, late),
+        load_deals(session, scope, early.date(), late.date()),
         load_activities(session, scope, early, late),
     )
     kpis = card_kpis(session, scope)
     out = []
     for p in (period, period.previous(), period.same_last_year()):
         frames = Frames(session, scope, p, {}, NOW)
-        alive = (deals["created_at"] < p.end) & (
-            deals["closed_at"].isna() | (deals["closed_at"] >= p.start)
+        alive = (deals["created_on"] <= pd.Timestamp(p.last_day)) & (
+            deals["closed_on"].isna() | (deals["closed_on"] >= pd.Timestamp(p.first_day))
         )
         frames.__dict__["deals"] = deals[alive]
         frames.__dict__["activities"] = acts[

@@ -25,7 +25,7 @@ from kpi_engine.kpis import models as kpi_models  # noqa: F401  (registers the K
 from kpi_engine.org.models import Team, User
 
 # Bump when the generated data changes: databases filled by another version are not reused.
-GENERATOR = 2
+GENERATOR = 3
 DEALS, ACTIVITIES, REPS, TEAMS = 1_000_000, 5_000_000, 500, 50
 END = np.datetime64("2026-11-01T00:00:00", "us")
 SPAN_DAYS = 730
@@ -77,6 +77,10 @@ def deals(rng: np.random.Generator, n: int) -> Columns:
         "created_at": created,
         "engaged_at": engaged.astype("datetime64[us]"),
         "closed_at": closed.astype("datetime64[us]"),
+        # The org is in UTC, so each fact's calendar day is its instant's UTC date.
+        "created_on": created.astype("datetime64[D]"),
+        "engaged_on": engaged.astype("datetime64[D]"),
+        "closed_on": closed.astype("datetime64[D]"),
         "updated_at": np.where(status == "open", created, closed).astype("datetime64[us]"),
     }
 
@@ -93,9 +97,12 @@ def activities(rng: np.random.Generator, n: int) -> Columns:
 
 def _text(times: np.ndarray) -> list[str | None]:
     """Timestamps as UTCDateTime stores them on SQLite (naive UTC, a space, microseconds),
-    which PostgreSQL reads too in a UTC session; None for NaT."""
-    stamps = np.datetime_as_string(times.astype("datetime64[us]"), unit="us")
-    stamps.view(np.uint32).reshape(len(stamps), -1)[:, 10] = ord(" ")
+    which PostgreSQL reads too in a UTC session, and days as ISO dates; None for NaT."""
+    if times.dtype == np.dtype("datetime64[D]"):
+        stamps = np.datetime_as_string(times, unit="D")
+    else:
+        stamps = np.datetime_as_string(times.astype("datetime64[us]"), unit="us")
+        stamps.view(np.uint32).reshape(len(stamps), -1)[:, 10] = ord(" ")
     values = stamps.astype(object)
     values[np.isnat(times)] = None
     return list(values)

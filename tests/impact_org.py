@@ -98,6 +98,8 @@ def _deal_rows(
         closed = start + timedelta(seconds=float(offsets[i]))
         began = closed - timedelta(days=float(durations[i]))
         status = "won" if won[i] else "lost"
+        created = began - (timedelta(0) if no_engagement[i] else timedelta(days=5))
+        engaged = None if no_engagement[i] else began
         rows.append(
             {
                 "crm_id": f"P-{rep}-{period}-{i}",
@@ -106,9 +108,13 @@ def _deal_rows(
                 "currency": "USD",
                 "stage": status.title(),
                 "status": status,
-                "created_at": began - (timedelta(0) if no_engagement[i] else timedelta(days=5)),
-                "engaged_at": None if no_engagement[i] else began,
+                "created_at": created,
+                "engaged_at": engaged,
                 "closed_at": closed,
+                # The planted org lives in UTC: each fact's day is its instant's UTC date.
+                "created_on": created.date(),
+                "engaged_on": engaged.date() if engaged else None,
+                "closed_on": closed.date(),
                 "updated_at": closed,
             }
         )

@@ -33,6 +33,8 @@ def describe(plan: ImportPlan) -> list[str]:
     # printed as counts that read as if part of it went in.
     if plan.ok:
         lines += _changes(plan)
+    if plan.undated:
+        lines.append(f"  undated: {plan.undated_summary()}")
     lines += [f"  warning: {w}" for w in plan.warnings]
     return lines + _rejections(plan)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -52,7 +53,12 @@ def ingest(
             if before is not None:
                 before(db.session())
             result, changes = record_sales_events(
-                db.session(), events, source=source, now=now or utcnow(), reach=reach
+                db.session(),
+                events,
+                source=source,
+                now=now or utcnow(),
+                reach=reach,
+                tz=str(current_app.config["ORG_TIMEZONE"]),
             )
             if whole and result.rejected:
                 db.session.rollback()

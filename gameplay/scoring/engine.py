@@ -39,11 +39,13 @@ def record_sales_events(
     source: str,
     now: datetime,
     reach: Reach = EVERYONE,
+    tz: str = "UTC",
 ) -> tuple[IngestResult, Changes]:
     """Store the events once each, update the mirror, score them in live challenges; flushes.
 
-    Events the caller's `reach` does not cover are rejected by the ingest, as it says."""
-    result = ingest_events(session, events, source=source, now=now, reach=reach)
+    Events the caller's `reach` does not cover are rejected by the ingest, as it says; `tz`
+    is the organisation's time zone, which dates an instant (sales.ingest.SalesEvent)."""
+    result = ingest_events(session, events, source=source, now=now, reach=reach, tz=tz)
     return result, apply_steps(session, ingest_steps(result), now=now)
 
 

@@ -123,10 +123,7 @@ class RejectionGroup:
         (lines 4, 9, 31)"; unknown owners are named with their rows and what to do about them."""
         if self.kind == OWNER_UNKNOWN:
             return f"{self.column}: {self._owners()} ({self.hint})"
-        shown = ", ".join(str(n) for n in self.lines[:LINES_SHOWN])
-        shown += ", …" if self.rows > LINES_SHOWN else ""
-        where = f"line{'s' if self.rows != 1 else ''} {shown}"
-        return f"{self.column}: {self.kind} on {_rows(self.rows)} ({where})"
+        return f"{self.column}: {self.kind} on {_rows(self.rows)} ({_lines(self.lines)})"
 
     def _owners(self) -> str:
         named = ", ".join(f"{v} ({_rows(n)})" for v, n in self.values[:VALUES_SHOWN])
@@ -138,6 +135,13 @@ class RejectionGroup:
 
 def _rows(count: int) -> str:
     return f"{count:,} row{'s' if count != 1 else ''}"
+
+
+def _lines(numbers: Sequence[int]) -> str:
+    """The first line numbers, e.g. "lines 4, 9, 31, 40, 57, …"."""
+    shown = ", ".join(str(n) for n in numbers[:LINES_SHOWN])
+    shown += ", …" if len(numbers) > LINES_SHOWN else ""
+    return f"line{'s' if len(numbers) != 1 else ''} {shown}"
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,9 @@ class ImportPlan:
     warnings: list[str] = field(default_factory=list)
     rejected: list[RowRejection] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Lines of accepted rows without a creation date, and the columns that would give one.
+    undated: list[int] = field(default_factory=list)
+    creation_columns: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -189,6 +196,18 @@ class ImportPlan:
         if self.rows and not self.accepted and not self.rejected:
             return f"{_rows(self.rows)}: none checked, the file as a whole must be fixed first"
         return f"{_rows(self.rows)}: {self.accepted:,} accepted, {len(self.rejected):,} rejected"
+
+    def undated_summary(self) -> str:
+        """The rows without a creation date as one sentence with their count and first lines:
+        their deals stay undated instead of taking the import's time."""
+        columns, one = self.creation_columns, len(self.undated) == 1
+        empty = f"{' and '.join(columns)} empty" if columns else "no column holds one"
+        return (
+            f"{_rows(len(self.undated))} {'has' if one else 'have'} no creation date ({empty};"
+            f" {_lines(self.undated)}): {'its deal gets' if one else 'their deals get'} none"
+            " rather than the import's date, and KPIs that need one (pipeline conversion, sales"
+            " cycle) leave them out and say how many"
+        )
 
     def rejection_groups(self) -> list[RejectionGroup]:
         """The rejections by cause (column and kind of problem), the most rows first."""
@@ -225,6 +244,10 @@ class _Context:
     now: datetime
     roster: list[Person] = field(default_factory=list)
     catalogue: set[str] = field(default_factory=set)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.options.timezone)
 
 
 def plan_import(
@@ -305,6 +328,7 @@ def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
     except Invalid as exc:
         plan.errors.append(exc.message + "".join(f" ({m})" for v in exc.fields.values() for m in v))
         return plan
+    plan.creation_columns = tuple(columns[f] for f in ("created", "engaged") if f in columns)
     owners = _plan_people(context, plan, {row.get(columns["owner"], "") for row in table.rows})
     records = _records(context, plan, table, columns, date_format, owners)
     _plan_reach(context, plan, records, columns)
@@ -336,7 +360,7 @@ def _records(
     owners: set[str],
 ) -> list[_Record]:
     """The rows that pass every check; each other row is rejected once with all its problems."""
-    zone = ZoneInfo(context.options.timezone)
+    zone = context.zone
     records: list[_Record] = []
     seen: dict[str, int] = {}
     for line, row in enumerate(table.rows, start=2):
@@ -441,7 +465,7 @@ def _plan_reach(
     if context.options.reach.everyone:
         return
     for record in list(records):
-        events = _events(record, context.now)
+        events = _events(record, context.now, context.zone)
         refused = refusals(context.session, events, context.options.reach)
         if refused:
             # A row's events are refused alike (created, then won): its reasons once each.
@@ -485,7 +509,8 @@ def _plan_products(context: _Context, plan: ImportPlan, records: list[_Record]) 
 
 def _plan_deals(context: _Context, plan: ImportPlan, records: list[_Record]) -> None:
     for record in records:
-        plan.events.extend(_events(record, context.now))
+        plan.events.extend(_events(record, context.now, context.zone))
+    plan.undated = [r.line for r in records if creation_moment(r.moments) is None]
     keys = [e.id for e in plan.events]
     stored = _present(context.session, RawEvent.idempotency_key, keys)
     existing = _present(context.session, Deal.crm_id, [r.values["deal_id"] for r in records])
@@ -504,8 +529,17 @@ def _present(session: Session, column: Any, values: list[str]) -> set[str]:
     return found
 
 
-def _events(record: _Record, now: datetime) -> list[SalesEvent]:
-    """A row as events: created, then the engagement (if dated), then the close (if closed)."""
+_Step = tuple[str, str, datetime, dict[str, Any]]  # type, kind, when, data
+
+
+def _events(record: _Record, now: datetime, zone: ZoneInfo) -> list[SalesEvent]:
+    """A row as events: created, then the engagement (if dated), then the close (if closed).
+
+    Each dated event carries its calendar day, the day the cell names (the instant is noon of
+    it in the organisation's zone; a cell with a time and an offset gives its day there). A row
+    without a creation date makes an undated creation, placed at the row's close, or else at
+    the import's clock, only so that it comes first among the deal's events; its key is the
+    one it had before creations were marked undated, so a file imported then is a duplicate."""
     values, moments = record.values, record.moments
     status = stage_status(values["stage"])
     deal_id = values["deal_id"]
@@ -516,10 +550,9 @@ def _events(record: _Record, now: datetime) -> list[SalesEvent]:
     if record.amount is not None and status == "open":
         attrs["amount"] = str(record.amount)
     first = values["stage"] if status == "open" and "engaged" not in moments else "Prospecting"
-    start = moments.get("created") or moments.get("engaged") or moments.get("closed") or now
-    steps: list[tuple[str, str, datetime, dict[str, Any]]] = [
-        ("deal.created", "created", start, {**attrs, "stage": first})
-    ]
+    created = creation_moment(moments)
+    start = created or moments.get("closed") or now
+    steps: list[_Step] = [("deal.created", "created", start, {**attrs, "stage": first})]
     if "engaged" in moments:
         stage = values["stage"] if status == "open" else "Engaging"
         steps.append(("deal.stage_changed", "engaged", moments["engaged"], {"stage": stage}))
@@ -527,22 +560,30 @@ def _events(record: _Record, now: datetime) -> list[SalesEvent]:
         close = {"stage": values["stage"], "amount": str(record.amount or 0)}
         steps.append((f"deal.{status}", "closed", moments["closed"], close))
     owner = values["owner"]
-    return [
-        SalesEvent(
-            _key(deal_id, kind, "" if at is now else at.isoformat(), owner, data),
-            type_,
-            at,
-            owner,
-            {"deal_id": deal_id, **data},
-        )
-        for type_, kind, at, data in steps
-    ]
+    later = [_event(deal_id, owner, step, zone, now) for step in steps[1:]]
+    return [_event(deal_id, owner, steps[0], zone, now, undated=created is None), *later]
+
+
+def _event(
+    deal_id: str, owner: str, step: _Step, zone: ZoneInfo, now: datetime, *, undated: bool = False
+) -> SalesEvent:
+    type_, kind, at, data = step
+    key = _key(deal_id, kind, "" if at is now else at.isoformat(), owner, data)
+    day = at.astimezone(zone).date()
+    return SalesEvent(key, type_, at, owner, {"deal_id": deal_id, **data}, day=day, undated=undated)
+
+
+def creation_moment(moments: dict[str, datetime]) -> datetime | None:
+    """When a row says its deal was created: its creation date, else its engagement (a deal
+    is in the pipeline by the time a rep engages it, and the sample data set dates deals only
+    so); None when it says neither, which leaves the deal undated."""
+    return moments.get("created") or moments.get("engaged")
 
 
 def _key(deal_id: str, kind: str, when: str, owner: str, data: dict[str, Any]) -> str:
     """The same row content gives the same key, so a re-import is recognised as duplicates.
 
-    A row without any date is stamped with the import's clock, which is left out of the key.
+    A row without any date is placed at the import's clock, which is left out of the key.
     """
     content = json.dumps([kind, when, owner, data], sort_keys=True)
     return f"import:{deal_id}:{kind}:{hashlib.sha256(content.encode()).hexdigest()[:16]}"

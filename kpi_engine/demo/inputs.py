@@ -72,7 +72,11 @@ def _money(amount: float) -> Decimal:
 def _won_by_rep(session: Session, period: Period) -> dict[int, float]:
     query = (
         select(Deal.owner_id, func.sum(Deal.amount))
-        .where(Deal.status == "won", Deal.closed_at >= period.start, Deal.closed_at < period.end)
+        .where(
+            Deal.status == "won",
+            Deal.closed_on >= period.first_day,
+            Deal.closed_on <= period.last_day,
+        )
         .group_by(Deal.owner_id)
     )
     return {owner: float(total or 0) for owner, total in session.execute(query)}

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -181,17 +182,21 @@ def _deal_events(
             "currency": "USD",
             "stage": "Prospecting",
         }
-        yield SalesEvent(f"demo:{deal_id}:created", "deal.created", _at(created), rep, data)
+        yield _dated(f"demo:{deal_id}:created", "deal.created", created, rep, data)
         if engaged is not None:
             stage = {"deal_id": deal_id, "stage": "Engaging"}
-            yield SalesEvent(
-                f"demo:{deal_id}:engaged", "deal.stage_changed", _at(engaged), rep, stage
-            )
+            yield _dated(f"demo:{deal_id}:engaged", "deal.stage_changed", engaged, rep, stage)
         if row["deal_stage"] in ("Won", "Lost"):
-            closed = _at(date.fromisoformat(row["close_date"]) + shift)
+            closed = date.fromisoformat(row["close_date"]) + shift
             kind = "deal.won" if row["deal_stage"] == "Won" else "deal.lost"
             close = {"deal_id": deal_id, "amount": row["close_value"] or "0"}
-            yield SalesEvent(f"demo:{deal_id}:closed", kind, closed, rep, close)
+            yield _dated(f"demo:{deal_id}:closed", kind, closed, rep, close)
+
+
+def _dated(key: str, type_: str, day: date, rep: str, data: dict[str, Any]) -> SalesEvent:
+    """An event of the sample's, which gives days only: the day as the CSV has it, whatever
+    the organisation's time zone."""
+    return SalesEvent(key, type_, _at(day), rep, data, day=day)
 
 
 def _activity_events(

@@ -135,6 +135,13 @@ class _RepFrames(Frames):
     def stages_reached(self) -> pd.DataFrame:
         return self.slices.stages_reached.rows(self.rep, self.span)
 
+    def within(self, deals: pd.DataFrame, fact: str) -> pd.Series:
+        """By the fact's instant, as the study places deals in its spans (panel.StudyRows)."""
+        return _within(f"{fact}_at")(deals, self.span)
+
+    def after(self, deals: pd.DataFrame, fact: str) -> pd.Series:
+        return deals[f"{fact}_at"] >= self.span.end
+
     def records(self, measure: Measure) -> tuple[str, int]:
         """What the formula read, and how many of them: its activities, or its deals (as many
         as the measure says it rests on, when it says so)."""

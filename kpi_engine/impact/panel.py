@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 
 from kpi_engine.sales.dataframes import (
     DEAL_COLUMNS,
+    days_around,
     load_activities,
     load_deals,
     load_stages_reached,
 )
 
 FloatArray = NDArray[np.float64]
-SECONDS_PER_DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,11 @@ class Span:
 
 class StudyRows:
     """The deals, activities and stage changes of the reps under study over all the spans,
-    each read from SQL on first use (a study of deal KPIs never reads activities)."""
+    each read from SQL on first use (a study of deal KPIs never reads activities).
+
+    A challenge's spans are instants, so its deals are placed in them by the instant recorded
+    for each fact (a date-only one at noon of its day in the zone it was imported under); SQL
+    reads the calendar days around the spans and the spans cut the rest."""
 
     def __init__(self, session: Session, rep_ids: Iterable[int], spans: Sequence[Span]) -> None:
         self.session = session
@@ -51,7 +55,8 @@ class StudyRows:
 
     @cached_property
     def deals(self) -> pd.DataFrame:
-        return load_deals(self.session, self.rep_ids, self.start, self.end, DEAL_COLUMNS)
+        first, last = days_around(self.start, self.end)
+        return load_deals(self.session, self.rep_ids, first, last, DEAL_COLUMNS)
 
     @cached_property
     def activities(self) -> pd.DataFrame:
@@ -60,7 +65,8 @@ class StudyRows:
     @cached_property
     def stages_reached(self) -> pd.DataFrame:
         owner = ("owner_id", "created_at")
-        return load_stages_reached(self.session, self.rep_ids, self.start, self.end, owner)
+        first, last = days_around(self.start, self.end)
+        return load_stages_reached(self.session, self.rep_ids, first, last, owner)
 
     def column(self, label: str) -> int:
         return [s.label for s in self.spans].index(label)
@@ -90,12 +96,14 @@ def _seconds(moments: pd.Series) -> FloatArray:
 
 @dataclass(frozen=True)
 class Panel:
-    """Sums of the reps' closed deals per rep (rows) and span (columns)."""
+    """Sums of the reps' closed deals per rep (rows) and span (columns); `timed` counts the won
+    deals with a start date, over which `won_days` (whole calendar days to close) is summed."""
 
     closed: FloatArray
     won: FloatArray
     won_amount: FloatArray
     won_days: FloatArray
+    timed: FloatArray
 
     @classmethod
     def of(cls, rows: StudyRows) -> Panel:
@@ -106,8 +114,10 @@ class Panel:
         closed_ts = _seconds(d["closed_at"])
         won = (d["status"] == "won").to_numpy()
         amounts = np.nan_to_num(d["amount"].to_numpy(dtype=np.float64)) * won
-        began = _seconds(d["engaged_at"].fillna(d["created_at"]))
-        days = (closed_ts - began) / SECONDS_PER_DAY * won
+        began = d["engaged_on"].fillna(d["created_on"])
+        timed = won & began.notna().to_numpy()
+        cycle = (d["closed_on"] - began).dt.days.to_numpy(dtype=np.float64, na_value=0.0)
+        days = np.where(timed, cycle, 0.0)
         bounds = _seconds(pd.Series([s.start for s in rows.spans] + [rows.end]))
         span_index = np.searchsorted(bounds, closed_ts, side="right") - 1
         owner = d["owner_id"].to_numpy(dtype=np.int64)
@@ -119,7 +129,7 @@ class Panel:
             return sums.reshape(shape).astype(np.float64)
 
         return cls(total(np.ones(won.size)), total(won.astype(np.float64)), total(amounts),
-                   total(days))  # fmt: skip
+                   total(days), total(timed.astype(np.float64)))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -157,7 +167,7 @@ CORE_KPIS: tuple[CoreKpi, ...] = (
     ),
     CoreKpi(
         "days_to_close", "Days to close", "days", "lower",
-        lambda p: _ratio(p.won_days, p.won), lambda p: p.won,
+        lambda p: _ratio(p.won_days, p.timed), lambda p: p.timed,
     ),
     CoreKpi(
         "revenue_won", "Revenue won per rep", "currency", "higher",

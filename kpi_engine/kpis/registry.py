@@ -3,13 +3,17 @@
 Percent KPIs are fractions (0.25 is 25 %). A formula returns a Measure; when its base is empty
 or an input is missing it returns a Measure with value None and the reason — never 0, never an
 exception. Targets, owners and which KPIs a role sees are data (kpi_models), not code.
+
+Deals are read by their calendar days (sales.dataframes). A KPI that needs a deal's creation
+day leaves out the deals that have none and says how many in its note (or in its reason when
+nothing is left).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -23,21 +27,42 @@ OUTBOUND_KINDS = ("email", "social")
 REPLY_OUTCOMES = ("replied", "meeting_booked")
 # The deal columns formulas read (Frames.closed, created and open_at_end included); owner,
 # product, segment and team are read only to split a frame, never by a formula.
-DEAL_READS = ("amount", "status", "created_at", "engaged_at", "closed_at")
+DEAL_READS = ("amount", "status", "created_on", "engaged_on", "closed_on")
 CUSTOMER_READS = (*DEAL_READS, "account")
 
 
 @dataclass(frozen=True)
 class Measure:
-    """A KPI's value, or None with the reason there is none; `extra` holds medians, counts."""
+    """A KPI's value, or None with the reason there is none; `extra` holds medians, counts;
+    `note` says what a value leaves out (deals without the date it needs)."""
 
     value: float | None
     reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    note: str | None = None
 
 
 def no_data(reason: str) -> Measure:
     return Measure(None, reason)
+
+
+def leaving_out(measure: Measure, count: int, what: str) -> Measure:
+    """The measure saying it left out `count` deals (`what` they lack), in its note, or in its
+    reason when it has no value; unchanged when it left out none."""
+    if not count:
+        return measure
+    said = f"{count:,} deal{'s' if count != 1 else ''} without {what} left out"
+    if measure.value is None:
+        return replace(measure, reason=f"{measure.reason} ({said})")
+    return replace(measure, note=said)
+
+
+CREATION_DAY = "a creation date"
+
+
+def leaving_out_undated(f: Frames, measure: Measure) -> Measure:
+    """A measure over deals by their creation day, saying how many undated ones it left out."""
+    return leaving_out(measure, len(f.undated()), CREATION_DAY)
 
 
 def ratio(numerator: float, denominator: float, reason: str, **extra: Any) -> Measure:
@@ -100,36 +125,44 @@ def win_rate(f: Frames) -> Measure:
 def pipeline_conversion(f: Frames) -> Measure:
     entered = f.created()
     won = int((entered["status"] == "won").sum())
-    return ratio(won, len(entered), "no deal entered the pipeline in the period", n=len(entered))
+    rate = ratio(won, len(entered), "no deal entered the pipeline in the period", n=len(entered))
+    return leaving_out_undated(f, rate)
 
 
 def mql_to_sql(f: Frames) -> Measure:
     """MQLs are the deals created in the period, SQLs those of them a rep engaged."""
     entered = f.created()
-    sqls = int(entered["engaged_at"].notna().sum())
-    return ratio(sqls, len(entered), "no lead entered the pipeline in the period", n=len(entered))
+    sqls = int(entered["engaged_on"].notna().sum())
+    rate = ratio(sqls, len(entered), "no lead entered the pipeline in the period", n=len(entered))
+    return leaving_out_undated(f, rate)
 
 
 def sqls_created(f: Frames) -> Measure:
     d = f.deals
-    engaged = (d["engaged_at"] >= f.period.start) & (d["engaged_at"] < f.period.end)
     if d.empty:
         return no_data("no deal in the period")
-    return Measure(float(engaged.sum()))
+    return Measure(float(f.within(d, "engaged").sum()))
 
 
 def cycle_days(f: Frames) -> pd.Series:
-    """Days from engagement (or creation) to close of each deal won in the period."""
+    """Whole calendar days from engagement (or creation) to close of each deal won in the
+    period; NaN for a deal with neither date."""
     won = f.closed("won")
-    began = won["engaged_at"].fillna(won["created_at"])
-    return (won["closed_at"] - began).dt.total_seconds() / 86400
+    began = won["engaged_on"].fillna(won["created_on"])
+    return (won["closed_on"] - began).dt.days
 
 
 def sales_cycle_days(f: Frames) -> Measure:
-    days = cycle_days(f)
-    if days.empty:
+    every = cycle_days(f)
+    if every.empty:
         return no_data("no deal won in the period")
-    return Measure(float(days.mean()), extra={"median": float(days.median()), "n": len(days)})
+    days = every.dropna()
+    if days.empty:
+        cycle = no_data("no deal won in the period has a start date")
+    else:
+        median = float(days.median())
+        cycle = Measure(float(days.mean()), extra={"median": median, "n": len(days)})
+    return leaving_out(cycle, len(every) - len(days), CREATION_DAY)
 
 
 def funnel(f: Frames) -> list[tuple[str, int]]:
@@ -148,9 +181,9 @@ def stage_conversion(f: Frames) -> Measure:
     """From the first stage to the last of the funnel; each step's rate is in `steps`."""
     steps = funnel(f)
     if not steps:
-        return no_data("no deal entered the pipeline in the period")
+        return leaving_out_undated(f, no_data("no deal entered the pipeline in the period"))
     rates = [(a, b, nb / na) for (a, na), (b, nb) in itertools.pairwise(steps)]
-    return ratio(steps[-1][1], steps[0][1], "empty funnel", steps=rates)
+    return leaving_out_undated(f, ratio(steps[-1][1], steps[0][1], "empty funnel", steps=rates))
 
 
 def _input(f: Frames, kind: str) -> float | None:
@@ -252,7 +285,8 @@ def pipeline_velocity(f: Frames) -> Measure:
         return no_data("; ".join(r or "" for r in missing))
     rate, size, days = (m.value or 0.0 for m in parts)
     opened = len(f.open_at_end())
-    return ratio(opened * rate * size, days, "a sales cycle of 0 days", open_deals=opened)
+    velocity = ratio(opened * rate * size, days, "a sales cycle of 0 days", open_deals=opened)
+    return leaving_out(velocity, len(f.undated()), CREATION_DAY)
 
 
 def forecast_accuracy(f: Frames) -> Measure:

@@ -158,9 +158,9 @@ class CardFrames(Frames):
 
     @cached_property
     def deals(self) -> pd.DataFrame:
-        start, end = self.period.start, self.period.end
+        first, last = self.period.first_day, self.period.last_day
         return load_deals(
-            self.session, self.scope, start, end, self.deal_columns, open_ones=self.open_ones
+            self.session, self.scope, first, last, self.deal_columns, open_ones=self.open_ones
         )
 
     @cached_property

@@ -4,13 +4,19 @@ Scope and period filters run in SQL and only the columns the formulas read are s
 scorecard reads a rep's rows, not the organisation's. Each frame is loaded on first use: a
 scorecard without activity KPIs never queries activities. The loaders also read an explicit set of
 reps instead of a scope (impact analytics reads a challenge's participants and comparison reps).
+
+A deal's created, engaged and closed facts are calendar days (`*_on`, as naive midnight
+timestamps in the frames): a deal is in a period when its day is one of the period's days,
+whatever ORG_TIMEZONE is now. Activities carry instants and are cut at the period's bounds in
+the organisation's zone. A deal without a creation day (an undated export row) is read along
+with the period's deals so that the KPIs that need the day can say how many they left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -39,7 +45,7 @@ from kpi_engine.sales.models import Activity, Deal, DealStageChange
 SCOPE_KINDS = ("rep", "team", "region", "org")
 DEAL_COLUMNS = (
     "owner_id", "account", "product", "segment", "amount", "status",
-    "created_at", "engaged_at", "closed_at",
+    "created_on", "engaged_on", "closed_on", "created_at", "engaged_at", "closed_at",
 )  # fmt: skip
 ACTIVITY_COLUMNS = ("rep_id", "kind", "outcome", "occurred_at")
 STAGE_COLUMNS = ("deal_id", "stage", "changed_at", "change_id")
@@ -121,16 +127,17 @@ def _sqlite(session: Session) -> bool:
 
 
 def _selected(session: Session, model: Any, names: tuple[str, ...]) -> list[Any]:
-    """The columns to select, timestamps and amounts in the form pandas converts a whole column
-    at once rather than a Python object built per value: SQLite's UTC text as it is stored,
-    PostgreSQL's timestamps as integer microseconds since the epoch (its aware datetimes cost
-    seconds per million values), amounts as floats, which is what the frame holds."""
+    """The columns to select, timestamps, days and amounts in the form pandas converts a whole
+    column at once rather than a Python object built per value: SQLite's UTC text and ISO days
+    as they are stored, PostgreSQL's timestamps and days as integer microseconds since the epoch
+    (its aware datetimes cost seconds per million values), amounts as floats, which is what the
+    frame holds."""
 
     def as_read(name: str) -> Any:
         column = getattr(model, name)
         if name == "amount":
             return cast(column, Float)
-        if not name.endswith("_at"):
+        if not name.endswith(("_at", "_on")):
             return column
         if _sqlite(session):
             return type_coerce(column, String())
@@ -150,6 +157,23 @@ def _utc(values: list[Any], epoch: bool) -> pd.Series:
     return pd.to_datetime(text, utc=True, format="ISO8601").dt.as_unit("us")
 
 
+def _days(values: list[Any], epoch: bool) -> pd.Series:
+    """A column of calendar days, read as _selected reads them, as naive midnight timestamps."""
+    if epoch:
+        micros = pd.array(values, dtype="Int64").to_numpy("int64", na_value=np.iinfo("int64").min)
+        return pd.Series(micros.view("M8[us]"))
+    text = pd.Series(values, dtype=object)
+    return pd.to_datetime(text, format="%Y-%m-%d").dt.as_unit("us")
+
+
+def _column(name: str, values: list[Any], epoch: bool) -> pd.Series | list[Any]:
+    if name.endswith("_at"):
+        return _utc(values, epoch)
+    if name.endswith("_on"):
+        return _days(values, epoch)
+    return values
+
+
 def _read(session: Session, query: Select[Any] | Any, columns: tuple[str, ...]) -> pd.DataFrame:
     """Rows to a frame column by column (pandas' row-wise constructors are far slower)."""
     # The Core connection, not the ORM session: no per-row ORM result processing.
@@ -157,32 +181,33 @@ def _read(session: Session, query: Select[Any] | Any, columns: tuple[str, ...]) 
     values = list(zip(*rows, strict=False)) or [()] * len(columns)
     epoch = not _sqlite(session)
     return pd.DataFrame(
-        {
-            name: _utc(list(v), epoch) if name.endswith("_at") else list(v)
-            for name, v in zip(columns, values, strict=True)
-        }
+        {name: _column(name, list(v), epoch) for name, v in zip(columns, values, strict=True)}
     )
 
 
 def load_deals(
     session: Session,
     scope: Owners,
-    start: datetime,
-    end: datetime,
+    first: date,
+    last: date,
     columns: tuple[str, ...] = (*DEAL_COLUMNS, "team_id"),
     *,
     open_ones: bool = True,
 ) -> pd.DataFrame:
-    """Deals that were alive at some point of [start, end): created before the end and not
-    closed before the start — which covers closed-in, created-in and open-at-end deals; without
-    `open_ones`, only those closed or created in the period (at the bench's million deals an
-    org card's three periods read 514,000 rows instead of 896,000). `columns` are the deal's
-    columns to read; team_id is the owner's team. In the order of their ids, so that sums add
-    up in the same order whatever plan the database picks, to the last bit."""
-    alive = (Deal.created_at < end) & ((Deal.closed_at.is_(None)) | (Deal.closed_at >= start))
+    """Deals that were alive on some day of first..last (inclusive): created by the last day
+    and not closed before the first — which covers closed-in, created-in and open-at-end deals;
+    without `open_ones`, only those closed or created in the period (at the bench's million
+    deals an org card's three periods read 514,000 rows instead of 896,000). Deals without a
+    creation day come too unless they closed before the first day, for Frames.undated.
+    `columns` are the deal's columns to read; team_id is the owner's team. In the order of
+    their ids, so that sums add up in the same order whatever plan the database picks, to the
+    last bit."""
+    undated = Deal.created_on.is_(None)
+    alive = (Deal.created_on <= last) & (Deal.closed_on.is_(None) | (Deal.closed_on >= first))
     if not open_ones:
-        created = (Deal.created_at >= start) & (Deal.created_at < end)
-        alive &= created | (Deal.closed_at < end)
+        created = (Deal.created_on >= first) & (Deal.created_on <= last)
+        alive &= created | (Deal.closed_on <= last)
+    alive |= undated & (Deal.closed_on.is_(None) | (Deal.closed_on >= first))
     names = tuple(c for c in columns if c != "team_id")
     query = (
         select(*_selected(session, Deal, names))
@@ -196,6 +221,13 @@ def load_deals(
     if "amount" in names:
         frame["amount"] = frame["amount"].astype("float64")
     return frame
+
+
+def days_around(start: datetime, end: datetime) -> tuple[date, date]:
+    """The calendar days that can hold a fact recorded in [start, end): a fact's day is the
+    date of its instant in some time zone, at most a day from the instant's UTC date."""
+    day = timedelta(days=1)
+    return (start - day).astimezone(UTC).date(), (end + day).astimezone(UTC).date()
 
 
 def _activities_in(scope: Owners, start: datetime, end: datetime) -> ColumnElement[bool]:
@@ -223,29 +255,29 @@ def load_activity_counts(
 def load_stages_reached(
     session: Session,
     scope: Owners,
-    start: datetime,
-    end: datetime,
+    first: date,
+    last: date,
     deal_columns: tuple[str, ...] = (),
 ) -> pd.DataFrame:
-    """Each time a deal created in the period reached a stage; `deal_columns` adds columns of
-    the deal itself (its owner_id, its created_at) to each row."""
+    """Each time a deal created on a day of first..last reached a stage; `deal_columns` adds
+    columns of the deal itself (its owner_id, its created_at) to each row."""
     query = (
         select(
             *_selected(session, DealStageChange, ("deal_id", "to_stage", "changed_at", "id")),
             *_selected(session, Deal, deal_columns),
         )
         .join(Deal, DealStageChange.deal_id == Deal.id)
-        .where(Deal.created_at >= start, Deal.created_at < end)
+        .where(Deal.created_on >= first, Deal.created_on <= last)
         .where(in_scope(Deal.owner_id, scope))
     )
     return _read(session, query, (*STAGE_COLUMNS, *deal_columns))
 
 
-def customer_accounts_before(session: Session, scope: Scope, moment: datetime) -> set[str]:
-    """Accounts the scope won a deal from before a moment: its customer base then."""
+def customer_accounts_before(session: Session, scope: Scope, day: date) -> set[str]:
+    """Accounts the scope won a deal from before a day: its customer base then."""
     query = select(Deal.account).where(
         Deal.status == "won",
-        Deal.closed_at < moment,
+        Deal.closed_on < day,
         Deal.account.is_not(None),
         in_scope(Deal.owner_id, scope),
     )
@@ -274,7 +306,8 @@ class Frames:
 
     @cached_property
     def deals(self) -> pd.DataFrame:
-        return load_deals(self.session, self.scope, self.period.start, self.period.end)
+        first, last = self.period.first_day, self.period.last_day
+        return load_deals(self.session, self.scope, first, last)
 
     @cached_property
     def activities(self) -> pd.DataFrame:
@@ -282,11 +315,12 @@ class Frames:
 
     @cached_property
     def stages_reached(self) -> pd.DataFrame:
-        return load_stages_reached(self.session, self.scope, self.period.start, self.period.end)
+        first, last = self.period.first_day, self.period.last_day
+        return load_stages_reached(self.session, self.scope, first, last)
 
     @cached_property
     def customers_at_start(self) -> set[str]:
-        return customer_accounts_before(self.session, self.scope, self.period.start)
+        return customer_accounts_before(self.session, self.scope, self.period.first_day)
 
     @cached_property
     def reps(self) -> list[int]:
@@ -302,19 +336,35 @@ class Frames:
             part.__dict__["reps"] = [value]
         return part
 
+    def within(self, deals: pd.DataFrame, fact: str) -> pd.Series:
+        """Which deals' `fact` (created, engaged, closed) fell on a day of the period."""
+        day = deals[f"{fact}_on"]
+        return (day >= pd.Timestamp(self.period.first_day)) & (
+            day <= pd.Timestamp(self.period.last_day)
+        )
+
+    def after(self, deals: pd.DataFrame, fact: str) -> pd.Series:
+        """Which deals' `fact` fell after the period's last day."""
+        return deals[f"{fact}_on"] > pd.Timestamp(self.period.last_day)
+
     def closed(self, status: str | None = None) -> pd.DataFrame:
         """Deals closed in the period, optionally only the won or the lost."""
         d = self.deals
-        mask = (d["closed_at"] >= self.period.start) & (d["closed_at"] < self.period.end)
+        mask = self.within(d, "closed")
         if status is not None:
             mask &= d["status"] == status
         return d[mask]
 
     def created(self) -> pd.DataFrame:
         """Deals that entered the pipeline in the period."""
-        d = self.deals
-        return d[(d["created_at"] >= self.period.start) & (d["created_at"] < self.period.end)]
+        return self.deals[self.within(self.deals, "created")]
 
     def open_at_end(self) -> pd.DataFrame:
+        """Deals in the pipeline at the period's end (an undated one may not have been yet)."""
         d = self.deals
-        return d[d["closed_at"].isna() | (d["closed_at"] >= self.period.end)]
+        return d[d["created_on"].notna() & (d["closed_on"].isna() | self.after(d, "closed"))]
+
+    def undated(self) -> pd.DataFrame:
+        """Deals without a creation day that may have entered the pipeline in the period (none
+        closed before it): what a KPI needing the day leaves out."""
+        return self.deals[self.deals["created_on"].isna()]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
@@ -27,6 +27,7 @@ class StoredEvent(NamedTuple):
     rep_id: int
     subject: str
     occurred_at: datetime
+    occurred_on: date | None
     received_at: datetime
     source: str
     payload: dict[str, Any]
@@ -41,7 +42,8 @@ class FoldedDeal:
 
     crm_id: str
     owner_id: int
-    created_at: datetime
+    created_at: datetime | None
+    created_on: date | None
     updated_at: datetime
     account: str | None = None
     product: str | None = None
@@ -52,7 +54,9 @@ class FoldedDeal:
     stage: str = ""
     status: str = "open"
     engaged_at: datetime | None = None
+    engaged_on: date | None = None
     closed_at: datetime | None = None
+    closed_on: date | None = None
     history: list[Stage] = field(default_factory=list)
 
     def row(self) -> dict[str, Any]:
@@ -111,7 +115,7 @@ def stage_status(stage: str) -> str:
 def fold_deal(raws: Sequence[StoredEvent], aliases: dict[str, str], now: datetime) -> FoldedDeal:
     """The deal its raw events (in occurred_at order) describe, with its stage history."""
     first = raws[0]
-    deal = FoldedDeal(first.subject, first.rep_id, first.occurred_at, now)
+    deal = FoldedDeal(first.subject, first.rep_id, *_dated(first), now)
     for raw in raws:
         data = raw.payload["data"]
         deal.owner_id = raw.rep_id
@@ -119,16 +123,25 @@ def fold_deal(raws: Sequence[StoredEvent], aliases: dict[str, str], now: datetim
             if data.get(name) is not None:
                 setattr(deal, name, _deal_value(name, data[name], aliases))
         if raw.type == "deal.created":
-            deal.created_at = raw.occurred_at
+            deal.created_at, deal.created_on = _dated(raw)
         if data.get("engaged_at"):
             deal.engaged_at = datetime.fromisoformat(data["engaged_at"])
+            deal.engaged_on = date.fromisoformat(data["engaged_on"])
         stage = _stage_of(raw, deal.stage)
         if stage and stage != deal.stage:
             deal.history.append((deal.stage or None, stage, raw.occurred_at))
-            _enter_stage(deal, stage, raw.occurred_at)
+            _enter_stage(deal, stage, raw)
     if not deal.stage:
         deal.stage = "Prospecting"
     return deal
+
+
+def _dated(raw: StoredEvent) -> tuple[datetime | None, date | None]:
+    """The instant and the day a raw event dates its fact by; neither for an undated one, whose
+    occurred_at only placed it among its deal's events."""
+    if raw.occurred_on is None:
+        return None, None
+    return raw.occurred_at, raw.occurred_on
 
 
 def _stage_of(raw: StoredEvent, current: str) -> str | None:
@@ -142,13 +155,13 @@ def _stage_of(raw: StoredEvent, current: str) -> str | None:
     return stage
 
 
-def _enter_stage(deal: FoldedDeal, stage: str, at: datetime) -> None:
+def _enter_stage(deal: FoldedDeal, stage: str, raw: StoredEvent) -> None:
     previous = deal.stage
     deal.stage = stage
     deal.status = stage_status(stage)
-    deal.closed_at = at if deal.status != "open" else None
+    deal.closed_at, deal.closed_on = _dated(raw) if deal.status != "open" else (None, None)
     if previous and deal.engaged_at is None and deal.status == "open":
-        deal.engaged_at = at
+        deal.engaged_at, deal.engaged_on = _dated(raw)
 
 
 def _deal_value(name: str, value: Any, aliases: dict[str, str]) -> Any:

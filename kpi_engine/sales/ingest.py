@@ -11,9 +11,10 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from kpi_engine.db import utcnow
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
+from kpi_engine.periods import zone as time_zone
 from kpi_engine.sales.folds import (
     FoldedDeal,
     NewActivity,
@@ -59,13 +61,22 @@ WIN_TERMS = tuple(
 
 @dataclass(frozen=True)
 class SalesEvent:
-    """One event as a source delivered it: idempotency key, type, time, rep and data."""
+    """One event as a source delivered it: idempotency key, type, time, rep and data.
+
+    `day` is the calendar day of the fact when the source wrote one (a CRM date-only cell);
+    otherwise it is occurred_at's day in the organisation's time zone on arrival. Either way it
+    is stored with the event, so reading the data under another zone later moves nothing.
+    `undated` says the source gave no date at all (an export row with an empty Create Date):
+    occurred_at then only places the event among its deal's others, and the deal keeps no
+    date for that fact."""
 
     id: str
     type: str
     occurred_at: datetime
     rep: str
     data: dict[str, Any]
+    day: date | None = None
+    undated: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,12 +161,15 @@ def ingest_events(
     source: str = "api",
     now: datetime | None = None,
     reach: Reach = EVERYONE,
+    tz: str = "UTC",
 ) -> IngestResult:
     """Store new events once each and update the mirror; duplicates and bad ones change nothing.
 
     `reach` is whom the caller may act for: an event for anyone else, or one that would move a
-    deal or activity away from anyone else, is rejected (see `refusals`)."""
+    deal or activity away from anyone else, is rejected (see `refusals`). `tz` is the
+    organisation's time zone, which gives an instant without a stated day its calendar day."""
     now = now or utcnow()
+    zone = time_zone(tz)
     result = IngestResult()
     take_turns(session, {_owned_subject(e) for e in events})
     reps = resolve_reps(session, {e.rep for e in events})
@@ -173,7 +187,7 @@ def ingest_events(
             result.duplicates.append(event.id)
         else:
             seen.add(event.id)
-            rows.append(_raw_row(event, rep, source, now))  # type: ignore[arg-type]
+            rows.append(_raw_row(event, rep, source, now, zone))  # type: ignore[arg-type]
     inserted = _insert_new(session, rows)
     result.duplicates.extend(
         r["idempotency_key"] for r in rows if r["idempotency_key"] not in inserted
@@ -354,16 +368,22 @@ def resolve_reps(session: Session, keys: Iterable[str]) -> dict[str, Rep]:
     return {k: u for k in wanted if (u := by_key.get(k) or by_key.get(k.lower())) is not None}
 
 
-def _raw_row(event: SalesEvent, rep: Rep, source: str, now: datetime) -> dict[str, Any]:
+def _raw_row(
+    event: SalesEvent, rep: Rep, source: str, now: datetime, zone: ZoneInfo
+) -> dict[str, Any]:
     subject = event.data.get("deal_id") if event.type in DEAL_EVENT_TYPES else None
     subject = subject or event.data.get("activity_id") or event.id
+    data = {k: _jsonable(v) for k, v in event.data.items()}
+    if isinstance(engaged := event.data.get("engaged_at"), datetime):
+        data["engaged_on"] = engaged.astimezone(zone).date().isoformat()
     payload = {
         "id": event.id,
         "type": event.type,
         "occurred_at": event.occurred_at.isoformat(),
         "rep": event.rep,
-        "data": {k: _jsonable(v) for k, v in event.data.items()},
+        "data": data,
     }
+    day = event.day or event.occurred_at.astimezone(zone).date()
     return {
         "idempotency_key": event.id,
         "type": event.type,
@@ -371,6 +391,7 @@ def _raw_row(event: SalesEvent, rep: Rep, source: str, now: datetime) -> dict[st
         "subject": str(subject),
         # As the database gives them back: the mirror and the game read these rows unreloaded.
         "occurred_at": event.occurred_at.astimezone(UTC),
+        "occurred_on": None if event.undated else day,
         "received_at": now.astimezone(UTC),
         "source": source,
         "payload": payload,

@@ -3,12 +3,13 @@ events they are derived from, and product aliases."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     ForeignKey,
     Index,
     Numeric,
@@ -44,12 +45,19 @@ class ActivityOutcome(Choices):
 
 
 class Deal(Base):
-    """The mirror of one CRM opportunity, derived from its raw events."""
+    """The mirror of one CRM opportunity, derived from its raw events.
+
+    Each dated fact (created, engaged, closed) is kept twice: `*_at` is the instant recorded for
+    it (what the game orders and times events by), `*_on` its calendar day (what KPIs and
+    periods read). The day is fixed when the fact is recorded, so a later change of
+    ORG_TIMEZONE moves no deal to another day, and days between two facts are whole days.
+    A deal whose export gave no creation date has neither created_at nor created_on."""
 
     __tablename__ = "deal"
     __table_args__ = (
         DealStatus.check("status"),
-        Index("ix_deal_owner_closed", "owner_id", "closed_at"),
+        Index("ix_deal_owner_closed_on", "owner_id", "closed_on"),
+        Index("ix_deal_closed_on", "closed_on"),
         Index("ix_deal_closed_at", "closed_at"),
     )
 
@@ -64,9 +72,12 @@ class Deal(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     stage: Mapped[str] = mapped_column(String(60))
     status: Mapped[str] = mapped_column(String(8), default="open")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     engaged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_on: Mapped[date | None] = mapped_column(Date)
+    engaged_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     owner: Mapped[User] = relationship()
@@ -119,6 +130,9 @@ class RawEvent(Base):
     # The deal's CRM id for deal events, the activity's for activities: what the event is about.
     subject: Mapped[str] = mapped_column(String(120))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The calendar day of the fact, fixed on arrival (see sales.ingest.SalesEvent.day); NULL
+    # when the source gave no date and occurred_at only orders the event among its deal's.
+    occurred_on: Mapped[date | None] = mapped_column(Date)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     source: Mapped[str] = mapped_column(String(16), default="api")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -132,5 +146,3 @@ class ProductAlias(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     alias: Mapped[str] = mapped_column(String(200), unique=True)
     product: Mapped[str] = mapped_column(String(200))
-
-

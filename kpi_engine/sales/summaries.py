@@ -28,8 +28,8 @@ class RepResult:
 
 
 def recent_deals(session: Session, rep_id: int, limit: int = 10) -> list[Deal]:
-    """A rep's deals, most recently touched first."""
-    order = func.coalesce(Deal.closed_at, Deal.engaged_at, Deal.created_at).desc()
+    """A rep's deals, most recently touched first (an undated one when it was last recorded)."""
+    order = func.coalesce(Deal.closed_at, Deal.engaged_at, Deal.created_at, Deal.updated_at).desc()
     query = select(Deal).where(Deal.owner_id == rep_id).order_by(order, Deal.id.desc())
     return list(session.scalars(query.limit(limit)))
 
@@ -41,7 +41,7 @@ def recent_activities(session: Session, rep_id: int, limit: int = 10) -> list[Ac
 
 def rep_results(session: Session, team_ids: set[int], period: Period) -> list[RepResult]:
     """Per rep of these teams: revenue won and deals won/lost closed in the period."""
-    closed_in = (Deal.closed_at >= period.start) & (Deal.closed_at < period.end)
+    closed_in = (Deal.closed_on >= period.first_day) & (Deal.closed_on <= period.last_day)
     won = closed_in & (Deal.status == "won")
     lost = closed_in & (Deal.status == "lost")
     query = (

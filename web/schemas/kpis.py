@@ -107,6 +107,8 @@ def row_body(row: ScorecardRow) -> dict[str, Any]:
         "previous": row.previous,
         "projection": row.projection,
         "reason": row.measure.reason,
+        # What a value leaves out, e.g. "500 deals without a creation date left out".
+        "note": row.measure.note,
         "median": row.measure.extra.get("median"),
         "last_year": row.last_year,
         "red_at": limits.red_at if limits else None,
