@@ -165,8 +165,8 @@ def _export_rows(scope: Scope, period: Period, table: str) -> tuple[list[str], l
         keys = [d.key for d in level_one()] if table == "level1" else None
         card = scorecard(session, scope, period, now=now, keys=keys)
         header = ["KPI", "Unit", "Value", "Status", "Target", "Target from", "Previous period",
-                  "Same period last year", "Projected to period end", "Why no value",
-                  "Left out"]  # fmt: skip
+                  "Same period last year", "Projected to period end", "Left out",
+                  "Why no value"]  # fmt: skip
         return header, [_export_row(r) for r in card.rows]
     if table not in BREAKDOWNS:
         tables = ", ".join(("scorecard", "level1", *BREAKDOWNS))
@@ -186,7 +186,7 @@ def _export_row(r: ScorecardRow) -> list[Any]:
         STATUS_WORDS[r.status] or "no colour", kpi_number(limits.target, unit) if limits else None,
         (limits.source if limits.source != "set" else "target set") if limits else None,
         kpi_number(r.previous, unit), kpi_number(r.last_year, unit),
-        kpi_number(r.projection, unit), r.measure.reason, r.measure.note,
+        kpi_number(r.projection, unit), r.measure.note, r.measure.reason,
     ]  # fmt: skip
 
 
