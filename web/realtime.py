@@ -14,7 +14,9 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
@@ -22,9 +24,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gameplay.boards.board_frames import changed_rows_frame
 from gameplay.channels.outbox import queue_channel_posts
+from gameplay.channels.pushes import queue_pushes
 from gameplay.core.changes import Changes, Notification
 from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import read_only, utcnow
+from kpi_engine.sales.folds import FoldedDeal
 from web.extensions import db, socketio
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
@@ -43,10 +47,26 @@ def user_room(user_id: int) -> str:
 
 def commit_and_publish(changes: Changes) -> None:
     """Commit the request's transaction, then publish what it changed."""
-    if changes:  # the team channels' posts ride in the same transaction (web/channel_sender.py)
-        queue_channel_posts(db.session(), changes, now=utcnow())
+    if changes:
+        queue_news(changes, now=utcnow())
     db.session.commit()
     publish(changes)
+
+
+def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = ()) -> None:
+    """Write the news for the team channels and the reps' phones to their outboxes, in the
+    transaction that made it: a rollback takes them back (web/channel_sender.py and
+    web/push_sender.py send them after the commit)."""
+    queue_channel_posts(db.session(), changes, now=now, won=won)
+    queue_pushes(db.session(), changes, now=now, link=note_link)
+
+
+def note_link(note: Notification) -> str:
+    """The page a tap on a pushed note opens: its challenge, else the rep's profile."""
+    urls = current_app.url_map.bind("")  # paths only: no request is needed to build them
+    if note.challenge_id is not None:
+        return urls.build("pages.play_challenge", {"challenge_id": note.challenge_id})
+    return urls.build("pages.play_profile")
 
 
 def publish(changes: Changes) -> None:
