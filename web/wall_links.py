@@ -56,11 +56,24 @@ def revoke_wall_links(session: Session, challenge_id: int) -> int:
     return len(links)
 
 
-def challenge_for_wall_token(session: Session, token: str) -> Challenge | None:
-    """The challenge a link opens, or None for an unknown or revoked link."""
+def wall_for_token(session: Session, token: str) -> tuple[Challenge, User] | None:
+    """The challenge a link opens and the manager who made it (whose access the wall's
+    slides are checked against), or None for an unknown or revoked link."""
     row = session.scalar(
         select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None))
     )
     if row is None or not row.name.startswith(f"{PREFIX}:") or not row.user.active:
         return None
-    return session.get(Challenge, int(row.name.split(":", 1)[1]))
+    challenge = session.get(Challenge, int(row.name.split(":", 1)[1]))
+    return (challenge, row.user) if challenge is not None else None
+
+
+def walls_in_force(session: Session) -> set[int]:
+    """The challenges with a wall-screen link in force: the walls that may be on a TV now."""
+    query = (
+        select(ApiToken.name)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.prefix == PREFIX, ApiToken.revoked_at.is_(None), User.active.is_(True))
+    )
+    names = session.scalars(query)
+    return {int(n.split(":", 1)[1]) for n in names if n.startswith(f"{PREFIX}:")}

@@ -89,14 +89,16 @@ class ChannelPost(Delivery, Base):
 
 class ChallengeHeadline(Base):
     """What the channels were last told about a challenge (its start, its end, its leader),
-    so each piece of news goes out once however many commits touch the challenge."""
+    so each piece of news goes out once however many commits touch the challenge; and who led
+    when the wall screens last looked ("wall_leader", gameplay/channels/wall_moments.py)."""
 
     __tablename__ = "challenge_headline"
 
     challenge_id: Mapped[int] = mapped_column(
         ForeignKey("challenge.id", ondelete="CASCADE"), primary_key=True
     )
-    news: Mapped[str] = mapped_column(String(20), primary_key=True)  # started, ended, leader
+    # started, ended, leader, wall_leader
+    news: Mapped[str] = mapped_column(String(20), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -18,4 +18,5 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     rep,
     rewards,
     wall,
+    wall_setup,
 )
