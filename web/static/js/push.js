@@ -8,6 +8,8 @@
   const form = section.querySelector("[data-subscribe]");
   const error = section.querySelector("[data-push-error]");
   const label = form.querySelector("input[name=label]");
+  const button = form.querySelector("button");
+  const WAIT_MS = 20000; // a push service that has not answered by then is not coming
   const supported = "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
   if (!supported) return;
   section.querySelector("[data-push-unsupported]").hidden = true;
@@ -42,18 +44,22 @@
     form.hidden = Boolean(row) || Notification.permission === "denied";
   }
 
-  async function subscribe(event) {
-    event.preventDefault();
+  function within(ms, promise) {
+    const late = new Promise((_, fail) => setTimeout(() => fail(new Error("the browser's push service did not answer; check the connection and try again")), ms));
+    return Promise.race([promise, late]);
+  }
+
+  async function subscribe() {
     refuse("");
     if ((await Notification.requestPermission()) !== "granted") {
       show("[data-push-blocked]", true);
       return;
     }
-    const reg = await registration();
-    const subscription = await reg.pushManager.subscribe({
+    const reg = await within(WAIT_MS, registration());
+    const subscription = await within(WAIT_MS, reg.pushManager.subscribe({
       userVisibleOnly: true,
       applicationServerKey: keyBytes(section.dataset.key),
-    });
+    }));
     const answer = await fetch(section.dataset.api, {
       method: "POST",
       credentials: "same-origin",
@@ -85,8 +91,16 @@
     }
   }
 
-  form.addEventListener("submit", (event) =>
-    subscribe(event).catch((e) => refuse("Notifications could not be turned on here: " + (e && e.message ? e.message : e) + "."))
-  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    button.textContent = "Turning notifications on…";
+    subscribe()
+      .catch((e) => refuse("Notifications could not be turned on here: " + (e && e.message ? e.message : e) + "."))
+      .finally(() => {
+        button.disabled = false;
+        button.textContent = "Turn on notifications on this device";
+      });
+  });
   markThisDevice().catch(() => { form.hidden = false; });
 })();

@@ -12,7 +12,6 @@
   const GLIDE = 0.6; // share of the slide's time the glide takes
   const MOMENT_MS = 8000;
   const MOST_QUEUED = 3;
-  const ICONS = { lead: "👑", big_deal: "🏆" };
   const state = document.querySelector("[data-live-state]");
   const nameBox = document.querySelector("[data-slide-name]");
   const momentBox = document.querySelector("[data-moment]");
@@ -140,7 +139,6 @@
     clearTimeout(rotation);
     momentBox.hidden = true;
     momentBox.className = "moment kind-" + moment.kind;
-    momentBox.querySelector("[data-moment-icon]").textContent = ICONS[moment.kind] || "🎉";
     momentBox.querySelector("[data-moment-title]").textContent = moment.title;
     momentBox.querySelector("[data-moment-line]").textContent = moment.line;
     void momentBox.offsetWidth; // replay the entrance for each moment
