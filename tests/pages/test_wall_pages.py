@@ -91,6 +91,7 @@ def test_the_manager_sets_up_a_playlist_and_the_tv_shows_its_slides(
          "Call blitz is not a team battle"),
         ({"slides-0-kind": ""}, "slides", "Add at least one slide."),
         ({"slides-0-kind": "wins", "slides-0-colour": "red"}, "slides-0", "Unknown field."),
+        ({"slides-x-kind": "wins"}, "_form", "slides-x-kind: Unknown field."),
     ],
 )  # fmt: skip
 def test_a_bad_playlist_is_refused_beside_the_field_keeping_what_was_chosen(

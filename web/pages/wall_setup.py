@@ -28,7 +28,7 @@ from web.pages import bp
 from web.permissions import actor, manager_required
 from web.realtime import wall_room
 from web.schemas.forms import form_fields
-from web.schemas.wall import WallFormSchema, nest_slides, row_errors, slide_of
+from web.schemas.wall import ROW, WallFormSchema, nest_slides, row_errors, slide_of
 from web.wall_links import wall_links
 
 
@@ -83,7 +83,7 @@ def _amount(value: Decimal | None) -> str:
 
 def _page(challenge_id: int, form: dict[str, Any], errors: dict[str, str], status: int = 200):
     user = actor()
-    used = {int(k.split("-")[1]) for k in form if k.startswith("slides-") and form[k]}
+    used = {int(m.group(1)) for k in form if (m := ROW.match(k)) and form[k]}
     rows = min(MOST_SLIDES, max(used, default=-1) + 3)
     page = render_template(
         "manage/wall.html",

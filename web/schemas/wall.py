@@ -75,8 +75,10 @@ def row_errors(messages: dict[str, Any], used: list[int]) -> dict[str, str]:
                 errors[f"slides-{used[int(index)]}"] = _words(fields_)
         elif name.startswith("slides."):
             errors[f"slides-{used[int(name.split('.')[1])]}"] = _words(problem)
-        else:
+        elif name in WallFormSchema().fields:
             errors[name] = _words(problem)
+        else:  # a field no box on the page sends: say so above the form
+            errors["_form"] = f"{errors.get('_form', '')} {name}: {_words(problem)}".strip()
     return errors
 
 
