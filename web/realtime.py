@@ -68,8 +68,9 @@ def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = (
     session = db.session()
     queue_channel_posts(session, changes, now=now, won=won)
     queue_pushes(session, changes, now=now, link=note_link)
-    walls = walls_in_force(session)
-    changes.moments += wall_moments(session, changes, walls=walls, won=won, now=now)
+    if changes.standings or won:  # the only news a wall celebrates
+        walls = walls_in_force(session)
+        changes.moments += wall_moments(session, changes, walls=walls, won=won, now=now)
 
 
 def note_link(note: Notification) -> str:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gameplay.core.models import Challenge
@@ -70,10 +71,16 @@ def wall_for_token(session: Session, token: str) -> tuple[Challenge, User] | Non
 
 def walls_in_force(session: Session) -> set[int]:
     """The challenges with a wall-screen link in force: the walls that may be on a TV now."""
-    query = (
+    names = session.scalars(_in_force())
+    return {int(n.split(":", 1)[1]) for n in names if n.startswith(f"{PREFIX}:")}
+
+
+@cache
+def _in_force() -> Select[str]:
+    # Built once: it runs on every commit that moves a board, and composing it cost more
+    # than running it.
+    return (
         select(ApiToken.name)
         .join(User, User.id == ApiToken.user_id)
         .where(ApiToken.prefix == PREFIX, ApiToken.revoked_at.is_(None), User.active.is_(True))
     )
-    names = session.scalars(query)
-    return {int(n.split(":", 1)[1]) for n in names if n.startswith(f"{PREFIX}:")}

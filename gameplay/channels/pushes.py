@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, BindParameter, ForeignKey, Select, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gameplay.channels.deliveries import Delivery, DeliveryStatus
@@ -118,11 +119,19 @@ def _queue(
 def _devices_by_user(session: Session, user_ids: set[int]) -> dict[int, list[PushSubscription]]:
     if not user_ids:
         return {}
-    query = select(PushSubscription).where(PushSubscription.user_id.in_(user_ids))
     by_user: dict[int, list[PushSubscription]] = defaultdict(list)
-    for row in session.scalars(query.order_by(PushSubscription.id)):
+    for row in session.scalars(_devices_statement(), {"users": sorted(user_ids)}):
         by_user[row.user_id].append(row)
     return by_user
+
+
+@cache
+def _devices_statement() -> Select[PushSubscription]:
+    # Built once: it runs on every commit with a note, and composing it cost more than
+    # running it.
+    users: BindParameter[list[int]] = bindparam("users", expanding=True)
+    query = select(PushSubscription).where(PushSubscription.user_id.in_(users))
+    return query.order_by(PushSubscription.id)
 
 
 def push_target(session: Session, message: PushMessage) -> PushSubscription:
