@@ -42,9 +42,15 @@ def application_server_key(app: Flask | None = None) -> str:
 
 def _parse(text: str) -> Vapid01:
     text = text.strip()
-    if text.startswith("-----BEGIN"):
-        return Vapid.from_pem(text.encode())
-    return Vapid.from_string(text)
+    try:
+        if text.startswith("-----BEGIN"):
+            return Vapid.from_pem(text.encode())
+        return Vapid.from_string(text)
+    except ValueError as exc:  # binascii.Error is one too
+        raise ValueError(
+            "VAPID_PRIVATE_KEY is not a P-256 private key: give it as PEM, or as the base64url "
+            f"raw key `web-push generate-vapid-keys` prints ({exc})"
+        ) from exc
 
 
 def _kept(app: Flask) -> Vapid01:
