@@ -4,7 +4,8 @@
 0 turns it off) in a background task of the server, so a challenge that ends while nobody
 watches still tells its winners. Other deployments run `flask scheduled` from a timer.
 It also sends the team channels' outbox to Slack and Teams every CHANNEL_SEND_INTERVAL seconds
-(default 1; 0 turns it off, for a deployment that runs `flask send-channel-posts` instead).
+(default 1; 0 turns it off, for a deployment that runs `flask send-channel-posts` instead),
+and the phone pushes every PUSH_SEND_INTERVAL seconds (default 1; or `flask send-pushes`).
 """
 
 import os
@@ -12,6 +13,7 @@ import os
 from web.app import create_app
 from web.channel_sender import start_channel_sender
 from web.extensions import socketio
+from web.push_sender import start_push_sender
 from web.scheduler import DEFAULT_INTERVAL_SECONDS, start_finalizer
 
 app = create_app()
@@ -29,5 +31,6 @@ if __name__ == "__main__":
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     start_finalizer(app, seconds("SCHEDULER_INTERVAL", DEFAULT_INTERVAL_SECONDS))
     start_channel_sender(app, seconds("CHANNEL_SEND_INTERVAL", 1.0))
+    start_push_sender(app, seconds("PUSH_SEND_INTERVAL", 1.0))
     print(f"serving on http://{host}:{port}", flush=True)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

@@ -23,6 +23,7 @@ from web import (
 )
 from web.config import engine_options, load_config, socketio_channel
 from web.extensions import csrf, db, limiter, login_manager, migrate, socketio
+from web.push_keys import vapid
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -45,6 +46,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     cli.init_app(app)
+    if app.config.get("VAPID_PRIVATE_KEY"):
+        vapid(app)  # a key that does not parse stops the start, not the first push
     return app
 
 

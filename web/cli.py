@@ -19,6 +19,7 @@ from web.cli_live import simulate_command
 from web.cli_sales import import_crm_command
 from web.cli_scheduled import scheduled_command
 from web.extensions import db
+from web.push_sender import send_pushes_command
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (printed for the demo on purpose)
 
@@ -123,6 +124,7 @@ def init_app(app: Flask) -> None:
         standings_command,
         scheduled_command,
         send_channels_command,
+        send_pushes_command,
     ):
         app.cli.add_command(command)
     demo_command.add_command(simulate_command)

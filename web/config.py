@@ -10,6 +10,13 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+# The push services of Chrome and Android (FCM), Firefox (Mozilla), Safari and iOS (Apple) and
+# Edge (Windows): a subscription's endpoint must be on one of these hosts or below them.
+PUSH_SERVICE_HOSTS = (
+    "fcm.googleapis.com,updates.push.services.mozilla.com,push.services.mozilla.com,"
+    "push.apple.com,notify.windows.com"
+)
+
 
 def _instance_secret(instance_path: Path) -> str:
     """A random SECRET_KEY kept in the instance folder, so sessions survive a restart."""
@@ -47,6 +54,18 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "CHANNEL_MAX_ATTEMPTS": int(env("CHANNEL_MAX_ATTEMPTS", "6")),
         "CHANNEL_RETRY_BASE_SECONDS": float(env("CHANNEL_RETRY_BASE_SECONDS", "5")),
         "CHANNEL_TIMEOUT_SECONDS": float(env("CHANNEL_TIMEOUT_SECONDS", "5")),
+        # Phone pushes (docs/notifications.md): the VAPID key (unset: kept in the instance
+        # folder, see web/push_keys.py), whom push services may contact about it, and the
+        # hosts a subscription may point at.
+        "VAPID_PRIVATE_KEY": env("VAPID_PRIVATE_KEY") or None,
+        "VAPID_SUBJECT": env("VAPID_SUBJECT", "mailto:salesquest@example.com"),
+        "PUSH_SERVICE_HOSTS": [
+            h.strip().lower() for h in env("PUSH_SERVICE_HOSTS", PUSH_SERVICE_HOSTS).split(",")
+            if h.strip()
+        ],
+        "PUSH_MAX_ATTEMPTS": int(env("PUSH_MAX_ATTEMPTS", "6")),
+        "PUSH_RETRY_BASE_SECONDS": float(env("PUSH_RETRY_BASE_SECONDS", "5")),
+        "PUSH_TIMEOUT_SECONDS": float(env("PUSH_TIMEOUT_SECONDS", "5")),
         "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -13,7 +13,6 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from gameplay.channels.outbox import queue_channel_posts
 from gameplay.core.changes import Changes
 from gameplay.scoring.engine import record_sales_events
 from kpi_engine.crm.importer import ImportPlan, prepare_import
@@ -64,7 +63,7 @@ def ingest(
                 db.session.rollback()
                 raise Invalid(f"{len(result.rejected)} events were rejected", _reasons(result))
             won = [t.deal for t in result.deal_transitions if t.became_won]
-            queue_channel_posts(db.session(), changes, now=now or utcnow(), won=won)
+            realtime.queue_news(changes, now=now or utcnow(), won=won)
             db.session.commit()
             break
         except (IntegrityError, OperationalError) as exc:

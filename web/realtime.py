@@ -14,7 +14,9 @@ from __future__ import annotations
 import atexit
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app
@@ -22,10 +24,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from gameplay.boards.board_frames import changed_rows_frame
 from gameplay.channels.outbox import queue_channel_posts
-from gameplay.core.changes import Changes, Notification
+from gameplay.channels.pushes import queue_pushes
+from gameplay.channels.wall_moments import wall_moments
+from gameplay.core.changes import Changes, Moment, Notification
 from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import read_only, utcnow
+from kpi_engine.sales.folds import FoldedDeal
 from web.extensions import db, socketio
+from web.wall_links import walls_in_force
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
 THROTTLE_SECONDS = 0.25
@@ -41,21 +47,50 @@ def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
+def wall_room(wall_id: int) -> str:
+    """The wall screens of one challenge's links (never a rep's connection)."""
+    return f"wall:{wall_id}"
+
+
 def commit_and_publish(changes: Changes) -> None:
     """Commit the request's transaction, then publish what it changed."""
-    if changes:  # the team channels' posts ride in the same transaction (web/channel_sender.py)
-        queue_channel_posts(db.session(), changes, now=utcnow())
+    if changes:
+        queue_news(changes, now=utcnow())
     db.session.commit()
     publish(changes)
 
 
+def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = ()) -> None:
+    """Write the news for the team channels and the reps' phones to their outboxes, in the
+    transaction that made it: a rollback takes them back (web/channel_sender.py and
+    web/push_sender.py send them after the commit). The walls' moments join the Changes,
+    which are published only once the transaction committed."""
+    session = db.session()
+    queue_channel_posts(session, changes, now=now, won=won)
+    queue_pushes(session, changes, now=now, link=note_link)
+    if changes.standings or won:  # the only news a wall celebrates
+        walls = walls_in_force(session)
+        changes.moments += wall_moments(session, changes, walls=walls, won=won, now=now)
+
+
+def note_link(note: Notification) -> str:
+    """The page a tap on a pushed note opens: its challenge, else the rep's profile."""
+    urls = current_app.url_map.bind("")  # paths only: no request is needed to build them
+    if note.challenge_id is not None:
+        return urls.build("pages.play_challenge", {"challenge_id": note.challenge_id})
+    return urls.build("pages.play_profile")
+
+
 def publish(changes: Changes) -> None:
-    """Push committed Changes: leaderboard frames (throttled) and unmuted notifications."""
+    """Push committed Changes: leaderboard frames (throttled), the walls' moments and
+    unmuted notifications."""
     if not changes:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     for challenge_id, user_ids in sorted(changes.standings.items()):
         throttle.note(app, challenge_id, user_ids)
+    for moment in changes.moments:
+        socketio.emit("moment", moment_frame(moment), to=wall_room(moment.wall_id))
     if not changes.notifications:
         return
     # Reads run in a session of their own, never in the caller's: on SQLite a transaction left
@@ -74,6 +109,10 @@ def notification_frame(note: Notification) -> dict[str, Any]:
         "challenge_id": note.challenge_id,
         "data": dict(note.data),
     }
+
+
+def moment_frame(moment: Moment) -> dict[str, Any]:
+    return {"kind": moment.kind, "title": moment.title, "line": moment.line}
 
 
 def _unmuted(notes: list[Notification]) -> list[Notification]:

@@ -16,14 +16,15 @@ from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from gameplay.boards.board_frames import snapshot_frame
+from gameplay.channels.wall_screens import playlist_of, shown_boards
 from gameplay.core.access import may_view_challenge
 from gameplay.core.models import Challenge
 from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db, socketio
 from web.permissions import actor
-from web.realtime import challenge_room, user_room
+from web.realtime import challenge_room, user_room, wall_room
 from web.schemas.fields import ID_MAX
-from web.wall_links import challenge_for_wall_token
+from web.wall_links import wall_for_token
 
 
 @socketio.on("connect")
@@ -39,11 +40,15 @@ def connect(auth: dict[str, Any] | None = None) -> None:
 
 
 def _connect_wall(token: str) -> None:
-    challenge = challenge_for_wall_token(db.session(), token)
-    if challenge is None:
+    found = wall_for_token(db.session(), token)
+    if found is None:
         raise ConnectionRefusedError("this wall-screen link is not valid or was revoked")
-    join_room(challenge_room(challenge.id))
-    # Wall screens are read-only: one challenge's room, no user, so no personal room.
+    challenge, owner = found
+    # Wall screens are read-only: the wall's own room (its moments) and the rooms of the boards
+    # its playlist shows and its link's owner may still see; no user, so no personal room.
+    join_room(wall_room(challenge.id))
+    for board_id in shown_boards(db.session(), playlist_of(db.session(), challenge.id), owner):
+        join_room(challenge_room(board_id))
     emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id=0))
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gameplay.core.models import Challenge
@@ -56,11 +57,30 @@ def revoke_wall_links(session: Session, challenge_id: int) -> int:
     return len(links)
 
 
-def challenge_for_wall_token(session: Session, token: str) -> Challenge | None:
-    """The challenge a link opens, or None for an unknown or revoked link."""
+def wall_for_token(session: Session, token: str) -> tuple[Challenge, User] | None:
+    """The challenge a link opens and the manager who made it (whose access the wall's
+    slides are checked against), or None for an unknown or revoked link."""
     row = session.scalar(
         select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None))
     )
     if row is None or not row.name.startswith(f"{PREFIX}:") or not row.user.active:
         return None
-    return session.get(Challenge, int(row.name.split(":", 1)[1]))
+    challenge = session.get(Challenge, int(row.name.split(":", 1)[1]))
+    return (challenge, row.user) if challenge is not None else None
+
+
+def walls_in_force(session: Session) -> set[int]:
+    """The challenges with a wall-screen link in force: the walls that may be on a TV now."""
+    names = session.scalars(_in_force())
+    return {int(n.split(":", 1)[1]) for n in names if n.startswith(f"{PREFIX}:")}
+
+
+@cache
+def _in_force() -> Select[str]:
+    # Built once: it runs on every commit that moves a board, and composing it cost more
+    # than running it.
+    return (
+        select(ApiToken.name)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.prefix == PREFIX, ApiToken.revoked_at.is_(None), User.active.is_(True))
+    )

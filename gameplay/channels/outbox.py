@@ -1,5 +1,5 @@
 """What the team channels are told, written to the outbox in the transaction that made the news,
-and the outbox's bookkeeping for the sender (claim a post, record how its delivery went).
+and what the sender and the manager's page read of it.
 
 News per team: deals its reps won, a challenge reaching the team starting and ending (with its
 winners), a new leader on such a challenge's board, missions its reps finished. One commit
@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, exists, func, select, update
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from gameplay.boards.leaderboards import BOARD_ORDER
@@ -256,62 +256,7 @@ def _capped(lines: list[str]) -> tuple[str, ...]:
     return (*lines[: MOST_LINES - 1], f"and {len(lines) - MOST_LINES + 1} more")
 
 
-# The sender's bookkeeping ------------------------------------------------------------------
-
-
-def due_post_ids(session: Session, *, now: datetime, limit: int = 20) -> list[int]:
-    """Pending posts whose time has come, oldest first."""
-    query = (
-        select(ChannelPost.id)
-        .where(ChannelPost.status == "pending", ChannelPost.next_attempt_at <= now)
-        .order_by(ChannelPost.id)
-        .limit(limit)
-    )
-    return list(session.scalars(query))
-
-
-def claim_post(
-    session: Session, post_id: int, *, now: datetime, lease: timedelta
-) -> ChannelPost | None:
-    """Take a due post for `lease` (another sender skips it meanwhile; a sender that dies
-    mid-delivery leaves it due again after the lease). None when someone else took it."""
-    claimed = session.execute(
-        update(ChannelPost)
-        .where(
-            ChannelPost.id == post_id,
-            ChannelPost.status == "pending",
-            ChannelPost.next_attempt_at <= now,
-        )
-        .values(next_attempt_at=now + lease, attempts=ChannelPost.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(claimed, "rowcount", 0) != 1:
-        return None
-    return session.get(ChannelPost, post_id, populate_existing=True)
-
-
-def record_delivery(
-    session: Session,
-    post: ChannelPost,
-    *,
-    error: str | None,
-    retry_in: timedelta | None,
-    now: datetime,
-) -> None:
-    """Mark a delivery: sent (no error), due again in `retry_in`, or failed for good."""
-    post.last_error = error[:300] if error else None
-    if error is None:
-        post.status, post.sent_at = "sent", now
-    elif retry_in is None:
-        post.status = "failed"
-    else:
-        post.next_attempt_at = now + retry_in
-    session.flush()
-
-
-def retry_delay(attempts: int, *, base: float, longest: float = 600.0) -> timedelta:
-    """Exponential backoff: base, 2×base, 4×base … after each failed attempt, capped."""
-    return timedelta(seconds=min(longest, base * 2 ** max(attempts - 1, 0)))
+# What the sender and the manager's page read (claims and retries: gameplay.channels.deliveries)
 
 
 def post_channel(session: Session, post: ChannelPost) -> TeamChannel:

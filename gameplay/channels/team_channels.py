@@ -17,7 +17,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
-    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from gameplay.channels.deliveries import Delivery, DeliveryStatus
 from gameplay.core.access import may_manage_team
 from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
 from kpi_engine.errors import Forbidden, NotFound
@@ -36,11 +36,6 @@ class ChannelKind(Choices):
     SLACK = "slack"
     TEAMS = "teams"
 
-
-class PostStatus(Choices):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
 
 CHANNEL_NAMES = {"slack": "Slack", "teams": "Microsoft Teams"}
 # The kinds of news a channel may take, each switched on or off per channel.
@@ -78,38 +73,32 @@ class TeamChannel(Base):
         return bool(getattr(self, news))
 
 
-class ChannelPost(Base):
+class ChannelPost(Delivery, Base):
     """The outbox: a message for one channel, written in the transaction that made the news,
     so a rolled-back change leaves nothing to send. The sender marks it sent or failed."""
 
     __tablename__ = "channel_post"
-    __table_args__ = (PostStatus.check("status"),)
+    __table_args__ = (DeliveryStatus.check("status"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     channel_id: Mapped[int] = mapped_column(
         ForeignKey("team_channel.id", ondelete="CASCADE"), index=True
     )
     news: Mapped[str] = mapped_column(String(20))
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(8), default="pending", index=True)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # Pending: when the sender may next try it (a claim pushes it later, as a lease).
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    last_error: Mapped[str | None] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ChallengeHeadline(Base):
     """What the channels were last told about a challenge (its start, its end, its leader),
-    so each piece of news goes out once however many commits touch the challenge."""
+    so each piece of news goes out once however many commits touch the challenge; and who led
+    when the wall screens last looked ("wall_leader", gameplay/channels/wall_moments.py)."""
 
     __tablename__ = "challenge_headline"
 
     challenge_id: Mapped[int] = mapped_column(
         ForeignKey("challenge.id", ondelete="CASCADE"), primary_key=True
     )
-    news: Mapped[str] = mapped_column(String(20), primary_key=True)  # started, ended, leader
+    # started, ended, leader, wall_leader
+    news: Mapped[str] = mapped_column(String(20), primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 

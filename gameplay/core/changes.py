@@ -21,12 +21,25 @@ class Notification:
     data: tuple[tuple[str, object], ...] = ()
 
 
+@dataclass(frozen=True)
+class Moment:
+    """Something a wall screen interrupts its playlist to celebrate: a new leader, a big deal.
+
+    `wall_id` is the challenge whose wall-screen links open that wall."""
+
+    wall_id: int
+    kind: str  # lead, big_deal
+    title: str
+    line: str
+
+
 @dataclass
 class Changes:
     """An ordered collection of facts; merging two keeps both, publishing coalesces them."""
 
     standings: dict[int, set[int]] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
+    moments: list[Moment] = field(default_factory=list)
 
     def standings_changed(self, challenge_id: int, user_ids: set[int] | None = None) -> None:
         self.standings.setdefault(challenge_id, set()).update(user_ids or set())
@@ -38,7 +51,8 @@ class Changes:
         for challenge_id, users in other.standings.items():
             self.standings_changed(challenge_id, users)
         self.notifications.extend(other.notifications)
+        self.moments.extend(other.moments)
         return self
 
     def __bool__(self) -> bool:
-        return bool(self.standings or self.notifications)
+        return bool(self.standings or self.notifications or self.moments)

@@ -9,15 +9,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from gameplay.channels.deliveries import claim, due_ids, record_delivery, retry_delay
 from gameplay.channels.messages import Headline, slack_body, teams_body
-from gameplay.channels.outbox import (
-    claim_post,
-    due_post_ids,
-    queue_channel_posts,
-    queue_started_challenges,
-    record_delivery,
-    retry_delay,
-)
+from gameplay.channels.outbox import queue_channel_posts, queue_started_challenges
 from gameplay.channels.team_channels import (
     ChannelPost,
     change_channel_news,
@@ -208,13 +202,13 @@ def test_a_claimed_post_is_skipped_by_other_senders_and_retried_with_backoff(
     manager, team, ana, _ = _org(session)
     _connect(session, manager, team)
     _ingest_and_queue(session, event("deal.won", ana, LIVE, deal_id="D1"))
-    (post_id,) = due_post_ids(session, now=LIVE)
-    post = claim_post(session, post_id, now=LIVE, lease=timedelta(seconds=60))
+    (post_id,) = due_ids(session, ChannelPost, now=LIVE)
+    post = claim(session, ChannelPost, post_id, now=LIVE, lease=timedelta(seconds=60))
     assert post is not None and post.attempts == 1
-    assert claim_post(session, post_id, now=LIVE, lease=timedelta(seconds=60)) is None
+    assert claim(session, ChannelPost, post_id, now=LIVE, lease=timedelta(seconds=60)) is None
     record_delivery(session, post, error="answered 500", retry_in=timedelta(seconds=5), now=LIVE)
-    assert due_post_ids(session, now=LIVE) == []
-    assert due_post_ids(session, now=LIVE + timedelta(seconds=5)) == [post_id]
+    assert due_ids(session, ChannelPost, now=LIVE) == []
+    assert due_ids(session, ChannelPost, now=LIVE + timedelta(seconds=5)) == [post_id]
     record_delivery(session, post, error="answered 404", retry_in=None, now=LIVE)
     assert post.status == "failed"
     assert session.scalar(select(func.count()).select_from(ChannelPost)) == 1

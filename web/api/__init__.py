@@ -6,6 +6,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from web.api import (  # noqa: E402,F401  (registers routes)
     challenges,
+    devices,
     events,
     impact,
     kpis,

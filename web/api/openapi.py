@@ -60,6 +60,7 @@ from web.schemas.me import (
     RedemptionSchema,
     RewardSchema,
 )
+from web.schemas.push import DeviceListSchema, DeviceSchema, PushSubscriptionSchema
 from web.schemas.users import UserQuerySchema, UserSchema
 
 PREFIX = "/api/v1"
@@ -249,6 +250,14 @@ OPERATIONS: dict[str, Operation] = {
                                    body=RedeemSchema, status=201, tag="me"),
     "api.my_preferences": Operation("Set notification and anonymity preferences",
                                     body=PreferencesSchema, tag="me"),
+    "api.my_devices": Operation("The caller's devices that get phone notifications, and the "
+                                "server's VAPID key to subscribe another", DeviceListSchema,
+                                tag="me"),
+    "api.add_my_device": Operation("Subscribe a device to phone notifications (Web Push)",
+                                   DeviceSchema, body=PushSubscriptionSchema, status=201,
+                                   tag="me"),
+    "api.remove_my_device": Operation("Stop phone notifications to one of the caller's devices",
+                                      DeviceSchema, tag="me"),
     "api.add_reward": Operation("Add a reward to the catalogue", RewardSchema,
                                 body=CatalogueRewardSchema, status=201, tag="me", who=MANAGERS),
     "api.change_reward": Operation("Change a catalogue reward", RewardSchema,

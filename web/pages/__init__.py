@@ -8,6 +8,7 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     activity,
     channels,
     dashboards,
+    devices,
     favicon,
     home,
     impact,
@@ -17,4 +18,5 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     rep,
     rewards,
     wall,
+    wall_setup,
 )

@@ -106,7 +106,7 @@ def manage_test_channel(channel_id: int):
     else:
         lines = ("The news you chose on the Team channels page will show up here.",)
         headline = Headline("👋", f"SalesQuest test message for {team.name}", lines)
-        error, _, _ = post_now(url, BODIES[channel.kind](headline))
+        error = post_now(url, BODIES[channel.kind](headline)).error
         if error is None:
             flash(f"Test message sent: look in {team.name}'s {name} channel.", "info")
         else:

@@ -8,6 +8,8 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from marshmallow import ValidationError
 
+from gameplay.channels.wall_moments import board_ids, note_leaders
+from gameplay.channels.wall_screens import playlist_of
 from gameplay.core.access import may_change_challenge
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Mission, Proof
@@ -214,6 +216,8 @@ def _review_refused(proof_id: int, form: dict[str, Any], exc: ValidationError | 
 def manage_wall_link(challenge_id: int):
     challenge = managed_challenge(db.session(), challenge_id, actor())
     token = create_wall_link(db.session(), challenge, actor())
+    # The new TV cheers for leads taken from now on, not for whoever has led for days.
+    note_leaders(db.session(), board_ids(playlist_of(db.session(), challenge.id)), now=utcnow())
     db.session.commit()
     link = url_for("pages.wall", token=token, _external=True)
     flash(f"Wall-screen link (shown once, open it on the TV): {link}", "info")

@@ -15,6 +15,7 @@ from kpi_engine.errors import DomainError
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
 from web.pages import bp
+from web.pages.devices import phones_section
 from web.permissions import actor, login_required
 from web.rep_view import challenge_page, my_cards, profile_page
 from web.schemas.challenges import ProofSchema
@@ -63,7 +64,7 @@ def play_profile():
     tz = current_app.config["ORG_TIMEZONE"]
     page = profile_page(db.session(), actor(), utcnow(), tz)
     refused = {**take_refusal("preferences"), **take_refusal("redeem")}
-    return render_template("rep/profile.html", page=page, refused=refused)
+    return render_template("rep/profile.html", page=page, refused=refused, phones=phones_section())
 
 
 @bp.post("/play/profile/preferences")

@@ -1,25 +1,71 @@
-"""Wall-screen mode: a full-screen, read-only live leaderboard opened by a revocable link."""
+"""Wall-screen mode: a full-screen, read-only TV page opened by a revocable link. It rotates
+through the playlist the challenge's manager set up (web/pages/wall_setup.py), fetching each
+slide fresh before showing it, and stops to celebrate a moment (a new leader, a big deal)."""
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from datetime import datetime
 
-from gameplay.boards.board_frames import snapshot_frame
+from flask import abort, current_app, render_template
+
+from gameplay.channels.wall_screens import SLIDE_NAMES, Playlist, playlist_of, slide_problem
+from gameplay.channels.wall_slides import show_slide, shown_slides
+from gameplay.core.models import Challenge
 from kpi_engine.db import utcnow
+from kpi_engine.org.models import User
+from kpi_engine.periods import Period, period_kind
 from web.extensions import db, limiter
 from web.pages import bp
+from web.pages.dashboards import STATUS_WORDS
 from web.rep_view import time_left
-from web.wall_links import challenge_for_wall_token
+from web.wall_links import wall_for_token
+
+
+def _wall(token: str) -> tuple[Challenge, User, Playlist]:
+    found = wall_for_token(db.session(), token)
+    if found is None:
+        abort(404, description="this wall-screen link is not valid or was revoked")
+    challenge, owner = found
+    return challenge, owner, playlist_of(db.session(), challenge.id)
 
 
 @bp.get("/wall/<token>")
 @limiter.limit("60 per minute")
 def wall(token: str):
-    challenge = challenge_for_wall_token(db.session(), token)
-    if challenge is None:
-        abort(404, description="this wall-screen link is not valid or was revoked")
-    frame = snapshot_frame(db.session(), challenge, viewer_id=0)
-    left = time_left(challenge, utcnow())
+    challenge, owner, playlist = _wall(token)
+    now, tz = utcnow(), current_app.config["ORG_TIMEZONE"]
+    slides = shown_slides(db.session(), playlist, owner, now=now, tz=tz)
     return render_template(
-        "wall.html", challenge=challenge, frame=frame, token=token, time_left=left
+        "wall.html", challenge=challenge, playlist=playlist, slides=slides, token=token,
+        **_helpers(now),
+    )  # fmt: skip
+
+
+@bp.get("/wall/<token>/slides/<int:index>")
+@limiter.limit("240 per minute")
+def wall_slide(token: str, index: int):
+    """One slide as it is now, for the TV to swap in before showing it."""
+    _, owner, playlist = _wall(token)
+    if index >= len(playlist.slides) or slide_problem(db.session(), owner, playlist.slides[index]):
+        abort(404, description="this slide is no longer on the wall")
+    now, tz = utcnow(), current_app.config["ORG_TIMEZONE"]
+    view = show_slide(db.session(), playlist, playlist.slides[index], now=now, tz=tz)
+    return render_template(
+        "wall/_slide.html", index=index, view=view, token=token, shown=True, **_helpers(now)
     )
+
+
+def _helpers(now: datetime) -> dict[str, object]:
+    return {
+        "time_left": lambda challenge: time_left(challenge, now),
+        "status_words": STATUS_WORDS,
+        "slide_names": SLIDE_NAMES,
+        "period_words": period_words,
+    }
+
+
+def period_words(period: Period) -> str:
+    """'November 2026', 'Q4 2026': a period as the floor reads it."""
+    if period_kind(period.label) == "quarter":
+        return f"Q{(period.first_day.month - 1) // 3 + 1} {period.first_day.year}"
+    return f"{period.first_day:%B %Y}"

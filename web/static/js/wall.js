@@ -1,0 +1,173 @@
+// The wall screen: rotate through the playlist's slides, each fetched fresh just before it
+// shows; let a long board glide down after its top rows were seen; redraw the slide on screen
+// when its board moves; and stop everything to celebrate a moment (a new leader, a big deal),
+// which the server sends only for changes that committed.
+"use strict";
+(function () {
+  const body = document.body;
+  const token = body.dataset.wall;
+  if (!token) return;
+  const seconds = Math.max(5, Number(body.dataset.seconds || 20));
+  const HOLD = 0.3; // share of a slide's time its top rows stay still before a long one glides
+  const GLIDE = 0.6; // share of the slide's time the glide takes
+  const MOMENT_MS = 8000;
+  const MOST_QUEUED = 3;
+  const state = document.querySelector("[data-live-state]");
+  const nameBox = document.querySelector("[data-slide-name]");
+  const momentBox = document.querySelector("[data-moment]");
+  const timerBar = document.querySelector("[data-timer]");
+  let current = 0;
+  let rotation = null;
+  let scrollTimer = null;
+  let glideStart = 0;
+  let glideEnd = 0;
+  let celebrating = false;
+  let queued = [];
+  let redraw = null;
+
+  const slides = () => [...document.querySelectorAll(".slides > [data-slide]")];
+  const say = (text) => { if (state) state.textContent = text; };
+
+  function show(position) {
+    const all = slides();
+    if (!all.length) return;
+    current = position % all.length;
+    all.forEach((slide, i) => { slide.hidden = i !== current; });
+    const slide = all[current];
+    body.dataset.current = slide.dataset.slide;
+    if (nameBox) nameBox.textContent = slide.dataset.name || "";
+    document.querySelectorAll("[data-dot]").forEach((dot) => dot.classList.toggle("on", dot.dataset.dot === slide.dataset.slide));
+    planGlide();
+    runTimerBar();
+  }
+
+  // The slide as it is now, in place of the one on the page (which stays if the fetch fails).
+  async function fetchFresh(slide) {
+    try {
+      const answer = await fetch(slide.dataset.url, { credentials: "omit", cache: "no-store" });
+      if (!answer.ok) return slide;
+      const holder = document.createElement("div");
+      holder.innerHTML = (await answer.text()).trim();
+      const fresh = holder.firstElementChild;
+      fresh.hidden = slide.hidden;
+      slide.replaceWith(fresh);
+      return fresh;
+    } catch (e) {
+      return slide;
+    }
+  }
+
+  async function advance() {
+    const all = slides();
+    if (!all.length) return;
+    const position = (current + 1) % all.length;
+    await fetchFresh(all[position]);
+    if (!celebrating) show(position);
+  }
+
+  function schedule() {
+    clearTimeout(rotation);
+    rotation = setTimeout(async () => {
+      await advance();
+      if (!celebrating) schedule();
+    }, seconds * 1000);
+  }
+
+  function inner() {
+    const slide = slides()[current];
+    const box = slide && slide.querySelector("[data-scroller]");
+    return box ? [box, box.firstElementChild] : [null, null];
+  }
+
+  function place(element, offset, duration) {
+    element.style.transitionDuration = duration + "s";
+    element.style.transform = "translateY(" + -offset + "px)";
+  }
+
+  // A slide just shown starts at its top; a long one glides to its end after the hold.
+  function planGlide() {
+    clearTimeout(scrollTimer);
+    const [, list] = inner();
+    if (!list) return;
+    place(list, 0, 0);
+    glideStart = Date.now() + seconds * HOLD * 1000;
+    glideEnd = glideStart + seconds * GLIDE * 1000;
+    scrollTimer = setTimeout(glide, seconds * HOLD * 1000);
+  }
+
+  function glide() {
+    const [box, list] = inner();
+    if (!list) return;
+    const overflow = list.scrollHeight - box.clientHeight;
+    if (overflow > 0) place(list, overflow, Math.max(0, glideEnd - Date.now()) / 1000);
+  }
+
+  function runTimerBar() {
+    if (!timerBar) return;
+    timerBar.style.transition = "none";
+    timerBar.style.transform = "scaleX(0)";
+    void timerBar.offsetWidth; // restart the transition from empty
+    timerBar.style.transition = "transform " + seconds + "s linear";
+    timerBar.style.transform = "scaleX(1)";
+  }
+
+  // A board on screen moved: redraw it where it stands in its glide (at most once a second).
+  function redrawShown() {
+    clearTimeout(redraw);
+    redraw = setTimeout(async () => {
+      const slide = slides()[current];
+      if (!slide) return;
+      const [, before] = inner();
+      const offset = before ? -new DOMMatrix(getComputedStyle(before).transform).m42 : 0;
+      await fetchFresh(slide);
+      const [, after] = inner();
+      if (!after || Date.now() < glideStart) return;
+      place(after, offset, 0);
+      requestAnimationFrame(() => requestAnimationFrame(glide));
+    }, 1000);
+  }
+
+  function celebrate() {
+    const moment = queued.shift();
+    if (!moment) {
+      celebrating = false;
+      momentBox.hidden = true;
+      fetchFresh(slides()[current]).then(() => { show(current); schedule(); });
+      return;
+    }
+    celebrating = true;
+    clearTimeout(rotation);
+    momentBox.hidden = true;
+    momentBox.className = "moment kind-" + moment.kind;
+    momentBox.querySelector("[data-moment-title]").textContent = moment.title;
+    momentBox.querySelector("[data-moment-line]").textContent = moment.line;
+    void momentBox.offsetWidth; // replay the entrance for each moment
+    momentBox.hidden = false;
+    setTimeout(celebrate, MOMENT_MS);
+  }
+
+  function onMoment(moment) {
+    queued = queued.concat([moment]).slice(-MOST_QUEUED);
+    if (!celebrating) celebrate();
+  }
+
+  function onFrame(frame) {
+    const slide = slides()[current];
+    if (slide && Number(slide.dataset.challenge) === frame.challenge_id && !celebrating) redrawShown();
+  }
+
+  show(0);
+  schedule();
+  if (typeof io !== "function") return;
+  const socket = io({ auth: { wall: token } });
+  socket.on("connect", () => say("live"));
+  socket.on("disconnect", () => say("reconnecting…"));
+  socket.on("connect_error", (err) => {
+    say(err && err.message ? err.message : "offline");
+    const wait = err && err.data && err.data.retry_after;
+    if (wait) setTimeout(() => socket.connect(), wait * 1000);
+  });
+  socket.on("leaderboard", onFrame);
+  socket.on("moment", onMoment);
+  socket.on("wall_changed", () => window.location.reload());
+})();
