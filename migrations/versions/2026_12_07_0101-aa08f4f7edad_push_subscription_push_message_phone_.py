@@ -1,7 +1,7 @@
 """push_subscription, push_message: phone notifications and their outbox
 
 Revision ID: aa08f4f7edad
-Revises: f1_team_channels
+Revises: g1_calendar_days
 Create Date: 2026-12-07 01:01:21.682611
 
 A rep's devices subscribed to Web Push (endpoint and keys), and the outbox of messages written
@@ -15,7 +15,7 @@ from kpi_engine.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
 revision = 'aa08f4f7edad'
-down_revision = 'f1_team_channels'
+down_revision = 'g1_calendar_days'
 branch_labels = None
 depends_on = None
 
