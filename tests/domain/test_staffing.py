@@ -77,7 +77,8 @@ def test_a_rebuild_after_a_move_gives_the_same_boards(
     change_player(session, rita.id, {"team_id": west.id}, actor=admin, now=MOVED_AT)
     ingest(session, call(rita, timedelta(days=2)), call(rita, timedelta(hours=2)),
            now=START + timedelta(days=2))  # fmt: skip
-    change_player(session, rita.id, {"team_id": east.id}, actor=admin, now=MOVED_AT + timedelta(days=2))
+    back = MOVED_AT + timedelta(days=2)
+    change_player(session, rita.id, {"team_id": east.id}, actor=admin, now=back)
     ingest(session, call(rita, timedelta(days=4)), now=START + timedelta(days=4))
     incremental = _snapshot(session)
     rebuild_game(session, now=END + timedelta(days=1))
@@ -114,5 +115,6 @@ def test_a_change_that_keeps_the_audience_touches_no_board(
     session: Session, org: tuple[User, Team, Team, User, Challenge, Challenge]
 ) -> None:
     admin, _, _, rita, _, _ = org
-    _, changes = change_player(session, rita.id, {"crm_user_id": "Rita R"}, actor=admin, now=MOVED_AT)
+    given = {"crm_user_id": "Rita R"}
+    _, changes = change_player(session, rita.id, given, actor=admin, now=MOVED_AT)
     assert not changes.standings

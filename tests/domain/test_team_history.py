@@ -44,17 +44,25 @@ def revenue(session: Session, scope: str, period: str) -> float | None:
 def moved(session: Session) -> tuple[Team, Team, User]:
     """Rita won a deal in East in Q1, moved to West in April, won one there in May, and has a
     deal from March still open; Bob stayed in East and won one in May."""
-    east, west = make_team(session, "East", region="East"), make_team(session, "West", region="West")
-    rita, bob = make_user(session, name="Rita", team=east), make_user(session, name="Bob", team=east)
+    east = make_team(session, "East", region="East")
+    west = make_team(session, "West", region="West")
+    rita = make_user(session, name="Rita", team=east)
+    bob = make_user(session, name="Bob", team=east)
     admin = make_user(session, app_role="admin")
-    ingest_events(session, won(rita, "R1", "2026-01-05", "2026-02-10", 1000)
-                  + [event("deal.created", rita, "2026-03-01T10:00:00+00:00", deal_id="R3",
-                           stage="Prospecting", amount="700"),
-                     event("activity.logged", rita, "2026-02-01T10:00:00+00:00", kind="call")])  # fmt: skip
+    still_open = event(
+        "deal.created", rita, "2026-03-01T10:00:00+00:00", deal_id="R3", stage="Prospecting",
+        amount="700",
+    )  # fmt: skip
+    early_call = event("activity.logged", rita, "2026-02-01T10:00:00+00:00", kind="call")
+    ingest_events(session, [*won(rita, "R1", "2026-01-05", "2026-02-10", 1000), still_open,
+                            early_call])  # fmt: skip
     change_person(session, rita.id, {"team_id": west.id}, actor=admin, now=MOVED_AT)
-    ingest_events(session, won(rita, "R2", "2026-04-20", "2026-05-10", 500)
-                  + won(bob, "B1", "2026-04-02", "2026-05-01", 300)
-                  + [event("activity.logged", rita, "2026-05-02T10:00:00+00:00", kind="call")])  # fmt: skip
+    late_call = event("activity.logged", rita, "2026-05-02T10:00:00+00:00", kind="call")
+    ingest_events(
+        session,
+        [*won(rita, "R2", "2026-04-20", "2026-05-10", 500),
+         *won(bob, "B1", "2026-04-02", "2026-05-01", 300), late_call],
+    )  # fmt: skip
     return east, west, rita
 
 
@@ -90,13 +98,10 @@ def test_activities_count_for_the_team_the_rep_was_in_that_day(
 def test_an_open_deal_moves_with_its_owner(
     session: Session, moved: tuple[Team, Team, User]
 ) -> None:
-    east, west, _ = moved
     quarter = parse_period("2026-Q2")
-    open_in = {
-        team.name: set(Frames(session, Scope("team", str(team.id)), quarter, {}, NOW)
-                       .open_at_end()["amount"])  # fmt: skip
-        for team in (east, west)
-    }
+    teams = moved[:2]
+    frames = {t.name: Frames(session, Scope("team", str(t.id)), quarter, {}, NOW) for t in teams}
+    open_in = {name: set(f.open_at_end()["amount"]) for name, f in frames.items()}
     assert open_in == {"East": set(), "West": {700.0}}
 
 
