@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from flask.cli import with_appcontext
 
 from gameplay.manage.staffing import add_player, change_player
 from kpi_engine.db import utcnow
@@ -50,6 +51,7 @@ def _team_id(name: str | None) -> int | None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option("--role", "app_role", type=click.Choice(AppRole.values()), required=True)
@@ -90,6 +92,7 @@ def create_user_command(
 
 
 @click.command("update-user")
+@with_appcontext
 @click.option("--email", required=True, help="Whom to change.")
 @click.option("--name", default=None)
 @click.option("--new-email", default=None)
@@ -135,6 +138,7 @@ def update_user_command(
 
 
 @click.command("create-team")
+@with_appcontext
 @click.argument("name")
 @click.option("--region", default=None)
 @click.option("--manager", "manager_email", default=None, help="Email of a user who is a manager.")
@@ -149,6 +153,7 @@ def create_team_command(name: str, region: str | None, manager_email: str | None
 
 
 @click.command("update-team")
+@with_appcontext
 @click.argument("name")
 @click.option("--new-name", default=None, help="Rename the team.")
 @click.option("--region", default=None, help="Its region ('' to clear it).")
@@ -182,6 +187,7 @@ def update_team_command(
 
 
 @click.command("teams")
+@with_appcontext
 def teams_command() -> None:
     """List the teams: region, manager and members."""
     teams = db.session.scalars(db.select(Team).order_by(Team.name)).all()
@@ -195,6 +201,7 @@ def teams_command() -> None:
 
 
 @click.command("org-changes")
+@with_appcontext
 @click.option("--email", default=None, help="Only the changes of this person.")
 @click.option("--team", "team_name", default=None, help="Only the changes of this team.")
 def org_changes_command(email: str | None, team_name: str | None) -> None:
