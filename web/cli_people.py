@@ -25,9 +25,20 @@ from web.realtime import commit_and_publish
 T = TypeVar("T")
 
 
+# The domain's fields as this command line names them.
+OPTIONS = {
+    "team_id": "--team",
+    "manager_id": "--manager",
+    "app_role": "--role",
+    "sales_role": "--sales-role",
+    "crm_user_id": "--crm-id",
+    "active": "--deactivate",
+}
+
+
 def _fail(exc: DomainError) -> click.ClickException:
     db.session.rollback()
-    details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
+    details = "; ".join(f"{OPTIONS.get(k, k)}: {', '.join(v)}" for k, v in exc.fields.items())
     return click.ClickException(f"{exc.message}" + (f" ({details})" if details else ""))
 
 

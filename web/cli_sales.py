@@ -45,7 +45,11 @@ def describe(plan: ImportPlan) -> list[str]:
 def _changes(plan: ImportPlan) -> list[str]:
     lines = [_listed("deals to create", plan.created), _listed("deals to update", plan.updated)]
     lines.append(f"  deals unchanged: {len(plan.unchanged)}")
-    lines += [f"  new {p.role}: {p.name} <{p.email}> {p.place}" for p in plan.people]
+    lines += [
+        f"  new {p.role}: {p.name} <{p.email}> {p.place}"
+        + ("" if p.active else ", added deactivated (inactive in the roster)")
+        for p in plan.people
+    ]
     return lines + [
         f"  alias{' (new)' if a.new else ''}: {a.alias} → {a.product} ({a.rows} rows)"
         for a in plan.aliases

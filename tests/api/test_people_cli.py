@@ -88,7 +88,7 @@ def test_a_move_a_new_manager_and_a_deactivation_read_back_in_org_changes(app: F
         (("update-user", "--email", "ann@acme.test"), "say what to change"),
         (("create-team", "east"), "a team named 'east' already exists (name: already taken)"),
         (("update-team", "East", "--manager", "ann@acme.test"),
-         "manager_id: Ann is a rep; make them a manager first"),
+         "--manager: Ann is a rep; make them a manager first"),
         (("update-team", "East", "--manager", "ann@acme.test", "--no-manager"),
          "give --manager or --no-manager, not both"),
         (("create-user", "--email", "y@acme.test", "--name", "Y", "--role", "rep", "--crm-id",
