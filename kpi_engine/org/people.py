@@ -10,6 +10,7 @@ business (gameplay.manage.staffing).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +30,8 @@ NEW_PERSON_FIELDS = (*PERSON_FIELDS, "hire_date")
 # What decides which challenges a person is in the audience of.
 AUDIENCE_FIELDS = ("app_role", "sales_role", "team_id", "active")
 EMAIL_MAX, NAME_MAX, CRM_ID_MAX = 254, 120, 120
+# One @ with something on each side and no space: the address a person can log in with.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,14 @@ def add_person(
     user id (how CRM exports name them as a deal's owner) and hire date optional."""
     _check_actor(actor)
     _check_known(given, NEW_PERSON_FIELDS)
-    missing = {f: ["required"] for f in ("email", "name") if not str(given.get(f) or "").strip()}
-    if missing:
-        raise Invalid("a person needs an email and a name", missing)
+    missing = {
+        field: [f"give their {words}"]
+        for field, words in (("name", "full name"), ("email", "email address"))
+        if not str(given.get(field) or "").strip()
+    }
     user = User(app_role=AppRole.REP.value, password_hash=password_hash, active=True)
-    values = _values(session, user, {"app_role": AppRole.REP.value, **given})
+    given = {"app_role": AppRole.REP.value, **{k: v for k, v in given.items() if k not in missing}}
+    values = _values(session, user, given, missing)
     user.hire_date = _hire_date(given.get("hire_date"))
     for key, value in values.items():
         setattr(user, key, value)
@@ -131,10 +137,16 @@ def _check_known(given: Mapping[str, Any], known: tuple[str, ...]) -> None:
         raise Invalid("unknown fields", {k: ["not a field of a person"] for k in unknown})
 
 
-def _values(session: Session, user: User, given: Mapping[str, Any]) -> dict[str, Any]:
-    """The given fields checked and normalised (a team as its row), or Invalid naming each
-    problem; a taken email or CRM user id is a Conflict."""
-    errors: dict[str, list[str]] = {}
+def _values(
+    session: Session,
+    user: User,
+    given: Mapping[str, Any],
+    errors: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """The given fields checked and normalised (a team as its row). Every problem is named at
+    once, with the `errors` found before: Invalid, or a Conflict when an email or CRM user id
+    that is someone else's is the only problem."""
+    errors = dict(errors or {})
     values: dict[str, Any] = {}
     for name, check in _CHECKS.items():
         if name in given:
@@ -142,15 +154,17 @@ def _values(session: Session, user: User, given: Mapping[str, Any]) -> dict[str,
                 values.update(check(session, given[name]))
             except ValueError as exc:
                 errors[name] = [str(exc)]
+    taken, said = _taken(session, user, values)
     if errors:
-        raise Invalid("the person's details are not valid", errors)
-    _check_free(session, user, values)
+        raise Invalid("the person's details are not valid", errors | taken)
+    if taken:
+        raise Conflict("; ".join(said), taken)
     return values
 
 
 def _email(_session: Session, value: Any) -> dict[str, Any]:
     email = str(value or "").strip().lower()
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
+    if not EMAIL.fullmatch(email):
         raise ValueError(f"{email!r} is not an email address")
     if len(email) > EMAIL_MAX:
         raise ValueError(f"at most {EMAIL_MAX} characters")
@@ -217,19 +231,26 @@ def _hire_date(value: Any) -> date | None:
     raise Invalid("the hire date is not a date", {"hire_date": ["a date, YYYY-MM-DD"]})
 
 
-def _check_free(session: Session, user: User, values: dict[str, Any]) -> None:
-    """A taken email or CRM user id (another person's) is a Conflict naming the field."""
-    for field, column in (("email", User.email), ("crm_user_id", User.crm_user_id)):
+def _taken(
+    session: Session, user: User, values: dict[str, Any]
+) -> tuple[dict[str, list[str]], list[str]]:
+    """The email or CRM user id among these values that is another person's: by field, and as
+    sentences naming the value and its holder."""
+    taken: dict[str, list[str]] = {}
+    said: list[str] = []
+    for field, column, label in (
+        ("email", User.email, "email"),
+        ("crm_user_id", User.crm_user_id, "CRM user id"),
+    ):
         value = values.get(field)
         if value is None:
             continue
         query = select(User.name).where(func.lower(column) == value.lower())
         holder = session.scalar(query.where(User.id != user.id) if user.id else query)
         if holder is not None:
-            label = "email" if field == "email" else "CRM user id"
-            raise Conflict(
-                f"the {label} {value} is already {holder}'s", {field: [f"already {holder}'s"]}
-            )
+            taken[field] = [f"already {holder}'s"]
+            said.append(f"the {label} {value} is already {holder}'s")
+    return taken, said
 
 
 def _check_consequences(
@@ -243,7 +264,7 @@ def _check_consequences(
         field = "active" if leaving else "app_role"
         raise Forbidden(
             "nobody changes their own role or deactivates themself",
-            {field: ["that is you; ask another admin"]},
+            {field: ["nobody changes their own role or access: ask another admin"]},
         )
     if (demoted and user.app_role == AppRole.MANAGER) or leaving:
         _check_no_team_left_behind(session, user, "active" if leaving else "app_role")

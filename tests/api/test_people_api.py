@@ -201,7 +201,7 @@ def test_an_admin_creates_renames_and_staffs_a_team(
          "Ann is a rep; make them a manager first"),
         ({"name": "South", "manager_id": 999_999}, 422, "manager_id", "no user 999999"),
         ({"name": "  "}, 422, "name", "must not be empty"),
-        ({}, 422, "name", "Missing data for required field."),
+        ({}, 422, "name", "give the team a name"),
         ({"name": "South", "region": "R" * 121}, 422, "region", None),
     ],
 )  # fmt: skip

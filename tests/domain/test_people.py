@@ -116,6 +116,8 @@ def test_an_admin_adds_a_person_with_their_crm_user_id(session: Session, admin: 
     ("given", "field", "error"),
     [
         ({"email": "not-an-email", "name": "N"}, "email", Invalid),
+        ({"email": "a@acme.testb@acme.test", "name": "N"}, "email", Invalid),
+        ({"email": "a b@acme.test", "name": "N"}, "email", Invalid),
         ({"email": "taken@acme.test", "name": "N"}, "email", Conflict),
         ({"email": "n@acme.test", "name": "N", "crm_user_id": "CRM-1"}, "crm_user_id", Conflict),
         ({"email": "n@acme.test", "name": "N", "team_id": 999_999}, "team_id", Invalid),

@@ -82,7 +82,8 @@ def _matches(user: User, query: str) -> bool:
 def add_person_page():
     typed = form_fields()
     try:
-        given = NewPersonSchema().load(drop_blank(typed))
+        # The domain names a missing name or email together with every other problem.
+        given = NewPersonSchema(partial=("name", "email")).load(drop_blank(typed))
         password = given.pop("password", None)
         hashed = hash_password(password) if password else None
         user, changes = add_player(
@@ -207,7 +208,7 @@ def field_errors(exc: ValidationError | DomainError, fields: tuple[str, ...]) ->
         name: _sentence(found[name]) for name in fields if isinstance(found, dict) and name in found
     }
     others = set(found) - set(fields) if isinstance(found, dict) else set()
-    if isinstance(exc, DomainError) and (not errors or exc.status == 403):
+    if isinstance(exc, DomainError) and not errors:
         errors["_form"] = _sentence([exc.message])
     elif others:
         errors["_form"] = f"The form sent fields it does not take: {', '.join(sorted(others))}."

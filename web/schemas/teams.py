@@ -53,7 +53,11 @@ class _TeamFields(Schema):
 class NewTeamSchema(_TeamFields):
     """Create a team: its name (unique), and optionally its region and manager."""
 
-    name = fields.String(required=True, validate=validate.Length(1, NAME_MAX))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(1, NAME_MAX),
+        error_messages={"required": "give the team a name"},
+    )
 
 
 class TeamChangeSchema(_TeamFields):

@@ -59,8 +59,16 @@ class NewPersonSchema(_PersonFields):
     """Add a person: email and name; role (rep unless said), sales role, team, CRM user id (how
     CRM exports name them as a deal's owner), hire date and a first password optional."""
 
-    name = fields.String(required=True, validate=validate.Length(1, NAME_MAX))
-    email = fields.String(required=True, validate=validate.Length(3, EMAIL_MAX))
+    name = fields.String(
+        required=True,
+        validate=validate.Length(1, NAME_MAX),
+        error_messages={"required": "give their full name"},
+    )
+    email = fields.String(
+        required=True,
+        validate=validate.Length(3, EMAIL_MAX),
+        error_messages={"required": "give their email address"},
+    )
     hire_date = BusinessDate(allow_none=True)
     password = fields.String(load_only=True, validate=validate.Length(8, 200))
 
