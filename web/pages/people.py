@@ -112,7 +112,7 @@ def person(user_id: int):
 @bp.post("/people/<int:user_id>")
 @admin_required
 def change_person_page(user_id: int):
-    return _change_person(user_id, form_fields(), PERSON_FIELDS, "saved")
+    return _change_person(user_id, form_fields(), PERSON_FIELDS, "saved", "edit")
 
 
 @bp.post("/people/<int:user_id>/access")
@@ -120,13 +120,13 @@ def change_person_page(user_id: int):
 def person_access(user_id: int):
     active = form_fields().get("active") == "true"
     done = "can log in again" if active else "is deactivated: their sessions and API tokens ended"
-    return _change_person(user_id, {"active": active}, ("active",), done)
+    return _change_person(user_id, {"active": active}, ("active",), done, "access")
 
 
 def _change_person(
-    user_id: int, typed: dict[str, Any], fields: tuple[str, ...], done: str
+    user_id: int, typed: dict[str, Any], fields: tuple[str, ...], done: str, form: str
 ) -> Response:
-    back = url_for("pages.person", user_id=user_id, _anchor="edit")
+    back = url_for("pages.person", user_id=user_id, _anchor=form)
     try:
         given = PersonChangeSchema().load(typed)
         user, changes = change_player(db.session(), user_id, given, actor=actor(), now=utcnow())
