@@ -32,7 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Forbidden, Invalid
-from kpi_engine.org.history import member_at, teams_at
+from kpi_engine.org.history import members, teams_at
 from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period
 from kpi_engine.sales.models import Activity, Deal, DealStageChange
@@ -105,18 +105,20 @@ def scope_teams(scope: Scope) -> Select[Any] | None:
 Owners = Scope | Collection[int]
 
 
-def in_scope(column: Any, scope: Owners, moment: Any | None = None) -> ColumnElement[bool]:
+def in_scope(
+    session: Session, column: Any, scope: Owners, moment: Any | None = None
+) -> ColumnElement[bool]:
     """The rows of a scope's users. A team or region holds the people who were in it at each
     row's `moment` (a column; None: its people now), so a rep who moved keeps their past rows
-    in the old team (kpi_engine.org.history). A rep is compared by id, not through a subquery
-    of users: behind one, SQLite does not use the owner's index (1.5 s instead of 9 ms at a
-    million deals)."""
+    in the old team (kpi_engine.org.history). People are compared by id, not through a
+    subquery of users: behind one, SQLite does not use the owner's index (1.5 s instead of
+    9 ms at a million deals)."""
     if not isinstance(scope, Scope):
         return column.in_(sorted(scope))
     if scope.kind == "rep":
         return column == scope.ref_id
     teams = scope_teams(scope)
-    return true() if teams is None else member_at(column, teams, moment)
+    return true() if teams is None else members(session, teams).at(column, moment)
 
 
 def _sqlite(session: Session) -> bool:
@@ -189,7 +191,7 @@ def load_deals(
     names = tuple(c for c in columns if c != "team_id")
     query = (
         select(*_selected(session, Deal, names))
-        .where(alive, in_scope(Deal.owner_id, scope, Deal.closed_at))
+        .where(alive, in_scope(session, Deal.owner_id, scope, Deal.closed_at))
         .order_by(Deal.id)
     )
     if "team_id" in columns:
@@ -206,16 +208,18 @@ def load_deals(
     return frame
 
 
-def _activities_in(scope: Owners, start: datetime, end: datetime) -> ColumnElement[bool]:
+def _activities_in(
+    session: Session, scope: Owners, start: datetime, end: datetime
+) -> ColumnElement[bool]:
     in_period = (Activity.occurred_at >= start) & (Activity.occurred_at < end)
-    return in_period & in_scope(Activity.rep_id, scope, Activity.occurred_at)
+    return in_period & in_scope(session, Activity.rep_id, scope, Activity.occurred_at)
 
 
 def load_activities(
     session: Session, scope: Owners, start: datetime, end: datetime
 ) -> pd.DataFrame:
     query = select(*_selected(session, Activity, ACTIVITY_COLUMNS))
-    return _read(session, query.where(_activities_in(scope, start, end)), ACTIVITY_COLUMNS)
+    return _read(session, query.where(_activities_in(session, scope, start, end)), ACTIVITY_COLUMNS)
 
 
 def load_activity_counts(
@@ -224,7 +228,7 @@ def load_activity_counts(
     """How many activities of the period there are of each distinct combination of `columns`
     (activity columns other than the time), in a column `n`."""
     selected = [getattr(Activity, c) for c in columns]
-    query = select(*selected, func.count()).where(_activities_in(scope, start, end))
+    query = select(*selected, func.count()).where(_activities_in(session, scope, start, end))
     return _read(session, query.group_by(*selected), (*columns, "n"))
 
 
@@ -244,7 +248,7 @@ def load_stages_reached(
         )
         .join(Deal, DealStageChange.deal_id == Deal.id)
         .where(Deal.created_at >= start, Deal.created_at < end)
-        .where(in_scope(Deal.owner_id, scope, Deal.closed_at))
+        .where(in_scope(session, Deal.owner_id, scope, Deal.closed_at))
     )
     return _read(session, query, (*STAGE_COLUMNS, *deal_columns))
 
@@ -255,7 +259,7 @@ def customer_accounts_before(session: Session, scope: Scope, moment: datetime) -
         Deal.status == "won",
         Deal.closed_at < moment,
         Deal.account.is_not(None),
-        in_scope(Deal.owner_id, scope, Deal.closed_at),
+        in_scope(session, Deal.owner_id, scope, Deal.closed_at),
     )
     return {a for a in session.scalars(query.distinct()) if a}
 
@@ -263,7 +267,7 @@ def customer_accounts_before(session: Session, scope: Scope, moment: datetime) -
 def rep_ids(session: Session, scope: Scope) -> list[int]:
     """The active reps a scope covers."""
     query = select(User.id).where(User.app_role == "rep", User.active.is_(True))
-    return list(session.scalars(query.where(in_scope(User.id, scope)).order_by(User.id)))
+    return list(session.scalars(query.where(in_scope(session, User.id, scope)).order_by(User.id)))
 
 
 class Frames:
