@@ -24,9 +24,15 @@ def managed_team_ids(session: Session, actor: User) -> set[int]:
 
 
 def visible_users(
-    session: Session, actor: User, *, email: str | None = None, name: str | None = None
+    session: Session,
+    actor: User,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    crm_user_id: str | None = None,
 ) -> list[User]:
-    """Users the actor may see, optionally filtered by exact email or a part of the name."""
+    """Users the actor may see, optionally filtered by exact email, a part of the name or the
+    exact CRM user id (how an integration finds the user a CRM record names)."""
     query = select(User).order_by(User.name)
     if actor.app_role == "manager":
         query = query.where(
@@ -38,6 +44,8 @@ def visible_users(
         query = query.where(User.email == email.strip().lower())
     if name:
         query = query.where(User.name.ilike(f"%{name.strip()}%"))
+    if crm_user_id:
+        query = query.where(User.crm_user_id == crm_user_id.strip())
     return list(session.scalars(query))
 
 

@@ -68,6 +68,9 @@ def test_an_admin_adds_a_rep_with_a_crm_user_id_and_managers_see_it(
     )  # fmt: skip
     listed = call(client, org, "mia", "GET", "/users").json["users"]
     assert {u["name"]: u["crm_user_id"] for u in listed}["Moses Frase"] == "Moses Frase"
+    found = call(client, org, "mia", "GET", "/users?crm_user_id=Moses%20Frase").json["users"]
+    assert [u["email"] for u in found] == ["moses.frase@acme.test"]
+    assert not call(client, org, "ben", "GET", "/users?crm_user_id=Moses%20Frase").json["users"]
     assert call(client, org, "mia", "GET", f"/users/{moses['id']}").status_code == 200
     assert call(client, org, "ben", "GET", f"/users/{moses['id']}").status_code == 403
 

@@ -26,7 +26,7 @@ from web.schemas.users import NewPersonSchema, PersonChangeSchema, UserQuerySche
 @manager_required
 def list_users():
     query = UserQuerySchema().load(request.args)
-    users = visible_users(db.session(), actor(), email=query["email"], name=query["name"])
+    users = visible_users(db.session(), actor(), **query)
     return jsonify({"users": UserSchema(many=True).dump(users)})
 
 

@@ -19,6 +19,7 @@ NULLABLE = ("sales_role", "team_id", "crm_user_id")
 class UserQuerySchema(Schema):
     email = fields.String(load_default=None, validate=validate.Length(max=EMAIL_MAX))
     name = fields.String(load_default=None, validate=validate.Length(max=NAME_MAX))
+    crm_user_id = fields.String(load_default=None, validate=validate.Length(max=CRM_ID_MAX))
 
 
 class UserSchema(Schema):
