@@ -1,6 +1,6 @@
 """People as an admin keeps them: add a person, move them to another team, change their roles,
 name, email or CRM user id, deactivate or reactivate them; each change audited
-(kpi_engine.org.audit). Only an admin or the command line may (reach.org_change_refusal).
+(kpi_engine.org.audit). Only an admin or the command line may (reach.check_org_change).
 
 A move keeps the team left as a past membership (kpi_engine.org.history), so the old team's past
 figures keep their deals. Deactivating someone ends their login sessions (User.session_version)
@@ -23,7 +23,7 @@ from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.org.audit import record_change
 from kpi_engine.org.history import record_move
 from kpi_engine.org.models import ApiToken, AppRole, OrgAction, SalesRole, Team, User
-from kpi_engine.org.reach import org_change_refusal
+from kpi_engine.org.reach import check_org_change
 
 PERSON_FIELDS = ("email", "name", "app_role", "sales_role", "team_id", "crm_user_id", "active")
 NEW_PERSON_FIELDS = (*PERSON_FIELDS, "hire_date")
@@ -61,7 +61,7 @@ def add_person(
 ) -> User:
     """Add a person: email and name required; role (rep by default), sales role, team, CRM
     user id (how CRM exports name them as a deal's owner) and hire date optional."""
-    _check_actor(actor)
+    check_org_change(actor)
     _check_known(given, NEW_PERSON_FIELDS)
     missing = {
         field: [f"give their {words}"]
@@ -89,7 +89,7 @@ def change_person(
 ) -> PersonChange:
     """Change the fields given (others stay): a new team is a move, `active` False a
     deactivation. Every problem is named by field and nothing changes until all are fine."""
-    _check_actor(actor)
+    check_org_change(actor)
     _check_known(given, PERSON_FIELDS)
     user = person_by_id(session, user_id)
     values = _values(session, user, given)
@@ -123,12 +123,6 @@ def person_facts(user: User) -> dict[str, Any]:
         "crm_user_id": user.crm_user_id,
         "active": user.active,
     }
-
-
-def _check_actor(actor: User | None) -> None:
-    refusal = org_change_refusal(actor)
-    if refusal is not None:
-        raise refusal
 
 
 def _check_known(given: Mapping[str, Any], known: tuple[str, ...]) -> None:

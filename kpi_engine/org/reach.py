@@ -51,9 +51,8 @@ def reach(session: Session, actor: User) -> Reach:
     return Reach(frozenset({actor.id, *members}))
 
 
-def org_change_refusal(actor: User | None) -> Forbidden | None:
-    """Why the actor may not change people or teams, or None: an admin may, and so may the
+def check_org_change(actor: User | None) -> None:
+    """Forbidden unless the actor may change people or teams: an admin may, and so may the
     command line (actor None), which runs with the server's own rights."""
-    if actor is None or actor.app_role == "admin":
-        return None
-    return Forbidden("only an admin changes people and teams")
+    if actor is not None and actor.app_role != "admin":
+        raise Forbidden("only an admin changes people and teams")

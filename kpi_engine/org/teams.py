@@ -1,5 +1,5 @@
 """Teams as an admin keeps them: create one, rename it, set its manager and region; each change
-audited (kpi_engine.org.audit). Only an admin or the command line may (reach.org_change_refusal).
+audited (kpi_engine.org.audit). Only an admin or the command line may (reach.check_org_change).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kpi_engine.errors import Conflict, Invalid, NotFound
 from kpi_engine.org.audit import record_change
 from kpi_engine.org.models import AppRole, OrgAction, Team, User
-from kpi_engine.org.reach import org_change_refusal
+from kpi_engine.org.reach import check_org_change
 
 NAME_MAX = 120
 TEAM_FIELDS = ("name", "region", "manager_id")
@@ -45,7 +45,7 @@ def create_team(
     via: str | None = None,
 ) -> Team:
     """Add a team with a name (unique, any case), and optionally a region and a manager."""
-    _check_actor(actor)
+    check_org_change(actor)
     if "name" not in given:
         raise Invalid("a team needs a name", {"name": ["give the team a name"]})
     team = Team()
@@ -70,7 +70,7 @@ def change_team(
     via: str | None = None,
 ) -> Team:
     """Rename a team, set or clear its region or manager (the fields given; others stay)."""
-    _check_actor(actor)
+    check_org_change(actor)
     team = team_by_id(session, team_id)
     before = _facts(team)
     _apply(session, team, given)
@@ -81,12 +81,6 @@ def change_team(
         team_id=team.id,
     )
     return team
-
-
-def _check_actor(actor: User | None) -> None:
-    refusal = org_change_refusal(actor)
-    if refusal is not None:
-        raise refusal
 
 
 def _apply(session: Session, team: Team, given: Mapping[str, Any]) -> None:
