@@ -51,14 +51,18 @@ from kpi_engine.crm.columns import (
     detect_format,
     roster_columns,
 )
-from kpi_engine.crm.owners import NameMatch, OwnerMatch, Person, match_owners, read_roster
+from kpi_engine.crm.owners import (
+    NameMatch,
+    OwnerMatch,
+    Person,
+    add_people,
+    match_owners,
+    read_roster,
+)
 from kpi_engine.errors import Invalid
 from kpi_engine.org.audit import actor_name
-from kpi_engine.org.membership import user_by_email
-from kpi_engine.org.models import AppRole, Team, User
-from kpi_engine.org.people import add_person
+from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
-from kpi_engine.org.teams import change_team, create_team
 from kpi_engine.sales.ingest import SalesEvent, refusals, stage_status
 from kpi_engine.sales.models import Deal, ProductAlias, RawEvent
 
@@ -272,7 +276,8 @@ def prepare_import(
             f"{plan.file} was not imported: {len(plan.rejected)} rows rejected",
             {"file": plan.errors + [f"line {r.line}: {_sentence(r)}" for r in plan.rejected]},
         )
-    _add_people(session, plan, actor, now)
+    via = f"{actor_name(actor)}, importing {plan.file}"
+    add_people(session, plan.people, actor=actor, now=now, via=via)
     for use in plan.aliases:
         if use.new:
             session.add(ProductAlias(alias=use.alias, product=use.product))
@@ -282,35 +287,6 @@ def prepare_import(
 
 def _sentence(rejection: RowRejection) -> str:
     return "; ".join(f"{k}: {', '.join(v)}" for k, v in rejection.errors.items())
-
-
-def _add_people(session: Session, plan: ImportPlan, actor: User | None, now: datetime) -> None:
-    """The roster's new people, managers first so their teams have them, each audited."""
-    via = f"{actor_name(actor)}, importing {plan.file}"
-    teams = {t.name: t for t in session.scalars(select(Team))}
-    for person in sorted(plan.people, key=lambda p: p.role != AppRole.MANAGER):
-        if user_by_email(session, person.email) is not None:
-            continue  # added by the import of another file of the same roster
-        team = teams.get(person.team or "")
-        if person.team and team is None:
-            given = {"name": person.team, "region": person.region}
-            team = teams[person.team] = create_team(session, given, actor=actor, now=now, via=via)
-        user = add_person(session, _details(person, team), actor=actor, now=now, via=via)
-        if person.role == AppRole.MANAGER and team is not None:
-            change_team(session, team.id, {"manager_id": user.id}, actor=actor, now=now, via=via)
-
-
-def _details(person: Person, team: Team | None) -> dict[str, Any]:
-    member = team is not None and person.role != AppRole.MANAGER
-    return {
-        "email": person.email,
-        "name": person.name,
-        "app_role": person.role,
-        "sales_role": "AE" if person.role == AppRole.REP else None,
-        "team_id": team.id if member and team is not None else None,
-        "crm_user_id": person.name,  # how the exports name them as a deal's owner
-        "active": person.active,
-    }
 
 
 def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:

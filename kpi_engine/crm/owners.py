@@ -1,4 +1,5 @@
-"""Owners: how the owner cells of a CRM export become users, and the rosters that name them.
+"""Owners: how the owner cells of a CRM export become users, and the rosters that name them and
+add the missing ones.
 
 An owner cell is matched, in this order:
 
@@ -18,13 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpi_engine.crm.cells import Table
-from kpi_engine.org.models import AppRole, User
+from kpi_engine.org.membership import user_by_email
+from kpi_engine.org.models import AppRole, Team, User
+from kpi_engine.org.people import add_person
+from kpi_engine.org.teams import change_team, create_team
 from kpi_engine.sales.ingest import resolve_reps
 
 INACTIVE = {"false", "0", "no", "n", "inactive", "deactivated"}
@@ -200,3 +205,35 @@ def _users_by_name(session: Session) -> dict[str, list[_Named]]:
 
 def _normal(name: str) -> str:
     return " ".join(name.split()).casefold()
+
+
+def add_people(
+    session: Session, people: list[Person], *, actor: User | None, now: datetime, via: str
+) -> None:
+    """Add a roster's new people, managers first so their teams have them, each audited as
+    added `via` the import; one already added (by the import of another file of the same
+    roster) is left as it is."""
+    teams = {t.name: t for t in session.scalars(select(Team))}
+    for person in sorted(people, key=lambda p: p.role != AppRole.MANAGER):
+        if user_by_email(session, person.email) is not None:
+            continue
+        team = teams.get(person.team or "")
+        if person.team and team is None:
+            given = {"name": person.team, "region": person.region}
+            team = teams[person.team] = create_team(session, given, actor=actor, now=now, via=via)
+        user = add_person(session, _details(person, team), actor=actor, now=now, via=via)
+        if person.role == AppRole.MANAGER and team is not None:
+            change_team(session, team.id, {"manager_id": user.id}, actor=actor, now=now, via=via)
+
+
+def _details(person: Person, team: Team | None) -> dict[str, Any]:
+    member = team is not None and person.role != AppRole.MANAGER
+    return {
+        "email": person.email,
+        "name": person.name,
+        "app_role": person.role,
+        "sales_role": "AE" if person.role == AppRole.REP else None,
+        "team_id": team.id if member and team is not None else None,
+        "crm_user_id": person.name,  # how the exports name them as a deal's owner
+        "active": person.active,
+    }
