@@ -8,60 +8,19 @@ from sqlalchemy import delete
 
 from gameplay.demo.story import load_demo_world
 from kpi_engine.db import Base, utcnow
-from kpi_engine.errors import DomainError
-from kpi_engine.org.membership import create_user, user_by_email
-from kpi_engine.org.models import SalesRole
+from kpi_engine.org.membership import user_by_email
 from web.auth import hash_password, issue_token
 from web.channel_sender import send_channels_command
 from web.cli_game import finalize_command, rebuild_command, standings_command
 from web.cli_kpis import import_inputs_command, kpi_alerts_command
 from web.cli_live import simulate_command
+from web.cli_people import COMMANDS as PEOPLE_COMMANDS
 from web.cli_sales import import_crm_command
 from web.cli_scheduled import scheduled_command
 from web.extensions import db
 from web.push_sender import send_pushes_command
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 (printed for the demo on purpose)
-
-
-def _fail(exc: DomainError) -> click.ClickException:
-    db.session.rollback()
-    details = "; ".join(f"{k}: {', '.join(v)}" for k, v in exc.fields.items())
-    return click.ClickException(f"{exc.message}" + (f" ({details})" if details else ""))
-
-
-@click.command("create-user")
-@click.option("--email", required=True)
-@click.option("--name", required=True)
-@click.option("--role", "app_role", type=click.Choice(["rep", "manager", "admin"]), required=True)
-@click.option("--sales-role", type=click.Choice(SalesRole.values()), default=None)
-@click.option("--team", "team_name", default=None, help="Name of an existing team.")
-@click.option("--password", default=None, help="Prompted for when omitted on a terminal.")
-def create_user_command(
-    email: str,
-    name: str,
-    app_role: str,
-    sales_role: str | None,
-    team_name: str | None,
-    password: str | None,
-) -> None:
-    """Create a user who can log in with a password."""
-    if password is None:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        user = create_user(
-            db.session(),
-            email=email,
-            name=name,
-            app_role=app_role,
-            sales_role=sales_role,
-            team_name=team_name,
-            password_hash=hash_password(password or ""),
-        )
-    except DomainError as exc:
-        raise _fail(exc) from exc
-    db.session.commit()
-    click.echo(f"created {user.app_role} {user.email} (id {user.id})")
 
 
 @click.command("create-token")
@@ -113,7 +72,7 @@ def demo_command(ctx: click.Context, reset: bool) -> None:
 
 def init_app(app: Flask) -> None:
     for command in (
-        create_user_command,
+        *PEOPLE_COMMANDS,
         create_token_command,
         demo_command,
         import_crm_command,

@@ -36,13 +36,22 @@ def describe(plan: ImportPlan) -> list[str]:
     if plan.undated:
         lines.append(f"  undated: {plan.undated_summary()}")
     lines += [f"  warning: {w}" for w in plan.warnings]
+    lines += [
+        f"  owner matched by name: {m.owner} → {m.user} <{m.email}> ({rows:,} rows);"
+        " set their CRM user id to make it certain"
+        for m, rows in plan.name_matches
+    ]
     return lines + _rejections(plan)
 
 
 def _changes(plan: ImportPlan) -> list[str]:
     lines = [_listed("deals to create", plan.created), _listed("deals to update", plan.updated)]
     lines.append(f"  deals unchanged: {len(plan.unchanged)}")
-    lines += [f"  new {p.role}: {p.name} <{p.email}> in {p.team} ({p.region})" for p in plan.people]
+    lines += [
+        f"  new {p.role}: {p.name} <{p.email}> {p.place}"
+        + ("" if p.active else ", added deactivated (inactive in the roster)")
+        for p in plan.people
+    ]
     return lines + [
         f"  alias{' (new)' if a.new else ''}: {a.alias} → {a.product} ({a.rows} rows)"
         for a in plan.aliases
@@ -98,7 +107,7 @@ def _reasons(errors: dict[str, list[str]]) -> str:
     "--email-domain",
     default="example.com",
     show_default=True,
-    help="Domain of the emails given to people a sales_teams.csv roster adds.",
+    help="Domain of the emails built for people a roster adds without an email column.",
 )
 def import_crm_command(
     files: tuple[Path, ...],
@@ -111,7 +120,8 @@ def import_crm_command(
     """Import CRM exports (sample data set, HubSpot deals, Salesforce opportunities).
 
     Each deal file is imported whole or not at all; importing it again changes nothing.
-    Give sales_teams.csv to add its agents and managers, products.csv to reconcile spellings.
+    Give a roster of the owners (sales_teams.csv, a HubSpot users export, a Salesforce users
+    report) to add the people it names, products.csv to reconcile spellings.
     """
     options = ImportOptions(
         format=fmt,

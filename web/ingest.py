@@ -18,6 +18,7 @@ from gameplay.scoring.engine import record_sales_events
 from kpi_engine.crm.importer import ImportPlan, prepare_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
+from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
 from kpi_engine.sales.ingest import IngestResult, SalesEvent
 from web import realtime
@@ -96,15 +97,18 @@ def publish_after_commit(changes: Changes) -> None:
     realtime.publish(changes)  # looked up per call: tests/faults/stalling_server.py replaces it
 
 
-def import_plan(plan: ImportPlan, *, reach: Reach) -> IngestResult:
+def import_plan(plan: ImportPlan, *, reach: Reach, actor: User | None = None) -> IngestResult:
     """Import one planned file: its people, aliases and events in one transaction, or nothing.
 
     The plan already refused the rows out of `reach`; the ingest checks again in the
-    transaction, so a deal moved between the dry run and the import is refused too."""
+    transaction, so a deal moved between the dry run and the import is refused too. The people
+    it adds are audited as added by `actor`'s import (None: the command line's)."""
+    now = utcnow()
     return ingest(
         plan.events,
         source="import",
-        before=lambda s: prepare_import(s, plan),
+        now=now,
+        before=lambda s: prepare_import(s, plan, now=now, actor=actor),
         whole=True,
         reach=reach,
     )

@@ -1,4 +1,5 @@
-"""Who a challenge is for (its audience) and who takes part (its participants)."""
+"""Who a challenge is for (its audience) and who takes part (its participants), and how a person's
+open challenges follow them when their team, roles or active flag change."""
 
 from __future__ import annotations
 
@@ -99,3 +100,41 @@ def join_challenge(
     changes = Changes()
     changes.standings_changed(challenge.id, {actor.id})
     return participant, changes
+
+
+def follow_audience(session: Session, user: User, *, now: datetime) -> Changes:
+    """After a person's team, roles or active flag changed: they leave each open challenge whose
+    audience no longer holds them (their points until now stay; nothing later counts there) and
+    join each open auto-enrolled one whose audience now does (counting what they do from now).
+    A challenge left is not joined again by coming back: one stretch in each challenge, so a
+    rebuild from the raw events gives the same boards."""
+    changes = Changes()
+    for challenge in _open_challenges(session, now):
+        participant = participant_for(session, challenge.id, user.id)
+        belongs = user.active and in_audience(challenge, user)
+        if participant is not None and participant.left_at is None and not belongs:
+            participant.left_at = now
+            changes.standings_changed(challenge.id, {user.id})
+        elif participant is None and belongs and _joins_on_move(challenge, user):
+            enrol(session, challenge, user, now=now).entered_at = now
+            changes.standings_changed(challenge.id, {user.id})
+    session.flush()
+    return changes
+
+
+def _open_challenges(session: Session, now: datetime) -> list[Challenge]:
+    """Launched challenges not cancelled, finalised or ended: scheduled and live ones."""
+    query = select(Challenge).where(
+        Challenge.launched_at.is_not(None),
+        Challenge.cancelled_at.is_(None),
+        Challenge.finalized_at.is_(None),
+        Challenge.ends_at > now,
+    )
+    return list(session.scalars(query.order_by(Challenge.id)))
+
+
+def _joins_on_move(challenge: Challenge, user: User) -> bool:
+    """An auto-enrolled challenge takes in a rep who arrives in its audience, as it would have at
+    launch; one scored as a share of quota waits until their quota is given."""
+    quota_ok = not challenge.quota_normalised or quota_of(challenge, user.id)
+    return challenge.enrolment == "auto" and user.app_role == "rep" and bool(quota_ok)

@@ -186,6 +186,11 @@ class Participant(Base):
     target_reached_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rank: Mapped[int] = mapped_column(Integer, default=1)
     baseline: Mapped[int] = mapped_column(Integer, default=0)
+    # When they came into the audience of a launched challenge by a change (a move to one of
+    # its teams), and when they left it (moved away, changed role, were deactivated): only what
+    # happened in between counts here; their points from before they left stay on the board.
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[Any] = relationship("User")
 

@@ -38,6 +38,14 @@ class Standing:
     reached_at: datetime
     target_reached_at: datetime | None
     rank: int
+    left_at: datetime | None = None
+    entered_at: datetime | None = None
+
+    def counts(self, occurred_at: datetime) -> bool:
+        """Whether a fact of that moment counts here: one made while they were in the audience
+        (Participant.entered_at, left_at), wherever it arrives from and however late."""
+        entered = self.entered_at is None or occurred_at >= self.entered_at
+        return entered and (self.left_at is None or occurred_at < self.left_at)
 
 
 @dataclass
@@ -79,7 +87,7 @@ class Standings:
         t = PARTICIPANTS
         query = select(
             t.c.id, t.c.challenge_id, t.c.user_id, t.c.points, t.c.reached_at,
-            t.c.target_reached_at, t.c.rank,
+            t.c.target_reached_at, t.c.rank, t.c.left_at, t.c.entered_at,
         ).where(t.c.challenge_id.in_(challenges), t.c.user_id.in_(users))  # fmt: skip
         for row in self.session.execute(query):
             self._rows.setdefault((row.challenge_id, row.user_id), Standing(*row))

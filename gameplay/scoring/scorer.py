@@ -131,8 +131,17 @@ class Scoring:
         self._load_won_deals(counted)
 
     def _taking_part(self, challenges: Collection[Challenge], fact: Fact) -> list[Challenge]:
-        """Those of these challenges the fact's rep counts in, in id order."""
-        return [c for c in self.playing.get(fact.rep_id, ()) if c in challenges]
+        """Those of these challenges the fact's rep counts in, in id order: not those whose
+        audience they had left (moved team, say) by the time of the fact."""
+        return [
+            c
+            for c in self.playing.get(fact.rep_id, ())
+            if c in challenges and self._counts(c, fact)
+        ]
+
+    def _counts(self, challenge: Challenge, fact: Fact) -> bool:
+        standing = self.ledger.standings.of(challenge.id, fact.rep_id)
+        return standing is None or standing.counts(fact.occurred_at)
 
     def _load_missions(self, plan: Plan) -> None:
         """Progress and held badges where a fact advances an automatic mission."""

@@ -51,8 +51,34 @@ EXPORT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "currency": ("Opportunity Currency", "Amount Currency", "Currency"),
     },
 }
-ROSTER_COLUMNS = {"sales_agent", "manager", "regional_office"}
+# A roster names the people who own deals, per field the column names rosters use (first found
+# wins): the sample's sales_teams.csv, HubSpot's users export (Settings → Users & Teams → Export
+# users), a Salesforce users report, or a file of one's own with these columns.
+ROSTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "name": ("sales_agent", "Full Name", "Full name", "Name", "name"),
+    "first_name": ("First Name", "First name", "FirstName", "first_name"),
+    "last_name": ("Last Name", "Last name", "LastName", "last_name"),
+    "email": ("email", "Email", "Email Address", "Email address", "E-mail"),
+    "team": ("team", "Team", "Teams", "Primary Team", "Primary team", "Assigned teams"),
+    "manager": ("manager", "Manager", "Manager: Full Name", "Manager Name", "Manager name"),
+    "region": ("regional_office", "region", "Region", "Division"),
+    "active": ("active", "Active", "IsActive"),
+}
 CATALOGUE_COLUMNS = {"product", "sales_price"}
+
+
+def roster_columns(header: Sequence[str], mapping: dict[str, str] | None) -> dict[str, str] | None:
+    """The roster fields a header carries, or None when the file is no roster: a roster names
+    people (a full name, or first and last names) with an email, a team or a manager, and has
+    no deal id column of any export (nor the mapping's)."""
+    names = set(header)
+    deal_ids = {c for columns in EXPORT_COLUMNS.values() for c in columns["deal_id"]}
+    if names & (deal_ids | {(mapping or {}).get("deal_id", "")}):
+        return None
+    found = {f: next((c for c in cs if c in names), "") for f, cs in ROSTER_COLUMNS.items()}
+    chosen = {f: c for f, c in found.items() if c}
+    named = "name" in chosen or {"first_name", "last_name"} <= set(chosen)
+    return chosen if named and {"email", "team", "manager"} & set(chosen) else None
 
 
 def detect_format(header: Sequence[str]) -> str:

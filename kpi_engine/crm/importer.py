@@ -4,9 +4,11 @@ Every row becomes SalesEvents that go through the same ingest path as API events
 idempotency keys derived from the row's content: importing a file twice adds nothing, and a
 later export of a deal that has moved on adds only the events that are new.
 
-Owners are matched to users by email or CRM user id, never by a guess. The sample data set's
-sales_teams.csv is a roster: its agents and managers who have no user yet are created (the
-agent's full name becomes the CRM user id). Product spellings are reconciled only through the
+Owners are matched to users by email or CRM user id, then through a roster given with the export
+(the sample's sales_teams.csv, a HubSpot users export, a Salesforce users report: its people who
+have no user yet are created, their full name becoming their CRM user id), and only as a last
+resort by a user's full name when exactly one user has it, which the plan reports
+(kpi_engine.crm.owners). Product spellings are reconciled only through the
 ProductAlias table: a products.csv catalogue adds an alias for a spelling that differs from a
 catalogue name only in case, spaces or punctuation (`GTXPro` → `GTX Pro`), and the plan reports
 it; spellings that merely look alike without a catalogue are reported, never merged.
@@ -45,14 +47,23 @@ from kpi_engine.crm.columns import (
     CATALOGUE_COLUMNS,
     DATE_FIELDS,
     REQUIRED,
-    ROSTER_COLUMNS,
     columns_for,
     detect_format,
+    roster_columns,
+)
+from kpi_engine.crm.owners import (
+    NameMatch,
+    OwnerMatch,
+    Person,
+    add_people,
+    match_owners,
+    read_roster,
 )
 from kpi_engine.errors import Invalid
-from kpi_engine.org.models import Team, User
+from kpi_engine.org.audit import actor_name
+from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
-from kpi_engine.sales.ingest import SalesEvent, refusals, resolve_reps, stage_status
+from kpi_engine.sales.ingest import SalesEvent, refusals, stage_status
 from kpi_engine.sales.models import Deal, ProductAlias, RawEvent
 
 
@@ -84,6 +95,8 @@ class Problem:
 
 
 OWNER_UNKNOWN = "owner unknown"
+OWNER_AMBIGUOUS = "owner shared by several users"
+OWNER_KINDS = (OWNER_UNKNOWN, OWNER_AMBIGUOUS)
 LINES_SHOWN = 5  # line numbers a group lists; its count is always complete
 VALUES_SHOWN = 10  # unknown owners a group names
 
@@ -110,7 +123,7 @@ class RejectionGroup:
     column: str
     kind: str
     lines: tuple[int, ...]
-    values: tuple[tuple[str, int], ...] = ()  # unknown owners with their rows, most first
+    values: tuple[tuple[str, int], ...] = ()  # owners not matched with their rows, most first
     hint: str = ""
 
     @property
@@ -121,7 +134,7 @@ class RejectionGroup:
     def summary(self) -> str:
         """The cause as one sentence with its count, e.g. "Close Date: not a real date on 3 rows
         (lines 4, 9, 31)"; unknown owners are named with their rows and what to do about them."""
-        if self.kind == OWNER_UNKNOWN:
+        if self.kind in OWNER_KINDS:
             return f"{self.column}: {self._owners()} ({self.hint})"
         return f"{self.column}: {self.kind} on {_rows(self.rows)} ({_lines(self.lines)})"
 
@@ -152,15 +165,6 @@ class AliasUse:
     new: bool
 
 
-@dataclass(frozen=True)
-class Person:
-    name: str
-    email: str
-    role: str
-    team: str
-    region: str
-
-
 @dataclass
 class ImportPlan:
     """What importing one file would do; `ok` only when no row and nothing in the file is wrong."""
@@ -173,6 +177,7 @@ class ImportPlan:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
+    name_matches: list[tuple[NameMatch, int]] = field(default_factory=list)  # with their rows
     aliases: list[AliasUse] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rejected: list[RowRejection] = field(default_factory=list)
@@ -217,23 +222,33 @@ class ImportPlan:
             for problem in rejection.problems:
                 cause = (problem.column, problem.kind)
                 lines.setdefault(cause, {})[rejection.line] = None
-                if problem.kind == OWNER_UNKNOWN:
+                if problem.kind in OWNER_KINDS:
                     values.setdefault(cause, Counter())[problem.value] += 1
         groups = []
         for (column, kind), found in lines.items():
             counted = sorted(values.get((column, kind), {}).items(), key=lambda v: (-v[1], v[0]))
-            hint = _owner_hint([v for v, _ in counted]) if kind == OWNER_UNKNOWN else ""
+            hint = _owner_hint(kind, [v for v, _ in counted]) if kind in OWNER_KINDS else ""
             groups.append(RejectionGroup(column, kind, tuple(found), tuple(counted), hint))
         return sorted(groups, key=lambda g: -g.rows)
 
 
-def _owner_hint(owners: list[str]) -> str:
-    """What makes these owners known: a user has their email, or a roster adds them by name."""
+def _owner_hint(kind: str, owners: list[str]) -> str:
+    """What makes these owners known: an admin adds them on the People page (a name as their
+    CRM user id), or a roster given with the export adds them by name."""
+    if kind == OWNER_AMBIGUOUS:
+        return "give each of them their CRM user id on the People page, then import again"
     hints = []
     if any("@" not in o for o in owners):
-        hints.append("add the team roster (sales_teams.csv) to the import to create them")
+        hints.append(
+            "add the owners' roster (sales_teams.csv, a HubSpot users export or a Salesforce"
+            " users report) to the import, or have an admin add them on the People page with"
+            " the name as their CRM user id (flask --app wsgi create-user --crm-id NAME …)"
+        )
     if any("@" in o for o in owners):
-        hints.append("create their users: flask --app wsgi create-user --email EMAIL …")
+        hints.append(
+            "have an admin add them on the People page"
+            " (flask --app wsgi create-user --email EMAIL …)"
+        )
     return "; or ".join(hints)
 
 
@@ -243,6 +258,7 @@ class _Context:
     options: ImportOptions
     now: datetime
     roster: list[Person] = field(default_factory=list)
+    roster_errors: list[str] = field(default_factory=list)
     catalogue: set[str] = field(default_factory=set)
 
     @property
@@ -253,13 +269,17 @@ class _Context:
 def plan_import(
     session: Session, files: Sequence[CsvFile], options: ImportOptions, *, now: datetime
 ) -> list[ImportPlan]:
-    """One plan per deal file; a roster (sales_teams.csv) and catalogue (products.csv) serve all."""
+    """One plan per deal file; a roster (sales_teams.csv, a HubSpot or Salesforce users export)
+    and a catalogue (products.csv) serve all."""
     context = _Context(session, options, now)
     tables: list[tuple[str, Table]] = []
     for file in files:
         table = read_table(decode(file.data, file.name))
-        if set(table.header) >= ROSTER_COLUMNS:
-            context.roster.extend(_roster(table, options.email_domain))
+        roster = roster_columns(table.header, options.mapping)
+        if roster is not None:
+            found = read_roster(table, roster, options.email_domain, file.name)
+            context.roster.extend(found.people)
+            context.roster_errors.extend(found.errors)
         elif set(table.header) >= CATALOGUE_COLUMNS:
             context.catalogue.update(r["product"] for r in table.rows if r["product"])
         else:
@@ -269,15 +289,18 @@ def plan_import(
     return [_plan_file(context, name, table) for name, table in tables]
 
 
-def prepare_import(session: Session, plan: ImportPlan) -> list[SalesEvent]:
-    """Create the plan's people and aliases (flushed) and return its events; Invalid if not ok."""
+def prepare_import(
+    session: Session, plan: ImportPlan, *, now: datetime, actor: User | None = None
+) -> list[SalesEvent]:
+    """Create the plan's people (with their teams, audited as the import of `actor`, None: the
+    command line) and aliases, flushed, and return its events; Invalid if the plan is not ok."""
     if not plan.ok:
         raise Invalid(
             f"{plan.file} was not imported: {len(plan.rejected)} rows rejected",
             {"file": plan.errors + [f"line {r.line}: {_sentence(r)}" for r in plan.rejected]},
         )
-    for person in plan.people:
-        _add_person(session, person)
+    via = f"{actor_name(actor)}, importing {plan.file}"
+    add_people(session, plan.people, actor=actor, now=now, via=via)
     for use in plan.aliases:
         if use.new:
             session.add(ProductAlias(alias=use.alias, product=use.product))
@@ -287,34 +310,6 @@ def prepare_import(session: Session, plan: ImportPlan) -> list[SalesEvent]:
 
 def _sentence(rejection: RowRejection) -> str:
     return "; ".join(f"{k}: {', '.join(v)}" for k, v in rejection.errors.items())
-
-
-def _roster(table: Table, domain: str) -> list[Person]:
-    people: dict[str, Person] = {}
-    for row in table.rows:
-        team = f"Team {row['manager'].split()[-1]}"
-        region = row["regional_office"]
-        people.setdefault(row["manager"], _person(row["manager"], "manager", team, region, domain))
-        people[row["sales_agent"]] = _person(row["sales_agent"], "rep", team, region, domain)
-    return list(people.values())
-
-
-def _person(name: str, role: str, team: str, region: str, domain: str) -> Person:
-    return Person(name, ".".join(name.lower().split()) + "@" + domain, role, team, region)
-
-
-def _add_person(session: Session, person: Person) -> None:
-    team = session.scalar(select(Team).where(Team.name == person.team))
-    if team is None:
-        team = Team(name=person.team, region=person.region)
-        session.add(team)
-    user = User(email=person.email, name=person.name, app_role=person.role)
-    if person.role == "rep":
-        user.sales_role, user.crm_user_id, user.team = "AE", person.name, team
-    else:
-        team.manager = user
-    session.add(user)
-    session.flush()
 
 
 def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
@@ -329,7 +324,7 @@ def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
         plan.errors.append(exc.message + "".join(f" ({m})" for v in exc.fields.values() for m in v))
         return plan
     plan.creation_columns = tuple(columns[f] for f in ("created", "engaged") if f in columns)
-    owners = _plan_people(context, plan, {row.get(columns["owner"], "") for row in table.rows})
+    owners = _plan_people(context, plan, table, columns["owner"])
     records = _records(context, plan, table, columns, date_format, owners)
     _plan_reach(context, plan, records, columns)
     _plan_products(context, plan, records)
@@ -349,6 +344,7 @@ class _Record:
     values: dict[str, str]
     moments: dict[str, datetime]
     amount: Decimal | None
+    rep: str  # the owner as the events name them: an email or a CRM user id
 
 
 def _records(
@@ -357,7 +353,7 @@ def _records(
     table: Table,
     columns: dict[str, str],
     date_format: str,
-    owners: set[str],
+    owners: OwnerMatch,
 ) -> list[_Record]:
     """The rows that pass every check; each other row is rejected once with all its problems."""
     zone = context.zone
@@ -370,9 +366,8 @@ def _records(
         amount = _amount(values.get("amount", ""), table.delimiter, problems)
         _check_row(values, moments, problems)
         owner, deal_id = values["owner"], values["deal_id"]
-        if owner and owner not in owners:
-            message = f"unknown owner {owner!r}: no user has that email or CRM user id"
-            problems.append(Problem("owner", OWNER_UNKNOWN, message, owner))
+        if owner and owner not in owners.refs:
+            problems.append(_owner_problem(owner, owners))
         if deal_id in seen:
             message = f"deal {deal_id} already appears on line {seen[deal_id]}"
             problems.append(Problem("deal_id", "already on an earlier line", message))
@@ -381,8 +376,17 @@ def _records(
         if problems:
             plan.rejected.append(RowRejection(line, deal_id or None, _named(problems, columns)))
         else:
-            records.append(_Record(line, values, moments, amount))
+            records.append(_Record(line, values, moments, amount, owners.refs[owner]))
     return records
+
+
+def _owner_problem(owner: str, owners: OwnerMatch) -> Problem:
+    shared = owners.ambiguous.get(owner)
+    if shared:
+        message = f"owner {owner!r} could be any of {', '.join(shared)}: give each a CRM user id"
+        return Problem("owner", OWNER_AMBIGUOUS, message, owner)
+    message = f"unknown owner {owner!r}: no user has that email, CRM user id or name"
+    return Problem("owner", OWNER_UNKNOWN, message, owner)
 
 
 def _named(problems: list[Problem], columns: dict[str, str]) -> tuple[Problem, ...]:
@@ -434,20 +438,19 @@ def _check_row(
         problems.append(Problem("closed", "empty on a won or lost deal", message))
 
 
-def _plan_people(context: _Context, plan: ImportPlan, owners: set[str]) -> set[str]:
-    """Plan the roster's missing people; return the owners a row may name (users and them).
+def _plan_people(context: _Context, plan: ImportPlan, table: Table, column: str) -> OwnerMatch:
+    """Match the owners and plan the roster's missing people; report owners matched by name.
 
     Known before the rows are checked, so an unknown owner joins a row's other problems."""
-    roster = {p.name: p for p in context.roster}
-    known = resolve_reps(context.session, owners | set(roster))
-    emails = set(context.session.scalars(select(User.email)))
-    for person in context.roster:
-        if person.name in known or person.email in emails:
-            continue
+    rows = Counter(row.get(column, "") for row in table.rows)
+    match = match_owners(context.session, set(rows), context.roster)
+    plan.errors.extend(context.roster_errors)
+    for person in match.new_people:
         if not context.options.may_add_people:
             plan.errors.append(f"{person.name} has no user, and only an admin may add people")
         plan.people.append(person)
-    return set(known) | {p.name for p in plan.people if p.role == "rep"}
+    plan.name_matches = [(m, rows[owner]) for owner, m in sorted(match.by_name.items())]
+    return match
 
 
 # The events API's names for a refusal's subject, as fields of a row.
@@ -560,17 +563,27 @@ def _events(record: _Record, now: datetime, zone: ZoneInfo) -> list[SalesEvent]:
         close = {"stage": values["stage"], "amount": str(record.amount or 0)}
         steps.append((f"deal.{status}", "closed", moments["closed"], close))
     owner = values["owner"]
-    later = [_event(deal_id, owner, step, zone, now) for step in steps[1:]]
-    return [_event(deal_id, owner, steps[0], zone, now, undated=created is None), *later]
+    later = [_event(deal_id, owner, record.rep, step, zone, now) for step in steps[1:]]
+    creation = _event(deal_id, owner, record.rep, steps[0], zone, now, undated=created is None)
+    return [creation, *later]
 
 
 def _event(
-    deal_id: str, owner: str, step: _Step, zone: ZoneInfo, now: datetime, *, undated: bool = False
+    deal_id: str,
+    owner: str,
+    rep: str,
+    step: _Step,
+    zone: ZoneInfo,
+    now: datetime,
+    *,
+    undated: bool = False,
 ) -> SalesEvent:
     type_, kind, at, data = step
+    # The key keeps the owner as the file wrote it, so a later match of the same owner by
+    # another way (a CRM user id set since) still finds the same events.
     key = _key(deal_id, kind, "" if at is now else at.isoformat(), owner, data)
     day = at.astimezone(zone).date()
-    return SalesEvent(key, type_, at, owner, {"deal_id": deal_id, **data}, day=day, undated=undated)
+    return SalesEvent(key, type_, at, rep, {"deal_id": deal_id, **data}, day=day, undated=undated)
 
 
 def creation_moment(moments: dict[str, datetime]) -> datetime | None:

@@ -127,7 +127,7 @@ def role_for(session: Session, scope: Scope) -> str:
 def freshness(session: Session, scope: Scope, now: datetime) -> tuple[datetime | None, list[str]]:
     """When the scope's data last arrived, and the sources silent for longer than SILENT_AFTER."""
     query = select(RawEvent.source, func.max(RawEvent.received_at)).group_by(RawEvent.source)
-    query = query.where(in_scope(RawEvent.rep_id, scope))
+    query = query.where(in_scope(session, RawEvent.rep_id, scope))
     latest: dict[str, datetime] = dict(session.execute(query).all())
     silent = sorted(s for s, at in latest.items() if at is not None and now - at > SILENT_AFTER)
     return max((at for at in latest.values() if at), default=None), silent

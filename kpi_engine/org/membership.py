@@ -1,64 +1,13 @@
 """Who belongs where: users, teams and who manages which (gameplay.core.access decides from these
-facts who may see or act for whom)."""
+facts who may see or act for whom). Adding and changing people and teams: org.people, org.teams.
+"""
 
 from __future__ import annotations
-
-from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kpi_engine.errors import Conflict, Invalid, NotFound
-from kpi_engine.org.models import AppRole, SalesRole, Team, User
-
-
-def create_user(
-    session: Session,
-    *,
-    email: str,
-    name: str,
-    app_role: str = "rep",
-    sales_role: str | None = None,
-    team_name: str | None = None,
-    password_hash: str | None = None,
-    hire_date: date | None = None,
-    crm_user_id: str | None = None,
-) -> User:
-    """Add a user; a taken email is a Conflict, an unknown role or team is named in the error."""
-    email = email.strip().lower()
-    errors: dict[str, list[str]] = {}
-    if "@" not in email:
-        errors["email"] = [f"{email!r} is not an email address"]
-    if app_role not in AppRole.values():
-        errors["role"] = [f"role must be one of {', '.join(AppRole.values())}"]
-    if sales_role is not None and sales_role not in SalesRole.values():
-        errors["sales_role"] = [f"sales role must be one of {', '.join(SalesRole.values())}"]
-    if errors:
-        raise Invalid("the user's details are not valid", errors)
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"a user with email {email} already exists", {"email": ["already taken"]})
-    team = find_team(session, team_name) if team_name else None
-    user = User(
-        email=email,
-        name=name.strip(),
-        app_role=app_role,
-        sales_role=sales_role,
-        team=team,
-        password_hash=password_hash,
-        hire_date=hire_date,
-        crm_user_id=crm_user_id,
-    )
-    session.add(user)
-    session.flush()
-    return user
-
-
-def find_team(session: Session, name: str) -> Team:
-    """The team of that name, or NotFound naming it."""
-    team = session.scalar(select(Team).where(Team.name == name))
-    if team is None:
-        raise NotFound(f"no team named {name!r}", {"team": ["unknown team"]})
-    return team
+from kpi_engine.org.models import Team, User
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -75,9 +24,15 @@ def managed_team_ids(session: Session, actor: User) -> set[int]:
 
 
 def visible_users(
-    session: Session, actor: User, *, email: str | None = None, name: str | None = None
+    session: Session,
+    actor: User,
+    *,
+    email: str | None = None,
+    name: str | None = None,
+    crm_user_id: str | None = None,
 ) -> list[User]:
-    """Users the actor may see, optionally filtered by exact email or a part of the name."""
+    """Users the actor may see, optionally filtered by exact email, a part of the name or the
+    exact CRM user id (how an integration finds the user a CRM record names)."""
     query = select(User).order_by(User.name)
     if actor.app_role == "manager":
         query = query.where(
@@ -89,6 +44,8 @@ def visible_users(
         query = query.where(User.email == email.strip().lower())
     if name:
         query = query.where(User.name.ilike(f"%{name.strip()}%"))
+    if crm_user_id:
+        query = query.where(User.crm_user_id == crm_user_id.strip())
     return list(session.scalars(query))
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     Date,
     ForeignKey,
+    Index,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -100,3 +103,53 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
+
+
+class PastMembership(Base):
+    """A stretch a user spent in a team before the one they are in now (User.team_id): from
+    started_at (None: from the start of their history) until ended_at, when they moved.
+
+    Only moves write these rows, so a user who never moved has none and is in their current
+    team for all time; a team scope reads a deal at its date through them
+    (kpi_engine.org.history)."""
+
+    __tablename__ = "past_membership"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OrgAction(Choices):
+    TEAM_CREATED = "team.created"
+    TEAM_CHANGED = "team.changed"
+    USER_CREATED = "user.created"
+    USER_CHANGED = "user.changed"
+
+
+class OrgChange(Base):
+    """One audited change to a person or a team: who made it, when, and each changed field's
+    value before and after, as people read them (names, not ids), kept even if renamed later."""
+
+    __tablename__ = "org_change"
+    __table_args__ = (OrgAction.check("action"), Index("ix_org_change_at", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Who, as they were called then: a person, "command line", or the import that added people.
+    actor_name: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team.id", ondelete="SET NULL"), index=True
+    )
+    before: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    team: Mapped[Team | None] = relationship(foreign_keys=[team_id])

@@ -1,8 +1,11 @@
 """Whose sales data a caller may write: the one answer every ingest path (API, webhook, CSV
-import, CLI) hands to the mirror as a value, so the domain never guesses who is asking.
+import, CLI) hands to the mirror as a value, so the domain never guesses who is asking; and who
+may change the organisation itself (people, their roles and teams).
 
 A rep acts for themself, a manager for themself and the members of the teams they manage, an
-admin (and an admin's integration token, the CLI, a signed CRM webhook) for everyone.
+admin (and an admin's integration token, the CLI, a signed CRM webhook) for everyone. Only an
+admin, or the command line, adds people, moves them, changes their roles, deactivates them and
+creates or changes teams; a manager sees the people of their teams (membership.visible_users).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kpi_engine.errors import Forbidden
 from kpi_engine.org.membership import managed_team_ids
 from kpi_engine.org.models import User
 
@@ -45,3 +49,10 @@ def reach(session: Session, actor: User) -> Reach:
         list(session.scalars(select(User.id).where(User.team_id.in_(teams)))) if teams else []
     )
     return Reach(frozenset({actor.id, *members}))
+
+
+def check_org_change(actor: User | None) -> None:
+    """Forbidden unless the actor may change people or teams: an admin may, and so may the
+    command line (actor None), which runs with the server's own rights."""
+    if actor is not None and actor.app_role != "admin":
+        raise Forbidden("only an admin changes people and teams")

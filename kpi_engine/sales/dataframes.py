@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Forbidden, Invalid
+from kpi_engine.org.history import members, teams_at
 from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period
 from kpi_engine.sales.models import Activity, Deal, DealStageChange
@@ -97,12 +98,12 @@ def check_access(session: Session, actor: User, scope: Scope) -> None:
     raise Forbidden(f"you may not see the scope {scope.label}", {"scope": ["not yours"]})
 
 
-def member_ids(scope: Scope) -> Select[Any] | None:
-    """The users a team or region covers, as a subquery; None for the whole organisation."""
+def scope_teams(scope: Scope) -> Select[Any] | None:
+    """The teams a team or region scope covers, as a subquery; None for a rep or the org."""
     if scope.kind == "team":
-        return select(User.id).where(User.team_id == scope.ref_id)
+        return select(Team.id).where(Team.id == scope.ref_id)
     if scope.kind == "region":
-        return select(User.id).join(Team, User.team_id == Team.id).where(Team.region == scope.ref)
+        return select(Team.id).where(Team.region == scope.ref)
     return None
 
 
@@ -110,16 +111,20 @@ def member_ids(scope: Scope) -> Select[Any] | None:
 Owners = Scope | Collection[int]
 
 
-def in_scope(column: Any, scope: Owners) -> ColumnElement[bool]:
-    """The rows of a scope's users. A rep is compared by id, not through a subquery of users:
-    behind one, SQLite does not use the owner's index (1.5 s instead of 9 ms at a million
-    deals)."""
+def in_scope(
+    session: Session, column: Any, scope: Owners, moment: Any | None = None
+) -> ColumnElement[bool]:
+    """The rows of a scope's users. A team or region holds the people who were in it at each
+    row's `moment` (a column; None: its people now), so a rep who moved keeps their past rows
+    in the old team (kpi_engine.org.history). People are compared by id, not through a
+    subquery of users: behind one, SQLite does not use the owner's index (1.5 s instead of
+    9 ms at a million deals)."""
     if not isinstance(scope, Scope):
         return column.in_(sorted(scope))
     if scope.kind == "rep":
         return column == scope.ref_id
-    members = member_ids(scope)
-    return true() if members is None else column.in_(members)
+    teams = scope_teams(scope)
+    return true() if teams is None else members(session, teams).at(column, moment)
 
 
 def _sqlite(session: Session) -> bool:
@@ -211,7 +216,7 @@ def load_deals(
     names = tuple(c for c in columns if c != "team_id")
     query = (
         select(*_selected(session, Deal, names))
-        .where(alive, in_scope(Deal.owner_id, scope))
+        .where(alive, in_scope(session, Deal.owner_id, scope, Deal.closed_at))
         .order_by(Deal.id)
     )
     if "team_id" in columns:
@@ -220,6 +225,11 @@ def load_deals(
     frame = _read(session, query, names)
     if "amount" in names:
         frame["amount"] = frame["amount"].astype("float64")
+    if {"team_id", "owner_id", "closed_at"} <= set(names):
+        # The owner's team when the deal closed (still open: now), as team scopes read it.
+        frame["team_id"] = teams_at(
+            session, frame["owner_id"], frame["closed_at"], frame["team_id"]
+        )
     return frame
 
 
@@ -230,16 +240,18 @@ def days_around(start: datetime, end: datetime) -> tuple[date, date]:
     return (start - day).astimezone(UTC).date(), (end + day).astimezone(UTC).date()
 
 
-def _activities_in(scope: Owners, start: datetime, end: datetime) -> ColumnElement[bool]:
+def _activities_in(
+    session: Session, scope: Owners, start: datetime, end: datetime
+) -> ColumnElement[bool]:
     in_period = (Activity.occurred_at >= start) & (Activity.occurred_at < end)
-    return in_period & in_scope(Activity.rep_id, scope)
+    return in_period & in_scope(session, Activity.rep_id, scope, Activity.occurred_at)
 
 
 def load_activities(
     session: Session, scope: Owners, start: datetime, end: datetime
 ) -> pd.DataFrame:
     query = select(*_selected(session, Activity, ACTIVITY_COLUMNS))
-    return _read(session, query.where(_activities_in(scope, start, end)), ACTIVITY_COLUMNS)
+    return _read(session, query.where(_activities_in(session, scope, start, end)), ACTIVITY_COLUMNS)
 
 
 def load_activity_counts(
@@ -248,7 +260,7 @@ def load_activity_counts(
     """How many activities of the period there are of each distinct combination of `columns`
     (activity columns other than the time), in a column `n`."""
     selected = [getattr(Activity, c) for c in columns]
-    query = select(*selected, func.count()).where(_activities_in(scope, start, end))
+    query = select(*selected, func.count()).where(_activities_in(session, scope, start, end))
     return _read(session, query.group_by(*selected), (*columns, "n"))
 
 
@@ -268,7 +280,7 @@ def load_stages_reached(
         )
         .join(Deal, DealStageChange.deal_id == Deal.id)
         .where(Deal.created_on >= first, Deal.created_on <= last)
-        .where(in_scope(Deal.owner_id, scope))
+        .where(in_scope(session, Deal.owner_id, scope, Deal.closed_at))
     )
     return _read(session, query, (*STAGE_COLUMNS, *deal_columns))
 
@@ -279,7 +291,7 @@ def customer_accounts_before(session: Session, scope: Scope, day: date) -> set[s
         Deal.status == "won",
         Deal.closed_on < day,
         Deal.account.is_not(None),
-        in_scope(Deal.owner_id, scope),
+        in_scope(session, Deal.owner_id, scope, Deal.closed_at),
     )
     return {a for a in session.scalars(query.distinct()) if a}
 
@@ -287,7 +299,7 @@ def customer_accounts_before(session: Session, scope: Scope, day: date) -> set[s
 def rep_ids(session: Session, scope: Scope) -> list[int]:
     """The active reps a scope covers."""
     query = select(User.id).where(User.app_role == "rep", User.active.is_(True))
-    return list(session.scalars(query.where(in_scope(User.id, scope)).order_by(User.id)))
+    return list(session.scalars(query.where(in_scope(session, User.id, scope)).order_by(User.id)))
 
 
 class Frames:

@@ -115,7 +115,8 @@ def test_a_refused_import_crm_dry_run_counts_groups_and_caps_its_rejections(
     assert (
         "sales_agent: owner unknown for 30 owners on 8,800 rows — Darcel Schlecht (747 rows)" in out
     )
-    assert "(add the team roster (sales_teams.csv) to the import to create them)" in out
+    assert "add the owners' roster (sales_teams.csv, a HubSpot users export or a Salesforce" in out
+    assert "have an admin add them on the People page with the name as their CRM user id" in out
     assert out.count("rejected line ") == 20 and "… and 8,780 more rejected lines" in out
     assert counts(app) == (0, 0, 0)
 

@@ -39,7 +39,8 @@ def plan(session: Session, *names: str, **options: object) -> ImportPlan:
 
 
 def run(session: Session, the_plan: ImportPlan) -> int:
-    result = ingest_events(session, prepare_import(session, the_plan), source="import", now=NOW)
+    events = prepare_import(session, the_plan, now=NOW)
+    result = ingest_events(session, events, source="import", now=NOW)
     assert not result.rejected
     return len(result.accepted)
 
@@ -148,7 +149,7 @@ def test_every_bad_row_is_listed_with_its_reason_and_the_file_is_not_imported(
     assert "already appears on line 2" in reasons[6]["Opportunity ID"][0]
     assert broken.totals() == "5 rows: 1 accepted, 4 rejected"
     with pytest.raises(Invalid, match=r"broken_rows\.csv was not imported: 4 rows rejected"):
-        prepare_import(session, broken)
+        prepare_import(session, broken, now=NOW)
     assert session.scalar(select(func.count(RawEvent.id))) == 0
 
 
@@ -187,7 +188,9 @@ def test_a_row_with_three_problems_is_rejected_once_naming_all_three(
     assert reasons[3] == {
         "Close Date": ["02/31/2017: February has no 31st"],
         "Amount": ["'-500' is negative"],
-        "Deal owner": ["unknown owner 'ghost@example.test': no user has that email or CRM user id"],
+        "Deal owner": [
+            "unknown owner 'ghost@example.test': no user has that email, CRM user id or name"
+        ],
     }
 
 
@@ -210,7 +213,8 @@ def test_rejections_are_grouped_by_cause_with_counts_and_first_lines(
     assert [g.summary for g in groups] == [
         "Deal owner: owner unknown for 2 owners on 3 rows — ghost@example.test (2 rows),"
         " casper@example.test (1 row)"
-        " (create their users: flask --app wsgi create-user --email EMAIL …)",
+        " (have an admin add them on the People page"
+        " (flask --app wsgi create-user --email EMAIL …))",
         "Close Date: not a real date on 1 row (line 3)",
         "Amount: negative on 1 row (line 3)",
         "Close Date: not a date in the us format on 1 row (line 4)",
@@ -235,7 +239,9 @@ def test_a_pipeline_without_its_roster_groups_its_unknown_owners_with_their_rows
         f"sales_agent: owner unknown for 30 owners on 8,800 rows — {busiest} ({rows:,} rows), "
     )
     assert group.summary.endswith(
-        ", … and 20 more (add the team roster (sales_teams.csv) to the import to create them)"
+        ", … and 20 more (add the owners' roster (sales_teams.csv, a HubSpot users export or a"
+        " Salesforce users report) to the import, or have an admin add them on the People page"
+        " with the name as their CRM user id (flask --app wsgi create-user --crm-id NAME …))"
     )
 
 

@@ -12,6 +12,7 @@ from web.api import (  # noqa: E402,F401  (registers routes)
     kpis,
     me,
     openapi,
+    teams,
     users,
     webhooks,
 )

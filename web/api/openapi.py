@@ -61,7 +61,19 @@ from web.schemas.me import (
     RewardSchema,
 )
 from web.schemas.push import DeviceListSchema, DeviceSchema, PushSubscriptionSchema
-from web.schemas.users import UserQuerySchema, UserSchema
+from web.schemas.teams import (
+    NewTeamSchema,
+    OrgChangeListSchema,
+    TeamChangeSchema,
+    TeamListSchema,
+    TeamSchema,
+)
+from web.schemas.users import (
+    NewPersonSchema,
+    PersonChangeSchema,
+    UserQuerySchema,
+    UserSchema,
+)
 
 PREFIX = "/api/v1"
 OBJECT: dict[str, Any] = {"type": "object"}
@@ -175,6 +187,7 @@ class Operation:
 EVENT_BODY = {"oneOf": [{"$ref": "#/components/schemas/Event"},
                         {"$ref": "#/components/schemas/EventBatch"}]}  # fmt: skip
 MANAGERS = "managers (their teams) and admins"
+ADMINS = "admins"
 # A batch with nothing accepted is a 422 carrying the per-event answer; a body that is no
 # event at all is a 422 error.
 BATCH_REFUSED = {"oneOf": [{"$ref": "#/components/schemas/BatchAnswer"},
@@ -271,6 +284,26 @@ OPERATIONS: dict[str, Operation] = {
                             RedemptionSchema, tag="me", who=MANAGERS),
     "api.list_users": Operation("Users the caller manages (admins: everyone)", UserListSchema,
                                 query=UserQuerySchema, tag="users", who=MANAGERS),
+    "api.add_user": Operation("Add a person (their CRM user id matches CRM exports' owners)",
+                              UserSchema, body=NewPersonSchema, status=201, tag="users",
+                              who=ADMINS),
+    "api.read_user": Operation("One person (managers: of their teams)", UserSchema,
+                               tag="users", who="admins, the person's managers, themself"),
+    "api.change_user": Operation(
+        "Move a person to another team, change their roles, CRM user id or access", UserSchema,
+        body=PersonChangeSchema, tag="users", who=ADMINS),
+    "api.user_changes": Operation("The audit trail of a person", OrgChangeListSchema,
+                                  tag="users", who=MANAGERS),
+    "api.list_teams": Operation("Teams the caller manages (admins: every team)", TeamListSchema,
+                                tag="users", who=MANAGERS),
+    "api.add_team": Operation("Create a team", TeamSchema, body=NewTeamSchema, status=201,
+                              tag="users", who=ADMINS),
+    "api.read_team": Operation("One team with its members", TeamSchema, tag="users",
+                               who=MANAGERS),
+    "api.change_team_view": Operation("Rename a team, set its region or manager", TeamSchema,
+                                      body=TeamChangeSchema, tag="users", who=ADMINS),
+    "api.team_changes": Operation("The audit trail of a team", OrgChangeListSchema,
+                                  tag="users", who=MANAGERS),
     "api.me": Operation("The caller", UserSchema, tag="users"),
 }  # fmt: skip
 

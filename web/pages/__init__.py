@@ -15,6 +15,7 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     imports,
     install,
     manage,
+    people,
     rep,
     rewards,
     wall,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from kpi_engine.crm.columns import EXPORT_COLUMNS
-from kpi_engine.crm.importer import CsvFile, ImportOptions, plan_import
+from kpi_engine.crm.importer import OWNER_KINDS, CsvFile, ImportOptions, plan_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
 from kpi_engine.org.reach import reach
@@ -42,9 +42,13 @@ def run_import():
     plans = plan_import(db.session(), files, options, now=utcnow())
     dry_run = form["action"] == "dry_run"
     ok = [p for p in plans if p.ok]
-    imported = {} if dry_run else {p.file: import_plan(p, reach=options.reach) for p in ok}
+    imported = (
+        {} if dry_run else {p.file: import_plan(p, reach=options.reach, actor=actor()) for p in ok}
+    )
     return _page(plans=plans, imported=imported, dry_run=dry_run)
 
 
 def _page(**context: object) -> str:
-    return render_template("imports.html", formats=list(EXPORT_COLUMNS), **context)
+    return render_template(
+        "imports.html", formats=list(EXPORT_COLUMNS), owner_kinds=OWNER_KINDS, **context
+    )
