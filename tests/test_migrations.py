@@ -82,7 +82,9 @@ def _import_in_auckland(session: Session) -> None:
     for name in DAYS_FILES:
         csv_file = CsvFile(name, (DATA / name).read_bytes())
         [plan] = plan_import(session, [csv_file], ImportOptions(timezone=AUCKLAND), now=now)
-        ingest_events(session, prepare_import(session, plan, now=now), source="import", now=now, tz=AUCKLAND)
+        ingest_events(
+            session, prepare_import(session, plan, now=now), source="import", now=now, tz=AUCKLAND
+        )
     # An API event with an engagement instant: late on 1 March in UTC, 2 March in Auckland.
     engaged = datetime(2017, 3, 1, 23, 30, tzinfo=UTC)
     api = event("deal.created", ann, engaged, deal_id="ENGAGED", engaged_at=engaged)

@@ -1,1 +1,6 @@
-"""Where the game's news goes out beyond its own pages: team chat channels (Slack, Microsoft Teams), reps' phones (Web Push) and the wall screen's playlist and moments; each reads what changed, writes its deliveries in the news's transaction and draws the message as its service shows it."""
+"""Where the game's news goes out beyond its own pages.
+
+Team chat channels (Slack, Microsoft Teams), reps' phones (Web Push) and the wall screen's
+playlist and moments: each reads what changed, writes its deliveries in the news's transaction
+and draws the message as its service shows it.
+"""

@@ -53,7 +53,9 @@ def imported(session: Session, name: str, tz: str, folder: Path = DATA, *more: s
     files = [CsvFile(n, (folder / n).read_bytes()) for n in (name, *more)]
     [plan] = plan_import(session, files, ImportOptions(timezone=tz), now=NOW)
     assert plan.ok, plan.rejected[:3] or plan.errors
-    result = ingest_events(session, prepare_import(session, plan, now=NOW), source="import", now=NOW, tz=tz)
+    result = ingest_events(
+        session, prepare_import(session, plan, now=NOW), source="import", now=NOW, tz=tz
+    )
     assert not result.rejected
     return plan
 
@@ -154,7 +156,9 @@ def test_any_pair_of_dates_is_its_whole_days_apart_in_any_pair_of_zones(
         session, [CsvFile("one.csv", (header + line).encode())], ImportOptions(timezone=import_tz),
         now=NOW,
     )  # fmt: skip
-    ingest_events(session, prepare_import(session, plan, now=NOW), source="import", now=NOW, tz=import_tz)
+    ingest_events(
+        session, prepare_import(session, plan, now=NOW), source="import", now=NOW, tz=import_tz
+    )
     deal = session.scalars(select(Deal)).one()
     assert (deal.created_on, deal.closed_on) == (created, closed)
     cycle = kpi(session, "sales_cycle_days", Scope("org"), closed.isoformat(), read_tz)
