@@ -213,7 +213,7 @@ def test_an_undated_row_imported_again_is_a_duplicate(session: Session, reps: No
         now=datetime(2027, 1, 5, tzinfo=UTC),
     )
     assert len(again.unchanged) == 5 and again.undated == [3, 4, 5]
-    ingest_events(session, prepare_import(session, again), source="import", now=NOW)
+    ingest_events(session, prepare_import(session, again, now=NOW), source="import", now=NOW)
     assert session.scalar(select(func.count(RawEvent.id))) == raws
 
 
