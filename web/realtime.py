@@ -22,7 +22,6 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from gameplay.boards.board_frames import changed_rows_frame
 from gameplay.channels.outbox import queue_channel_posts
 from gameplay.channels.pushes import queue_pushes
 from gameplay.channels.wall_moments import wall_moments
@@ -30,6 +29,7 @@ from gameplay.core.changes import Changes, Moment, Notification
 from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import read_only, utcnow
 from kpi_engine.sales.folds import FoldedDeal
+from web.board_frames import changed_rows_frame
 from web.extensions import db, socketio
 from web.wall_links import walls_in_force
 
@@ -123,7 +123,7 @@ def _unmuted(notes: list[Notification]) -> list[Notification]:
 
 def emit_leaderboard(challenge_id: int, user_ids: set[int]) -> None:
     """Send one frame to a challenge's room: its version and the rows of the reps who moved."""
-    frame = changed_rows_frame(db.session(), challenge_id, user_ids)
+    frame = changed_rows_frame(db.session(), challenge_id, user_ids, now=utcnow())
     if frame is not None:
         socketio.emit("leaderboard", frame, to=challenge_room(challenge_id))
 

@@ -15,10 +15,11 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
-from gameplay.boards.board_frames import snapshot_frame
 from gameplay.channels.wall_screens import playlist_of, shown_boards
 from gameplay.core.access import may_view_challenge
 from gameplay.core.models import Challenge
+from kpi_engine.db import utcnow
+from web.board_frames import snapshot_frame
 from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db, socketio
 from web.permissions import actor
@@ -49,7 +50,7 @@ def _connect_wall(token: str) -> None:
     join_room(wall_room(challenge.id))
     for board_id in shown_boards(db.session(), playlist_of(db.session(), challenge.id), owner):
         join_room(challenge_room(board_id))
-    emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id=0))
+    emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id=0, now=utcnow()))
 
 
 @socketio.on("subscribe")
@@ -65,7 +66,7 @@ def subscribe(data: Any = None) -> dict[str, Any]:
     if challenge is None or not may_view_challenge(db.session(), actor(), challenge):
         return {"ok": False, "reason": "you may not see this challenge's leaderboard"}
     join_room(challenge_room(challenge.id))
-    frame = snapshot_frame(db.session(), challenge, actor().id)
+    frame = snapshot_frame(db.session(), challenge, actor().id, now=utcnow())
     emit("leaderboard", frame)
     return {"ok": True}
 
