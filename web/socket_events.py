@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
 from gameplay.channels.wall_screens import playlist_of, shown_boards
@@ -68,6 +68,21 @@ def subscribe(data: Any = None) -> dict[str, Any]:
     join_room(challenge_room(challenge.id))
     frame = snapshot_frame(db.session(), challenge, actor().id, now=utcnow())
     emit("leaderboard", frame)
+    return {"ok": True}
+
+
+@socketio.on("snapshot")
+def snapshot(data: Any = None) -> dict[str, Any]:
+    """Send a board's snapshot again to a client already in its room (a page that saw a gap
+    in the versions or a heartbeat newer than what it shows re-syncs this way)."""
+    challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
+    if type(challenge_id) is not int or challenge_room(challenge_id) not in rooms():
+        return {"ok": False, "reason": "subscribe to this challenge first"}
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None:
+        return {"ok": False, "reason": "this challenge is gone"}
+    viewer_id = actor().id if current_user.is_authenticated else 0
+    emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id, now=utcnow()))
     return {"ok": True}
 
 
