@@ -26,6 +26,7 @@ from typing import Any
 from flask import Flask
 
 from gameplay.boards.board_news import (
+    BoardUpdate,
     forget_old_news,
     mark_relayed,
     pending_updates,
@@ -53,33 +54,44 @@ def relay_boards(
     also_moved: dict[int, set[int]] | None = None,
 ) -> set[int]:
     """Send one frame per board with unrelayed news (of these boards, written before that
-    time), then mark the news relayed; returns the boards sent."""
+    time), then mark the news relayed; returns the boards sent.
+
+    `also_moved` adds reps who moved on a board (the throttle's own knowledge); a board there
+    with no news (a change that wrote none) still gets a frame, from the version before."""
+    moved = also_moved or {}
     with app.app_context():
-        read_only(db.session())
+        session, now = read_only(db.session()), utcnow()
         updates = pending_updates(
-            db.session(), challenge_ids=challenge_ids, written_before=written_before
+            session, challenge_ids=challenge_ids, written_before=written_before
         )
-        now, frames = utcnow(), []
-        for update in updates:
-            users = set(update.user_ids) | (also_moved or {}).get(update.challenge_id, set())
-            frame = changed_rows_frame(
-                db.session(),
-                update.challenge_id,
-                users,
-                now=now,
-                version=update.version,
-                since=update.since,
-            )
-            if frame is not None:
-                frames.append(frame)
+        frames = [_update_frame(update, moved, now) for update in updates]
+        with_news = {update.challenge_id for update in updates}
+        for challenge_id in sorted(set(moved) - with_news):
+            # Only the version before is known to be covered: a page further behind re-syncs.
+            frames.append(changed_rows_frame(session, challenge_id, moved[challenge_id], now=now))
     for frame in frames:
-        send_frame(frame)
+        if frame is not None:
+            send_frame(frame)
     if updates:
         with app.app_context():
             news = [news_id for update in updates for news_id in update.news_ids]
             mark_relayed(db.session(), news, now=utcnow())
             db.session.commit()
-    return {update.challenge_id for update in updates}
+    return {frame["challenge_id"] for frame in frames if frame is not None}
+
+
+def _update_frame(
+    update: BoardUpdate, moved: dict[int, set[int]], now: datetime
+) -> dict[str, Any] | None:
+    users = set(update.user_ids) | moved.get(update.challenge_id, set())
+    return changed_rows_frame(
+        db.session(),
+        update.challenge_id,
+        users,
+        now=now,
+        version=update.version,
+        since=update.since,
+    )
 
 
 def send_frame(frame: dict[str, Any]) -> None:

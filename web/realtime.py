@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from gameplay.boards.board_news import latest_version, write_board_news
+from gameplay.boards.board_news import write_board_news
 from gameplay.channels.outbox import queue_channel_posts
 from gameplay.channels.pushes import queue_pushes
 from gameplay.channels.wall_moments import wall_moments
@@ -30,8 +30,8 @@ from gameplay.core.changes import Changes, Moment, Notification
 from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import read_only, utcnow
 from kpi_engine.sales.folds import FoldedDeal
-from web.board_frames import changed_rows_frame
-from web.board_relay import challenge_room, relay_boards
+from web.board_relay import challenge_room as challenge_room  # where callers look for it
+from web.board_relay import relay_boards
 from web.extensions import db, socketio
 from web.wall_links import walls_in_force
 
@@ -121,17 +121,6 @@ def _unmuted(notes: list[Notification]) -> list[Notification]:
     return [n for n in notes if n.kind not in muted.get(n.user_id, set())]
 
 
-def emit_leaderboard(challenge_id: int, user_ids: set[int]) -> None:
-    """Send one frame for a change that wrote no board news: the challenge's version and the
-    rows of the reps who moved, from the board's latest news on (a client further behind sees
-    the gap and asks for a snapshot)."""
-    session = db.session()
-    since = latest_version(session, challenge_id)
-    frame = changed_rows_frame(session, challenge_id, user_ids, now=utcnow(), since=since)
-    if frame is not None:
-        socketio.emit("leaderboard", frame, to=challenge_room(challenge_id))
-
-
 @dataclass
 class _Pending:
     window: float
@@ -190,11 +179,7 @@ class Throttle:
             state.last_sent = time.monotonic()
             app = self._apps.pop(challenge_id)
         try:
-            if relay_boards(app, [challenge_id], also_moved={challenge_id: users}):
-                return
-            with app.app_context():
-                read_only(db.session())
-                emit_leaderboard(challenge_id, users)
+            relay_boards(app, [challenge_id], also_moved={challenge_id: users})
         except SQLAlchemyError:
             # The news stays unrelayed: the relay loop sends it, and heartbeats re-sync pages.
             app.logger.exception("leaderboard frame for challenge %s not sent", challenge_id)
