@@ -6,6 +6,8 @@ watches still tells its winners. Other deployments run `flask scheduled` from a 
 It also sends the team channels' outbox to Slack and Teams every CHANNEL_SEND_INTERVAL seconds
 (default 1; 0 turns it off, for a deployment that runs `flask send-channel-posts` instead),
 and the phone pushes every PUSH_SEND_INTERVAL seconds (default 1; or `flask send-pushes`).
+Every server process (this one, and each gunicorn process, which serves `wsgi:serving()`) runs
+the boards' relay loop and heartbeat every LIVE_HEARTBEAT_SECONDS (docs/live.md).
 """
 
 import os
@@ -14,9 +16,15 @@ from web.app import create_app
 from web.channel_sender import start_channel_sender
 from web.extensions import socketio
 from web.push_sender import start_push_sender
-from web.scheduler import DEFAULT_INTERVAL_SECONDS, start_finalizer
+from web.scheduler import DEFAULT_INTERVAL_SECONDS, start_finalizer, start_live_relay
 
 app = create_app()
+
+
+def serving():  # type: ignore[no-untyped-def]
+    """The app as a gunicorn process serves it: with its boards' relay loop and heartbeat."""
+    start_live_relay(app)
+    return app
 
 
 def seconds(name: str, default: float) -> float:
@@ -30,6 +38,7 @@ def seconds(name: str, default: float) -> float:
 if __name__ == "__main__":
     host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "5000"))
     start_finalizer(app, seconds("SCHEDULER_INTERVAL", DEFAULT_INTERVAL_SECONDS))
+    start_live_relay(app)
     start_channel_sender(app, seconds("CHANNEL_SEND_INTERVAL", 1.0))
     start_push_sender(app, seconds("PUSH_SEND_INTERVAL", 1.0))
     print(f"serving on http://{host}:{port}", flush=True)

@@ -47,6 +47,11 @@ def load_config(instance_path: Path) -> dict[str, Any]:
             o.strip() for o in env("SOCKETIO_ALLOWED_ORIGINS", "").split(",") if o.strip()
         ]
         or None,
+        # Live boards (docs/live.md): how often each process tells its watchers every watched
+        # board's latest version, and how old unrelayed board news must be before the relay
+        # loop takes it over from the process that wrote it (longer than the throttle's 2 s).
+        "LIVE_HEARTBEAT_SECONDS": float(env("LIVE_HEARTBEAT_SECONDS", "5")),
+        "LIVE_RELAY_GRACE_SECONDS": float(env("LIVE_RELAY_GRACE_SECONDS", "3")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "ORG_TIMEZONE": env("ORG_TIMEZONE", "UTC"),
         "WEBHOOK_SECRET": env("WEBHOOK_SECRET") or None,

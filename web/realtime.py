@@ -22,7 +22,7 @@ from typing import Any
 from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
-from gameplay.boards.board_frames import changed_rows_frame
+from gameplay.boards.board_news import write_board_news
 from gameplay.channels.outbox import queue_channel_posts
 from gameplay.channels.pushes import queue_pushes
 from gameplay.channels.wall_moments import wall_moments
@@ -30,6 +30,8 @@ from gameplay.core.changes import Changes, Moment, Notification
 from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import read_only, utcnow
 from kpi_engine.sales.folds import FoldedDeal
+from web.board_relay import challenge_room as challenge_room  # where callers look for it
+from web.board_relay import relay_boards
 from web.extensions import db, socketio
 from web.wall_links import walls_in_force
 
@@ -37,10 +39,6 @@ from web.wall_links import walls_in_force
 THROTTLE_SECONDS = 0.25
 # A busy challenge's window grows to this: a board a rep watches still moves every 2 s.
 LONGEST_WINDOW_SECONDS = 2.0
-
-
-def challenge_room(challenge_id: int) -> str:
-    return f"challenge:{challenge_id}"
 
 
 def user_room(user_id: int) -> str:
@@ -61,11 +59,13 @@ def commit_and_publish(changes: Changes) -> None:
 
 
 def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = ()) -> None:
-    """Write the news for the team channels and the reps' phones to their outboxes, in the
-    transaction that made it: a rollback takes them back (web/channel_sender.py and
-    web/push_sender.py send them after the commit). The walls' moments join the Changes,
-    which are published only once the transaction committed."""
+    """Write the news for the boards, the team channels and the reps' phones to their
+    outboxes, in the transaction that made it: a rollback takes them back (web/board_relay.py,
+    web/channel_sender.py and web/push_sender.py send them after the commit). The walls'
+    moments join the Changes, which are published only once the transaction committed."""
     session = db.session()
+    if changes.standings:
+        write_board_news(session, changes.standings, now=now)
     queue_channel_posts(session, changes, now=now, won=won)
     queue_pushes(session, changes, now=now, link=note_link)
     if changes.standings or won:  # the only news a wall celebrates
@@ -119,13 +119,6 @@ def _unmuted(notes: list[Notification]) -> list[Notification]:
     """Drop the notifications of kinds each rep muted (one query for all of them)."""
     muted = muted_kinds_of(db.session(), {n.user_id for n in notes})
     return [n for n in notes if n.kind not in muted.get(n.user_id, set())]
-
-
-def emit_leaderboard(challenge_id: int, user_ids: set[int]) -> None:
-    """Send one frame to a challenge's room: its version and the rows of the reps who moved."""
-    frame = changed_rows_frame(db.session(), challenge_id, user_ids)
-    if frame is not None:
-        socketio.emit("leaderboard", frame, to=challenge_room(challenge_id))
 
 
 @dataclass
@@ -185,13 +178,11 @@ class Throttle:
             users, state.users, state.scheduled = state.users, set(), False
             state.last_sent = time.monotonic()
             app = self._apps.pop(challenge_id)
-        with app.app_context():
-            try:
-                read_only(db.session())
-                emit_leaderboard(challenge_id, users)
-            except SQLAlchemyError:
-                # Clients catch up on the next change or reconnect (a snapshot at once).
-                app.logger.exception("leaderboard frame for challenge %s not sent", challenge_id)
+        try:
+            relay_boards(app, [challenge_id], also_moved={challenge_id: users})
+        except SQLAlchemyError:
+            # The news stays unrelayed: the relay loop sends it, and heartbeats re-sync pages.
+            app.logger.exception("leaderboard frame for challenge %s not sent", challenge_id)
 
 
 throttle = Throttle(THROTTLE_SECONDS)

@@ -24,6 +24,7 @@ from sqlalchemy import text
 from gameplay.core.changes import Changes
 from gameplay.manage.finalization import due_challenge_ids, finalize_due
 from kpi_engine.db import read_only, utcnow
+from web.board_relay import relay_tick
 from web.extensions import db, socketio
 from web.realtime import commit_and_publish
 
@@ -61,6 +62,20 @@ def finalize_ended_and_publish(app: Flask) -> list[int]:
 def start_finalizer(app: Flask, interval: float) -> bool:
     """Run the finalizer every `interval` seconds in the server process; 0 or less: off."""
     return run_every(app, interval, finalize_ended_and_publish, "scheduled finalisation")
+
+
+_relaying: set[int] = set()
+_relaying_lock = threading.Lock()
+
+
+def start_live_relay(app: Flask) -> bool:
+    """Start this process's board relay loop and heartbeat (web/board_relay.py) once per app,
+    every LIVE_HEARTBEAT_SECONDS; 0 or less: off."""
+    with _relaying_lock:
+        if id(app) in _relaying:
+            return False
+        _relaying.add(id(app))
+    return run_every(app, float(app.config["LIVE_HEARTBEAT_SECONDS"]), relay_tick, "live relay")
 
 
 def run_every(

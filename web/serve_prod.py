@@ -25,7 +25,7 @@ REQUIRED = ("DATABASE_URL", "SOCKETIO_MESSAGE_QUEUE")
 WORKER_CONNECTIONS = 10_000
 
 
-def gunicorn_args(app: str = "wsgi:app") -> list[str]:
+def gunicorn_args(app: str = "wsgi:serving()") -> list[str]:
     """`python` arguments for one process: one gevent worker serving `app`."""
     return [
         "-m",
@@ -47,7 +47,8 @@ def gunicorn_args(app: str = "wsgi:app") -> list[str]:
 
 
 def gunicorn_command(host: str, port: int) -> list[str]:
-    """One process: one gevent worker on its own port, serving wsgi:app."""
+    """One process: one gevent worker on its own port, serving the app with its
+    boards' relay loop and heartbeat (wsgi.serving)."""
     return [sys.executable, *gunicorn_args(), "--bind", f"{host}:{port}"]
 
 

@@ -12,13 +12,14 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 from sqlalchemy.exc import DisconnectionError, OperationalError
 
-from gameplay.boards.board_frames import snapshot_frame
 from gameplay.channels.wall_screens import playlist_of, shown_boards
 from gameplay.core.access import may_view_challenge
 from gameplay.core.models import Challenge
+from kpi_engine.db import utcnow
+from web.board_frames import snapshot_frame
 from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db, socketio
 from web.permissions import actor
@@ -49,7 +50,7 @@ def _connect_wall(token: str) -> None:
     join_room(wall_room(challenge.id))
     for board_id in shown_boards(db.session(), playlist_of(db.session(), challenge.id), owner):
         join_room(challenge_room(board_id))
-    emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id=0))
+    emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id=0, now=utcnow()))
 
 
 @socketio.on("subscribe")
@@ -65,8 +66,23 @@ def subscribe(data: Any = None) -> dict[str, Any]:
     if challenge is None or not may_view_challenge(db.session(), actor(), challenge):
         return {"ok": False, "reason": "you may not see this challenge's leaderboard"}
     join_room(challenge_room(challenge.id))
-    frame = snapshot_frame(db.session(), challenge, actor().id)
+    frame = snapshot_frame(db.session(), challenge, actor().id, now=utcnow())
     emit("leaderboard", frame)
+    return {"ok": True}
+
+
+@socketio.on("snapshot")
+def snapshot(data: Any = None) -> dict[str, Any]:
+    """Send a board's snapshot again to a client already in its room (a page that saw a gap
+    in the versions or a heartbeat newer than what it shows re-syncs this way)."""
+    challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
+    if type(challenge_id) is not int or challenge_room(challenge_id) not in rooms():
+        return {"ok": False, "reason": "subscribe to this challenge first"}
+    challenge = db.session.get(Challenge, challenge_id)
+    if challenge is None:
+        return {"ok": False, "reason": "this challenge is gone"}
+    viewer_id = actor().id if current_user.is_authenticated else 0
+    emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id, now=utcnow()))
     return {"ok": True}
 
 

@@ -191,6 +191,23 @@ def around_me(
     return [_row(r, viewer_id, reveal) for r in nearest]
 
 
+def snapshot_rows(
+    session: Session, challenge: Challenge, *, viewer_id: int, limit: int = 50
+) -> list[BoardRow]:
+    """What a client is sent when it (re)subscribes: the top of the board, then the rows
+    around the viewer that the top does not hold, as an onlooker sees them."""
+    top = top_rows(session, challenge, viewer_id=viewer_id, reveal=False, limit=limit)
+    known = {row.participant_id for row in top}
+    around = around_me(session, challenge, viewer_id=viewer_id, reveal=False)
+    return top + [row for row in around if row.participant_id not in known]
+
+
+def participant_count(session: Session, challenge_id: int) -> int:
+    """How many reps take part in a challenge."""
+    query = select(func.count()).where(Participant.challenge_id == challenge_id)
+    return session.scalar(query) or 0
+
+
 def team_rows(session: Session, challenge: Challenge) -> list[TeamRow]:
     """Teams by the sum or the per-member average of their members' points."""
     measure = (

@@ -94,7 +94,8 @@ def test_the_board_moves_without_a_reload_when_another_rep_scores(
     wait_for_text(browser, "Floor blitz")
     screenshot(browser, "rep-challenges")
     browser.get(f"{live_demo.base}/play/challenges/{live_demo.challenge_id}")
-    wait_for_text(browser, "updated")  # the snapshot arrived over Socket.IO
+    status = (By.CSS_SELECTOR, "[data-live-state]")
+    WebDriverWait(browser, 10).until(lambda b: b.find_element(*status).text == "live")
     screenshot(browser, "rep-challenge")
     browser.execute_script("window.stillTheSamePage = true")
     before = board_version(browser)

@@ -7,8 +7,11 @@ ingestion after its commit and before any frame leaves; STALL_MARKER tells the t
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # this checkout, not an installed copy
 
 import web.realtime
 from gameplay.core.changes import Changes

@@ -4,6 +4,7 @@ final frame to the clients that are connected."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import timedelta
 
@@ -80,3 +81,40 @@ def test_a_challenge_ending_with_nobody_watching_tells_its_winner(
     with app.app_context():
         finalised = db.session.get(Challenge, challenge_id)
         assert finalised is not None and finalised.finalized_at is not None
+
+
+@pytest.mark.redis
+@pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="needs TEST_REDIS_URL")
+def test_a_challenge_ending_unwatched_tells_its_winner_through_the_other_process(
+    app: Flask, org: Org, database_url: str
+) -> None:
+    """Two processes over Redis: the one that finalises (its scheduler) is not the one the
+    winner's phone is connected to, and nobody loads a page."""
+    queue = {"SOCKETIO_MESSAGE_QUEUE": os.environ["TEST_REDIS_URL"]}
+    with (
+        running_server(database_url, SCHEDULER_INTERVAL="0.5", **queue) as finalizer,
+        running_server(database_url, **queue) as phones,
+    ):
+        challenge_id = short_challenge(app)
+        ann = connect(phones, session_cookie(phones, "ann@example.test"))
+        assert ann.subscribe(challenge_id) == {"ok": True}
+        ann.wait_for("leaderboard", lambda f: f["snapshot"])
+        post_call(finalizer, org.token, "ann@example.test", "sprint-call-two")
+        scored = ann.wait_for("leaderboard", lambda f: not f["snapshot"])
+        ended_at = time.monotonic() + SECONDS_LEFT
+        note = ann.wait_for(
+            "notification",
+            lambda f: f["kind"] == "challenge_ending" and f["challenge_id"] == challenge_id,
+            timeout=SECONDS_LEFT + 5,
+        )
+        told_after = time.monotonic() - ended_at
+        final = ann.wait_for(
+            "leaderboard",
+            lambda f: not f["snapshot"] and f["version"] > scored["version"],
+            timeout=3,
+        )
+        ann.sio.disconnect()
+    assert "You won Last-minute sprint (place 1)" in note["message"]
+    assert told_after < 3
+    ann_row = next(row for row in final["rows"] if row["user_id"] == org.ann)
+    assert (ann_row["rank"], ann_row["points"]) == (1, 10)

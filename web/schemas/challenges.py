@@ -61,9 +61,7 @@ class RuleSchema(CriteriaSchema):
     multiplier = Amount(maximum=MULTIPLIER_MAX, load_default=None, allow_none=True)
     multiplier_from = BusinessDateTime(load_default=None, allow_none=True)
     multiplier_until = BusinessDateTime(load_default=None, allow_none=True)
-    existing_account_multiplier = Amount(
-        maximum=MULTIPLIER_MAX, load_default=None, allow_none=True
-    )
+    existing_account_multiplier = Amount(maximum=MULTIPLIER_MAX, load_default=None, allow_none=True)
     daily_cap = BoundedInt(1, load_default=None, allow_none=True)
     min_gap_minutes = BoundedInt(1, load_default=None, allow_none=True)
 
@@ -256,6 +254,9 @@ class ChallengeOutSchema(Schema):
 
 
 class RowSchema(Schema):
+    """A rep's row on a board, for the HTTP API and (its FRAME_ROW_FIELDS) Socket.IO frames."""
+
+    id = fields.Integer(attribute="participant_id", allow_none=True)
     rank = fields.Integer()
     user_id = fields.Integer(allow_none=True)
     name = fields.String()
@@ -263,6 +264,10 @@ class RowSchema(Schema):
     team_id = fields.Integer(allow_none=True)
     is_me = fields.Boolean()
     anonymised = fields.Boolean()
+
+
+# What a broadcast frame says of a row: the same for every onlooker, so nothing viewer-specific.
+FRAME_ROW_FIELDS = ("id", "rank", "user_id", "name", "points")
 
 
 class TeamRowSchema(Schema):

@@ -1,6 +1,9 @@
 // Live updates for SalesQuest pages. The server renders everything first (readable without
 // JavaScript); this script keeps the leaderboard moving from Socket.IO frames and shows
-// notifications as toasts. Frames carry the challenge's version: older ones are dropped.
+// notifications as toasts. Frames carry the board's version and the version they follow
+// (`since`): a frame already seen is dropped, and a gap (a frame lost on the way) or a
+// heartbeat newer than the board makes the page ask for a snapshot, on its own. The status
+// line says "live" only while the server was heard lately, else "as of" the last news.
 "use strict";
 (function () {
   const TOP = 10; // on a big board: the top rows, then the rows around me
@@ -19,6 +22,11 @@
   let version = board ? Number(board.dataset.version || 0) : 0;
   let rows = new Map(); // participant id -> row
   let order = []; // participant ids in the order last shown, to break ties stably
+  let every = board ? Number(board.dataset.heartbeat || 5) : 5; // the server's heartbeat, s
+  let heard = 0; // when the server last confirmed the board is current (ms)
+  let asOf = new Date(); // what the board shows is the standings at this time
+  let problem = ""; // why the board is not live, when the server said
+  let resyncing = false;
 
   const socket = wallToken ? io({ auth: { wall: wallToken } }) : io();
 
@@ -26,10 +34,29 @@
     if (state) state.textContent = text;
   }
 
+  function fresh() {
+    heard = Date.now();
+    asOf = new Date();
+    problem = "";
+    showState();
+  }
+
+  // "live" only while connected and heard from within two heartbeats (and a little).
+  function showState() {
+    if (!state || !board) return;
+    const live = socket.connected && heard && Date.now() - heard < (2 * every + 2) * 1000;
+    const time = asOf.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    state.textContent = live ? "live" : "as of " + time + (problem ? " · " + problem : "");
+    state.classList.toggle("stale", !live);
+    state.title = live ? "" : "Not live: this board shows the standings as of " + time;
+  }
+  setInterval(showState, 1000);
+
   socket.on("connect", subscribe);
-  socket.on("disconnect", () => say("reconnecting…"));
+  socket.on("disconnect", () => { problem = "reconnecting…"; showState(); });
   socket.on("connect_error", (err) => {
-    say(err && err.message ? err.message : "offline");
+    problem = err && err.message ? err.message : "offline";
+    showState();
     // A refusal the server says is passing (its database is down) is retried when it says;
     // Socket.IO itself only retries connections that dropped.
     const wait = err && err.data && err.data.retry_after;
@@ -37,28 +64,54 @@
   });
 
   function subscribe() {
-    say("live");
+    if (!board) return say("live");
     if (challengeId === null || wallToken) return;
     socket.emit("subscribe", { challenge_id: challengeId }, (answer) => {
       if (answer && answer.ok) return;
-      say(answer ? answer.reason : "not live");
+      problem = answer ? answer.reason : "not live";
+      showState();
       if (answer && answer.retry_after) setTimeout(subscribe, answer.retry_after * 1000);
     });
   }
+
+  // Ask for the board as it is now (one request at a time); subscribing again if need be.
+  function resync() {
+    if (resyncing || challengeId === null) return;
+    resyncing = true;
+    setTimeout(() => { resyncing = false; }, 5000);
+    socket.emit("snapshot", { challenge_id: challengeId }, (answer) => {
+      resyncing = false;
+      if (!(answer && answer.ok)) subscribe();
+    });
+  }
+
   socket.on("leaderboard", onFrame);
+  socket.on("heartbeat", onHeartbeat);
   socket.on("notification", onNotification);
+
+  function onHeartbeat(beat) {
+    if (!board) return;
+    if (beat.every) every = beat.every;
+    const mine = (beat.boards || []).find((b) => b.challenge_id === challengeId);
+    if (!mine) return;
+    if (mine.version > version) resync();
+    else fresh();
+  }
 
   function onFrame(frame) {
     if (!board || frame.challenge_id !== challengeId) return;
-    const fresh = frame.snapshot ? frame.version >= version : frame.version > version;
-    if (!fresh) return;
+    if (frame.snapshot) resyncing = false;
+    const newer = frame.snapshot ? frame.version >= version : frame.version > version;
+    if (!newer) return fresh(); // already shown: the board is current
+    const since = frame.since === undefined ? frame.version - 1 : frame.since;
+    if (!frame.snapshot && since > version) return resync(); // a frame went missing
     version = frame.version;
     board.dataset.version = String(version);
     const before = new Map([...rows].map(([id, row]) => [id, row.rank]));
     if (frame.snapshot) rows = new Map();
     frame.rows.forEach((row) => rows.set(row.id, row));
     render(frame, frame.snapshot ? new Map() : before);
-    say("live · updated " + new Date().toLocaleTimeString());
+    fresh();
   }
 
   function sorted() {

@@ -151,23 +151,65 @@
     if (!celebrating) celebrate();
   }
 
-  function onFrame(frame) {
+  // Board versions this screen has seen; a heartbeat naming a newer one (a frame lost on the
+  // way, a queue that was away) redraws the slide from the server, like a frame would.
+  const versions = new Map();
+  let every = 5; // the server's heartbeat, s
+  let heard = 0;
+  let asOf = new Date();
+  let problem = "";
+
+  function fresh() {
+    heard = Date.now();
+    asOf = new Date();
+    problem = "";
+    showState();
+  }
+
+  // "live" only while connected and heard from within two heartbeats (and a little).
+  function showState() {
+    const live = socket && socket.connected && heard && Date.now() - heard < (2 * every + 2) * 1000;
+    const time = asOf.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    say(live ? "live" : "as of " + time + (problem ? " · " + problem : ""));
+    if (state) state.classList.toggle("stale", !live);
+  }
+
+  function shows(challengeId) {
     const slide = slides()[current];
-    if (slide && Number(slide.dataset.challenge) === frame.challenge_id && !celebrating) redrawShown();
+    return slide && Number(slide.dataset.challenge) === challengeId;
+  }
+
+  function onFrame(frame) {
+    versions.set(frame.challenge_id, Math.max(frame.version, versions.get(frame.challenge_id) || 0));
+    fresh();
+    if (shows(frame.challenge_id) && !celebrating) redrawShown();
+  }
+
+  function onHeartbeat(beat) {
+    if (beat.every) every = beat.every;
+    fresh();
+    (beat.boards || []).forEach((b) => {
+      const seen = versions.get(b.challenge_id);
+      versions.set(b.challenge_id, Math.max(b.version, seen || 0));
+      if (seen !== undefined && b.version > seen && shows(b.challenge_id) && !celebrating) redrawShown();
+    });
   }
 
   show(0);
   schedule();
   if (typeof io !== "function") return;
   const socket = io({ auth: { wall: token } });
-  socket.on("connect", () => say("live"));
-  socket.on("disconnect", () => say("reconnecting…"));
+  setInterval(showState, 1000);
+  socket.on("connect", fresh);
+  socket.on("disconnect", () => { problem = "reconnecting…"; showState(); });
   socket.on("connect_error", (err) => {
-    say(err && err.message ? err.message : "offline");
+    problem = err && err.message ? err.message : "offline";
+    showState();
     const wait = err && err.data && err.data.retry_after;
     if (wait) setTimeout(() => socket.connect(), wait * 1000);
   });
   socket.on("leaderboard", onFrame);
+  socket.on("heartbeat", onHeartbeat);
   socket.on("moment", onMoment);
   socket.on("wall_changed", () => window.location.reload());
 })();
