@@ -12,6 +12,7 @@ from kpi_engine.db import configure_engine
 from web import (
     api,
     auth,
+    board_cache,
     cli,
     errors,
     health,
@@ -41,6 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     security_headers.init_app(app)
     _init_extensions(app)
     read_requests.init_app(app)
+    board_cache.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)

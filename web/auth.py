@@ -106,10 +106,16 @@ def _load_user_from_token(_request: object) -> User | None:
     token = bearer_token()
     if token is None:
         return None
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.digest == _digest(token), ApiToken.revoked_at.is_(None))
+    # One statement on the unique digest index: the token's active user, or nobody.
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.digest == _digest(token),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
+        )
     )
-    return row.user if row is not None and row.user.active else None
 
 
 def _protect_session_requests() -> None:

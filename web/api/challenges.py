@@ -7,8 +7,6 @@ from dataclasses import asdict
 
 from flask import jsonify, request
 
-from gameplay.boards.leaderboards import read_leaderboard
-from gameplay.core.access import may_manage_challenge
 from gameplay.core.enrollment import join_challenge, participant_for
 from gameplay.manage.challenges import (
     cancel_challenge,
@@ -18,6 +16,7 @@ from gameplay.manage.challenges import (
     list_challenges,
     managed_challenge,
     update_challenge,
+    viewed_challenge,
 )
 from gameplay.manage.preview import preview_challenge
 from gameplay.manage.templates import spec_from_template
@@ -26,6 +25,7 @@ from gameplay.scoring.missions import mission_board, pending_proofs, review_proo
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Forbidden, NotFound
 from web.api import bp
+from web.board_cache import board_response
 from web.extensions import db
 from web.permissions import actor, login_required, manager_required
 from web.realtime import commit_and_publish
@@ -39,7 +39,6 @@ from web.schemas.challenges import (
     ProofSchema,
     ReviewSchema,
     TemplateFormSchema,
-    board_answer,
     challenge_answer,
     mission_answer,
 )
@@ -128,13 +127,11 @@ def join_challenge_view(challenge_id: int):
 @login_required
 def leaderboard_view(challenge_id: int):
     query = BoardQuerySchema().load(request.args)
-    session, viewer, now = db.session(), actor(), utcnow()
-    challenge = get_challenge(session, challenge_id, viewer)
-    manager_view = may_manage_challenge(session, viewer, challenge)
-    board = read_leaderboard(
-        session, challenge, viewer=viewer, manager_view=manager_view, now=now, **query
+    session, viewer = db.session(), actor()
+    challenge, manager_view = viewed_challenge(session, challenge_id, viewer)
+    return board_response(
+        session, challenge, viewer=viewer, manager_view=manager_view, now=utcnow(), query=query
     )
-    return jsonify(board_answer(board))
 
 
 @bp.get("/challenges/<int:challenge_id>/missions")
@@ -204,8 +201,7 @@ def adjust_points_view(challenge_id: int):
 @login_required
 def ledger_view(challenge_id: int):
     session, viewer = db.session(), actor()
-    challenge = get_challenge(session, challenge_id, viewer)
-    manages = may_manage_challenge(session, viewer, challenge)
+    _, manages = viewed_challenge(session, challenge_id, viewer)
     if not manages and participant_for(session, challenge_id, viewer.id) is None:
         raise Forbidden("only participants and managers read this ledger")
     user_id = None if manages else viewer.id
