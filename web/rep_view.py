@@ -125,10 +125,16 @@ def _percent(part: float, whole: float) -> int:
 
 
 def challenge_page(
-    session: Session, challenge: Challenge, user: User, now: datetime
+    session: Session,
+    challenge: Challenge,
+    user: User,
+    now: datetime,
+    manager_view: bool | None = None,
 ) -> ChallengePage:
-    """Rules in plain words, my missions, the board (with the rows around me on a big one)."""
-    manager_view = may_manage_challenge(session, user, challenge)
+    """Rules in plain words, my missions, the board (with the rows around me on a big one);
+    `manager_view` when the caller already knows whether the user manages the challenge."""
+    if manager_view is None:
+        manager_view = may_manage_challenge(session, user, challenge)
     board = read_leaderboard(session, challenge, viewer=user, manager_view=manager_view, now=now)
     around = None
     me = board.me

@@ -18,6 +18,8 @@ from gameplay.core.models import Challenge
 from kpi_engine.db import utcnow
 from kpi_engine.org.models import User
 from tests.api.test_challenges_api import activity, call, launch_template, org  # noqa: F401
+from tests.conftest import PASSWORD, log_in
+from web.auth import hash_password
 from web.extensions import db
 from web.schemas.challenges import board_answer
 
@@ -170,3 +172,20 @@ def test_a_revoked_or_deactivated_token_is_refused(
         ann.active = False
         db.session.commit()
     assert read(client, org, "ann", scored).status_code == 401
+
+
+def test_the_challenge_page_asks_once_whether_the_viewer_manages_it(
+    app: Flask,
+    client: FlaskClient,
+    org: dict[str, Any],  # noqa: F811
+    scored: int,
+) -> None:
+    with app.app_context():
+        boss = db.session.query(User).filter_by(email="boss@example.test").one()
+        boss.password_hash = hash_password(PASSWORD)
+        db.session.commit()
+    log_in(client, "boss@example.test")
+    with statements(app) as page:
+        assert client.get(f"/play/challenges/{scored}").status_code == 200
+    managed = [s for s in page if "team.manager_id" in s]
+    assert len(managed) == 1, managed
