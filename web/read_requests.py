@@ -5,16 +5,31 @@ transaction in which a write fails. Reads never write (STYLE.md); this makes it 
 
 from __future__ import annotations
 
-from flask import Flask, request
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, current_app, request
 
 from kpi_engine.db import reads_next
 from web.extensions import db
 
 READ_METHODS = frozenset({"GET", "HEAD"})
+_SCRATCH = "writes_in_a_savepoint"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def writes_in_a_savepoint(view: F) -> F:
+    """Mark a GET view that writes in a savepoint it rolls back (a draft's preview plays it
+    over past data): its transaction is an ordinary one, not read-only."""
+    setattr(view, _SCRATCH, True)
+    return view
 
 
 def _mark_reads() -> None:
-    if request.method in READ_METHODS and request.endpoint != "static":
+    if request.method not in READ_METHODS or request.endpoint == "static":
+        return
+    view = current_app.view_functions.get(request.endpoint or "")
+    if not getattr(view, _SCRATCH, False):
         reads_next(db.session())
 
 

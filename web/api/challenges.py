@@ -28,6 +28,7 @@ from web.api import bp
 from web.board_cache import board_response
 from web.extensions import db
 from web.permissions import actor, login_required, manager_required
+from web.read_requests import writes_in_a_savepoint
 from web.realtime import commit_and_publish
 from web.schemas.challenges import (
     AdjustmentSchema,
@@ -42,6 +43,9 @@ from web.schemas.challenges import (
     challenge_answer,
     mission_answer,
 )
+
+# Built once: a schema's construction cost more than loading the board's three arguments.
+BOARD_QUERY = BoardQuerySchema()
 
 
 @bp.get("/challenges")
@@ -89,6 +93,7 @@ def update_challenge_view(challenge_id: int):
 
 @bp.get("/challenges/<int:challenge_id>/preview")
 @manager_required
+@writes_in_a_savepoint
 def preview_challenge_view(challenge_id: int):
     challenge = managed_challenge(db.session(), challenge_id, actor())
     preview = preview_challenge(db.session(), challenge)
@@ -126,7 +131,7 @@ def join_challenge_view(challenge_id: int):
 @bp.get("/challenges/<int:challenge_id>/leaderboard")
 @login_required
 def leaderboard_view(challenge_id: int):
-    query = BoardQuerySchema().load(request.args)
+    query = BOARD_QUERY.load(request.args)
     session, viewer = db.session(), actor()
     challenge, manager_view = viewed_challenge(session, challenge_id, viewer)
     return board_response(
