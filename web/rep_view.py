@@ -23,7 +23,7 @@ from gameplay.manage.rewards import catalogue, redemptions_of
 from gameplay.scoring.badges import badge_title, badges_of
 from gameplay.scoring.levels import LevelStanding, level_for, level_table
 from gameplay.scoring.missions import MissionState, mission_states
-from gameplay.scoring.profiles import NotificationKind, profile_of
+from gameplay.scoring.profiles import NotificationKind, read_profile
 from gameplay.scoring.rules import describe_rule
 from gameplay.scoring.streaks import Streak, current_streak
 from kpi_engine.org.models import User
@@ -171,7 +171,7 @@ class ProfilePage:
 
 def profile_page(session: Session, user: User, now: datetime, tz: str) -> ProfilePage:
     """Level and the way to the next, badges, streak, balance and what points can buy."""
-    profile = profile_of(session, user.id)
+    profile = read_profile(session, user.id)
     table = level_table(session)
     level = level_for(table, profile.lifetime_points)
     floor = next(row[2] for row in table if row[0] == level.number)
