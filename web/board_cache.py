@@ -2,11 +2,12 @@
 conditional GETs answered 304 from an ETag of that version.
 
 Every change to the standings raises the challenge's version, so an entry keyed by it is never
-stale for points and ranks. Names and anonymity are not versioned: a change to either in this
-process starts a new generation of the cache at once, and entries (and ETags) also live at most
-DISPLAY_SECONDS, which bounds how long another process of the same deployment can show an old
-name. What depends on the viewer (their own row, revealed to them and marked as theirs; the
-manager's view revealing every name) is in the key or applied to a copy of the shared rows.
+stale for points and ranks. Names (of reps and teams) and anonymity are not versioned: a change
+to one in this process starts a new generation of the cache at once (and again at its commit),
+and entries and ETags also live at most DISPLAY_SECONDS, which bounds how long another process
+of the same deployment can show an old name. What depends on the viewer (their own row,
+revealed to them and marked as theirs; the manager's view revealing every name) is in the key
+or applied to a copy of the shared rows.
 """
 
 from __future__ import annotations
@@ -21,18 +22,19 @@ from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from gameplay.boards.leaderboards import ANONYMOUS, around_me, read_leaderboard, top_rows
 from gameplay.core.lifecycle import is_frozen
 from gameplay.core.models import Challenge, PlayerProfile
-from kpi_engine.org.models import User
+from kpi_engine.org.models import Team, User
 from web.schemas.challenges import RowSchema, board_answer
 
 # How long a cached board (and its ETag) may show a name or an anonymity that changed in
 # another process; a change in this process shows at once.
 DISPLAY_SECONDS = 10
 ENTRIES = 1024
+_NAMES_CHANGED = "board_names_changed"
 
 
 class _Lru:
@@ -74,7 +76,23 @@ def init_app(app: Flask) -> None:
 
 @event.listens_for(User.name, "set")
 @event.listens_for(PlayerProfile.anonymised, "set")
-def _display_changed(*_args: Any) -> None:
+@event.listens_for(Team.name, "set")
+def _display_changed(target: Any, *_args: Any) -> None:
+    # Forget now, and again once the change commits: a read between the two, whose snapshot
+    # still held the old name, may have cached it under the new generation.
+    _forget_names()
+    session = object_session(target)
+    if session is not None:
+        session.info[_NAMES_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _names_committed(session: Session) -> None:
+    if session.info.pop(_NAMES_CHANGED, False):
+        _forget_names()
+
+
+def _forget_names() -> None:
     for lru in list(_apps):
         lru.forget_names()
 

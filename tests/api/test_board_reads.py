@@ -189,3 +189,19 @@ def test_the_challenge_page_asks_once_whether_the_viewer_manages_it(
         assert client.get(f"/play/challenges/{scored}").status_code == 200
     managed = [s for s in page if "team.manager_id" in s]
     assert len(managed) == 1, managed
+
+
+def test_a_renamed_rep_shows_under_the_new_name_at_once(
+    app: Flask,
+    client: FlaskClient,
+    org: dict[str, Any],  # noqa: F811
+    scored: int,
+) -> None:
+    before = read(client, org, "ann", scored)
+    assert before.get_json()["rows"][1]["name"] == "Bob"
+    with app.app_context():
+        bob = db.session.query(User).filter_by(email="bob@example.test").one()
+        bob.name = "Robert"
+        db.session.commit()
+    after = read(client, org, "ann", scored, **{"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.get_json()["rows"][1]["name"] == "Robert"
