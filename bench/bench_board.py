@@ -33,7 +33,7 @@ from gameplay.boards.leaderboards import around_me, top_rows
 from gameplay.core.models import Challenge, LedgerEntry, Participant
 from gameplay.core.standings import recompute_ranks
 from gameplay.scoring.engine import record_sales_events
-from kpi_engine.db import configure_sqlite
+from kpi_engine.db import configure_sqlite, read_only
 from kpi_engine.org.models import User
 from kpi_engine.sales.ingest import SalesEvent
 
@@ -128,16 +128,19 @@ def timed(run: Callable[[], object]) -> float:
 
 
 def measure(engine: Engine, challenge_id: int, viewer: int) -> dict[str, list[float]]:
-    """Reads and the same-rows baseline, alternating, each in a fresh session as a request."""
+    """Reads and the same-rows baseline, alternating, each in a fresh read-only session as a
+    GET request reads (web.read_requests: on SQLite DEFERRED, not behind the writer's lock)."""
 
     def read() -> None:
         with Session(engine) as session:
+            read_only(session)
             challenge = session.get_one(Challenge, challenge_id)
             top_rows(session, challenge, viewer_id=viewer, reveal=False, limit=50)
             around_me(session, challenge, viewer_id=viewer, reveal=False)
 
     def same_rows() -> None:
         with Session(engine) as session:
+            read_only(session)
             mine = session.execute(
                 select(Participant.points).where(
                     Participant.challenge_id == challenge_id, Participant.user_id == viewer

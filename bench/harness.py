@@ -127,6 +127,7 @@ def save(name: str, rows: list[Figure], info: dict[str, Any] | None = None) -> P
         "benchmark": name,
         "machine": machine(),
         "info": info or {},
+        "load": {"loadavg": os.getloadavg(), "nproc": os.cpu_count()},
         "rows": [asdict(r) | {"ratio": r.ratio} for r in rows],
     }
     path.write_text(json.dumps(payload, indent=2, default=str))

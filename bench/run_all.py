@@ -74,6 +74,11 @@ def steps(scale: str, pg_url: str | None, redis_url: str | None) -> list[Step]:
         ),
         Step("post", ["-m", "bench.bench_post"] + (["--events", "200"] if quick else [])),
         Step(
+            "post (PostgreSQL)",
+            ["-m", "bench.bench_post", *pg] + (["--events", "200"] if quick else []),
+            needs_postgres=True,
+        ),
+        Step(
             "async modes",
             ["-m", "bench.bench_async_modes", *pg]
             + (["--clients", "100,500", "--events", "5"] if quick else []),
@@ -87,8 +92,21 @@ def steps(scale: str, pg_url: str | None, redis_url: str | None) -> list[Step]:
     ]
 
 
+def load() -> dict[str, Any]:
+    """The machine's load averages (1, 5, 15 minutes) and its processor count, now."""
+    one, five, fifteen = os.getloadavg()
+    return {"load": [round(one, 2), round(five, 2), round(fifteen, 2)], "nproc": os.cpu_count()}
+
+
 def run_step(step: Step, pg_url: str | None, limit: float) -> dict[str, Any]:
-    """Run one benchmark; its status, seconds and the reason when it did not finish."""
+    """Run one benchmark; its status, seconds, the machine's load before and after it, and the
+    reason when it did not finish."""
+    before = load()
+    outcome = _run_step(step, pg_url, limit)
+    return {**outcome, "load_before": before["load"], "load_after": load()["load"]}
+
+
+def _run_step(step: Step, pg_url: str | None, limit: float) -> dict[str, Any]:
     if step.needs_postgres and not pg_url:
         return {"name": step.name, "status": "skipped", "reason": "BENCH_PG_URL not set"}
     env = {**os.environ, **({"BENCH_PG_URL": pg_url} if pg_url else {})}
@@ -155,11 +173,11 @@ NOTES = [
     "- `quick` runs smaller sizes than the issue's table (the workload names say which); the",
     "  issue's sizes need `BENCH_SCALE=full` and hours on this machine. Full-scale figures",
     "  measured so far are in the sections below, kept from run to run.",
-    "- On SQLite a transaction takes the write lock up front (BEGIN IMMEDIATE, so no",
-    "  'database is locked' reaches a client): a read in such a transaction waits behind a",
-    "  write batch, which is what the SQLite read p99 under ingestion shows. The live",
-    "  layer's own reads (frames, notification mutes) begin DEFERRED and do not wait;",
-    "  page and API reads still do. PostgreSQL readers do not wait.",
+    "- On SQLite a writing transaction takes the write lock up front (BEGIN IMMEDIATE, so no",
+    "  'database is locked' reaches a client). Reads begin DEFERRED and do not wait behind",
+    "  it: GET and HEAD requests (web.read_requests) and the live layer's frames and",
+    "  notification mutes; on PostgreSQL they run in READ ONLY transactions. bench_board",
+    "  reads through the domain functions in a session of its own (see its docstring).",
     "- Small reads suffer most from a loaded machine (a 1 ms query waits for a core like a",
     "  1 s one): read ratios against a long baseline (SUM + RANK) move with the load.",
 ]
@@ -184,7 +202,16 @@ def _verdict(met: bool | None) -> str:
     return {True: "met", False: "**missed**", None: "reported"}[met]
 
 
-def document(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]], scale: str) -> str:
+def _loads(values: list[float] | None) -> str:
+    return " / ".join(f"{v:.2f}" for v in values) if values else "-"
+
+
+def document(
+    results: dict[str, dict[str, Any]],
+    ran: list[dict[str, Any]],
+    scale: str,
+    started: dict[str, Any],
+) -> str:
     box = machine()
     lines = [
         "# Benchmarks",
@@ -197,6 +224,9 @@ def document(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]], scal
         "## Machine",
         "",
         f"- cores: {box['cores']}; CPU: {box['cpu']}; memory: {box['memory_gib']} GiB",
+        f"- load average (1/5/15 min) at the start: {_loads(started['load'])}, at the end: "
+        f"{_loads(load()['load'])}; nproc {started['nproc']} (the load of each run is beside it "
+        "below)",
         f"- Python {box['python']} on {box['platform']}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in box["versions"].items()),
         "- async mode: `threading` for the dev server (`python wsgi.py`, bench_live); `gevent`",
@@ -204,12 +234,14 @@ def document(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]], scal
         "",
         "## Runs",
         "",
-        "| benchmark | status | seconds | note |",
-        "|---|---|---|---|",
+        "| benchmark | status | seconds | load before / after (1 min) | note |",
+        "|---|---|---|---|---|",
     ]
     for r in ran:
+        loads = f"{_loads(r.get('load_before')[:1])} / {_loads(r.get('load_after')[:1])}"
         lines.append(
-            f"| {r['name']} | {r['status']} | {_figure(r.get('seconds'))} | {r.get('reason', '')} |"
+            f"| {r['name']} | {r['status']} | {_figure(r.get('seconds'))} | {loads} "
+            f"| {r.get('reason', '')} |"
         )
     lines += [
         "",
@@ -258,11 +290,28 @@ def main() -> None:
     redis_url = os.environ.get("BENCH_REDIS_URL") or None
     if pg_url:
         create_database(pg_url)
-    since = time.time()
+    since, started = time.time(), load()
     limit = 600.0 if args.scale == "quick" else 7200.0
     ran = [run_step(step, pg_url, limit) for step in steps(args.scale, pg_url, redis_url)]
-    DOC.write_text(document(fresh_results(since), ran, args.scale) + kept_sections())
+    results = fresh_results(since)
+    DOC.write_text(document(results, ran, args.scale, started) + kept_sections())
+    print_ratios(results, ran)
     print(f"wrote {DOC.relative_to(ROOT)}")
+
+
+def print_ratios(results: dict[str, dict[str, Any]], ran: list[dict[str, Any]]) -> None:
+    """Every row's ratio and verdict, and each run's load, at the end of the output."""
+    print("\nload (1 min) before -> after each run, nproc", os.cpu_count())
+    for r in ran:
+        before, after = r.get("load_before") or [None], r.get("load_after") or [None]
+        print(f"  {r['name']:<24} {r['status']:<8} load {before[0]} -> {after[0]}")
+    print("\nratio      verdict    workload / measure")
+    for payload in results.values():
+        for row in payload["rows"]:
+            print(
+                f"{_figure(row['ratio']):<10} {_verdict(row['met']):<10} "
+                f"{row['workload']} / {row['measure']} (target {row['target']})"
+            )
 
 
 if __name__ == "__main__":

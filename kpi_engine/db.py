@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Connection, DateTime, Engine, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
 
 # The execution option that marks a session as read-only (see `read_only`).
@@ -17,6 +17,8 @@ READ_ONLY = "read_only"
 # How long a SQLite writer waits for the write lock before "database is locked".
 BUSY_TIMEOUT_SECONDS = 30
 _HOLDS_LOCK = "holds_writer_lock"
+# The session.info key of `reads_next`: mark the next transaction read-only when it begins.
+_READS_NEXT = "reads_next"
 
 # Named constraints let Alembic's batch mode on SQLite drop and recreate them by name.
 NAMING_CONVENTION = {
@@ -97,16 +99,53 @@ def _tune_connection(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def configure_postgresql(engine: Engine) -> None:
+    """Run the transactions of sessions marked `read_only` as READ ONLY transactions, so that
+    a statement that writes in one fails instead of writing."""
+    event.listen(engine, "begin", _begin_read_only)
+
+
+def configure_engine(engine: Engine) -> None:
+    """The settings of `configure_sqlite` or `configure_postgresql`, by the engine's dialect."""
+    if engine.dialect.name == "sqlite":
+        configure_sqlite(engine)
+    elif engine.dialect.name == "postgresql":
+        configure_postgresql(engine)
+
+
+def _begin_read_only(connection: Connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY, False):
+        connection.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
 def read_only(session: Session) -> Session:
-    """Mark a session, before its first statement, as one that only reads.
+    """Mark a session, before its first statement, as one that only reads (until its
+    transaction ends: a later transaction of the same session is an ordinary one).
 
     On SQLite its transaction then begins DEFERRED: it reads a WAL snapshot at once instead of
     queueing behind writers for the write lock it would never use. A statement that writes in
     such a session would have to upgrade the lock and may fail with "database is locked", so
-    only code that reads takes this path (the live layer's frames and notification mutes).
-    Other databases ignore the mark."""
+    only code that reads takes this path (GET and HEAD requests, the live layer's frames and
+    notification mutes). On PostgreSQL (`configure_postgresql`) the transaction is READ ONLY:
+    a write in it fails."""
     session.connection(execution_options={READ_ONLY: True})
     return session
+
+
+def reads_next(session: Session) -> Session:
+    """Mark a session so that its next transaction, when its first statement opens it, is
+    `read_only`; nothing is opened now, so a request that never reaches the database costs
+    nothing and fails nothing when the database is down. A session that begins by writing
+    (an add or a flush before any read) is left alone."""
+    session.info[_READS_NEXT] = True
+    return session
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _open_marked_reads(state: ORMExecuteState) -> None:
+    session = state.session
+    if session.info.pop(_READS_NEXT, False) and not session.in_transaction():
+        read_only(session)
 
 
 class _Writers:

@@ -8,16 +8,18 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kpi_engine.db import configure_sqlite
+from kpi_engine.db import configure_engine
 from web import (
     api,
     auth,
+    board_cache,
     cli,
     errors,
     health,
     input_bounds,
     observability,
     pages,
+    read_requests,
     security_headers,
     socket_events,  # noqa: F401  (registers the Socket.IO handlers before init_app)
 )
@@ -39,6 +41,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     security_headers.init_app(app)
     _init_extensions(app)
+    read_requests.init_app(app)
+    board_cache.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)
@@ -55,8 +59,7 @@ def _init_extensions(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
-        if db.engine.dialect.name == "sqlite":
-            configure_sqlite(db.engine)
+        configure_engine(db.engine)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)

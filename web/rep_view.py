@@ -23,7 +23,7 @@ from gameplay.manage.rewards import catalogue, redemptions_of
 from gameplay.scoring.badges import badge_title, badges_of
 from gameplay.scoring.levels import LevelStanding, level_for, level_table
 from gameplay.scoring.missions import MissionState, mission_states
-from gameplay.scoring.profiles import NotificationKind, profile_of
+from gameplay.scoring.profiles import NotificationKind, read_profile
 from gameplay.scoring.rules import describe_rule
 from gameplay.scoring.streaks import Streak, current_streak
 from kpi_engine.org.models import User
@@ -125,10 +125,16 @@ def _percent(part: float, whole: float) -> int:
 
 
 def challenge_page(
-    session: Session, challenge: Challenge, user: User, now: datetime
+    session: Session,
+    challenge: Challenge,
+    user: User,
+    now: datetime,
+    manager_view: bool | None = None,
 ) -> ChallengePage:
-    """Rules in plain words, my missions, the board (with the rows around me on a big one)."""
-    manager_view = may_manage_challenge(session, user, challenge)
+    """Rules in plain words, my missions, the board (with the rows around me on a big one);
+    `manager_view` when the caller already knows whether the user manages the challenge."""
+    if manager_view is None:
+        manager_view = may_manage_challenge(session, user, challenge)
     board = read_leaderboard(session, challenge, viewer=user, manager_view=manager_view, now=now)
     around = None
     me = board.me
@@ -165,7 +171,7 @@ class ProfilePage:
 
 def profile_page(session: Session, user: User, now: datetime, tz: str) -> ProfilePage:
     """Level and the way to the next, badges, streak, balance and what points can buy."""
-    profile = profile_of(session, user.id)
+    profile = read_profile(session, user.id)
     table = level_table(session)
     level = level_for(table, profile.lifetime_points)
     floor = next(row[2] for row in table if row[0] == level.number)

@@ -102,11 +102,19 @@ def may_change_challenge(session: Session, actor: User, challenge: Challenge) ->
 
 def may_view_challenge(session: Session, actor: User, challenge: Challenge) -> bool:
     """Its managers; once launched, anyone it is meant for and anyone taking part in it."""
+    return challenge_view(session, actor, challenge) is not None
+
+
+def challenge_view(session: Session, actor: User, challenge: Challenge) -> bool | None:
+    """None when the actor may not see the challenge, else whether they manage it: both
+    answers from one look at the teams, for a read that needs both."""
     if may_manage_challenge(session, actor, challenge):
         return True
     if challenge.launched_at is None:
+        return None
+    if in_audience(challenge, actor) or _takes_part(session, challenge.id, actor.id):
         return False
-    return in_audience(challenge, actor) or _takes_part(session, challenge.id, actor.id)
+    return None
 
 
 def visible_challenges(

@@ -71,6 +71,8 @@ def enrol(session: Session, challenge: Challenge, user: User, *, now: datetime) 
     )
     session.add(participant)
     place_newcomer(session, challenge, participant)
+    # A new row is a change to the board: cached boards and ETags are keyed by the version.
+    challenge.version = (challenge.version or 0) + 1
     return participant
 
 

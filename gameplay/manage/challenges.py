@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from gameplay.boards.formats import FORMAT_RULES
 from gameplay.core.access import (
     audience_refusal,
+    challenge_view,
     may_change_challenge,
     may_manage_challenge,
     may_view_challenge,
@@ -92,6 +93,15 @@ def get_challenge(session: Session, challenge_id: int, actor: User) -> Challenge
     if challenge is None or not may_view_challenge(session, actor, challenge):
         raise NotFound(f"no challenge with id {challenge_id}")
     return challenge
+
+
+def viewed_challenge(session: Session, challenge_id: int, actor: User) -> tuple[Challenge, bool]:
+    """The challenge if the actor may see it and whether they manage it; NotFound otherwise."""
+    challenge = session.get(Challenge, challenge_id)
+    manages = None if challenge is None else challenge_view(session, actor, challenge)
+    if challenge is None or manages is None:
+        raise NotFound(f"no challenge with id {challenge_id}")
+    return challenge, manages
 
 
 def managed_challenge(session: Session, challenge_id: int, actor: User) -> Challenge:

@@ -10,6 +10,8 @@ from kpi_engine.db import Choices
 from kpi_engine.errors import Invalid
 
 PROFILES_KEY = "gameplay.profiles"
+
+
 class NotificationKind(Choices):
     """The kinds of personal notes a rep may mute, one by one."""
 
@@ -69,3 +71,13 @@ def muted_kinds_of(session: Session, user_ids: set[int]) -> dict[int, set[str]]:
         PlayerProfile.user_id.in_(user_ids)
     )
     return {user_id: set(kinds or ()) for user_id, kinds in session.execute(query)}
+
+
+def read_profile(session: Session, user_id: int) -> PlayerProfile:
+    """The user's profile for reading: a new empty one, not added to the session, when they
+    have none yet (a read never writes; the first score creates the row)."""
+    profile = session.get(PlayerProfile, user_id)
+    if profile is None:
+        profile = PlayerProfile(user_id=user_id, lifetime_points=0, spent_points=0)
+        profile.anonymised, profile.muted_kinds = False, []
+    return profile

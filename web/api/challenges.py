@@ -7,8 +7,6 @@ from dataclasses import asdict
 
 from flask import jsonify, request
 
-from gameplay.boards.leaderboards import read_leaderboard
-from gameplay.core.access import may_manage_challenge
 from gameplay.core.enrollment import join_challenge, participant_for
 from gameplay.manage.challenges import (
     cancel_challenge,
@@ -18,6 +16,7 @@ from gameplay.manage.challenges import (
     list_challenges,
     managed_challenge,
     update_challenge,
+    viewed_challenge,
 )
 from gameplay.manage.preview import preview_challenge
 from gameplay.manage.templates import spec_from_template
@@ -26,8 +25,10 @@ from gameplay.scoring.missions import mission_board, pending_proofs, review_proo
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Forbidden, NotFound
 from web.api import bp
+from web.board_cache import board_response
 from web.extensions import db
 from web.permissions import actor, login_required, manager_required
+from web.read_requests import writes_in_a_savepoint
 from web.realtime import commit_and_publish
 from web.schemas.challenges import (
     AdjustmentSchema,
@@ -39,10 +40,12 @@ from web.schemas.challenges import (
     ProofSchema,
     ReviewSchema,
     TemplateFormSchema,
-    board_answer,
     challenge_answer,
     mission_answer,
 )
+
+# Built once: a schema's construction cost more than loading the board's three arguments.
+BOARD_QUERY = BoardQuerySchema()
 
 
 @bp.get("/challenges")
@@ -90,6 +93,7 @@ def update_challenge_view(challenge_id: int):
 
 @bp.get("/challenges/<int:challenge_id>/preview")
 @manager_required
+@writes_in_a_savepoint
 def preview_challenge_view(challenge_id: int):
     challenge = managed_challenge(db.session(), challenge_id, actor())
     preview = preview_challenge(db.session(), challenge)
@@ -127,14 +131,12 @@ def join_challenge_view(challenge_id: int):
 @bp.get("/challenges/<int:challenge_id>/leaderboard")
 @login_required
 def leaderboard_view(challenge_id: int):
-    query = BoardQuerySchema().load(request.args)
-    session, viewer, now = db.session(), actor(), utcnow()
-    challenge = get_challenge(session, challenge_id, viewer)
-    manager_view = may_manage_challenge(session, viewer, challenge)
-    board = read_leaderboard(
-        session, challenge, viewer=viewer, manager_view=manager_view, now=now, **query
+    query = BOARD_QUERY.load(request.args)
+    session, viewer = db.session(), actor()
+    challenge, manager_view = viewed_challenge(session, challenge_id, viewer)
+    return board_response(
+        session, challenge, viewer=viewer, manager_view=manager_view, now=utcnow(), query=query
     )
-    return jsonify(board_answer(board))
 
 
 @bp.get("/challenges/<int:challenge_id>/missions")
@@ -204,8 +206,7 @@ def adjust_points_view(challenge_id: int):
 @login_required
 def ledger_view(challenge_id: int):
     session, viewer = db.session(), actor()
-    challenge = get_challenge(session, challenge_id, viewer)
-    manages = may_manage_challenge(session, viewer, challenge)
+    _, manages = viewed_challenge(session, challenge_id, viewer)
     if not manages and participant_for(session, challenge_id, viewer.id) is None:
         raise Forbidden("only participants and managers read this ledger")
     user_id = None if manages else viewer.id

@@ -20,7 +20,7 @@ from gameplay.manage.rewards import (
 )
 from gameplay.scoring.badges import badge_title, badges_of
 from gameplay.scoring.levels import level_for, level_table
-from gameplay.scoring.profiles import profile_of, set_preferences
+from gameplay.scoring.profiles import read_profile, set_preferences
 from gameplay.scoring.streaks import current_streak
 from kpi_engine.db import utcnow
 from web.api import bp
@@ -39,7 +39,7 @@ from web.schemas.me import (
 @bp.get("/me/points")
 @login_required
 def my_points():
-    profile = profile_of(db.session(), actor().id)
+    profile = read_profile(db.session(), actor().id)
     level = level_for(level_table(db.session()), profile.lifetime_points)
     return jsonify(
         {
@@ -55,7 +55,7 @@ def my_points():
 @login_required
 def my_level():
     level = level_for(
-        level_table(db.session()), profile_of(db.session(), actor().id).lifetime_points
+        level_table(db.session()), read_profile(db.session(), actor().id).lifetime_points
     )
     return jsonify(
         {
@@ -110,7 +110,7 @@ def my_challenges():
 @bp.get("/me/rewards")
 @login_required
 def my_rewards():
-    balance = profile_of(db.session(), actor().id).balance
+    balance = read_profile(db.session(), actor().id).balance
     return jsonify(
         {"balance": balance, "rewards": RewardSchema(many=True).dump(catalogue(db.session()))}
     )

@@ -210,8 +210,9 @@ OPERATIONS: dict[str, Operation] = {
     "api.cancel_challenge_view": Operation("Cancel a challenge", ChallengeOutSchema,
                                            who=MANAGERS),
     "api.join_challenge_view": Operation("Join an opt-in challenge", JoinedSchema, status=201),
-    "api.leaderboard_view": Operation("A challenge's leaderboard", BoardSchema,
-                                      query=BoardQuerySchema),
+    "api.leaderboard_view": Operation(
+        "A challenge's leaderboard (with an ETag: 304 to If-None-Match until it changes)",
+        BoardSchema, query=BoardQuerySchema),
     "api.missions_view": Operation("The caller's missions and progress", MissionBoardSchema),
     "api.submit_proof_view": Operation("Submit a proof for a manual mission", ProofOutSchema,
                                        body=ProofSchema, status=201),

@@ -31,6 +31,7 @@ from web.builder_presets import TITLES, preset_form
 from web.extensions import db
 from web.pages import bp
 from web.permissions import actor, manager_required
+from web.read_requests import writes_in_a_savepoint
 from web.realtime import commit_and_publish
 from web.rep_view import time_left
 from web.schemas.builder import (
@@ -112,6 +113,7 @@ def manage_create():
 
 @bp.get("/manage/challenges/<int:challenge_id>")
 @manager_required
+@writes_in_a_savepoint  # a draft's page shows its preview
 def manage_challenge(challenge_id: int):
     # A refused review comes back here after a redirect, its comment and errors kept.
     return _challenge_page(challenge_id, session.pop(REFUSED_REVIEW, None))

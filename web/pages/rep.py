@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 from marshmallow import ValidationError
 
 from gameplay.core.models import Mission
-from gameplay.manage.challenges import get_challenge
+from gameplay.manage.challenges import viewed_challenge
 from gameplay.manage.rewards import redeem
 from gameplay.scoring.missions import submit_proof
 from gameplay.scoring.profiles import set_preferences
@@ -33,8 +33,8 @@ def play():
 @bp.get("/play/challenges/<int:challenge_id>")
 @login_required
 def play_challenge(challenge_id: int):
-    challenge = get_challenge(db.session(), challenge_id, actor())
-    page = challenge_page(db.session(), challenge, actor(), utcnow())
+    challenge, manages = viewed_challenge(db.session(), challenge_id, actor())
+    page = challenge_page(db.session(), challenge, actor(), utcnow(), manages)
     return render_template("rep/challenge.html", page=page, refused=take_refusal("proof"))
 
 
