@@ -28,6 +28,7 @@ from kpi_engine.impact.estimates import (
     ImpactDesign,
     ImpactReport,
     Intensity,
+    Randomisation,
     measure_impact,
 )
 from kpi_engine.org.models import User
@@ -134,9 +135,7 @@ def _report(
     )
 
 
-def _design(
-    session: Session, challenge: Challenge, joined: dict[int, Intensity]
-) -> ImpactDesign:
+def _design(session: Session, challenge: Challenge, joined: dict[int, Intensity]) -> ImpactDesign:
     roles = set(
         session.scalars(
             select(User.sales_role).where(User.id.in_(joined), User.sales_role.isnot(None))
@@ -151,6 +150,20 @@ def _design(
         frozenset(joined),
         frozenset(session.scalars(comparable)),
         joined,
+        holdout_draw(challenge),
+    )
+
+
+def holdout_draw(challenge: Challenge) -> Randomisation | None:
+    """The challenge's holdout draw as kpi_engine reads it (None without a holdout): the reps
+    kept in (whether or not they joined: intention to treat) and those kept out."""
+    if not challenge.held_out_ids:
+        return None
+    arms = challenge.assignments
+    return Randomisation(
+        frozenset(a.user_id for a in arms if a.arm == "treated"),
+        challenge.held_out_ids,
+        {a.user_id: a.stratum for a in arms},
     )
 
 

@@ -20,7 +20,7 @@ comparable, and each participant's missions and points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -39,6 +39,7 @@ from kpi_engine.impact.bootstrap import (
 )
 from kpi_engine.impact.kpi_values import NOT_PER_REP, impact_name, registry_cells
 from kpi_engine.impact.panel import CORE_KPIS, FloatArray, KpiCells, Panel, Span, StudyRows
+from kpi_engine.impact.randomised import PermutationInterval, permutation_interval, strata_codes
 from kpi_engine.kpis.registry import REGISTRY
 
 MIN_REPS = 5
@@ -52,6 +53,12 @@ METHOD = (
 )
 PRE_TREND, PRE, WINDOW, POST = "before pre-window", "pre-window", "window", "post-window"
 CORE_KEYS = tuple(k.key for k in CORE_KPIS)
+RANDOMISED_METHOD = (
+    "randomised comparison: difference in mean per-rep values over the window, reps kept in "
+    "against the randomised holdout; 95% interval by randomisation inference (the draw "
+    "repeated 2,000 times within its strata)"
+)
+MIN_ARM = 2  # reps with a value in each arm; fewer and no draw can tell anything apart
 
 
 @dataclass(frozen=True)
@@ -63,14 +70,25 @@ class Intensity:
 
 
 @dataclass(frozen=True)
+class Randomisation:
+    """A holdout drawn at random at launch: the reps kept in and out, and each one's stratum."""
+
+    treated_ids: frozenset[int]
+    holdout_ids: frozenset[int]
+    strata: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ImpactDesign:
-    """What to compare: the challenge window, who took part, and who is comparable."""
+    """What to compare: the challenge window, who took part, and who is comparable; with a
+    randomised holdout, the draw (then the main estimate compares its two arms)."""
 
     start: datetime
     end: datetime
     participant_ids: frozenset[int]
     control_ids: frozenset[int]
     participation: Mapping[int, Intensity] = field(default_factory=dict)
+    randomisation: Randomisation | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +120,12 @@ class KpiImpact:
     pre_trend: Interval
     post: Interval | None
     series: list[GroupMeans]
+    # "randomised" when the main estimate compares a holdout's two arms; then the difference in
+    # differences is the robustness check beside it.
+    design: str = "difference_in_differences"
+    robustness: Interval | None = None
+    robustness_verdict: str | None = None
+    p_value: float | None = None
 
     @property
     def interval(self) -> Interval:
@@ -168,7 +192,7 @@ def measure_impact(
         still_running=now < design.end,
         kpis={k: found[k][0] for k in keys},
         intensity=[link for k in keys if (link := found[k][1]) is not None],
-        incremental_revenue=_scaled(revenue, len(design.participant_ids))
+        incremental_revenue=_scaled(revenue, _treated_count(design))
         if revenue.verdict != "inconclusive"
         else NO_INTERVAL,
     )
@@ -240,6 +264,13 @@ def study_spans(start: datetime, end: datetime, now: datetime) -> list[Span]:
     if now >= end + length:
         spans.append(Span(POST, end, end + length))
     return spans
+
+
+def _treated_count(design: ImpactDesign) -> int:
+    """The reps the estimate is per: the arm kept in with a holdout, else the participants."""
+    if design.randomisation is not None:
+        return len(design.randomisation.treated_ids)
+    return len(design.participant_ids)
 
 
 def _span(spans: list[Span], label: str) -> Span:
@@ -377,7 +408,7 @@ def _kpi_impact(
     if len(study.spans) == 4 and not blocking:
         post = _did(kpi, study, design, (PRE, POST), rng, draws)[0]
     records = treated.records + control.records
-    return KpiImpact(
+    impact = KpiImpact(
         key=kpi.key,
         name=kpi.name,
         unit=kpi.unit,
@@ -397,6 +428,70 @@ def _kpi_impact(
         post=post,
         series=_series(kpi, study, design),
     )
+    if design.randomisation is None or kpi.unmeasurable:
+        return impact
+    return _randomised(impact, kpi, study, design.randomisation, rng, draws)
+
+
+def _randomised(
+    did: KpiImpact,
+    kpi: KpiCells,
+    study: StudyRows,
+    draw: Randomisation,
+    rng: np.random.Generator,
+    draws: int,
+) -> KpiImpact:
+    """The holdout's comparison as the main estimate, the difference in differences beside it."""
+    window = kpi.value[:, study.column(WINDOW)]
+    rows = [
+        (i, rep in draw.treated_ids, draw.strata.get(rep, ""))
+        for i, rep in enumerate(study.rep_ids)
+        if (rep in draw.treated_ids or rep in draw.holdout_ids) and not np.isnan(window[i])
+    ]
+    index = np.array([r[0] for r in rows], dtype=np.int64)
+    arm = np.array([r[1] for r in rows], dtype=bool)
+    found = permutation_interval(
+        window[index], arm, strata_codes([r[2] for r in rows]), rng=rng, draws=draws
+    )
+    warnings = _randomised_warnings(kpi, found)
+    blocked = min(found.n_treated, found.n_control) < MIN_ARM
+    return replace(
+        did,
+        estimate=None if blocked else found.estimate,
+        ci_low=None if blocked else found.low,
+        ci_high=None if blocked else found.high,
+        n_participants=found.n_treated,
+        n_control=found.n_control,
+        method=RANDOMISED_METHOD,
+        warnings=warnings,
+        verdict="inconclusive" if blocked else permutation_verdict(found),
+        design="randomised",
+        robustness=did.interval,
+        robustness_verdict=did.verdict,
+        p_value=None if blocked else found.p_value,
+    )
+
+
+def permutation_verdict(found: PermutationInterval) -> str:
+    """'effect' when the interval excludes zero; 'too_noisy' when it spans zero."""
+    return "effect" if found.excludes_zero else "too_noisy"
+
+
+def _randomised_warnings(kpi: KpiCells, found: PermutationInterval) -> list[str]:
+    name = kpi.name.lower()
+    if min(found.n_treated, found.n_control) < MIN_ARM:
+        return [
+            f"too few reps with a {name} in the window ({found.n_treated} kept in, "
+            f"{found.n_control} held out; at least {MIN_ARM} in each are needed): a longer "
+            "window or a larger holdout would make it measurable"
+        ]
+    if found.low is None or found.high is None:
+        return [
+            f"with {found.n_treated} reps kept in and {found.n_control} held out, no re-draw of "
+            f"the holdout can tell an effect on {name} from chance, however large: too noisy "
+            "to tell; a larger holdout or a longer window would make it measurable"
+        ]
+    return []
 
 
 def _verdict(inconclusive: bool, effect: Interval) -> str:
