@@ -17,8 +17,10 @@ from gameplay.core.enrollment import audience_users, in_audience
 from gameplay.core.models import Participant
 from gameplay.impact.report import challenge_impact
 from gameplay.manage.challenges import create_challenge, get_challenge, launch_challenge
+from gameplay.manage.design import power_plan
 from kpi_engine.errors import Invalid, NotFound
 from kpi_engine.impact.estimates import ImpactDesign, Randomisation, measure_impact
+from kpi_engine.impact.power import detectable_effects
 from kpi_engine.impact.randomised import permutation_interval
 from kpi_engine.org.models import Team, User
 from tests.factories import make_team, make_user
@@ -181,3 +183,37 @@ def test_three_against_three_cannot_be_told_from_chance_and_says_so() -> None:
     # 20 possible draws: the smallest p-value is 1/20, so no effect can be excluded at 95 %.
     assert found.estimate == pytest.approx(0.7)
     assert not found.excludes_zero
+
+
+def test_power_before_launch_states_the_smallest_effect_from_the_orgs_own_history(
+    session: Session,
+) -> None:
+    org, team, manager = org_in_team(session)
+    # A draft starting when the planted history ends: its three periods are the history.
+    window = {"starts_at": org.end, "ends_at": org.end + (org.end - org.start)}
+    with_holdout = create_challenge(session, spec(org, team, **window), manager, now=org.start)
+    plan = power_plan(session, with_holdout)
+    assert plan.randomised and (plan.treated, plan.control) == (28, 12)
+    win = next(e for e in plan.effects if e.key == "win_rate")
+    assert win.effect is not None and 0.05 < win.effect < 0.3, win
+    # Half the reps in each arm: the detectable effect grows by about √2.
+    length = org.end - org.start
+    treated, control = sorted(org.participant_ids), sorted(org.control_ids)
+    full = detectable_effects(session, treated, control, start=org.end, length=length,
+                              randomised=True)[0].effect  # fmt: skip
+    half = detectable_effects(session, treated[::2], control[::2], start=org.end, length=length,
+                              randomised=True)[0].effect  # fmt: skip
+    assert full is not None and half is not None
+    assert 1.2 < half / full < 1.7
+
+
+def test_without_a_holdout_or_comparable_reps_power_says_what_is_missing(
+    session: Session,
+) -> None:
+    org, team, manager = org_in_team(session)
+    window = {"starts_at": org.end, "ends_at": org.end + (org.end - org.start)}
+    draft = create_challenge(session, spec(org, team, holdout_share=None, **window), manager,
+                             now=org.start)  # fmt: skip
+    plan = power_plan(session, draft)
+    assert not plan.randomised and plan.control == 0
+    assert all(e.effect is None and "add a holdout" in (e.reason or "") for e in plan.effects)

@@ -181,7 +181,7 @@ def leadership_impact() -> str:
 
 
 VERDICT_WORDS = {"effect": "effect", "no_detectable_effect": "no detectable effect",
-                 "inconclusive": "no claim"}  # fmt: skip
+                 "too_noisy": "too noisy to tell", "inconclusive": "no claim"}  # fmt: skip
 KIND_WORDS = {"onboarding": "Onboarding", "upsell": "Upsell", "prospecting": "Prospecting",
               "custom": "Custom"}  # fmt: skip
 

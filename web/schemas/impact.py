@@ -125,6 +125,10 @@ class KpiImpactSchema(Schema):
     pre_trend = fields.Nested(IntervalSchema)
     post = fields.Nested(IntervalSchema, allow_none=True)
     series = fields.List(fields.Nested(GroupMeansSchema))
+    design = fields.String()
+    p_value = fields.Float(allow_none=True)
+    robustness = fields.Nested(IntervalSchema, allow_none=True)
+    robustness_verdict = fields.String(allow_none=True)
 
 
 class IntensityPointSchema(Schema):
