@@ -59,6 +59,15 @@ RANDOMISED_METHOD = (
     "repeated 2,000 times within its strata)"
 )
 MIN_ARM = 2  # reps with a value in each arm; fewer and no draw can tell anything apart
+# Below this many reps in a group, the bootstrap interval runs narrow (it cannot see how much
+# a handful of reps could differ by chance): the interval comes from permuting reps instead.
+SMALL_GROUP = 15
+SMALL_METHOD = (
+    "difference in differences on per-rep values (window minus pre-window), participants "
+    "against comparable non-participants; few reps, so the 95% interval is by permutation "
+    "of reps between the groups (randomisation inference), honest where a bootstrap is not"
+)
+REMEDY = "a longer window, a holdout at launch, or a comparison team would make it measurable"
 
 
 @dataclass(frozen=True)
@@ -318,8 +327,25 @@ def _did(
 ) -> tuple[Interval, _Changes, _Changes]:
     treated = _Changes.between(kpi, study, _group_rows(study, design.participant_ids), *periods)
     control = _Changes.between(kpi, study, _group_rows(study, design.control_ids), *periods)
+    if _small(treated, control):
+        return _permuted(treated.values, control.values, rng, draws, level), treated, control
     effect = difference_of_means(treated.values, control.values, rng, draws, level)
     return effect, treated, control
+
+
+def _small(treated: _Changes, control: _Changes) -> bool:
+    return min(treated.values.size, control.values.size) < SMALL_GROUP
+
+
+def _permuted(
+    treated: FloatArray, control: FloatArray, rng: np.random.Generator, draws: int, level: float
+) -> Interval:
+    """mean(treated) − mean(control) with its interval by permuting reps between the groups."""
+    if min(treated.size, control.size) < MIN_ARM:
+        return difference_of_means(treated, control, rng, 0, level)
+    mask = np.r_[np.ones(treated.size, bool), np.zeros(control.size, bool)]
+    found = permutation_interval(np.r_[treated, control], mask, rng=rng, draws=draws, level=level)
+    return Interval(found.estimate, found.low, found.high)
 
 
 def _blocker(
@@ -331,19 +357,22 @@ def _blocker(
     if not design.control_ids:
         return (
             "no comparable group: there are no reps of the same sales roles who did not take "
-            "part, so the challenge's effect cannot be told apart from everything else"
+            "part, so the challenge's effect cannot be told apart from everything else; a "
+            "holdout at launch, or a comparison team of the same sales roles, would make it "
+            "measurable"
         )
-    if min(treated.values.size, control.values.size) < MIN_REPS:
+    least = MIN_ARM if _small(treated, control) else MIN_REPS
+    if min(treated.values.size, control.values.size) < least:
         return (
             f"too few reps with a {kpi.name.lower()} both before and during the challenge "
             f"({treated.values.size} participants, {control.values.size} comparable; "
-            f"at least {MIN_REPS} in each group are needed)"
+            f"at least {least} in each group are needed); {REMEDY}"
         )
-    if min(treated.records, control.records) < MIN_RECORDS:
+    if not _small(treated, control) and min(treated.records, control.records) < MIN_RECORDS:
         return (
             f"too few {kpi.records_are} behind the {kpi.name.lower()} ({treated.records} for "
             f"participants, {control.records} for the comparison group; at least "
-            f"{MIN_RECORDS} in each are needed)"
+            f"{MIN_RECORDS} in each are needed); {REMEDY}"
         )
     return None
 
@@ -352,7 +381,8 @@ def _pre_trend_warning(
     kpi: KpiCells, placebo: Interval, treated: _Changes, control: _Changes
 ) -> tuple[bool, str | None]:
     """Whether the groups were already diverging before the challenge, and what to say."""
-    if min(treated.values.size, control.values.size) < MIN_REPS:
+    least = MIN_ARM if _small(treated, control) else MIN_REPS
+    if min(treated.values.size, control.values.size) < least:
         return False, (
             "the trends before the challenge could not be checked (too little data in the "
             "period before the pre-window); the estimate assumes both groups were moving alike"
@@ -421,9 +451,9 @@ def _kpi_impact(
         n_control=int(control.values.size),
         n_deals=records if kpi.records_are == "deals" else 0,
         n_activities=records if kpi.records_are == "activities" else 0,
-        method=METHOD,
-        warnings=warnings,
-        verdict=_verdict(blocking or diverged, shown),
+        method=SMALL_METHOD if _small(treated, control) else METHOD,
+        warnings=warnings + _noise_note(kpi, shown, _small(treated, control) and not blocking),
+        verdict=_verdict(blocking or diverged, shown, _small(treated, control)),
         pre_trend=placebo,
         post=post,
         series=_series(kpi, study, design),
@@ -494,11 +524,24 @@ def _randomised_warnings(kpi: KpiCells, found: PermutationInterval) -> list[str]
     return []
 
 
-def _verdict(inconclusive: bool, effect: Interval) -> str:
-    """'effect' only when nothing undermines the comparison and the interval excludes zero."""
+def _verdict(inconclusive: bool, effect: Interval, small: bool = False) -> str:
+    """'effect' only when nothing undermines the comparison and the interval excludes zero;
+    with few reps, an interval spanning zero is 'too noisy to tell', not 'no effect'."""
     if inconclusive:
         return "inconclusive"
-    return "effect" if effect.excludes_zero else "no_detectable_effect"
+    if effect.excludes_zero:
+        return "effect"
+    return "too_noisy" if small else "no_detectable_effect"
+
+
+def _noise_note(kpi: KpiCells, effect: Interval, small: bool) -> list[str]:
+    """With few reps and an interval spanning zero (or unbounded), say what would help."""
+    if not small or effect.excludes_zero:
+        return []
+    return [
+        f"too few reps to tell an effect on {kpi.name.lower()} from chance (the interval spans "
+        f"zero); {REMEDY}"
+    ]
 
 
 def _intensity(

@@ -217,3 +217,18 @@ def test_without_a_holdout_or_comparable_reps_power_says_what_is_missing(
     plan = power_plan(session, draft)
     assert not plan.randomised and plan.control == 0
     assert all(e.effect is None and "add a holdout" in (e.reason or "") for e in plan.effects)
+
+
+def test_the_small_team_did_claims_an_effect_under_none_at_most_about_5_percent() -> None:
+    """A 6-rep team against 8 comparable reps, a common shock, no effect: per-rep changes
+    (window minus pre-window) permuted between the groups, as the report does with few reps."""
+    claims = 0
+    for seed in range(200):
+        rng = np.random.default_rng(seed)
+        skill = rng.uniform(0.2, 0.5, 14)
+        before = rng.binomial(20, skill) / 20
+        during = rng.binomial(20, np.clip(skill + 0.08, 0, 1)) / 20  # a good quarter for all
+        team = np.arange(14) < 6
+        found = permutation_interval(during - before, team, rng=rng, draws=1000)
+        claims += found.excludes_zero
+    assert claims / 200 <= 0.07, claims
