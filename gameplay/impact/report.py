@@ -9,7 +9,7 @@ participant's missions completed and points.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from gameplay.core.access import may_manage_challenge
 from gameplay.core.enrollment import audience_users
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, Mission, MissionProgress, Participant
+from gameplay.impact.overlap import Overlap, overlapping_challenges
 from gameplay.manage.challenges import managed_challenge
 from kpi_engine.errors import Invalid
 from kpi_engine.impact.bootstrap import Interval
@@ -51,6 +52,7 @@ class ChallengeImpact:
     impact: ImpactReport
     reward_cost: Decimal
     return_on_cost: Interval | None
+    overlap: Overlap | None = None
 
     @property
     def participation_rate(self) -> float | None:
@@ -121,6 +123,7 @@ def _report(
         )
     joined = _participation(session, challenge)
     design = _design(session, challenge, joined)
+    design, overlap = _without_overlap(session, challenge, design)
     report = measure_impact(session, design, now=now, intensity=intensity, kpis=kpis)
     cost = challenge.budget_spent or Decimal(0)
     return ChallengeImpact(
@@ -132,7 +135,33 @@ def _report(
         impact=report,
         reward_cost=cost,
         return_on_cost=_per(report.incremental_revenue, cost),
+        overlap=overlap,
     )
+
+
+def _without_overlap(
+    session: Session, challenge: Challenge, design: ImpactDesign
+) -> tuple[ImpactDesign, Overlap | None]:
+    """The design less the reps who were in another challenge during this one's window (for
+    the difference in differences; a randomised holdout stays whole: the draw balances the
+    other challenge between its arms), and what was left out."""
+    others = overlapping_challenges(session, challenge)
+    if not others:
+        return design, None
+    busy = frozenset().union(*(o.participant_ids for o in others))
+    overlap = Overlap(
+        others,
+        len(design.participant_ids & busy),
+        len(design.control_ids & busy),
+        (challenge.ends_at - challenge.starts_at).total_seconds() / 86400,
+    )
+    participation = {k: v for k, v in design.participation.items() if k not in busy}
+    return replace(
+        design,
+        participant_ids=design.participant_ids - busy,
+        control_ids=design.control_ids - busy,
+        participation=participation,
+    ), overlap
 
 
 def _design(session: Session, challenge: Challenge, joined: dict[int, Intensity]) -> ImpactDesign:

@@ -152,6 +152,20 @@ class FunnelStepSchema(Schema):
     completed = fields.Integer()
 
 
+class OverlappingSchema(Schema):
+    challenge_id = fields.Integer()
+    name = fields.String()
+    days = fields.Float()
+    shared_reps = fields.Integer()
+
+
+class OverlapSchema(Schema):
+    others = fields.List(fields.Nested(OverlappingSchema))
+    excluded_participants = fields.Integer()
+    excluded_comparison = fields.Integer()
+    handling = fields.String()
+
+
 class ChallengeImpactSchema(Schema):
     """The contract of GET /api/v1/challenges/<id>/impact (DESIGN.md), plus the context."""
 
@@ -178,3 +192,4 @@ class ChallengeImpactSchema(Schema):
     )
     reward_cost = fields.Decimal(as_string=True)
     return_on_cost = fields.Nested(IntervalSchema, allow_none=True)
+    overlap = fields.Nested(OverlapSchema, allow_none=True)
