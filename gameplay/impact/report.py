@@ -53,6 +53,7 @@ class ChallengeImpact:
     reward_cost: Decimal
     return_on_cost: Interval | None
     overlap: Overlap | None = None
+    points_awarded: int = 0
 
     @property
     def participation_rate(self) -> float | None:
@@ -134,8 +135,9 @@ def _report(
         funnel=_funnel(session, challenge),
         impact=report,
         reward_cost=cost,
-        return_on_cost=_per(report.incremental_revenue, cost),
+        return_on_cost=per_cost(report.incremental_revenue, cost),
         overlap=overlap,
+        points_awarded=int(sum(i.points for i in joined.values())),
     )
 
 
@@ -223,7 +225,7 @@ def _funnel(session: Session, challenge: Challenge) -> list[FunnelStep]:
     return [FunnelStep(name, n) for name, n in session.execute(query)]
 
 
-def _per(revenue: Interval, cost: Decimal) -> Interval | None:
+def per_cost(revenue: Interval, cost: Decimal) -> Interval | None:
     """Incremental revenue per unit of reward cost, with its interval (None without a cost)."""
     if not cost or revenue.estimate is None:
         return None

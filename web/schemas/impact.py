@@ -193,3 +193,4 @@ class ChallengeImpactSchema(Schema):
     reward_cost = fields.Decimal(as_string=True)
     return_on_cost = fields.Nested(IntervalSchema, allow_none=True)
     overlap = fields.Nested(OverlapSchema, allow_none=True)
+    points_awarded = fields.Integer()
