@@ -1,7 +1,7 @@
 """Overlapping challenges: a rep in two challenges at once. Each report names the others that
-ran during its window, how many days and reps they share, and estimates on the reps who were
-not in another challenge at the same time (participants and comparison reps alike), so that the
-other challenge's effect is not counted as its own."""
+ran during its window, how many days and reps they share, and estimates with the overlap
+controlled (each rep's share of the window spent in another challenge is a covariate of the
+difference in differences), so that the other challenge's effect is not counted as its own."""
 
 from __future__ import annotations
 
@@ -26,20 +26,20 @@ class OverlappingChallenge:
 
 @dataclass(frozen=True)
 class Overlap:
-    """The challenges overlapping this one, and who was left out of the estimate because of them."""
+    """The challenges overlapping this one, and how many of the reps compared were in one."""
 
     others: list[OverlappingChallenge]
-    excluded_participants: int
-    excluded_comparison: int
+    participants_in_other: int
+    comparison_in_other: int
     window_days: float
 
     @property
     def handling(self) -> str:
         return (
-            f"estimated on the reps not in another challenge at the same time: "
-            f"{self.excluded_participants} participants and {self.excluded_comparison} "
-            "comparison reps who were in one are left out, so the other challenge's effect is not "
-            "counted as this one's"
+            f"estimated with the overlap controlled: {self.participants_in_other} participants "
+            f"and {self.comparison_in_other} comparison reps were in another challenge during "
+            "the window, and each rep's share of the window spent there is held equal "
+            "(regression adjustment), so the other challenge's effect is not counted as this one's"
         )
 
 

@@ -144,26 +144,24 @@ def _report(
 def _without_overlap(
     session: Session, challenge: Challenge, design: ImpactDesign
 ) -> tuple[ImpactDesign, Overlap | None]:
-    """The design less the reps who were in another challenge during this one's window (for
-    the difference in differences; a randomised holdout stays whole: the draw balances the
-    other challenge between its arms), and what was left out."""
+    """The design with each rep's share of the window spent in another challenge, to be
+    controlled for (a randomised holdout needs no such control: the draw balances the other
+    challenge between its arms), and what overlapped."""
     others = overlapping_challenges(session, challenge)
     if not others:
         return design, None
-    busy = frozenset().union(*(o.participant_ids for o in others))
+    window = (challenge.ends_at - challenge.starts_at).total_seconds() / 86400
+    exposure: dict[int, float] = {}
+    for other in others:
+        for rep in other.participant_ids:
+            exposure[rep] = min(1.0, exposure.get(rep, 0.0) + other.days / window)
     overlap = Overlap(
         others,
-        len(design.participant_ids & busy),
-        len(design.control_ids & busy),
-        (challenge.ends_at - challenge.starts_at).total_seconds() / 86400,
+        len(design.participant_ids & exposure.keys()),
+        len(design.control_ids & exposure.keys()),
+        window,
     )
-    participation = {k: v for k, v in design.participation.items() if k not in busy}
-    return replace(
-        design,
-        participant_ids=design.participant_ids - busy,
-        control_ids=design.control_ids - busy,
-        participation=participation,
-    ), overlap
+    return replace(design, exposure=exposure), overlap
 
 
 def _design(session: Session, challenge: Challenge, joined: dict[int, Intensity]) -> ImpactDesign:

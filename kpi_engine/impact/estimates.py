@@ -27,6 +27,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
+from kpi_engine.impact.adjusted import adjusted_difference
 from kpi_engine.impact.bootstrap import (
     DRAWS,
     LEVEL,
@@ -98,6 +99,8 @@ class ImpactDesign:
     control_ids: frozenset[int]
     participation: Mapping[int, Intensity] = field(default_factory=dict)
     randomisation: Randomisation | None = None
+    # Each rep's share of the window spent in another challenge: controlled for when present.
+    exposure: Mapping[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -304,6 +307,7 @@ class _Changes:
 
     values: FloatArray
     records: int
+    rows: np.ndarray  # the reps (rows of the study) the values are of
 
     @classmethod
     def between(
@@ -313,7 +317,12 @@ class _Changes:
         value = kpi.value[np.ix_(rows, columns)]
         present = ~np.isnan(value).any(axis=1)
         records = kpi.records[np.ix_(rows[present], columns)].sum()
-        return cls(value[present, 1] - value[present, 0], int(records))
+        return cls(value[present, 1] - value[present, 0], int(records), rows[present])
+
+    def exposure(self, study: StudyRows, design: ImpactDesign) -> FloatArray:
+        """Each rep's share of the window spent in another challenge (0 for most)."""
+        ids = [study.rep_ids[i] for i in self.rows]
+        return np.array([design.exposure.get(rep, 0.0) for rep in ids], dtype=np.float64)
 
 
 def _did(
@@ -327,6 +336,14 @@ def _did(
 ) -> tuple[Interval, _Changes, _Changes]:
     treated = _Changes.between(kpi, study, _group_rows(study, design.participant_ids), *periods)
     control = _Changes.between(kpi, study, _group_rows(study, design.control_ids), *periods)
+    if design.exposure:
+        exposed = np.r_[treated.exposure(study, design), control.exposure(study, design)]
+        if exposed.any():
+            effect = adjusted_difference(
+                treated.values, treated.exposure(study, design), control.values,
+                control.exposure(study, design), rng, draws, level,
+            )  # fmt: skip
+            return effect or NO_INTERVAL, treated, control
     if _small(treated, control):
         return _permuted(treated.values, control.values, rng, draws, level), treated, control
     effect = difference_of_means(treated.values, control.values, rng, draws, level)
@@ -349,7 +366,7 @@ def _permuted(
 
 
 def _blocker(
-    kpi: KpiCells, design: ImpactDesign, treated: _Changes, control: _Changes
+    kpi: KpiCells, design: ImpactDesign, effect: Interval, treated: _Changes, control: _Changes
 ) -> str | None:
     """Why no effect can be estimated at all, if there is a reason."""
     if kpi.unmeasurable:
@@ -362,6 +379,13 @@ def _blocker(
             "measurable"
         )
     least = MIN_ARM if _small(treated, control) else MIN_REPS
+    if effect.estimate is None and min(treated.values.size, control.values.size) >= least:
+        return (
+            "the reps who took part were exactly those in another challenge at the same time "
+            "(or none of them was and every comparison rep was): the two challenges' effects "
+            "cannot be told apart; a holdout, or a comparison team outside the other challenge, "
+            "would make it measurable"
+        )
     if min(treated.values.size, control.values.size) < least:
         return (
             f"too few reps with a {kpi.name.lower()} both before and during the challenge "
@@ -429,7 +453,7 @@ def _kpi_impact(
     placebo, p_treated, p_control = _did(
         kpi, study, design, (PRE_TREND, PRE), rng, draws, PLACEBO_LEVEL
     )
-    blocker = _blocker(kpi, design, treated, control)
+    blocker = _blocker(kpi, design, effect, treated, control)
     diverged, trend_note = _pre_trend_warning(kpi, placebo, p_treated, p_control)
     warnings = [note for note in (blocker or trend_note,) if note]
     blocking = blocker is not None

@@ -63,15 +63,16 @@ def test_a_null_challenge_beside_a_real_one_claims_nothing_and_the_real_one_is_r
     assert real.overlap is not None and null.overlap is not None
     [other] = real.overlap.others
     assert (other.challenge_id, other.shared_reps, other.days) == (null.challenge.id, 30, 30.0)
-    assert "not in another challenge" in real.overlap.handling
+    assert "overlap controlled" in real.overlap.handling
+    assert (real.overlap.participants_in_other, real.overlap.comparison_in_other) == (30, 10)
     win = real.impact.kpis["win_rate"]
     assert win.verdict == "effect", (win.ci_low, win.ci_high, win.warnings)
     assert win.ci_low is not None and win.ci_high is not None
     assert win.ci_low <= 0.15 <= win.ci_high
-    assert (win.n_participants, win.n_control) == (10, 30)
+    assert (win.n_participants, win.n_control) == (40, 40)
     # The planted effect is on win rate: the null challenge must not borrow it.
     null_win = null.impact.kpis["win_rate"]
-    assert (null_win.n_participants, null_win.n_control) == (10, 30)
+    assert (null_win.n_participants, null_win.n_control) == (40, 40)
     assert null_win.verdict != "effect", (null_win.ci_low, null_win.ci_high)
     assert null_win.ci_low is not None and null_win.ci_high is not None
     assert null_win.ci_low <= 0 <= null_win.ci_high
@@ -98,3 +99,24 @@ def test_a_challenge_alone_in_its_window_reports_no_overlap(session: Session) ->
         session, campaign(org, team.id, "Alone"), org.participant_ids, manager, now=now
     )
     assert challenge_impact(session, alone.id, manager, now=now).overlap is None
+
+
+def test_two_challenges_with_the_same_reps_cannot_be_told_apart_and_say_so(
+    session: Session,
+) -> None:
+    manager = make_user(session, app_role="manager", sales_role=None)
+    team = make_team(session, manager=manager)
+    org = plant_org(session, Truth(win_rate=0.15), seed=5, reps=40, participants=20)
+    ids = org.participant_ids | org.control_ids
+    session.execute(update(User).where(User.id.in_(ids)).values(team_id=team.id))
+    session.expire_all()
+    now = org.end + timedelta(days=2)
+    first, _ = record_past_campaign(
+        session, campaign(org, team.id, "First"), org.participant_ids, manager, now=now
+    )
+    record_past_campaign(
+        session, campaign(org, team.id, "Twin"), org.participant_ids, manager, now=now
+    )
+    win = challenge_impact(session, first.id, manager, now=now).impact.kpis["win_rate"]
+    assert win.verdict == "inconclusive" and win.estimate is None
+    assert any("cannot be told apart" in w for w in win.warnings)

@@ -161,8 +161,8 @@ class OverlappingSchema(Schema):
 
 class OverlapSchema(Schema):
     others = fields.List(fields.Nested(OverlappingSchema))
-    excluded_participants = fields.Integer()
-    excluded_comparison = fields.Integer()
+    participants_in_other = fields.Integer()
+    comparison_in_other = fields.Integer()
     handling = fields.String()
 
 
