@@ -71,23 +71,30 @@ class PlantedOrg:
         return relative * float(np.mean([self.size[r] for r in self.participant_ids]))
 
 
-def _reps(session: Session, count: int) -> list[int]:
+def _reps(session: Session, count: int, org: str = "planted") -> list[int]:
     rows = [
-        {"email": f"rep{i}@planted.test", "name": f"Rep {i:03d}", "app_role": "rep",
+        {"email": f"rep{i}@{org}.test", "name": f"Rep {i:03d}", "app_role": "rep",
          "sales_role": "AE", "active": True, "created_at": START - 4 * LENGTH}
         for i in range(count)
     ]  # fmt: skip
     session.execute(insert(User), rows)
     ids = session.scalars(
-        User.__table__.select().with_only_columns(User.id).where(User.email.like("%@planted.test"))
+        User.__table__.select().with_only_columns(User.id).where(User.email.like(f"%@{org}.test"))
     )
     return sorted(ids)
 
 
 def _deal_rows(
-    rep: int, period: int, n: int, rng: np.random.Generator, win: float, size: float, days: float
+    rep: int,
+    period: int,
+    n: int,
+    rng: np.random.Generator,
+    win: float,
+    size: float,
+    days: float,
+    window_start: datetime = START,
 ) -> list[dict[str, Any]]:
-    start = START + (period - PERIODS + 1) * LENGTH
+    start = window_start + (period - PERIODS + 1) * LENGTH
     offsets = rng.uniform(0, LENGTH.total_seconds(), n)
     won = rng.random(n) < min(max(win, 0.0), 1.0)
     amounts = size * np.exp(rng.normal(-(SIZE_SPREAD**2) / 2, SIZE_SPREAD, n))
@@ -129,10 +136,13 @@ def plant_org(
     reps: int = 100,
     participants: int = 50,
     deals_per_period: int = 20,
+    start: datetime = START,
+    org: str = "planted",
 ) -> PlantedOrg:
-    """Reps and closed deals over three equal periods ending with the challenge window."""
+    """Reps and closed deals over three equal periods ending with the challenge window (from
+    `start`); `org` names the reps' e-mail domain, so that several orgs can live side by side."""
     rng = np.random.default_rng(seed)
-    ids = _reps(session, reps)
+    ids = _reps(session, reps, org)
     skill = dict(zip(ids, rng.uniform(0.2, 0.5, reps), strict=True))
     size = dict(zip(ids, rng.lognormal(np.log(10_000), 0.4, reps), strict=True))
     speed = dict(zip(ids, rng.uniform(30, 60, reps), strict=True))
@@ -153,11 +163,11 @@ def plant_org(
                 win += truth.shock_win_rate + (truth.win_rate * dose if treated else 0.0)
                 sz *= 1 + truth.shock_size + (truth.size * dose if treated else 0.0)
                 dy += truth.shock_days + (truth.days * dose if treated else 0.0)
-            rows += _deal_rows(rep, period, deals_per_period, rng, win, sz, dy)
+            rows += _deal_rows(rep, period, deals_per_period, rng, win, sz, dy, start)
     session.execute(insert(Deal), rows)
     session.flush()
     return PlantedOrg(
-        joined, frozenset(ids) - joined, START, START + LENGTH, skill, size, missions, len(rows)
+        joined, frozenset(ids) - joined, start, start + LENGTH, skill, size, missions, len(rows)
     )
 
 

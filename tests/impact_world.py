@@ -76,7 +76,9 @@ def build_world(app: Flask) -> World:
         )
         second, _ = record_past_campaign(
             session,
-            _campaign("Blitz", "prospecting", team.id, 15),
+            # A fortnight before the first one: the two do not overlap.
+            _campaign("Blitz", "prospecting", team.id, 15)
+            | {"starts_at": START - timedelta(days=30), "ends_at": START - timedelta(days=15)},
             org.participant_ids,
             manager,
             now=now,

@@ -22,8 +22,9 @@ from gameplay.core.models import (
     Redemption,
     Reward,
 )
-from gameplay.demo.story import BLITZ_NAME, load_demo_world
-from gameplay.impact.report import challenge_impact
+from gameplay.demo.story import BLITZ_NAME, SPRING_NAME, load_demo_world
+from gameplay.impact.pooled import pool_by_kind
+from gameplay.impact.report import challenge_impact, compare_challenges, ended_challenges
 from gameplay.manage.challenges import list_challenges
 from gameplay.manage.rewards import catalogue
 from gameplay.scoring.missions import pending_proofs
@@ -137,7 +138,7 @@ def test_challenges_run_on_some_teams_so_comparison_groups_exist(demo_world_app:
         s = db.session()
         every_team = set(s.scalars(select(Team.id)))
         challenges = s.scalars(select(Challenge)).all()
-        assert len(challenges) == 4
+        assert len(challenges) == 5
         assert all(set(c.audience["team_ids"]) < every_team for c in challenges)
         blitz = _blitz(s)
         marxen = s.scalar(select(Team).where(Team.name == "Team Marxen"))
@@ -147,7 +148,7 @@ def test_challenges_run_on_some_teams_so_comparison_groups_exist(demo_world_app:
         manager = _user(s, "melvin.marxen@example.com")
         seen = {c.name for c in list_challenges(s, manager, now=utcnow())}
         assert seen == {c.name for c in challenges if marxen.id in c.audience["team_ids"]}
-        assert len(seen) == 3
+        assert len(seen) == 4
 
 
 def test_the_demo_manager_has_proofs_of_their_reps_to_review(demo_world_app: Flask) -> None:
@@ -181,6 +182,28 @@ def test_the_blitz_measures_its_planted_effects_with_intervals_above_zero(
         # Prizes were paid, so the report sets the extra revenue against them.
         assert report.reward_cost == 150 and report.return_on_cost is not None
         assert report.return_on_cost.low is not None and report.return_on_cost.low > 0
+
+
+def test_the_spring_blitz_kept_a_holdout_and_leadership_pools_the_two_blitzes(
+    demo_world_app: Flask,
+) -> None:
+    with demo_world_app.app_context():
+        s = db.session()
+        spring = s.scalar(select(Challenge).where(Challenge.name == SPRING_NAME))
+        assert spring is not None and spring.holdout_seed is not None
+        held = spring.held_out_ids
+        assert 0 < len(held) < len(spring.assignments)
+        manager = _user(s, "melvin.marxen@example.com")
+        report = challenge_impact(s, spring.id, manager, now=utcnow(), kpis=("meetings_booked",))
+        meetings = report.impact.kpis["meetings_booked"]
+        assert meetings.design == "randomised" and meetings.n_control == len(held)
+        assert meetings.verdict == "effect", (meetings.ci_low, meetings.warnings)
+        ended = ended_challenges(s, manager, now=utcnow(), kind="prospecting")
+        reports = compare_challenges(s, [c.id for c in ended], manager, now=utcnow(),
+                                     kpis=["meetings_booked"])  # fmt: skip
+        [pool] = pool_by_kind(reports, ["meetings_booked"])
+        assert pool.kind == "prospecting" and pool.effects["meetings_booked"].campaigns == 2
+        assert pool.effects["meetings_booked"].estimate.excludes_zero
 
 
 def test_every_kpi_of_the_manager_and_leadership_cards_has_a_value(demo_world_app: Flask) -> None:

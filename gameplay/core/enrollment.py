@@ -18,7 +18,10 @@ from kpi_engine.org.models import User
 
 
 def in_audience(challenge: Challenge, user: User) -> bool:
-    """True when the user is a named member, or matches the challenge's teams and sales roles."""
+    """True when the user is a named member, or matches the challenge's teams and sales roles,
+    and was not kept out by the challenge's holdout draw."""
+    if user.id in challenge.held_out_ids:
+        return False
     audience = challenge.audience or {}
     if user.id in audience.get("user_ids", []):
         return True
@@ -29,7 +32,8 @@ def in_audience(challenge: Challenge, user: User) -> bool:
 
 
 def audience_users(session: Session, challenge: Challenge) -> list[User]:
-    """The active users a challenge is for: reps of its teams and roles, and named users."""
+    """The active users a challenge is for: reps of its teams and roles, and named users, less
+    those its holdout draw kept out."""
     audience = challenge.audience or {}
     teams, roles = audience.get("team_ids", []), audience.get("sales_roles", [])
     matching: ColumnElement[bool] = User.id.in_(audience.get("user_ids", []))
@@ -37,6 +41,8 @@ def audience_users(session: Session, challenge: Challenge) -> list[User]:
         group = (User.app_role == "rep") & (User.team_id.in_(teams) if teams else true())
         matching = or_(matching, group & (User.sales_role.in_(roles) if roles else true()))
     query = select(User).where(User.active.is_(True), matching)
+    if held_out := challenge.held_out_ids:
+        query = query.where(User.id.notin_(held_out))
     return list(session.scalars(query.order_by(User.name)))
 
 

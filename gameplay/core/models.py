@@ -101,6 +101,10 @@ class Challenge(Base):
     finalized_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Increases whenever the standings change, so live clients can drop stale frames.
     version: Mapped[int] = mapped_column(Integer, default=0)
+    # The share of the audience kept out at launch (a randomised holdout), and the seed its
+    # draw used; the draw itself is in challenge_assignment.
+    holdout_share: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    holdout_seed: Mapped[int | None] = mapped_column(Integer)
 
     rules: Mapped[list[ScoringRule]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan", order_by="ScoringRule.id"
@@ -111,6 +115,36 @@ class Challenge(Base):
     rewards: Mapped[list[Reward]] = relationship(
         back_populates="challenge", cascade="all, delete-orphan", order_by="Reward.id"
     )
+    assignments: Mapped[list[Assignment]] = relationship(
+        cascade="all, delete-orphan", order_by="Assignment.user_id"
+    )
+
+    @property
+    def held_out_ids(self) -> frozenset[int]:
+        """The reps the holdout draw kept out: the challenge is not theirs to see."""
+        return frozenset(a.user_id for a in self.assignments if a.arm == "holdout")
+
+
+class Arm(Choices):
+    TREATED = "treated"
+    HOLDOUT = "holdout"
+
+
+class Assignment(Base):
+    """One audience member's side in a challenge's holdout draw at launch: kept in (treated) or
+    kept out (holdout), with the stratum (team, sales role, tenure) it was drawn within."""
+
+    __tablename__ = "challenge_assignment"
+    __table_args__ = (Arm.check("arm"),)
+
+    challenge_id: Mapped[int] = mapped_column(
+        ForeignKey("challenge.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    arm: Mapped[str] = mapped_column(String(8))
+    stratum: Mapped[str] = mapped_column(String(160))
 
 
 class EventCriteria:
@@ -212,9 +246,7 @@ class Proof(Base):
     """Evidence for a manual mission; a manager other than the submitter approves or rejects."""
 
     __tablename__ = "proof"
-    __table_args__ = (
-        ProofStatus.check("status"),
-    )
+    __table_args__ = (ProofStatus.check("status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     mission_id: Mapped[int] = mapped_column(ForeignKey("mission.id", ondelete="CASCADE"))
@@ -331,9 +363,7 @@ class ChallengeAward(Base):
 
 class Redemption(Base):
     __tablename__ = "redemption"
-    __table_args__ = (
-        RedemptionStatus.check("status"),
-    )
+    __table_args__ = (RedemptionStatus.check("status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)

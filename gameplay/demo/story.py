@@ -2,6 +2,8 @@
 for: an ended meeting blitz that one team ran (the demo manager's) while the comparable teams
 did not, finalised with winners, badges and prizes, and whose planted effect (participants
 booked about one more meeting a working day during its window) the impact report measures;
+an earlier blitz of the same kind over that team's region, with a randomised holdout, so its
+report leads with the randomised comparison and leadership's page pools the two blitzes;
 proofs waiting in the manager's review queue; a stocked rewards catalogue with redemptions
 waiting to be handed over.
 
@@ -46,6 +48,11 @@ BLITZ_NAME = "Demo: meeting blitz"
 # The blitz ran for two weeks and ended five days ago: long enough ago to be finalised, with
 # the two equal periods before it (pre-window and pre-trend check) inside the demo's activity.
 BLITZ_DAYS, BLITZ_ENDED_DAYS_AGO = 14, 5
+# The same kind of blitz ran before over the blitz team's whole region, with a randomised
+# holdout: ended 50 days ago, so its windows (three of 14 days before its end) stay clear of
+# the later blitz's, and leadership's page pools the two.
+SPRING_NAME = "Demo: spring meeting blitz (with holdout)"
+SPRING_ENDED_DAYS_AGO, SPRING_HOLDOUT, SPRING_SEED = 50, Decimal("0.3"), 20261207
 # What taking part did, per participant and working day of the window: a few extra calls, a
 # third of them booking a meeting (the planted effect on "meetings booked").
 EXTRA_CALLS = (2, 4)
@@ -97,12 +104,14 @@ def add_demo_story(session: Session, *, now: datetime, seed: int = 7) -> DemoSto
     if admin is None or team is None:
         return DemoStory([], [], 0, 0, 0)
     # The blitz's planted calls come first, so the live challenges count them too.
+    spring = _spring_blitz(session, admin, team, now, random.Random(seed + 1))
     blitz = _ended_blitz(session, admin, team, now, random.Random(seed))
     live = add_demo_challenges(session, now=now)
     proofs = _pending_proofs(session, team, now)
     rewards = _catalogue(session, admin)
     redemptions = _redemptions(session, team, now)
-    return DemoStory([blitz] if blitz else [], live, proofs, rewards, redemptions)
+    ended = [c for c in (spring, blitz) if c is not None]
+    return DemoStory(ended, live, proofs, rewards, redemptions)
 
 
 def blitz_window(now: datetime) -> tuple[datetime, datetime]:
@@ -143,15 +152,58 @@ def _ended_blitz(
     return challenge
 
 
+def _spring_blitz(
+    session: Session, admin: User, team: Team, now: datetime, rng: random.Random
+) -> Challenge | None:
+    """The earlier blitz over the whole region of the blitz team, 30 % of each team, role and
+    tenure held out at launch (a fixed seed); the reps kept in made the same extra calls and
+    wins as the later blitz's."""
+    if session.scalar(select(Challenge.id).where(Challenge.name == SPRING_NAME)):
+        return None
+    ends = datetime.combine(now.date() - timedelta(days=SPRING_ENDED_DAYS_AGO), time(), UTC)
+    starts = ends - timedelta(days=BLITZ_DAYS)
+    region = select(Team.id).where(Team.region == team.region).order_by(Team.id)
+    form = {
+        "name": SPRING_NAME,
+        "starts_at": starts,
+        "ends_at": ends,
+        "timezone": "UTC",
+        "audience": {"team_ids": list(session.scalars(region))},
+        "top_n": 3,
+        "rewards": [{"name": "$30 gift card", "cash_value": Decimal("30")}],
+    }
+    spec = spec_from_template("prospecting", form) | {"holdout_share": SPRING_HOLDOUT}
+    launched = starts - timedelta(days=1)
+    challenge = create_challenge(session, spec, admin, now=launched)
+    launch_challenge(session, challenge.id, admin, now=launched, holdout_seed=SPRING_SEED)
+    kept_in = [a.user_id for a in challenge.assignments if a.arm == "treated"]
+    reps = list(session.scalars(select(User).where(User.id.in_(kept_in)).order_by(User.id)))
+    _ingest_planted_calls(session, reps, starts, ends, rng, key="demo:spring")
+    _ingest_planted_wins(session, reps, starts, ends, rng, key="demo-spring")
+    score_window(session, challenge, starts, ends, now=ends)
+    finalize_challenge(session, challenge, now=ends + timedelta(hours=1))
+    return challenge
+
+
 def _ingest_planted_calls(
-    session: Session, reps: list[User], starts: datetime, ends: datetime, rng: random.Random
+    session: Session,
+    reps: list[User],
+    starts: datetime,
+    ends: datetime,
+    rng: random.Random,
+    key: str = "demo:blitz",
 ) -> None:
-    events = list(_planted_calls(reps, starts, ends, rng))
+    events = list(_planted_calls(reps, starts, ends, rng, key))
     ingest_events(session, events, source="demo")
 
 
 def _ingest_planted_wins(
-    session: Session, reps: list[User], starts: datetime, ends: datetime, rng: random.Random
+    session: Session,
+    reps: list[User],
+    starts: datetime,
+    ends: datetime,
+    rng: random.Random,
+    key: str = "demo-blitz",
 ) -> None:
     """The meetings turned into new customers: each participant with a track record (a won
     deal before) closed a few more new accounts in the window than they would have."""
@@ -164,11 +216,12 @@ def _ingest_planted_wins(
         if rep.id in track
         for _ in range(rng.randint(*EXTRA_WINS))
     ]
-    win_new_customers(session, wins, key="demo-blitz", rng=rng, suffix=" Group")
+    suffix = " Group" if key == "demo-blitz" else " Partners"
+    win_new_customers(session, wins, key=key, rng=rng, suffix=suffix)
 
 
 def _planted_calls(
-    reps: list[User], starts: datetime, ends: datetime, rng: random.Random
+    reps: list[User], starts: datetime, ends: datetime, rng: random.Random, prefix: str
 ) -> Iterator[SalesEvent]:
     outcomes, weights = [o for o, _ in EXTRA_OUTCOMES], [w for _, w in EXTRA_OUTCOMES]
     day = starts
@@ -177,7 +230,7 @@ def _planted_calls(
             for n in range(rng.randint(*EXTRA_CALLS)):
                 at = day + timedelta(hours=9, minutes=rng.randint(0, 540))
                 data = {"kind": "call", "outcome": rng.choices(outcomes, weights)[0]}
-                key = f"demo:blitz:{rep.id}:{day.date()}:{n}"
+                key = f"{prefix}:{rep.id}:{day.date()}:{n}"
                 yield SalesEvent(key, "activity.logged", at, rep.crm_user_id or "", data)
         day += timedelta(days=1)
 

@@ -9,7 +9,7 @@ participant's missions completed and points.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from gameplay.core.access import may_manage_challenge
 from gameplay.core.enrollment import audience_users
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, Mission, MissionProgress, Participant
+from gameplay.impact.overlap import Overlap, overlapping_challenges
 from gameplay.manage.challenges import managed_challenge
 from kpi_engine.errors import Invalid
 from kpi_engine.impact.bootstrap import Interval
@@ -28,6 +29,7 @@ from kpi_engine.impact.estimates import (
     ImpactDesign,
     ImpactReport,
     Intensity,
+    Randomisation,
     measure_impact,
 )
 from kpi_engine.org.models import User
@@ -50,6 +52,8 @@ class ChallengeImpact:
     impact: ImpactReport
     reward_cost: Decimal
     return_on_cost: Interval | None
+    overlap: Overlap | None = None
+    points_awarded: int = 0
 
     @property
     def participation_rate(self) -> float | None:
@@ -120,6 +124,7 @@ def _report(
         )
     joined = _participation(session, challenge)
     design = _design(session, challenge, joined)
+    design, overlap = _without_overlap(session, challenge, design)
     report = measure_impact(session, design, now=now, intensity=intensity, kpis=kpis)
     cost = challenge.budget_spent or Decimal(0)
     return ChallengeImpact(
@@ -130,13 +135,36 @@ def _report(
         funnel=_funnel(session, challenge),
         impact=report,
         reward_cost=cost,
-        return_on_cost=_per(report.incremental_revenue, cost),
+        return_on_cost=per_cost(report.incremental_revenue, cost),
+        overlap=overlap,
+        points_awarded=int(sum(i.points for i in joined.values())),
     )
 
 
-def _design(
-    session: Session, challenge: Challenge, joined: dict[int, Intensity]
-) -> ImpactDesign:
+def _without_overlap(
+    session: Session, challenge: Challenge, design: ImpactDesign
+) -> tuple[ImpactDesign, Overlap | None]:
+    """The design with each rep's share of the window spent in another challenge, to be
+    controlled for (a randomised holdout needs no such control: the draw balances the other
+    challenge between its arms), and what overlapped."""
+    others = overlapping_challenges(session, challenge)
+    if not others:
+        return design, None
+    window = (challenge.ends_at - challenge.starts_at).total_seconds() / 86400
+    exposure: dict[int, float] = {}
+    for other in others:
+        for rep in other.participant_ids:
+            exposure[rep] = min(1.0, exposure.get(rep, 0.0) + other.days / window)
+    overlap = Overlap(
+        others,
+        len(design.participant_ids & exposure.keys()),
+        len(design.control_ids & exposure.keys()),
+        window,
+    )
+    return replace(design, exposure=exposure), overlap
+
+
+def _design(session: Session, challenge: Challenge, joined: dict[int, Intensity]) -> ImpactDesign:
     roles = set(
         session.scalars(
             select(User.sales_role).where(User.id.in_(joined), User.sales_role.isnot(None))
@@ -151,6 +179,20 @@ def _design(
         frozenset(joined),
         frozenset(session.scalars(comparable)),
         joined,
+        holdout_draw(challenge),
+    )
+
+
+def holdout_draw(challenge: Challenge) -> Randomisation | None:
+    """The challenge's holdout draw as kpi_engine reads it (None without a holdout): the reps
+    kept in (whether or not they joined: intention to treat) and those kept out."""
+    if not challenge.held_out_ids:
+        return None
+    arms = challenge.assignments
+    return Randomisation(
+        frozenset(a.user_id for a in arms if a.arm == "treated"),
+        challenge.held_out_ids,
+        {a.user_id: a.stratum for a in arms},
     )
 
 
@@ -181,7 +223,7 @@ def _funnel(session: Session, challenge: Challenge) -> list[FunnelStep]:
     return [FunnelStep(name, n) for name, n in session.execute(query)]
 
 
-def _per(revenue: Interval, cost: Decimal) -> Interval | None:
+def per_cost(revenue: Interval, cost: Decimal) -> Interval | None:
     """Incremental revenue per unit of reward cost, with its interval (None without a cost)."""
     if not cost or revenue.estimate is None:
         return None

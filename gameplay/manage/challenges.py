@@ -25,7 +25,7 @@ from gameplay.core.access import (
     visible_challenges,
 )
 from gameplay.core.changes import Changes, Notification
-from gameplay.core.enrollment import enrol_audience
+from gameplay.core.enrollment import audience_users, enrol_audience
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import (
     Challenge,
@@ -37,6 +37,7 @@ from gameplay.core.models import (
     ScoringRule,
     TeamScoring,
 )
+from gameplay.manage.holdout import MAX_SHARE, draw_holdout
 from gameplay.manage.preview import preview_challenge
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.org.models import User
@@ -84,6 +85,7 @@ SCALAR_FIELDS = (
     "enrolment",
     "reward_budget",
     "timezone",
+    "holdout_share",
 )
 
 
@@ -180,9 +182,15 @@ def update_challenge(
 
 
 def launch_challenge(
-    session: Session, challenge_id: int, actor: User, *, now: datetime
+    session: Session,
+    challenge_id: int,
+    actor: User,
+    *,
+    now: datetime,
+    holdout_seed: int | None = None,
 ) -> tuple[Challenge, Changes]:
-    """Schedule a draft (live from its start): enrol an auto audience, set baselines."""
+    """Schedule a draft (live from its start): draw its holdout if it has one (with the seed
+    given, else a fresh one, recorded), enrol an auto audience, set baselines."""
     challenge = changeable_challenge(session, challenge_id, actor)
     if challenge_status(challenge, now) != "draft":
         raise Conflict(
@@ -191,6 +199,9 @@ def launch_challenge(
     if challenge.ends_at <= now:
         raise Invalid("the challenge's window is already over", {"ends_at": ["in the past"]})
     baselines = {row.user_id: row.points for row in preview_challenge(session, challenge).rows}
+    if challenge.holdout_share:
+        draw_holdout(challenge, audience_users(session, challenge), now=now, seed=holdout_seed)
+        session.flush()
     challenge.launched_at = now
     changes = Changes()
     if challenge.enrolment == "auto":
@@ -295,6 +306,9 @@ def _spec_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
         (spec.get("audience") or {}).get(k) for k in ("team_ids", "sales_roles", "user_ids")
     ):
         errors["audience"] = ["name at least one team, sales role or user"]
+    share = spec.get("holdout_share")
+    if share is not None and not 0 <= Decimal(str(share)) <= MAX_SHARE:
+        errors["holdout_share"] = [f"must be between 0 and {MAX_SHARE}"]
     if spec.get("quota_normalised") and not spec.get("quotas"):
         errors["quotas"] = ["a quota-normalised challenge needs each rep's quota"]
     return errors

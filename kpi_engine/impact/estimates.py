@@ -20,13 +20,14 @@ comparable, and each participant's missions and points.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Invalid
+from kpi_engine.impact.adjusted import adjusted_difference
 from kpi_engine.impact.bootstrap import (
     DRAWS,
     LEVEL,
@@ -39,6 +40,7 @@ from kpi_engine.impact.bootstrap import (
 )
 from kpi_engine.impact.kpi_values import NOT_PER_REP, impact_name, registry_cells
 from kpi_engine.impact.panel import CORE_KPIS, FloatArray, KpiCells, Panel, Span, StudyRows
+from kpi_engine.impact.randomised import PermutationInterval, permutation_interval, strata_codes
 from kpi_engine.kpis.registry import REGISTRY
 
 MIN_REPS = 5
@@ -52,6 +54,21 @@ METHOD = (
 )
 PRE_TREND, PRE, WINDOW, POST = "before pre-window", "pre-window", "window", "post-window"
 CORE_KEYS = tuple(k.key for k in CORE_KPIS)
+RANDOMISED_METHOD = (
+    "randomised comparison: difference in mean per-rep values over the window, reps kept in "
+    "against the randomised holdout; 95% interval by randomisation inference (the draw "
+    "repeated 2,000 times within its strata)"
+)
+MIN_ARM = 2  # reps with a value in each arm; fewer and no draw can tell anything apart
+# Below this many reps in a group, the bootstrap interval runs narrow (it cannot see how much
+# a handful of reps could differ by chance): the interval comes from permuting reps instead.
+SMALL_GROUP = 15
+SMALL_METHOD = (
+    "difference in differences on per-rep values (window minus pre-window), participants "
+    "against comparable non-participants; few reps, so the 95% interval is by permutation "
+    "of reps between the groups (randomisation inference), honest where a bootstrap is not"
+)
+REMEDY = "a longer window, a holdout at launch, or a comparison team would make it measurable"
 
 
 @dataclass(frozen=True)
@@ -63,14 +80,27 @@ class Intensity:
 
 
 @dataclass(frozen=True)
+class Randomisation:
+    """A holdout drawn at random at launch: the reps kept in and out, and each one's stratum."""
+
+    treated_ids: frozenset[int]
+    holdout_ids: frozenset[int]
+    strata: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ImpactDesign:
-    """What to compare: the challenge window, who took part, and who is comparable."""
+    """What to compare: the challenge window, who took part, and who is comparable; with a
+    randomised holdout, the draw (then the main estimate compares its two arms)."""
 
     start: datetime
     end: datetime
     participant_ids: frozenset[int]
     control_ids: frozenset[int]
     participation: Mapping[int, Intensity] = field(default_factory=dict)
+    randomisation: Randomisation | None = None
+    # Each rep's share of the window spent in another challenge: controlled for when present.
+    exposure: Mapping[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -102,6 +132,12 @@ class KpiImpact:
     pre_trend: Interval
     post: Interval | None
     series: list[GroupMeans]
+    # "randomised" when the main estimate compares a holdout's two arms; then the difference in
+    # differences is the robustness check beside it.
+    design: str = "difference_in_differences"
+    robustness: Interval | None = None
+    robustness_verdict: str | None = None
+    p_value: float | None = None
 
     @property
     def interval(self) -> Interval:
@@ -168,7 +204,7 @@ def measure_impact(
         still_running=now < design.end,
         kpis={k: found[k][0] for k in keys},
         intensity=[link for k in keys if (link := found[k][1]) is not None],
-        incremental_revenue=_scaled(revenue, len(design.participant_ids))
+        incremental_revenue=_scaled(revenue, _treated_count(design))
         if revenue.verdict != "inconclusive"
         else NO_INTERVAL,
     )
@@ -242,6 +278,13 @@ def study_spans(start: datetime, end: datetime, now: datetime) -> list[Span]:
     return spans
 
 
+def _treated_count(design: ImpactDesign) -> int:
+    """The reps the estimate is per: the arm kept in with a holdout, else the participants."""
+    if design.randomisation is not None:
+        return len(design.randomisation.treated_ids)
+    return len(design.participant_ids)
+
+
 def _span(spans: list[Span], label: str) -> Span:
     return next(s for s in spans if s.label == label)
 
@@ -264,6 +307,7 @@ class _Changes:
 
     values: FloatArray
     records: int
+    rows: np.ndarray  # the reps (rows of the study) the values are of
 
     @classmethod
     def between(
@@ -273,7 +317,12 @@ class _Changes:
         value = kpi.value[np.ix_(rows, columns)]
         present = ~np.isnan(value).any(axis=1)
         records = kpi.records[np.ix_(rows[present], columns)].sum()
-        return cls(value[present, 1] - value[present, 0], int(records))
+        return cls(value[present, 1] - value[present, 0], int(records), rows[present])
+
+    def exposure(self, study: StudyRows, design: ImpactDesign) -> FloatArray:
+        """Each rep's share of the window spent in another challenge (0 for most)."""
+        ids = [study.rep_ids[i] for i in self.rows]
+        return np.array([design.exposure.get(rep, 0.0) for rep in ids], dtype=np.float64)
 
 
 def _did(
@@ -287,12 +336,37 @@ def _did(
 ) -> tuple[Interval, _Changes, _Changes]:
     treated = _Changes.between(kpi, study, _group_rows(study, design.participant_ids), *periods)
     control = _Changes.between(kpi, study, _group_rows(study, design.control_ids), *periods)
+    if design.exposure:
+        exposed = np.r_[treated.exposure(study, design), control.exposure(study, design)]
+        if exposed.any():
+            effect = adjusted_difference(
+                treated.values, treated.exposure(study, design), control.values,
+                control.exposure(study, design), rng, draws, level,
+            )  # fmt: skip
+            return effect or NO_INTERVAL, treated, control
+    if _small(treated, control):
+        return _permuted(treated.values, control.values, rng, draws, level), treated, control
     effect = difference_of_means(treated.values, control.values, rng, draws, level)
     return effect, treated, control
 
 
+def _small(treated: _Changes, control: _Changes) -> bool:
+    return min(treated.values.size, control.values.size) < SMALL_GROUP
+
+
+def _permuted(
+    treated: FloatArray, control: FloatArray, rng: np.random.Generator, draws: int, level: float
+) -> Interval:
+    """mean(treated) − mean(control) with its interval by permuting reps between the groups."""
+    if min(treated.size, control.size) < MIN_ARM:
+        return difference_of_means(treated, control, rng, 0, level)
+    mask = np.r_[np.ones(treated.size, bool), np.zeros(control.size, bool)]
+    found = permutation_interval(np.r_[treated, control], mask, rng=rng, draws=draws, level=level)
+    return Interval(found.estimate, found.low, found.high)
+
+
 def _blocker(
-    kpi: KpiCells, design: ImpactDesign, treated: _Changes, control: _Changes
+    kpi: KpiCells, design: ImpactDesign, effect: Interval, treated: _Changes, control: _Changes
 ) -> str | None:
     """Why no effect can be estimated at all, if there is a reason."""
     if kpi.unmeasurable:
@@ -300,19 +374,29 @@ def _blocker(
     if not design.control_ids:
         return (
             "no comparable group: there are no reps of the same sales roles who did not take "
-            "part, so the challenge's effect cannot be told apart from everything else"
+            "part, so the challenge's effect cannot be told apart from everything else; a "
+            "holdout at launch, or a comparison team of the same sales roles, would make it "
+            "measurable"
         )
-    if min(treated.values.size, control.values.size) < MIN_REPS:
+    least = MIN_ARM if _small(treated, control) else MIN_REPS
+    if effect.estimate is None and min(treated.values.size, control.values.size) >= least:
+        return (
+            "the reps who took part were exactly those in another challenge at the same time "
+            "(or none of them was and every comparison rep was): the two challenges' effects "
+            "cannot be told apart; a holdout, or a comparison team outside the other challenge, "
+            "would make it measurable"
+        )
+    if min(treated.values.size, control.values.size) < least:
         return (
             f"too few reps with a {kpi.name.lower()} both before and during the challenge "
             f"({treated.values.size} participants, {control.values.size} comparable; "
-            f"at least {MIN_REPS} in each group are needed)"
+            f"at least {least} in each group are needed); {REMEDY}"
         )
-    if min(treated.records, control.records) < MIN_RECORDS:
+    if not _small(treated, control) and min(treated.records, control.records) < MIN_RECORDS:
         return (
             f"too few {kpi.records_are} behind the {kpi.name.lower()} ({treated.records} for "
             f"participants, {control.records} for the comparison group; at least "
-            f"{MIN_RECORDS} in each are needed)"
+            f"{MIN_RECORDS} in each are needed); {REMEDY}"
         )
     return None
 
@@ -321,7 +405,8 @@ def _pre_trend_warning(
     kpi: KpiCells, placebo: Interval, treated: _Changes, control: _Changes
 ) -> tuple[bool, str | None]:
     """Whether the groups were already diverging before the challenge, and what to say."""
-    if min(treated.values.size, control.values.size) < MIN_REPS:
+    least = MIN_ARM if _small(treated, control) else MIN_REPS
+    if min(treated.values.size, control.values.size) < least:
         return False, (
             "the trends before the challenge could not be checked (too little data in the "
             "period before the pre-window); the estimate assumes both groups were moving alike"
@@ -368,7 +453,7 @@ def _kpi_impact(
     placebo, p_treated, p_control = _did(
         kpi, study, design, (PRE_TREND, PRE), rng, draws, PLACEBO_LEVEL
     )
-    blocker = _blocker(kpi, design, treated, control)
+    blocker = _blocker(kpi, design, effect, treated, control)
     diverged, trend_note = _pre_trend_warning(kpi, placebo, p_treated, p_control)
     warnings = [note for note in (blocker or trend_note,) if note]
     blocking = blocker is not None
@@ -377,7 +462,7 @@ def _kpi_impact(
     if len(study.spans) == 4 and not blocking:
         post = _did(kpi, study, design, (PRE, POST), rng, draws)[0]
     records = treated.records + control.records
-    return KpiImpact(
+    impact = KpiImpact(
         key=kpi.key,
         name=kpi.name,
         unit=kpi.unit,
@@ -390,20 +475,97 @@ def _kpi_impact(
         n_control=int(control.values.size),
         n_deals=records if kpi.records_are == "deals" else 0,
         n_activities=records if kpi.records_are == "activities" else 0,
-        method=METHOD,
-        warnings=warnings,
-        verdict=_verdict(blocking or diverged, shown),
+        method=SMALL_METHOD if _small(treated, control) else METHOD,
+        warnings=warnings + _noise_note(kpi, shown, _small(treated, control) and not blocking),
+        verdict=_verdict(blocking or diverged, shown, _small(treated, control)),
         pre_trend=placebo,
         post=post,
         series=_series(kpi, study, design),
     )
+    if design.randomisation is None or kpi.unmeasurable:
+        return impact
+    return _randomised(impact, kpi, study, design.randomisation, rng, draws)
 
 
-def _verdict(inconclusive: bool, effect: Interval) -> str:
-    """'effect' only when nothing undermines the comparison and the interval excludes zero."""
+def _randomised(
+    did: KpiImpact,
+    kpi: KpiCells,
+    study: StudyRows,
+    draw: Randomisation,
+    rng: np.random.Generator,
+    draws: int,
+) -> KpiImpact:
+    """The holdout's comparison as the main estimate, the difference in differences beside it."""
+    window = kpi.value[:, study.column(WINDOW)]
+    rows = [
+        (i, rep in draw.treated_ids, draw.strata.get(rep, ""))
+        for i, rep in enumerate(study.rep_ids)
+        if (rep in draw.treated_ids or rep in draw.holdout_ids) and not np.isnan(window[i])
+    ]
+    index = np.array([r[0] for r in rows], dtype=np.int64)
+    arm = np.array([r[1] for r in rows], dtype=bool)
+    found = permutation_interval(
+        window[index], arm, strata_codes([r[2] for r in rows]), rng=rng, draws=draws
+    )
+    warnings = _randomised_warnings(kpi, found)
+    blocked = min(found.n_treated, found.n_control) < MIN_ARM
+    return replace(
+        did,
+        estimate=None if blocked else found.estimate,
+        ci_low=None if blocked else found.low,
+        ci_high=None if blocked else found.high,
+        n_participants=found.n_treated,
+        n_control=found.n_control,
+        method=RANDOMISED_METHOD,
+        warnings=warnings,
+        verdict="inconclusive" if blocked else permutation_verdict(found),
+        design="randomised",
+        robustness=did.interval,
+        robustness_verdict=did.verdict,
+        p_value=None if blocked else found.p_value,
+    )
+
+
+def permutation_verdict(found: PermutationInterval) -> str:
+    """'effect' when the interval excludes zero; 'too_noisy' when it spans zero."""
+    return "effect" if found.excludes_zero else "too_noisy"
+
+
+def _randomised_warnings(kpi: KpiCells, found: PermutationInterval) -> list[str]:
+    name = kpi.name.lower()
+    if min(found.n_treated, found.n_control) < MIN_ARM:
+        return [
+            f"too few reps with a {name} in the window ({found.n_treated} kept in, "
+            f"{found.n_control} held out; at least {MIN_ARM} in each are needed): a longer "
+            "window or a larger holdout would make it measurable"
+        ]
+    if found.low is None or found.high is None:
+        return [
+            f"with {found.n_treated} reps kept in and {found.n_control} held out, no re-draw of "
+            f"the holdout can tell an effect on {name} from chance, however large: too noisy "
+            "to tell; a larger holdout or a longer window would make it measurable"
+        ]
+    return []
+
+
+def _verdict(inconclusive: bool, effect: Interval, small: bool = False) -> str:
+    """'effect' only when nothing undermines the comparison and the interval excludes zero;
+    with few reps, an interval spanning zero is 'too noisy to tell', not 'no effect'."""
     if inconclusive:
         return "inconclusive"
-    return "effect" if effect.excludes_zero else "no_detectable_effect"
+    if effect.excludes_zero:
+        return "effect"
+    return "too_noisy" if small else "no_detectable_effect"
+
+
+def _noise_note(kpi: KpiCells, effect: Interval, small: bool) -> list[str]:
+    """With few reps and an interval spanning zero (or unbounded), say what would help."""
+    if not small or effect.excludes_zero:
+        return []
+    return [
+        f"too few reps to tell an effect on {kpi.name.lower()} from chance (the interval spans "
+        f"zero); {REMEDY}"
+    ]
 
 
 def _intensity(

@@ -100,19 +100,41 @@ def test_participants_already_diverging_before_the_challenge_make_it_inconclusiv
     assert any("already moving differently" in w for w in win_rate.warnings)
 
 
-def test_too_few_reps_warn_and_claim_nothing(session: Session) -> None:
+def test_three_against_three_is_too_noisy_to_tell_and_says_what_would_help(
+    session: Session,
+) -> None:
     org = plant_org(session, Truth(win_rate=0.3), seed=1, reps=6, participants=3)
+    for kpi in measure(session, org).kpis.values():
+        assert kpi.verdict == "too_noisy", (kpi.key, kpi.ci_low, kpi.ci_high)
+        assert kpi.estimate is not None and "permutation" in kpi.method
+        assert any("too few reps to tell" in w and "holdout" in w for w in kpi.warnings)
+
+
+def test_a_single_participant_cannot_be_measured_and_the_minimum_is_named(
+    session: Session,
+) -> None:
+    org = plant_org(session, Truth(win_rate=0.3), seed=1, reps=6, participants=1)
     for kpi in measure(session, org).kpis.values():
         assert kpi.verdict == "inconclusive"
         assert (kpi.estimate, kpi.ci_low, kpi.ci_high) == (None, None, None)
-        assert any("too few reps" in w for w in kpi.warnings)
+        assert any("at least 2 in each group" in w and "longer window" in w for w in kpi.warnings)
 
 
-def test_too_few_deals_warn_and_claim_nothing(session: Session) -> None:
+def test_one_deal_a_period_claims_nothing_on_noise(session: Session) -> None:
     org = plant_org(session, Truth(), seed=1, reps=12, participants=6, deals_per_period=1)
     win_rate = measure(session, org).kpis["win_rate"]
-    assert win_rate.estimate is None
-    assert any("too few deals" in w for w in win_rate.warnings)
+    assert win_rate.verdict in ("too_noisy", "inconclusive")
+    assert win_rate.warnings
+
+
+def test_a_six_rep_team_against_eight_comparable_reps_gets_an_honest_answer(
+    session: Session,
+) -> None:
+    org = plant_org(session, Truth(win_rate=0.25), seed=2, reps=14, participants=6)
+    win_rate = measure(session, org).kpis["win_rate"]
+    assert win_rate.verdict == "effect", (win_rate.ci_low, win_rate.ci_high, win_rate.warnings)
+    assert win_rate.ci_low is not None and win_rate.ci_high is not None
+    assert win_rate.ci_low <= 0.25 <= win_rate.ci_high
 
 
 def test_without_a_comparable_group_nothing_is_claimed(session: Session) -> None:

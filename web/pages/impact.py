@@ -11,6 +11,7 @@ from marshmallow import ValidationError
 
 from gameplay.core.models import ChallengeKind
 from gameplay.impact.past_campaigns import record_past_campaign
+from gameplay.impact.pooled import pool_by_kind
 from gameplay.impact.report import (
     ChallengeImpact,
     challenge_impact,
@@ -89,6 +90,7 @@ def record_past_campaign_page() -> Any:
 
 def _flat(errors: Any) -> dict[str, str]:
     """Each field's problems as one sentence (a nested error joins its parts)."""
+
     def words(value: Any) -> str:
         if isinstance(value, dict):
             return "; ".join(words(v) for v in value.values())
@@ -160,16 +162,19 @@ def _compared() -> tuple[dict[str, Any], list[ChallengeImpact]]:
 @manager_required
 def leadership_impact() -> str:
     filters, reports = _compared()
+    pools = pool_by_kind(reports, filters["kpis"])
     forests = {
         key: forest_plot(
-            [(r.challenge.name, r.impact.kpis[key].interval) for r in reports],
-            f"{_kpi_names().get(key, key)} uplift per challenge",
+            [(r.challenge.name, r.impact.kpis[key].interval) for r in reports]
+            + [(f"Pooled: {p.kind}", p.effects[key].estimate) for p in pools],
+            f"{_kpi_names().get(key, key)} uplift per challenge, and pooled by kind",
         )
         for key in filters["kpis"]
     }
     return render_template(
         "impact/leadership.html",
         reports=reports,
+        pools=pools,
         forests=forests,
         filters=filters,
         kinds=ChallengeKind.values(),
@@ -181,7 +186,7 @@ def leadership_impact() -> str:
 
 
 VERDICT_WORDS = {"effect": "effect", "no_detectable_effect": "no detectable effect",
-                 "inconclusive": "no claim"}  # fmt: skip
+                 "too_noisy": "too noisy to tell", "inconclusive": "no claim"}  # fmt: skip
 KIND_WORDS = {"onboarding": "Onboarding", "upsell": "Upsell", "prospecting": "Prospecting",
               "custom": "Custom"}  # fmt: skip
 

@@ -20,6 +20,7 @@ from gameplay.manage.challenges import (
     managed_challenge,
     managed_challenges,
 )
+from gameplay.manage.design import holdout_view, power_plan
 from gameplay.manage.participation import participation, proof_queue
 from gameplay.manage.preview import preview_challenge
 from gameplay.scoring.missions import review_proof
@@ -30,6 +31,7 @@ from kpi_engine.org.models import SalesRole
 from web.builder_presets import TITLES, preset_form
 from web.extensions import db
 from web.pages import bp
+from web.pages.impact_charts import format_value
 from web.permissions import actor, manager_required
 from web.read_requests import writes_in_a_savepoint
 from web.realtime import commit_and_publish
@@ -131,6 +133,9 @@ def _challenge_page(challenge_id: int, review: dict[str, Any] | None = None, cod
         status=status,
         time_left=time_left(challenge, now),
         preview=preview_challenge(db.session(), challenge) if draft else None,
+        power=power_plan(db.session(), challenge) if draft else None,
+        holdout=None if draft else holdout_view(db.session(), challenge),
+        fmt=format_value,
         panel=None if draft else participation(db.session(), challenge, now, tz),
         proofs=proof_queue(db.session(), challenge.id, actor()),
         links=wall_links(db.session(), challenge.id),

@@ -8,6 +8,7 @@ window, the audience, a target for a race) are the domain's, in create_challenge
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -99,6 +100,7 @@ class BuilderSchema(Schema):
     prize_name = fields.String(load_default=None, validate=validate.Length(1, 160))
     prize_bonus_points = BoundedInt(0, load_default=None)
     prize_cash_value = Amount(load_default=None)
+    holdout_percent = BoundedInt(0, 50, load_default=None)
 
 
 def spec_from(data: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +113,9 @@ def spec_from(data: dict[str, Any]) -> dict[str, Any]:
     }
     if prize["name"]:
         data["rewards"] = [prize]
+    percent = data.pop("holdout_percent", None)
+    if percent:
+        data["holdout_share"] = Decimal(percent) / 100
     rule = FORMAT_RULES.get(data.get("format", ""))
     if rule is not None and not rule.needs_target:
         # A leaderboard or team battle has no finish line: a leftover target would only show

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields, pre_load, validate
@@ -115,6 +116,8 @@ class ChallengeSchema(WindowSchema):
     )
     rules = fields.List(fields.Nested(RuleSchema), load_default=list)
     missions = fields.List(fields.Nested(MissionSchema), load_default=list)
+    # A share of the audience kept out at launch, drawn at random: the impact report's control.
+    holdout_share = Amount(maximum=Decimal("0.5"), places=3, load_default=None, allow_none=True)
 
 
 class TemplateFormSchema(WindowSchema):
@@ -245,6 +248,7 @@ class ChallengeOutSchema(Schema):
     enrolment = fields.String()
     reward_budget = fields.Decimal(as_string=True, allow_none=True)
     budget_spent = fields.Decimal(as_string=True)
+    holdout_share = fields.Decimal(as_string=True, allow_none=True)
     version = fields.Integer()
     launched_at = fields.DateTime(allow_none=True)
     finalized_at = fields.DateTime(allow_none=True)

@@ -125,6 +125,10 @@ class KpiImpactSchema(Schema):
     pre_trend = fields.Nested(IntervalSchema)
     post = fields.Nested(IntervalSchema, allow_none=True)
     series = fields.List(fields.Nested(GroupMeansSchema))
+    design = fields.String()
+    p_value = fields.Float(allow_none=True)
+    robustness = fields.Nested(IntervalSchema, allow_none=True)
+    robustness_verdict = fields.String(allow_none=True)
 
 
 class IntensityPointSchema(Schema):
@@ -146,6 +150,20 @@ class IntensitySchema(Schema):
 class FunnelStepSchema(Schema):
     mission = fields.String()
     completed = fields.Integer()
+
+
+class OverlappingSchema(Schema):
+    challenge_id = fields.Integer()
+    name = fields.String()
+    days = fields.Float()
+    shared_reps = fields.Integer()
+
+
+class OverlapSchema(Schema):
+    others = fields.List(fields.Nested(OverlappingSchema))
+    participants_in_other = fields.Integer()
+    comparison_in_other = fields.Integer()
+    handling = fields.String()
 
 
 class ChallengeImpactSchema(Schema):
@@ -174,3 +192,5 @@ class ChallengeImpactSchema(Schema):
     )
     reward_cost = fields.Decimal(as_string=True)
     return_on_cost = fields.Nested(IntervalSchema, allow_none=True)
+    overlap = fields.Nested(OverlapSchema, allow_none=True)
+    points_awarded = fields.Integer()
