@@ -1,7 +1,7 @@
 """holdout: a randomised share of a challenge's audience kept out at launch
 
 Revision ID: h1_holdout
-Revises: g1_people
+Revises: live_board_news
 Create Date: 2026-12-07 03:45:22.191967
 
 A challenge's holdout share and the seed of its draw, and the draw itself: each audience
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'h1_holdout'
-down_revision = 'g1_people'
+down_revision = 'live_board_news'
 branch_labels = None
 depends_on = None
 
