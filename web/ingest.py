@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.core.changes import Changes
 from gameplay.scoring.engine import record_sales_events
+from kpi_engine.crm.import_jobs import CHUNK_ROWS, chunks
 from kpi_engine.crm.importer import ImportPlan, prepare_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
@@ -112,3 +113,40 @@ def import_plan(plan: ImportPlan, *, reach: Reach, actor: User | None = None) ->
         whole=True,
         reach=reach,
     )
+
+
+def import_in_chunks(
+    plan: ImportPlan,
+    *,
+    reach: Reach,
+    actor: User | None = None,
+    skip_rows: int = 0,
+    size: int = CHUNK_ROWS,
+    in_transaction: Callable[[Session, int], object] | None = None,
+    after: Callable[[int, IngestResult], object] | None = None,
+) -> tuple[int, int]:
+    """Import a planned file `size` rows per transaction, after its first `skip_rows` rows;
+    returns the events stored and those already known.
+
+    The first chunk's transaction also adds the plan's people and aliases. `in_transaction`
+    (session, rows) runs inside each chunk's transaction, so progress recorded there is
+    committed with exactly the rows it counts; `after` (rows, result) runs once it committed.
+    A big file does not hold one transaction (and its locks) for minutes, and an interrupted
+    import is finished by importing the file again: the stored rows are recognised by their
+    events' keys."""
+    now, stored, known = utcnow(), 0, 0
+    for index, chunk in enumerate(chunks(plan.events, skip_rows=skip_rows, size=size)):
+
+        def before(session: Session, rows: int = chunk.rows, first: bool = index == 0) -> None:
+            if first:
+                prepare_import(session, plan, now=now, actor=actor)
+            if in_transaction is not None:
+                in_transaction(session, rows)
+
+        result = ingest(
+            chunk.events, source="import", now=now, before=before, whole=True, reach=reach
+        )
+        stored, known = stored + len(result.accepted), known + len(result.duplicates)
+        if after is not None:
+            after(chunk.rows, result)
+    return stored, known
