@@ -200,7 +200,7 @@ def finish_job(job: ImportJob, *, now: datetime, error: str | None = None) -> No
     because every file was refused."""
     nothing_in = error is not None and not job.rows_accepted and not job.events_known
     job.state = JobState.FAILED.value if nothing_in else JobState.DONE.value
-    job.error = error
+    job.error = error or job.error  # a resumed job keeps saying that it was
     job.finished_at = job.heartbeat_at = now
 
 

@@ -1,0 +1,33 @@
+"""Big generated CRM exports for the import-job tests: HubSpot-like deals of known reps."""
+
+from __future__ import annotations
+
+REPS = 20
+HEADER = (
+    "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner,Associated Company"
+)
+
+
+def rep_email(index: int) -> str:
+    return f"rep{index}@big.test"
+
+
+def hubspot_export(rows: int, *, prefix: str = "BIG") -> bytes:
+    """`rows` deals of REPS reps (rep_email), US dates: every tenth won (two events: created,
+    then won), the others open (one event). Its events: rows + rows // 10 (rounded up)."""
+    lines = [HEADER]
+    for i in range(rows):
+        month, day = 1 + (i // 28) % 12, 1 + i % 28
+        won = i % 10 == 0
+        stage, close = (
+            ("Closed Won", f"{month:02d}/{day:02d}/2025") if won else ("Appointment Scheduled", "")
+        )
+        lines.append(
+            f"{prefix}{i},Deal {i},{stage},{100 + i % 900},{month:02d}/{day:02d}/2024,{close},"
+            f"{rep_email(i % REPS)},Company {i % 500}"
+        )
+    return ("\n".join(lines) + "\n").encode()
+
+
+def events_of(rows: int) -> int:
+    return rows + (rows + 9) // 10
