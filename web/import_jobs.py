@@ -34,6 +34,7 @@ from kpi_engine.crm.import_jobs import (
     ImportJob,
     JobState,
     TakenOver,
+    beat,
     fail_job,
     find_job,
     finish_job,
@@ -128,6 +129,34 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], object] | None = 
     if not start_job(job, now=utcnow()):
         return
     session.commit()
+    stop = threading.Event()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    heart = threading.Thread(target=_beat, args=(app, job_id, job.attempts, stop), daemon=True)
+    heart.start()
+    try:
+        _run(session, job_id, on_progress)
+    finally:
+        stop.set()
+        heart.join()
+
+
+def _beat(app: Flask, job_id: int, attempt: int, stop: threading.Event) -> None:
+    """The run's heartbeat, a quarter of the stale limit apart, in its own transactions: a
+    long plan or chunk is not taken for a dead runner."""
+    interval = max(0.5, stale_after(app.config).total_seconds() / 4)
+    while not stop.wait(interval):
+        try:
+            with app.app_context():
+                alive = beat(db.session(), job_id, attempt=attempt, now=utcnow())
+                db.session.commit()
+        except Exception:
+            app.logger.exception("import job %s: heartbeat failed; trying again", job_id)
+            continue
+        if not alive:
+            return
+
+
+def _run(session: Session, job_id: int, on_progress: Callable[[ImportJob], object] | None) -> None:
     try:
         _import(session, job_id, on_progress)
     except TakenOver:

@@ -40,11 +40,14 @@ def ingest(
     before: Callable[[Session], object] | None = None,
     whole: bool = False,
     reach: Reach = EVERYONE,
+    last: Callable[[Session], object] | None = None,
 ) -> IngestResult:
     """Record the events through the game engine, commit, then publish the changes.
 
     `before` runs in the same transaction first (an import adds its people and aliases there),
-    so a retry after a lost race repeats it too. With `whole`, one rejected event rolls the
+    so a retry after a lost race repeats it too; `last` runs in it after the events are
+    recorded, just before the commit (an import job's progress: its row is locked only for the
+    commit, not the whole chunk). With `whole`, one rejected event rolls the
     whole batch back and raises Invalid: a file is imported entirely or not at all. `reach`
     is whom the caller may act for (kpi_engine.org.reach); EVERYONE only for the CRM and the CLI.
     """
@@ -64,6 +67,8 @@ def ingest(
             if whole and result.rejected:
                 db.session.rollback()
                 raise Invalid(f"{len(result.rejected)} events were rejected", _reasons(result))
+            if last is not None:
+                last(db.session())
             won = [t.deal for t in result.deal_transitions if t.became_won]
             realtime.queue_news(changes, now=now or utcnow(), won=won)
             db.session.commit()
@@ -137,14 +142,22 @@ def import_in_chunks(
     now, stored, known = utcnow(), 0, 0
     for index, chunk in enumerate(chunks(plan.events, skip_rows=skip_rows, size=size)):
 
-        def before(session: Session, rows: int = chunk.rows, first: bool = index == 0) -> None:
+        def before(session: Session, first: bool = index == 0) -> None:
             if first:
                 prepare_import(session, plan, now=now, actor=actor)
+
+        def last(session: Session, rows: int = chunk.rows) -> None:
             if in_transaction is not None:
                 in_transaction(session, rows)
 
         result = ingest(
-            chunk.events, source="import", now=now, before=before, whole=True, reach=reach
+            chunk.events,
+            source="import",
+            now=now,
+            before=before,
+            whole=True,
+            reach=reach,
+            last=last,
         )
         stored, known = stored + len(result.accepted), known + len(result.duplicates)
         if after is not None:

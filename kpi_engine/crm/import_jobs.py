@@ -183,6 +183,16 @@ class TakenOver(Conflict):
     """A later run of the job (a resumption) has taken it over: this run stops quietly."""
 
 
+def beat(session: Session, job_id: int, *, attempt: int, now: datetime) -> bool:
+    """The runner of `attempt` is alive: move the job's heartbeat (its own small transaction,
+    while the run plans or stores); False once the job is finished or taken over."""
+    job = session.get(ImportJob, job_id)
+    if job is None or job.attempts != attempt or job.state != JobState.RUNNING.value:
+        return False
+    job.heartbeat_at = now
+    return True
+
+
 def record_chunk(job: ImportJob, rows: int, *, attempt: int, now: datetime) -> None:
     """Count a chunk's rows as stored: called inside the chunk's own transaction by the run
     `attempt`; Conflict (the chunk rolls back) when a later run has taken the job over."""

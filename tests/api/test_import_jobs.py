@@ -252,7 +252,7 @@ def test_a_killed_workers_job_is_resumed_by_the_next_worker_after_its_stored_row
     assert after_kill["state"] == "running" and 0 < after_kill["rows_accepted"] < rows
     # Exactly the committed chunks are in, and the progress counts them.
     assert stored(queued_app)[0] == after_kill["rows_accepted"]
-    with worker(queued_app, JOBS_STALE_SECONDS="2"):
+    with worker(queued_app, JOBS_STALE_SECONDS="3"):
         final, seen = follow(client, token, url)
     assert final["state"] == "done", final
     assert final["attempts"] == 2 and final["error"].startswith("its worker stopped (last heard")
