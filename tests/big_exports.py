@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 REPS = 20
 HEADER = (
     "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Deal owner,Associated Company"
@@ -12,9 +14,10 @@ def rep_email(index: int) -> str:
     return f"rep{index}@big.test"
 
 
-def hubspot_export(rows: int, *, prefix: str = "BIG") -> bytes:
-    """`rows` deals of REPS reps (rep_email), US dates: every tenth won (two events: created,
-    then won), the others open (one event). Its events: rows + rows // 10 (rounded up)."""
+def hubspot_export(rows: int, *, prefix: str = "BIG", owners: Sequence[str] = ()) -> bytes:
+    """`rows` deals of REPS reps (rep_email; or of `owners`, by turns), US dates: every tenth
+    won (two events: created, then won), the others open (one event): events_of(rows)."""
+    owners = owners or [rep_email(i) for i in range(REPS)]
     lines = [HEADER]
     for i in range(rows):
         month, day = 1 + (i // 28) % 12, 1 + i % 28
@@ -24,7 +27,7 @@ def hubspot_export(rows: int, *, prefix: str = "BIG") -> bytes:
         )
         lines.append(
             f"{prefix}{i},Deal {i},{stage},{100 + i % 900},{month:02d}/{day:02d}/2024,{close},"
-            f"{rep_email(i % REPS)},Company {i % 500}"
+            f"{owners[i % len(owners)]},Company {i % 500}"
         )
     return ("\n".join(lines) + "\n").encode()
 
