@@ -23,16 +23,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, current_app, request
-from redis import Redis
+from flask import Flask, abort, current_app, request
+from redis import Redis, RedisError
 from rq import Queue
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from kpi_engine.crm.import_jobs import (
     ImportJob,
-    JobState,
     TakenOver,
     beat,
     fail_job,
@@ -54,6 +52,7 @@ from kpi_engine.org.reach import EVERYONE, Reach, reach
 from web.cli_sales import describe
 from web.extensions import db, socketio
 from web.ingest import import_in_chunks
+from web.scheduler import run_every
 
 JOB_TIMEOUT_SECONDS = 6 * 3600  # RQ's limit on one run; a big import is far below it
 
@@ -82,7 +81,13 @@ def submit_import(files: Sequence[CsvFile], options: ImportOptions, actor: User)
     """Keep the upload as a queued job, commit, and hand it to a runner."""
     job = queue_import(db.session(), files, options, actor=actor, now=utcnow())
     db.session.commit()
-    dispatch(job.id)
+    try:
+        dispatch(job.id)
+    except RedisError as exc:
+        fail_job(job, "the job queue (JOBS_REDIS_URL) could not be reached", now=utcnow())
+        db.session.commit()
+        abort(503, description="the job queue is unreachable; nothing was imported, try again")
+        raise AssertionError("abort raises") from exc
     return job
 
 
@@ -245,21 +250,23 @@ def recover_stalled(app: Flask) -> list[int]:
     with app.app_context():
         session = db.session()
         now = utcnow()
-        resumed = [
-            job.id
-            for job in stalled_jobs(session, now=now, stale_after=stale_after(app.config))
-            if requeue_stalled(job, now=now)
-        ]
+        in_process = not app.config.get("JOBS_REDIS_URL")
+        stalled = stalled_jobs(
+            session, now=now, stale_after=stale_after(app.config), queued=in_process
+        )
+        resumed = [job.id for job in stalled if requeue_stalled(job, now=now)]
         session.commit()
         for job_id in resumed:
             dispatch(job_id)
         return resumed
 
 
-def queued_job_ids(app: Flask) -> list[int]:
-    with app.app_context():
-        query = select(ImportJob.id).where(ImportJob.state == JobState.QUEUED.value)
-        return list(db.session.scalars(query))
+def start_job_recovery(app: Flask) -> bool:
+    """The embedded server's own recovery, every stale period, when jobs run in process."""
+    if app.config.get("JOBS_REDIS_URL"):
+        return False  # the workers recover the queue's jobs
+    interval = stale_after(app.config).total_seconds()
+    return run_every(app, interval, recover_stalled, "import job recovery")
 
 
 def watch_stalled(app: Flask, stop: threading.Event) -> None:

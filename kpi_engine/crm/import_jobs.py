@@ -227,18 +227,30 @@ def fail_job(job: ImportJob, reason: str, *, now: datetime) -> None:
     job.finished_at = job.heartbeat_at = now
 
 
-def stalled_jobs(session: Session, *, now: datetime, stale_after: timedelta) -> list[ImportJob]:
-    """Running jobs whose runner has not reported for longer than `stale_after`."""
-    running = session.scalars(
-        select(ImportJob).where(ImportJob.state == JobState.RUNNING.value).order_by(ImportJob.id)
+def stalled_jobs(
+    session: Session, *, now: datetime, stale_after: timedelta, queued: bool = False
+) -> list[ImportJob]:
+    """Running jobs whose runner has not reported for longer than `stale_after`; with
+    `queued`, also jobs queued longer than that (in-process runners, whose task a restart
+    lost: a queue keeps its jobs until a worker comes)."""
+    states = [JobState.RUNNING.value] + ([JobState.QUEUED.value] if queued else [])
+    jobs = session.scalars(
+        select(ImportJob).where(ImportJob.state.in_(states)).order_by(ImportJob.id)
     )
-    return [job for job in running if job.stalled(now, stale_after)]
+    return [
+        job
+        for job in jobs
+        if job.stalled(now, stale_after)
+        or (job.state == JobState.QUEUED.value and now - job.created_at > stale_after)
+    ]
 
 
 def requeue_stalled(job: ImportJob, *, now: datetime) -> bool:
     """A stalled job back in the queue to be resumed (True), or failed with the reason once it
     has had MAX_ATTEMPTS runs (False)."""
-    since = (job.heartbeat_at or now).strftime("%Y-%m-%d %H:%M:%S UTC")
+    since = (job.heartbeat_at or job.created_at).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if job.state == JobState.QUEUED.value:
+        return True  # never started: handed to a runner again as it is
     if job.attempts >= MAX_ATTEMPTS:
         reason = f"its worker stopped {job.attempts} times (last heard of at {since})"
         fail_job(job, reason, now=now)

@@ -23,8 +23,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from kpi_engine.crm.import_jobs import ImportJob
+from kpi_engine.crm.import_jobs import ImportJob, queue_import
+from kpi_engine.crm.importer import CsvFile, ImportOptions
 from kpi_engine.db import utcnow
+from kpi_engine.org.models import User
 from kpi_engine.sales.models import Deal, RawEvent
 from tests.big_exports import REPS, events_of, hubspot_export, rep_email
 from tests.factories import make_team, make_user
@@ -158,6 +160,35 @@ def test_a_job_that_keeps_dying_is_failed_with_the_reason_and_what_is_in(
     assert (
         "1 of 2 rows were stored before it stopped; import the same file again" in (status["error"])
     )
+
+
+def test_an_unreachable_queue_answers_503_and_fails_the_job(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    app.config["JOBS_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    answer = post_import(client, token, hubspot_export(5))
+    assert answer.status_code == 503 and "queue" in answer.get_json()["error"]["message"]
+    with app.app_context():
+        job = db.session.scalars(select(ImportJob)).one()
+        assert job.state == "failed" and "could not be reached" in (job.error or "")
+    assert stored(app) == (0, 0)
+
+
+def test_a_job_whose_task_a_restart_lost_is_run_by_the_servers_recovery(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    with app.app_context():
+        s = db.session()
+        admin = s.scalars(select(User).where(User.app_role == "admin")).one()
+        files = [CsvFile("lost.csv", hubspot_export(5))]
+        options = ImportOptions(format="hubspot", date_format="us")
+        lost = queue_import(s, files, options, actor=admin, now=utcnow() - timedelta(hours=1))
+        s.commit()
+        url = f"/api/v1/imports/{lost.id}"
+    assert recover_stalled(app) == [lost.id]
+    final, _ = follow(client, token, url)
+    assert final["state"] == "done" and final["rows_accepted"] == 5
+    assert stored(app) == (5, events_of(5))
 
 
 def test_import_crm_shows_a_progress_bar_for_a_file_of_several_chunks(
