@@ -168,6 +168,14 @@ def visible_job(session: Session, job_id: int, viewer: User) -> ImportJob:
     return job
 
 
+def recent_jobs(session: Session, viewer: User, *, limit: int = 10) -> list[ImportJob]:
+    """The latest jobs the viewer may see (their own; an admin's: everyone's), newest first."""
+    query = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    if viewer.app_role != "admin":
+        query = query.where(ImportJob.actor_id == viewer.id)
+    return list(session.scalars(query))
+
+
 def start_job(job: ImportJob, *, now: datetime) -> bool:
     """Mark the job running for one more attempt; False when it is finished already."""
     if job.finished:

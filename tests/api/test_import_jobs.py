@@ -29,9 +29,10 @@ from kpi_engine.db import utcnow
 from kpi_engine.org.models import User
 from kpi_engine.sales.models import Deal, RawEvent
 from tests.big_exports import REPS, events_of, hubspot_export, rep_email
+from tests.conftest import PASSWORD, log_in
 from tests.factories import make_team, make_user
 from tests.live_server import ROOT
-from web.auth import issue_token
+from web.auth import hash_password, issue_token
 from web.extensions import db
 from web.import_jobs import recover_stalled
 
@@ -43,7 +44,9 @@ def token(app: Flask) -> str:
     """An admin's API token, with REPS reps to own the generated deals."""
     with app.app_context():
         s = db.session()
-        admin = make_user(s, app_role="admin", email="admin@big.test")
+        admin = make_user(
+            s, app_role="admin", email="admin@big.test", password_hash=hash_password(PASSWORD)
+        )
         team = make_team(s)
         for i in range(REPS):
             make_user(s, email=rep_email(i), team=team)
@@ -125,6 +128,22 @@ def test_a_refused_file_fails_its_job_naming_the_rows_and_stores_nothing(
     assert final["error"] == "nothing imported from big.csv: 3 rows: 2 accepted, 1 rejected"
     assert any("unknown owner 'ghost@big.test'" in line for line in final["report"])
     assert stored(app) == (0, 0)
+
+
+def test_a_job_without_a_deal_file_fails_saying_so_and_the_page_lists_it(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    roster = b"First Name,Last Name,Email\nAda,Lovelace,ada@big.test\n"
+    final, _ = follow(
+        client, token, post_import(client, token, roster, "users.csv").get_json()["url"]
+    )
+    assert final["state"] == "failed"
+    assert final["error"] == "the import stopped: no deal file among the files; nothing was stored"
+    log_in(client, "admin@big.test")
+    page = client.get("/imports").get_data(as_text=True)
+    assert "Recent imports" in page and "users.csv" in page and "failed" in page
+    job_page = client.get(final["page"]).get_data(as_text=True)
+    assert "Failed." in job_page and "The import stopped: no deal file among the files" in job_page
 
 
 def test_a_job_is_seen_only_by_its_uploader_and_admins(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 
 from kpi_engine.crm.columns import EXPORT_COLUMNS
-from kpi_engine.crm.import_jobs import visible_job
+from kpi_engine.crm.import_jobs import recent_jobs, visible_job
 from kpi_engine.crm.importer import OWNER_KINDS, plan_import
 from kpi_engine.db import utcnow
 from web.api.imports import job_json
@@ -47,5 +47,9 @@ def import_job(job_id: int):
 
 def _page(**context: object) -> str:
     return render_template(
-        "imports.html", formats=list(EXPORT_COLUMNS), owner_kinds=OWNER_KINDS, **context
+        "imports.html",
+        formats=list(EXPORT_COLUMNS),
+        owner_kinds=OWNER_KINDS,
+        jobs=recent_jobs(db.session(), actor()),
+        **context,
     )

@@ -20,7 +20,8 @@
         show("job-accepted", job.rows_accepted);
         show("job-rejected", job.rows_rejected);
         document.getElementById("job-state").textContent =
-          job.state === "queued" ? "Waiting for a worker to take it…" : "Importing…";
+          job.state === "queued" ? "Waiting for a worker to take it…"
+            : job.rows_total ? "Importing…" : "Reading and checking the files…";
         document.getElementById("job-stalled").hidden = !job.stalled;
         setTimeout(poll, 1000);
       })
