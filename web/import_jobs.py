@@ -49,6 +49,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach, reach
+from kpi_engine.sales.ingest import IngestResult
 from web.cli_sales import describe
 from web.extensions import db, socketio
 from web.ingest import import_in_chunks
@@ -212,15 +213,13 @@ def _import_plan(
     mine = min(skip, plan.accepted)
     attempt = find_job(db.session(), job_id).attempts
 
-    def count(session: Session, rows: int) -> None:
-        record_chunk(find_job(session, job_id), rows, attempt=attempt, now=utcnow())
+    def count(session: Session, rows: int, result: IngestResult) -> None:
+        job = find_job(session, job_id)
+        stored, known = len(result.accepted), len(result.duplicates)
+        record_chunk(job, rows, stored=stored, known=known, attempt=attempt, now=utcnow())
 
-    def counted(_rows: int, result: object) -> None:
-        job = find_job(db.session(), job_id)
-        job.events_stored += len(getattr(result, "accepted", ()))
-        job.events_known += len(getattr(result, "duplicates", ()))
-        db.session.commit()
-        _notify(on_progress, job)
+    def counted(_rows: int, _result: IngestResult) -> None:
+        _notify(on_progress, find_job(db.session(), job_id))
 
     actor = find_job(db.session(), job_id).actor
     import_in_chunks(

@@ -201,15 +201,26 @@ def beat(session: Session, job_id: int, *, attempt: int, now: datetime) -> bool:
     return True
 
 
-def record_chunk(job: ImportJob, rows: int, *, attempt: int, now: datetime) -> None:
-    """Count a chunk's rows as stored: called inside the chunk's own transaction by the run
-    `attempt`; Conflict (the chunk rolls back) when a later run has taken the job over."""
+def record_chunk(
+    job: ImportJob,
+    rows: int,
+    *,
+    stored: int = 0,
+    known: int = 0,
+    attempt: int,
+    now: datetime,
+) -> None:
+    """Count a chunk's rows (and its events stored and already known) as in: called inside
+    the chunk's own transaction by the run `attempt`; TakenOver (the chunk rolls back) when a
+    later run has taken the job over."""
     if job.attempts != attempt or job.state != JobState.RUNNING.value:
         raise TakenOver(
             f"import job {job.id} was taken over by another run",
             {"job": ["resumed by another worker"]},
         )
     job.rows_accepted += rows
+    job.events_stored += stored
+    job.events_known += known
     job.heartbeat_at = now
 
 

@@ -307,4 +307,5 @@ def test_a_killed_workers_job_is_resumed_by_the_next_worker_after_its_stored_row
     assert final["state"] == "done", final
     assert final["attempts"] == 2 and final["error"].startswith("its worker stopped (last heard")
     assert final["rows_accepted"] == rows and min(seen) >= midway["rows_read"]
+    assert (final["events_stored"], final["events_known"]) == (events_of(rows), 0)
     assert stored(queued_app) == (rows, events_of(rows))
