@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -48,7 +48,7 @@ from kpi_engine.crm.importer import CsvFile, ImportOptions, ImportPlan, plan_imp
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.models import User
-from kpi_engine.org.reach import EVERYONE, Reach, reach
+from kpi_engine.org.reach import Reach, reach
 from kpi_engine.sales.ingest import IngestResult
 from web.cli_sales import describe
 from web.extensions import db, socketio
@@ -127,7 +127,7 @@ def run_queued_job(job_id: int) -> None:
     run_job(job_id)
 
 
-def run_job(job_id: int, *, on_progress: Callable[[ImportJob], object] | None = None) -> None:
+def run_job(job_id: int) -> None:
     """Run (or resume) one job to its end: plan its files, store the accepted rows chunk by
     chunk with the progress, then the outcome. Any error fails it, saying what is in."""
     session = db.session()
@@ -140,7 +140,7 @@ def run_job(job_id: int, *, on_progress: Callable[[ImportJob], object] | None = 
     heart = threading.Thread(target=_beat, args=(app, job_id, job.attempts, stop), daemon=True)
     heart.start()
     try:
-        _run(session, job_id, on_progress)
+        _run(session, job_id)
     finally:
         stop.set()
         heart.join()
@@ -162,9 +162,9 @@ def _beat(app: Flask, job_id: int, attempt: int, stop: threading.Event) -> None:
             return
 
 
-def _run(session: Session, job_id: int, on_progress: Callable[[ImportJob], object] | None) -> None:
+def _run(session: Session, job_id: int) -> None:
     try:
-        _import(session, job_id, on_progress)
+        _import(session, job_id)
     except TakenOver:
         db.session.rollback()  # a resumption runs it now; its progress is its own
     except Exception as exc:
@@ -176,9 +176,7 @@ def _run(session: Session, job_id: int, on_progress: Callable[[ImportJob], objec
             current_app.logger.exception("import job %s failed", job_id)
 
 
-def _import(
-    session: Session, job_id: int, on_progress: Callable[[ImportJob], object] | None
-) -> None:
+def _import(session: Session, job_id: int) -> None:
     job = find_job(session, job_id)
     options = job_options(
         job, timezone=str(current_app.config["ORG_TIMEZONE"]), reach=_reach_of(session, job.actor)
@@ -189,16 +187,14 @@ def _import(
     job.report = [line for plan in plans for line in describe(plan)]
     job.heartbeat_at = utcnow()
     session.commit()
-    _notify(on_progress, job)
     skip = job.rows_accepted  # rows a run before this one committed
     for plan in plans:
         if plan.ok:
-            skip = _import_plan(plan, job_id, options.reach, skip, on_progress)
+            skip = _import_plan(plan, job_id, options.reach, skip)
     job = find_job(db.session(), job_id)
     refused = [f"nothing imported from {p.file}: {p.totals()}" for p in plans if not p.ok]
     finish_job(job, now=utcnow(), error="; ".join(refused) or None)
     db.session.commit()
-    _notify(on_progress, job)
 
 
 def _import_plan(
@@ -206,7 +202,6 @@ def _import_plan(
     job_id: int,
     reach_: Reach,
     skip: int,
-    on_progress: Callable[[ImportJob], object] | None,
 ) -> int:
     """Store one plan's rows after the first `skip` (already stored); returns what is left of
     `skip` for the next plan."""
@@ -218,25 +213,17 @@ def _import_plan(
         stored, known = len(result.accepted), len(result.duplicates)
         record_chunk(job, rows, stored=stored, known=known, attempt=attempt, now=utcnow())
 
-    def counted(_rows: int, _result: IngestResult) -> None:
-        _notify(on_progress, find_job(db.session(), job_id))
-
     actor = find_job(db.session(), job_id).actor
-    import_in_chunks(
-        plan, reach=reach_, actor=actor, skip_rows=mine, in_transaction=count, after=counted
-    )
+    import_in_chunks(plan, reach=reach_, actor=actor, skip_rows=mine, in_transaction=count)
     return skip - mine
 
 
 def _reach_of(session: Session, actor: User | None) -> Reach:
-    """Whom the job may write for: its uploader's reach now; the command line's (no actor)
-    is everyone's."""
-    return EVERYONE if actor is None else reach(session, actor)
-
-
-def _notify(on_progress: Callable[[ImportJob], object] | None, job: ImportJob) -> None:
-    if on_progress is not None:
-        on_progress(job)
+    """Whom the job may write for: its uploader's reach as it is now. Jobs come from the web,
+    each with its uploader; one whose uploader was deleted may write for nobody."""
+    if actor is None:
+        raise Invalid("its uploader no longer exists", {"actor": ["no such user"]})
+    return reach(session, actor)
 
 
 def stale_after(config: Mapping[str, Any]) -> timedelta:
