@@ -118,7 +118,9 @@ def queue_import(
         created_at=now,
         report=[],
     )
-    job.files = [ImportJobFile(position=i, name=f.name, data=f.data) for i, f in enumerate(files)]
+    job.files = [
+        ImportJobFile(position=i, name=f.name[:255], data=f.data) for i, f in enumerate(files)
+    ]
     session.add(job)
     session.flush()
     return job
