@@ -309,3 +309,17 @@ def test_a_killed_workers_job_is_resumed_by_the_next_worker_after_its_stored_row
     assert final["rows_accepted"] == rows and min(seen) >= midway["rows_read"]
     assert (final["events_stored"], final["events_known"]) == (events_of(rows), 0)
     assert stored(queued_app) == (rows, events_of(rows))
+
+
+def test_a_part_without_a_readable_name_is_refused_as_a_field_not_a_server_error(
+    app: Flask, client: FlaskClient, token: str
+) -> None:
+    boundary = "b0undary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data\r\n\r\n1\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name=""\r\n\r\n2\r\n'
+        f"--{boundary}--\r\n"
+    ).encode()
+    kind = f"multipart/form-data; boundary={boundary}"
+    answer = client.post("/api/v1/imports", data=body, content_type=kind, headers=auth(token))
+    assert answer.status_code == 422, answer.get_data(as_text=True)
