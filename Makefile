@@ -31,7 +31,8 @@ test: $(STAMP) assets browser
 	$(BIN)/pytest
 
 ## serve-prod: the demo on PostgreSQL + Redis, PROCESSES single-worker gevent processes from
-## BASE_PORT (needs DATABASE_URL and SOCKETIO_MESSAGE_QUEUE; see docs/deployment.md)
+## BASE_PORT and JOB_WORKERS import-job workers (default 1; jobs on JOBS_REDIS_URL, default the
+## message queue's Redis) (needs DATABASE_URL and SOCKETIO_MESSAGE_QUEUE; see docs/deployment.md)
 serve-prod: $(STAMP) assets
 	$(BIN)/pip install --quiet -e '.[prod]'
 	$(FLASK) db upgrade

@@ -8,6 +8,8 @@ It also sends the team channels' outbox to Slack and Teams every CHANNEL_SEND_IN
 and the phone pushes every PUSH_SEND_INTERVAL seconds (default 1; or `flask send-pushes`).
 Every server process (this one, and each gunicorn process, which serves `wsgi:serving()`) runs
 the boards' relay loop and heartbeat every LIVE_HEARTBEAT_SECONDS (docs/live.md).
+Import jobs run in its own background tasks, and it resumes those a restart interrupted every
+JOBS_STALE_SECONDS (unless JOBS_REDIS_URL puts them on a queue: see docs/ingest.md).
 """
 
 import os
@@ -15,6 +17,7 @@ import os
 from web.app import create_app
 from web.channel_sender import start_channel_sender
 from web.extensions import socketio
+from web.import_jobs import start_job_recovery
 from web.push_sender import start_push_sender
 from web.scheduler import DEFAULT_INTERVAL_SECONDS, start_finalizer, start_live_relay
 
@@ -41,5 +44,6 @@ if __name__ == "__main__":
     start_live_relay(app)
     start_channel_sender(app, seconds("CHANNEL_SEND_INTERVAL", 1.0))
     start_push_sender(app, seconds("PUSH_SEND_INTERVAL", 1.0))
+    start_job_recovery(app)  # import jobs whose task a restart lost (docs/ingest.md)
     print(f"serving on http://{host}:{port}", flush=True)
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)

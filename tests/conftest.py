@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -220,3 +221,16 @@ def log_in(client: FlaskClient, email: str, password: str = PASSWORD) -> str:
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     return csrf_token_from(client, "/")
+
+
+def finished_import(client: FlaskClient, response: Any, timeout: float = 120) -> Any:
+    """Follow an import's answer (303 to its job's page) and wait until the job has finished,
+    polling its status as the page does; returns the job's page."""
+    assert response.status_code == 303, response.get_data(as_text=True)
+    page = response.headers["Location"]
+    status = "/api/v1/imports/" + page.rstrip("/").rsplit("/", 1)[1]
+    deadline = time.monotonic() + timeout
+    while client.get(status).get_json()["state"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, f"the import job at {status} did not finish"
+        time.sleep(0.05)
+    return client.get(page)

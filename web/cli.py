@@ -12,6 +12,7 @@ from kpi_engine.org.membership import user_by_email
 from web.auth import hash_password, issue_token
 from web.channel_sender import send_channels_command
 from web.cli_game import finalize_command, rebuild_command, standings_command
+from web.cli_jobs import jobs_command
 from web.cli_kpis import import_inputs_command, kpi_alerts_command
 from web.cli_live import simulate_command
 from web.cli_people import COMMANDS as PEOPLE_COMMANDS
@@ -77,6 +78,7 @@ def init_app(app: Flask) -> None:
         demo_command,
         import_crm_command,
         import_inputs_command,
+        jobs_command,
         kpi_alerts_command,
         finalize_command,
         rebuild_command,

@@ -9,12 +9,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from kpi_engine.crm.import_jobs import CHUNK_ROWS
 from kpi_engine.crm.importer import CsvFile, ImportOptions, ImportPlan, plan_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
 from kpi_engine.org.reach import EVERYONE
 from web.extensions import db
-from web.ingest import import_plan
+from web.ingest import import_in_chunks
 
 SHOWN = 10  # ids listed per kind of change; the counts are always complete
 REJECTIONS_SHOWN = 20  # rejected lines listed one by one; the groups above count them all
@@ -138,11 +139,21 @@ def import_crm_command(
     for plan in plans:
         click.echo("\n".join(describe(plan)))
         if plan.ok and not dry_run:
-            result = import_plan(plan, reach=EVERYONE)  # the CLI runs with the admin's rights
-            stored, known = len(result.accepted), len(result.duplicates)
+            stored, known = _import(plan)
             click.echo(f"  imported: {stored} events stored, {known} already known")
     failed = [p.file for p in plans if not p.ok]
     if failed:
         raise click.ClickException(f"not imported, see above what to fix: {', '.join(failed)}")
     if dry_run:
         click.echo("dry run: nothing was changed")
+
+
+def _import(plan: ImportPlan) -> tuple[int, int]:
+    """Store the plan's rows chunk by chunk (the CLI runs with the admin's rights), with a
+    progress bar of the rows stored when the file has more than one chunk."""
+    if plan.accepted <= CHUNK_ROWS:
+        return import_in_chunks(plan, reach=EVERYONE)
+    with click.progressbar(
+        length=plan.accepted, label=f"  importing {plan.file}", show_pos=True, width=30
+    ) as bar:
+        return import_in_chunks(plan, reach=EVERYONE, after=lambda rows, _result: bar.update(rows))

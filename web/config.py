@@ -72,6 +72,15 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PUSH_RETRY_BASE_SECONDS": float(env("PUSH_RETRY_BASE_SECONDS", "5")),
         "PUSH_TIMEOUT_SECONDS": float(env("PUSH_TIMEOUT_SECONDS", "5")),
         "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        # CRM uploads (the Import page, POST /api/v1/imports) may be larger: 100,000 rows of a
+        # HubSpot export are about 10 MiB.
+        "IMPORT_MAX_CONTENT_LENGTH": int(env("IMPORT_MAX_CONTENT_LENGTH", str(64 * 1024 * 1024))),
+        # Import jobs (docs/ingest.md): unset, they run in the web process; a Redis URL, on an
+        # RQ queue taken by `flask --app wsgi jobs worker`. A running job whose heartbeat is
+        # older than JOBS_STALE_SECONDS is resumed (or failed) by the next recovery.
+        "JOBS_REDIS_URL": env("JOBS_REDIS_URL") or None,
+        "JOBS_QUEUE": env("JOBS_QUEUE") or None,
+        "JOBS_STALE_SECONDS": float(env("JOBS_STALE_SECONDS", "120")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.core.changes import Changes
 from gameplay.scoring.engine import record_sales_events
+from kpi_engine.crm.import_jobs import CHUNK_ROWS, chunks
 from kpi_engine.crm.importer import ImportPlan, prepare_import
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
@@ -39,11 +40,14 @@ def ingest(
     before: Callable[[Session], object] | None = None,
     whole: bool = False,
     reach: Reach = EVERYONE,
+    last: Callable[[Session, IngestResult], object] | None = None,
 ) -> IngestResult:
     """Record the events through the game engine, commit, then publish the changes.
 
     `before` runs in the same transaction first (an import adds its people and aliases there),
-    so a retry after a lost race repeats it too. With `whole`, one rejected event rolls the
+    so a retry after a lost race repeats it too; `last` (session, result) runs in it after the
+    events are recorded, just before the commit (an import job's progress: its row is locked
+    only for the commit, not the whole chunk). With `whole`, one rejected event rolls the
     whole batch back and raises Invalid: a file is imported entirely or not at all. `reach`
     is whom the caller may act for (kpi_engine.org.reach); EVERYONE only for the CRM and the CLI.
     """
@@ -63,6 +67,8 @@ def ingest(
             if whole and result.rejected:
                 db.session.rollback()
                 raise Invalid(f"{len(result.rejected)} events were rejected", _reasons(result))
+            if last is not None:
+                last(db.session(), result)
             won = [t.deal for t in result.deal_transitions if t.became_won]
             realtime.queue_news(changes, now=now or utcnow(), won=won)
             db.session.commit()
@@ -112,3 +118,48 @@ def import_plan(plan: ImportPlan, *, reach: Reach, actor: User | None = None) ->
         whole=True,
         reach=reach,
     )
+
+
+def import_in_chunks(
+    plan: ImportPlan,
+    *,
+    reach: Reach,
+    actor: User | None = None,
+    skip_rows: int = 0,
+    size: int = CHUNK_ROWS,
+    in_transaction: Callable[[Session, int, IngestResult], object] | None = None,
+    after: Callable[[int, IngestResult], object] | None = None,
+) -> tuple[int, int]:
+    """Import a planned file `size` rows per transaction, after its first `skip_rows` rows;
+    returns the events stored and those already known.
+
+    The first chunk's transaction also adds the plan's people and aliases. `in_transaction`
+    (session, rows, result) runs inside each chunk's transaction, so progress recorded there is
+    committed with exactly the rows it counts; `after` (rows, result) runs once it committed.
+    A big file does not hold one transaction (and its locks) for minutes, and an interrupted
+    import is finished by importing the file again: the stored rows are recognised by their
+    events' keys."""
+    now, stored, known = utcnow(), 0, 0
+    for index, chunk in enumerate(chunks(plan.events, skip_rows=skip_rows, size=size)):
+
+        def before(session: Session, first: bool = index == 0) -> None:
+            if first:
+                prepare_import(session, plan, now=now, actor=actor)
+
+        def last(session: Session, result: IngestResult, rows: int = chunk.rows) -> None:
+            if in_transaction is not None:
+                in_transaction(session, rows, result)
+
+        result = ingest(
+            chunk.events,
+            source="import",
+            now=now,
+            before=before,
+            whole=True,
+            reach=reach,
+            last=last,
+        )
+        stored, known = stored + len(result.accepted), known + len(result.duplicates)
+        if after is not None:
+            after(chunk.rows, result)
+    return stored, known

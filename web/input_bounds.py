@@ -15,7 +15,7 @@ import math
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound
@@ -95,7 +95,19 @@ class GuardedJSONProvider(DefaultJSONProvider):
         return loads_json(s)
 
 
+# Endpoints that take a CRM upload, bounded by IMPORT_MAX_CONTENT_LENGTH instead.
+UPLOAD_ENDPOINTS = {"pages.run_import", "api.post_import"}
+
+
+def _upload_bound() -> None:
+    # Before any hook reads the form (the CSRF check does), or the global bound applies.
+    if request.endpoint in UPLOAD_ENDPOINTS:
+        request.max_content_length = current_app.config["IMPORT_MAX_CONTENT_LENGTH"]
+
+
 def init_app(app: Flask) -> None:
-    """Install the id converter (before blueprints add their rules) and the JSON guards."""
+    """Install the id converter (before blueprints add their rules), the JSON guards and the
+    upload bound (before the other hooks)."""
     app.url_map.converters["int"] = IdConverter
     app.json = GuardedJSONProvider(app)
+    app.before_request(_upload_bound)

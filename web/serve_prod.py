@@ -1,4 +1,5 @@
-"""`python -m web.serve_prod`: several single-worker gunicorn processes, one port each.
+"""`python -m web.serve_prod`: several single-worker gunicorn processes, one port each, and
+JOB_WORKERS (default 1) import-job workers (`flask --app wsgi jobs worker`) on the Redis queue.
 
 Flask-SocketIO keeps each client's session in the memory of the process that accepted it, so
 a process runs exactly one worker and a reverse proxy with sticky sessions spreads the clients
@@ -53,18 +54,34 @@ def gunicorn_command(host: str, port: int) -> list[str]:
 
 
 def production_env() -> dict[str, str]:
-    """The environment with async_mode pinned to gevent; refuses to run without the engines."""
+    """The environment with async_mode pinned to gevent and import jobs on the Redis queue
+    (JOBS_REDIS_URL, by default the message queue's Redis); refuses to run without the
+    engines."""
     missing = [name for name in REQUIRED if not os.environ.get(name)]
     if missing:
         raise SystemExit(f"serve-prod needs {', '.join(missing)} (see docs/deployment.md)")
-    return {**os.environ, "SOCKETIO_ASYNC_MODE": "gevent"}
+    jobs = os.environ.get("JOBS_REDIS_URL") or os.environ["SOCKETIO_MESSAGE_QUEUE"]
+    return {**os.environ, "SOCKETIO_ASYNC_MODE": "gevent", "JOBS_REDIS_URL": jobs}
 
 
-def start(processes: int, host: str, base_port: int) -> list[subprocess.Popen[bytes]]:
+def worker_command() -> list[str]:
+    """One import-job worker: `flask --app wsgi jobs worker` (docs/ingest.md)."""
+    return [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"]
+
+
+def start(
+    processes: int, host: str, base_port: int, workers: int = 1
+) -> list[subprocess.Popen[bytes]]:
     env = production_env()
-    return [
+    web = [
         subprocess.Popen(gunicorn_command(host, base_port + i), env=env)  # noqa: S603
         for i in range(processes)
+    ]
+    # A worker runs jobs in plain threads: it serves no Socket.IO client, it only publishes.
+    plain = {**env, "SOCKETIO_ASYNC_MODE": "threading"}
+    return web + [
+        subprocess.Popen(worker_command(), env=plain)  # noqa: S603
+        for _ in range(workers)
     ]
 
 
@@ -86,10 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=int(os.environ.get("PROCESSES", "2")))
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--base-port", type=int, default=int(os.environ.get("BASE_PORT", "5001")))
+    parser.add_argument("--job-workers", type=int, default=int(os.environ.get("JOB_WORKERS", "1")))
     args = parser.parse_args(argv)
-    children = start(args.processes, args.host, args.base_port)
+    children = start(args.processes, args.host, args.base_port, args.job_workers)
     urls = ", ".join(f"http://{args.host}:{args.base_port + i}" for i in range(args.processes))
-    print(f"serving on {urls} (gevent, one worker each)", flush=True)
+    print(
+        f"serving on {urls} (gevent, one worker each); {args.job_workers} import-job worker(s)",
+        flush=True,
+    )
     return supervise(children)
 
 

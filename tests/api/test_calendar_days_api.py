@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, log_in, make_app
+from tests.conftest import PASSWORD, finished_import, log_in, make_app
 from tests.factories import make_user
 from web.auth import hash_password
 from web.extensions import db
@@ -71,7 +71,7 @@ def test_the_dry_run_and_the_import_report_undated_rows_and_the_card_names_them(
         "action": "import",
         "files": [(io.BytesIO(Path(path).read_bytes()), "hubspot_undated.csv")],
     }
-    page = client.post("/imports", data=body, content_type="multipart/form-data")
+    page = finished_import(client, client.post("/imports", data=body))
     text = page.get_data(as_text=True)
     assert page.status_code == 200 and "Imported: " in text and UNDATED in text
     q2 = card(client, "2026-Q2", "pipeline_conversion,sales_cycle_days")

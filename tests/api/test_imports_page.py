@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from kpi_engine.sales.models import Activity, Deal, RawEvent
-from tests.conftest import PASSWORD, log_in
+from tests.conftest import PASSWORD, finished_import, log_in
 from tests.factories import make_team, make_user
 from web.auth import hash_password
 from web.extensions import db
@@ -47,7 +47,8 @@ def counts(app: Flask) -> tuple[int, int, int]:
 def upload(client: FlaskClient, csrf: str, action: str, *names: str, **fields: str):
     files = [(io.BytesIO((DATA / n).read_bytes()), n) for n in names]
     data = {"csrf_token": csrf, "action": action, "files": files, **fields}
-    return client.post("/imports", data=data, content_type="multipart/form-data")
+    response = client.post("/imports", data=data, content_type="multipart/form-data")
+    return finished_import(client, response) if action == "import" else response
 
 
 def test_a_manager_dry_runs_then_imports_a_hubspot_export(
@@ -202,7 +203,8 @@ def test_an_activity_of_an_unknown_kind_is_refused_and_not_stored(
 
 def _upload_text(client: FlaskClient, csrf: str, action: str, text: str):
     data = {"csrf_token": csrf, "action": action, "files": [(io.BytesIO(text.encode()), "d.csv")]}
-    return client.post("/imports", data=data, content_type="multipart/form-data")
+    response = client.post("/imports", data=data, content_type="multipart/form-data")
+    return finished_import(client, response) if action == "import" else response
 
 
 def test_a_managers_import_refuses_rows_of_another_team_and_imports_nothing(

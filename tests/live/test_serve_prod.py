@@ -7,12 +7,14 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 import requests
 
+from tests.big_exports import hubspot_export
 from tests.live.conftest import Org, connect, post_call, session_cookie
 from tests.live_server import ROOT, _wait_until_up
 
@@ -80,3 +82,28 @@ def test_a_client_of_one_process_sees_an_event_posted_to_the_other(
         bob.sio.disconnect()
     assert all(r["checks"] == {"database": "ok", "message_queue": "ok"} for r in ready)
     assert any(row["user_id"] == org.ann and row["points"] == 10 for row in moved["rows"])
+
+
+def test_an_import_uploaded_to_one_process_runs_on_the_launchers_job_worker(
+    org: Org, database_url: str
+) -> None:
+    export = hubspot_export(3_000, owners=["ann@example.test", "bob@example.test"])
+    auth = {"Authorization": f"Bearer {org.token}"}
+    with serve_prod(database_url) as (a, b):
+        answer = requests.post(
+            f"{a}/api/v1/imports",
+            headers=auth,
+            files={"files": ("deals.csv", export, "text/csv")},
+            data={"format": "hubspot", "date_format": "us"},
+            timeout=30,
+        )
+        assert answer.status_code == 202, answer.text
+        status_url = b + answer.headers["Location"].removeprefix(a)
+        deadline = time.monotonic() + 120
+        while (status := requests.get(status_url, headers=auth, timeout=5).json())["state"] not in (
+            "done",
+            "failed",
+        ):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.3)
+    assert status["state"] == "done" and status["rows_accepted"] == 3_000, status

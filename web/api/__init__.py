@@ -9,6 +9,7 @@ from web.api import (  # noqa: E402,F401  (registers routes)
     devices,
     events,
     impact,
+    imports,
     kpis,
     me,
     openapi,

@@ -43,6 +43,7 @@ from web.schemas.impact import (
     KpiKeys,
     PastCampaignSchema,
 )
+from web.schemas.imports import ImportJobSchema
 from web.schemas.kpis import (
     DecisionOutSchema,
     DecisionSchema,
@@ -182,6 +183,7 @@ class Operation:
     tag: str = "challenges"
     who: str = "anyone logged in"
     also: dict[int, Body] = field(default_factory=dict)
+    media: str = "application/json"  # the request body's content type
 
 
 EVENT_BODY = {"oneOf": [{"$ref": "#/components/schemas/Event"},
@@ -192,6 +194,19 @@ ADMINS = "admins"
 # event at all is a 422 error.
 BATCH_REFUSED = {"oneOf": [{"$ref": "#/components/schemas/BatchAnswer"},
                            {"$ref": "#/components/schemas/Error"}]}  # fmt: skip
+
+# A CRM upload: the files and the import page's choices, as multipart/form-data.
+IMPORT_UPLOAD = {
+    "type": "object",
+    "required": ["files"],
+    "properties": {
+        "files": {"type": "array", "items": {"type": "string", "format": "binary"},
+                  "description": "deal exports, with an owners' roster and products.csv"},
+        "format": {"type": "string", "enum": ["sample", "hubspot", "salesforce"]},
+        "date_format": {"type": "string", "enum": ["iso", "us", "eu"]},
+        "mapping": {"type": "string", "description": 'JSON {"field": "column", ...}'},
+    },
+}  # fmt: skip
 
 OPERATIONS: dict[str, Operation] = {
     "api.list_challenges_view": Operation("Challenges the caller may see", ChallengeListSchema,
@@ -231,6 +246,13 @@ OPERATIONS: dict[str, Operation] = {
                                  BatchAnswerSchema, body=EVENT_BODY, tag="sales data",
                                  who="the CRM, by signature",
                                  also={422: BATCH_REFUSED, 503: ErrorSchema}),
+    "api.post_import": Operation("Import CRM exports as a background job: 202 with the job "
+                                 "(its url in Location); see docs/ingest.md", ImportJobSchema,
+                                 body=IMPORT_UPLOAD, status=202, tag="sales data", who=MANAGERS,
+                                 media="multipart/form-data"),
+    "api.read_import": Operation("An import job's state and progress (rows read, accepted, "
+                                 "rejected) and, once finished, its report", ImportJobSchema,
+                                 tag="sales data", who="the job's uploader and admins"),
     "api.challenge_impact_view": Operation("Measured impact of a challenge on KPIs",
                                            ChallengeImpactSchema, query=ImpactQuerySchema,
                                            tag="impact", who=MANAGERS),
@@ -362,7 +384,8 @@ def _operation(rule: Rule, op: Operation) -> dict[str, Any]:
     for status, body in op.also.items():
         answer["responses"][str(status)] = {"description": "Refused", "content": _content(body)}
     if op.body is not None:
-        answer["requestBody"] = {"required": True, "content": _content(op.body)}
+        content = {op.media: {"schema": op.body}}
+        answer["requestBody"] = {"required": True, "content": content}
     if rule.endpoint == "api.crm_webhook":
         answer["security"] = []
         answer["parameters"] += [

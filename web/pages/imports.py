@@ -1,16 +1,19 @@
-"""The CRM import page: managers and admins upload exports, see a dry run, then import."""
+"""The CRM import page: managers and admins upload exports, see a dry run, then import.
+
+The import itself is a background job (web.import_jobs): the upload answers at once with the
+job's page, whose progress bar follows the job until its report."""
 
 from __future__ import annotations
 
-from flask import current_app, render_template, request
+from flask import redirect, render_template, url_for
 
 from kpi_engine.crm.columns import EXPORT_COLUMNS
-from kpi_engine.crm.importer import OWNER_KINDS, CsvFile, ImportOptions, plan_import
+from kpi_engine.crm.import_jobs import recent_jobs, visible_job
+from kpi_engine.crm.importer import OWNER_KINDS, plan_import
 from kpi_engine.db import utcnow
-from kpi_engine.errors import Invalid
-from kpi_engine.org.reach import reach
+from web.api.imports import job_json
 from web.extensions import db
-from web.ingest import import_plan
+from web.import_jobs import submit_import, upload_options, uploaded_files
 from web.pages import bp
 from web.permissions import actor, manager_required
 from web.schemas.forms import drop_blank, form_fields
@@ -27,28 +30,26 @@ def imports():
 @manager_required
 def run_import():
     form = ImportFormSchema().load(drop_blank(form_fields()))
-    uploads = [f for f in request.files.getlist("files") if f.filename]
-    if not uploads:
-        raise Invalid("choose at least one CSV file", {"files": ["no file was chosen"]})
-    options = ImportOptions(
-        format=form["format"],
-        mapping=form["mapping"],
-        date_format=form["date_format"],
-        timezone=current_app.config["ORG_TIMEZONE"],
-        may_add_people=actor().app_role == "admin",
-        reach=reach(db.session(), actor()),
-    )
-    files = [CsvFile(f.filename or "upload.csv", f.read()) for f in uploads]
+    files, options = uploaded_files(), upload_options(form, actor())
+    if form["action"] == "import":
+        job = submit_import(files, options, actor())
+        return redirect(url_for("pages.import_job", job_id=job.id), code=303)
     plans = plan_import(db.session(), files, options, now=utcnow())
-    dry_run = form["action"] == "dry_run"
-    ok = [p for p in plans if p.ok]
-    imported = (
-        {} if dry_run else {p.file: import_plan(p, reach=options.reach, actor=actor()) for p in ok}
-    )
-    return _page(plans=plans, imported=imported, dry_run=dry_run)
+    return _page(plans=plans, dry_run=True)
+
+
+@bp.get("/imports/jobs/<int:job_id>")
+@manager_required
+def import_job(job_id: int):
+    job = visible_job(db.session(), job_id, actor())
+    return render_template("import_job.html", job=job, status=job_json(job))
 
 
 def _page(**context: object) -> str:
     return render_template(
-        "imports.html", formats=list(EXPORT_COLUMNS), owner_kinds=OWNER_KINDS, **context
+        "imports.html",
+        formats=list(EXPORT_COLUMNS),
+        owner_kinds=OWNER_KINDS,
+        jobs=recent_jobs(db.session(), actor()),
+        **context,
     )

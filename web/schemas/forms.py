@@ -10,7 +10,10 @@ from flask import request
 
 def form_fields(*lists: str) -> dict[str, Any]:
     """The posted form without its CSRF token; `lists` name the fields sent several times."""
-    data: dict[str, Any] = {k: v for k, v in request.form.items() if k != "csrf_token"}
+    # A multipart part without a readable name comes with the name None: it is no field.
+    data: dict[str, Any] = {
+        k: v for k, v in request.form.items() if isinstance(k, str) and k != "csrf_token"
+    }
     data.update({name: request.form.getlist(name) for name in lists})
     return data
 

@@ -35,10 +35,42 @@ class ImportFormSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(["dry_run", "import"]))
 
 
+class ImportUploadSchema(Schema):
+    """POST /api/v1/imports, multipart: the files under `files`, and these fields."""
+
+    format = fields.String(load_default=None, validate=validate.OneOf(list(EXPORT_COLUMNS)))
+    date_format = fields.String(load_default=None, validate=validate.OneOf(DATE_FORMATS))
+    mapping = ColumnMapping(load_default=None)
+
+
+class ImportJobSchema(Schema):
+    """An import job's state and progress: rows read (accepted + rejected) of rows_total."""
+
+    id = fields.Integer()
+    url = fields.String(metadata={"description": "where to GET the job's status"})
+    page = fields.String(metadata={"description": "the job's page with its progress bar"})
+    file_name = fields.String()
+    state = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
+    stalled = fields.Boolean(
+        metadata={"description": "running, but its worker stopped reporting: it is resumed"}
+    )
+    rows_total = fields.Integer()
+    rows_read = fields.Integer()
+    rows_accepted = fields.Integer()
+    rows_rejected = fields.Integer()
+    events_stored = fields.Integer()
+    events_known = fields.Integer()
+    attempts = fields.Integer()
+    error = fields.String(allow_none=True)
+    report = fields.List(fields.String())
+    created_at = fields.DateTime()
+    started_at = fields.DateTime(allow_none=True)
+    finished_at = fields.DateTime(allow_none=True)
+
+
 class ActivityFormSchema(Schema):
     key = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{32}$"))
     kind = fields.String(required=True, validate=validate.OneOf(ActivityKind.values()))
     outcome = fields.String(required=True, validate=validate.OneOf(ActivityOutcome.values()))
     deal_id = fields.String(load_default=None, validate=validate.Length(max=120))
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
-
