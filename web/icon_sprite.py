@@ -2,7 +2,8 @@
 
 Run by `make assets` after `npm ci` (standard library only, so it runs before the venv exists).
 The icons come from the lucide-static package (ISC licence) locked in package-lock.json; the
-names are every `icon('name')` call in web/templates plus EXTRA (icons drawn from JavaScript).
+names are every `icon('name')` call in web/templates plus EXTRA (icons drawn from JavaScript);
+CSS_ICONS are also copied one file each, for stylesheets (app.css's empty states).
 A template asking for an icon Lucide does not have stops the build with its name.
 """
 
@@ -17,6 +18,8 @@ SOURCE = ROOT / "node_modules" / "lucide-static" / "icons"
 TEMPLATES = ROOT / "web" / "templates"
 TARGET = ROOT / "web" / "static" / "vendor" / "icons.svg"
 EXTRA = ("trophy", "arrow-up", "arrow-down", "x", "party-popper", "medal", "flame")
+# Icons a stylesheet draws (as a CSS mask), copied whole to vendor/icons/<name>.svg.
+CSS_ICONS = ("inbox",)
 CALL = re.compile(r"""icon\(\s*['"]([a-z0-9-]+)['"]""")
 BODY = re.compile(r"<svg[^>]*>(.*)</svg>", re.S)
 STROKE = ('fill="none" stroke="currentColor" stroke-width="2" '
@@ -48,6 +51,10 @@ def build() -> Path:
         f'<svg xmlns="http://www.w3.org/2000/svg">\n{symbols}\n</svg>\n',
         encoding="utf-8",
     )
+    for name in CSS_ICONS:
+        copy = TARGET.parent / "icons" / f"{name}.svg"
+        copy.parent.mkdir(exist_ok=True)
+        copy.write_text((SOURCE / f"{name}.svg").read_text(encoding="utf-8"), encoding="utf-8")
     return TARGET
 
 

@@ -167,6 +167,11 @@ def _look_at(chrome: webdriver.Chrome, shot: str, viewport: str, charts: bool) -
     SHOTS.mkdir(parents=True, exist_ok=True)
     drawn = _charts(chrome) if charts else []
     chrome.save_screenshot(str(SHOTS / f"{shot}.png"))
+    if drawn:  # and the first chart, which is often below the fold
+        chrome.execute_script(
+            "document.querySelector('figure.chart').scrollIntoView({block: 'start'})"
+        )
+        chrome.save_screenshot(str(SHOTS / f"{shot}-chart.png"))
     problems = []
     width = chrome.execute_script("return document.documentElement.scrollWidth")
     if width > SIZES[viewport][0]:
@@ -220,8 +225,32 @@ def test_icons_come_from_the_vendored_sprite(chrome: webdriver.Chrome, world_ser
     )
     assert uses, "the navigation shows icons"
     assert all(re.match(r"^/static/vendor/icons\.svg#[a-z0-9-]+$", u) for u in uses), uses
-    ok = chrome.execute_script(
+    sprite = chrome.execute_script(
         "var r = new XMLHttpRequest(); r.open('GET', '/static/vendor/icons.svg', false);"
-        "r.send(); return r.status === 200 && r.responseText.indexOf('<symbol') >= 0;"
+        "r.send(); return r.status === 200 ? r.responseText : '';"
     )
-    assert ok, "the sprite is served from /static/vendor"
+    missing = {u.split("#")[1] for u in uses} - set(re.findall(r'<symbol id="([^"]+)"', sprite))
+    assert not missing, f"icons the page asks for and the sprite lacks: {missing}"
+
+
+def test_dark_mode_follows_the_system(chrome: webdriver.Chrome, world_server: str) -> None:
+    """The same page in a dark system theme: dark background, light text, from the tokens."""
+    background = "return getComputedStyle(document.body).backgroundColor"
+    _sign_in(chrome, world_server, REP)
+    light = chrome.execute_script(background)
+    chrome.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    chrome.get(f"{world_server}/play")
+    dark = chrome.execute_script(background)
+    ink = chrome.execute_script("return getComputedStyle(document.body).color")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    chrome.save_screenshot(str(SHOTS / "rep-dark-challenges.png"))
+    assert light != dark, "the background follows the system theme"
+    assert _brightness(dark) < 60 < 180 < _brightness(ink), (dark, ink)
+
+
+def _brightness(css_colour: str) -> float:
+    red, green, blue = (float(n) for n in re.findall(r"[\d.]+", css_colour)[:3])
+    return 0.299 * red + 0.587 * green + 0.114 * blue

@@ -93,6 +93,14 @@ def revenue_trend(trend: Sequence[tuple[str, float | None]], shown: Formatter) -
     )  # fmt: skip
 
 
+def win_rate_trend(trend: Sequence[tuple[str, float | None]], shown: Formatter) -> Chart:
+    """Win rate per period, as a line (a share, so the axis reads in percent)."""
+    return chart(
+        "line", "Win rate per period", ("Period", "Win rate (%)"), "percent",
+        ("Period", "Win rate"), [(label, (value,)) for label, value in trend], shown,
+    )  # fmt: skip
+
+
 def stage_funnel(funnel: Sequence[tuple[str, int]]) -> Chart:
     """How many deals reached each stage, first stage on top."""
     return chart(

@@ -42,7 +42,7 @@ from kpi_engine.sales.dataframes import Scope, check_access, parse_scope, rep_id
 from web.csv_export import csv_response, kpi_number, neutralise, unit_label
 from web.extensions import db
 from web.pages import bp
-from web.pages.charts import revenue_trend, stage_funnel
+from web.pages.charts import revenue_trend, stage_funnel, win_rate_trend
 from web.permissions import actor, login_required, manager_required
 from web.schemas.kpis import DecisionSchema, InputSchema, TargetSchema
 
@@ -65,11 +65,16 @@ def format_kpi(value: float | None, unit: str) -> str:
 
 
 def _charts(session: Session, scope: Scope, period: Period, now: datetime) -> dict[str, Any]:
-    """The revenue trend and the stage funnel, as charts (drawn by js/charts.js)."""
+    """The revenue and win-rate trends and the stage funnel, as charts (js/charts.js)."""
     stages = funnel(frames_for(session, scope, period, now))
     revenue = trend(session, scope, period, "revenue_won", now)
-    trend_chart = revenue_trend(revenue, lambda v: format_kpi(v, "currency"))
-    return {"funnel": stages, "trend_chart": trend_chart, "funnel_chart": stage_funnel(stages)}
+    wins = trend(session, scope, period, "win_rate", now)
+    return {
+        "funnel": stages,
+        "trend_chart": revenue_trend(revenue, lambda v: format_kpi(v, "currency")),
+        "win_rate_chart": win_rate_trend(wins, lambda v: format_kpi(v, "percent")),
+        "funnel_chart": stage_funnel(stages),
+    }
 
 
 def _tz() -> str:

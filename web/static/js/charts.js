@@ -22,7 +22,7 @@
     return function (value) {
       if (value === null || value === undefined || isNaN(value)) return "";
       var sign = signed && value > 0 ? "+" : "";
-      if (unit === "fraction") return sign + plain.format(Math.round(value * 1000) / 10) + (signed ? " pts" : " %");
+      if (unit === "fraction" || unit === "percent") return sign + plain.format(Math.round(value * 1000) / 10) + (signed ? " pts" : " %");
       if (unit === "days") return sign + plain.format(value) + " d";
       if (unit === "currency") return sign + compact.format(value);
       return sign + plain.format(value);
