@@ -233,7 +233,9 @@ def test_icons_come_from_the_vendored_sprite(chrome: webdriver.Chrome, world_ser
     assert not missing, f"icons the page asks for and the sprite lacks: {missing}"
 
 
-def test_dark_mode_follows_the_system(chrome: webdriver.Chrome, world_server: str) -> None:
+def test_dark_mode_follows_the_system(
+    chrome: webdriver.Chrome, world_server: str, viewport: str
+) -> None:
     """The same page in a dark system theme: dark background, light text, from the tokens."""
     background = "return getComputedStyle(document.body).backgroundColor"
     _sign_in(chrome, world_server, REP)
@@ -246,7 +248,7 @@ def test_dark_mode_follows_the_system(chrome: webdriver.Chrome, world_server: st
     dark = chrome.execute_script(background)
     ink = chrome.execute_script("return getComputedStyle(document.body).color")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    chrome.save_screenshot(str(SHOTS / "rep-dark-challenges.png"))
+    chrome.save_screenshot(str(SHOTS / f"rep-{viewport}-dark-challenges.png"))
     assert light != dark, "the background follows the system theme"
     assert _brightness(dark) < 60 < 180 < _brightness(ink), (dark, ink)
 
