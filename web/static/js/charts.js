@@ -55,6 +55,12 @@
     return scale;
   }
 
+  // Long category names (a challenge, a mission) are cut on the axis; the table has them whole.
+  function shortLabel(value) {
+    var label = String(this.getLabelForValue(value));
+    return label.length > 22 ? label.slice(0, 21) + "…" : label;
+  }
+
   // A vertical line at zero: on a forest plot an interval that crosses it claims nothing.
   var zeroLine = {
     id: "zeroLine",
@@ -82,7 +88,8 @@
     var horizontal = kind === "hbar";
     var ticks = { callback: formatter(fig.unit) };
     var values = axis(fig.valueTitle, { beginAtZero: true, ticks: ticks });
-    var labels = axis(fig.labelTitle, { grid: { display: false } });
+    var labels = axis(fig.labelTitle, { grid: { display: false },
+                                        ticks: horizontal ? { callback: shortLabel } : {} });
     return {
       type: kind === "line" ? "line" : "bar",
       data: {
@@ -135,7 +142,7 @@
       options: {
         indexAxis: "y",
         scales: { x: axis(fig.valueTitle, { ticks: { callback: formatter(fig.unit, true) } }),
-                  y: axis(fig.labelTitle, { grid: { display: false } }) },
+                  y: axis(fig.labelTitle, { grid: { display: false }, ticks: { callback: shortLabel } }) },
         plugins: { legend: { display: false }, tooltip: { callbacks: { label: function (item) {
           var row = data.rows[item.dataIndex];
           return row.shown[0] + " (" + row.shown[1] + " to " + row.shown[2] + ")";
