@@ -66,4 +66,4 @@ def test_the_forest_plot_writes_each_interval_and_says_when_one_is_not_measurabl
     assert "Blitz &lt;b&gt;" in html and "<b>" not in html
     assert ">+10.0 pts<" in html and ">-2.0 pts<" in html and ">+20.0 pts<" in html
     assert html.count(">not measurable<") == 3
-    assert "Uplift in win rate (percentage points)" in html
+    assert 'data-y-title="Uplift (percentage points)"' in html

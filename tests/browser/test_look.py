@@ -167,11 +167,10 @@ def _look_at(chrome: webdriver.Chrome, shot: str, viewport: str, charts: bool) -
     SHOTS.mkdir(parents=True, exist_ok=True)
     drawn = _charts(chrome) if charts else []
     chrome.save_screenshot(str(SHOTS / f"{shot}.png"))
-    if drawn:  # and the first chart, which is often below the fold
-        chrome.execute_script(
-            "document.querySelector('figure.chart').scrollIntoView({block: 'start'})"
-        )
-        chrome.save_screenshot(str(SHOTS / f"{shot}-chart.png"))
+    # and each chart on its own, since most sit below the fold
+    for n, figure in enumerate(chrome.find_elements(By.CSS_SELECTOR, "figure.chart")[:10], 1):
+        chrome.execute_script("arguments[0].scrollIntoView({block: 'center'})", figure)
+        figure.screenshot(str(SHOTS / f"{shot}-chart-{n}.png"))
     problems = []
     width = chrome.execute_script("return document.documentElement.scrollWidth")
     if width > SIZES[viewport][0]:

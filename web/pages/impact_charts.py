@@ -36,7 +36,7 @@ def before_during_chart(series: Sequence[GroupMeans], unit: str, title: str) -> 
     """Each group's mean per period, as two lines: parallel before, apart during = an effect."""
     name = title.removesuffix(" before and during")
     return chart(
-        "line", name, ("Period", _per_unit(f"{name}, mean per rep", unit)), unit,
+        "line", name, ("Period", _per_unit("Mean per rep", unit)), unit,
         ("Period", "Participants", "Comparison group"),
         [(g.period, (g.participants, g.control)) for g in series],
         lambda v: format_value(v, unit),
@@ -47,7 +47,7 @@ def forest_plot(rows: Sequence[tuple[str, Interval]], title: str, unit: str = "c
     """One row per challenge: the estimate as a dot, its 95 % interval as a bar, zero marked."""
     name = title.removesuffix(" uplift per challenge")
     return chart(
-        "forest", name, ("Challenge", _per_unit(f"Uplift in {name.lower()}", unit, points=True)),
+        "forest", name, ("Challenge", _per_unit("Uplift", unit, points=True)),
         unit, ("Challenge", "Estimate", "95 % low", "95 % high"),
         [(label, (i.estimate, i.low, i.high)) for label, i in rows],
         lambda v: "not measurable" if v is None else format_value(v, unit, signed=True),
@@ -60,7 +60,7 @@ def scatter_chart(
     """Participation (x) against the change in a KPI (y), one dot per participant."""
     return chart(
         "scatter", f"{y_label} against {x_label}".capitalize(),
-        (x_label.capitalize(), _per_unit(y_label.capitalize(), unit, points=True)), unit,
+        (x_label.capitalize(), _per_unit("Change", unit, points=True)), unit,
         ("Participant", x_label.capitalize(), y_label.capitalize()),
         [(f"#{n}", (x, y)) for n, (x, y) in enumerate(points, start=1)],
         (lambda v: format_value(v, "count"), lambda v: format_value(v, unit, signed=True)),

@@ -104,12 +104,15 @@
       options: {
         indexAxis: horizontal ? "y" : "x",
         scales: horizontal ? { x: values, y: labels } : { x: labels, y: values },
-        plugins: { legend: { display: data.series.length > 1 }, tooltip: shownTooltip(data) },
+        plugins: { legend: { display: data.series.length > 1,
+                             labels: { usePointStyle: true, pointStyle: "circle", boxHeight: 8 } },
+                   tooltip: shownTooltip(data) },
       },
     };
   }
 
   function scatter(data, fig) {
+    var most = Math.max.apply(null, data.rows.map(function (r) { return r.values[0] || 0; }).concat([0]));
     return {
       type: "scatter",
       data: { datasets: [{
@@ -118,7 +121,8 @@
         backgroundColor: SERIES[0], pointRadius: 4,
       }] },
       options: {
-        scales: { x: axis(fig.labelTitle, {}), y: axis(fig.valueTitle, { ticks: { callback: formatter(fig.unit, true) } }) },
+        // Whole missions from 0 to one past the most done, so no dot sits on the edge.
+        scales: { x: axis(fig.labelTitle, { min: 0, max: most + 1, ticks: { precision: 0 } }), y: axis(fig.valueTitle, { ticks: { callback: formatter(fig.unit, true) } }) },
         plugins: { legend: { display: false }, tooltip: shownTooltip(data) },
       },
     };
