@@ -61,12 +61,17 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
         log.close()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[bytes], log: IO[bytes]) -> None:
+def _wait_until_up(
+    base: str, process: subprocess.Popen[bytes], log: IO[bytes] | None = None
+) -> None:
+    """Wait for /healthz; if the server exits first, say why from its log (or its stderr pipe)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            log.seek(0)
-            err = log.read().decode()
+            if log is not None:
+                log.seek(0)
+            output = log if log is not None else process.stderr
+            err = output.read().decode() if output else ""
             raise RuntimeError(f"server exited with {process.returncode}: {err[-2000:]}")
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=1):  # noqa: S310 - loopback
