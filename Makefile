@@ -13,12 +13,33 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-web/static/vendor/socket.io.min.js: package.json package-lock.json
-	npm ci --no-audit --no-fund --silent
-	mkdir -p web/static/vendor
-	cp node_modules/socket.io-client/dist/socket.io.min.js web/static/vendor/
+# Front-end assets from npm (package-lock.json), copied into web/static/vendor: no CDN.
+VENDOR    := web/static/vendor
+TEMPLATES := $(shell find web/templates -name '*.html')
 
-assets: web/static/vendor/socket.io.min.js
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+$(VENDOR)/socket.io.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/socket.io-client/dist/socket.io.min.js $(VENDOR)/
+
+# Charts: Chart.js, drawn by web/static/js/charts.js from each chart's table.
+$(VENDOR)/chart.umd.min.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/chart.js/dist/chart.umd.min.js $(VENDOR)/
+
+# The type: Inter (variable weight), self-hosted; the browser fetches only the subsets it needs.
+$(VENDOR)/inter/wght.css: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)/inter/files
+	cp node_modules/@fontsource-variable/inter/files/inter-*-wght-normal.woff2 $(VENDOR)/inter/files/
+	cp node_modules/@fontsource-variable/inter/wght.css $(VENDOR)/inter/
+
+# Icons: one sprite of the Lucide icons the templates name (icon('trophy')).
+$(VENDOR)/icons.svg: node_modules/.package-lock.json web/icon_sprite.py $(TEMPLATES)
+	$(PYTHON) web/icon_sprite.py
+
+assets: $(VENDOR)/socket.io.min.js $(VENDOR)/chart.umd.min.js $(VENDOR)/inter/wght.css $(VENDOR)/icons.svg
 
 ## demo: install, migrate, load the demo org and serve it on http://127.0.0.1:5000
 demo: $(STAMP) assets

@@ -6,11 +6,13 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,16 +37,19 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
         "SCHEDULER_INTERVAL": "0",  # the server's own finalizer is off unless a test turns it on
         **env,
     }
+    # The log goes to a file, not a pipe: nobody reads it while the server runs, and a full
+    # pipe (64 KiB of request lines, a long browser walk) would block the server mid-request.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - closed below, when the server stops
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "wsgi.py")],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base, process)
+        _wait_until_up(base, process, log)
         yield base
     finally:
         process.terminate()
@@ -53,15 +58,20 @@ def running_server(database_url: str, **env: str) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr:
-            process.stderr.close()
+        log.close()
 
 
-def _wait_until_up(base: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_up(
+    base: str, process: subprocess.Popen[bytes], log: IO[bytes] | None = None
+) -> None:
+    """Wait for /healthz; if the server exits first, say why from its log (or its stderr pipe)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            err = process.stderr.read().decode() if process.stderr else ""
+            if log is not None:
+                log.seek(0)
+            output = log if log is not None else process.stderr
+            err = output.read().decode() if output else ""
             raise RuntimeError(f"server exited with {process.returncode}: {err[-2000:]}")
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=1):  # noqa: S310 - loopback

@@ -133,7 +133,9 @@ def test_the_manager_page_shows_the_funnel_the_table_and_the_charts(
     html = client.get(f"/impact/challenges/{world.campaigns[0]}").get_data(as_text=True)
     assert "50 %" in html and "Win a deal" in html
     assert "Naive difference" in html and "not an effect" in html
-    assert html.count("<svg") >= 8  # four before/during charts, four scatters
+    # four before/during charts and four scatters, each with its numbers as a table
+    assert html.count('data-kind="line"') == 4 and html.count('data-kind="scatter"') == 4
+    assert html.count('data-kind="hbar"') == 1  # mission completion
     assert "&lt;script" not in html and "=SUM(A1)" in html
 
 
@@ -146,7 +148,8 @@ def test_a_manager_picks_more_kpis_on_the_page(client: FlaskClient, world: World
     html = client.get(page, query_string=query).get_data(as_text=True)
     assert 'value="sales_cycle_days" checked' in html and 'value="win_rate">' in html
     assert "Sales cycle (days)" in html and "not measurable per rep" in html
-    assert html.count("<svg") == 6  # a before/during chart and a scatter for each KPI
+    # a before/during chart and a scatter for each KPI
+    assert html.count('data-kind="line"') == 3 and html.count('data-kind="scatter"') == 3
 
 
 def test_the_leadership_page_filters_by_kind_and_draws_a_forest_plot(

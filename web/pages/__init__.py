@@ -11,6 +11,7 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     devices,
     favicon,
     home,
+    icons,
     impact,
     imports,
     install,

@@ -5,11 +5,13 @@ decision log and target/input forms."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from gameplay.manage.challenges import managed_challenges
 from kpi_engine.db import utcnow
@@ -40,6 +42,7 @@ from kpi_engine.sales.dataframes import Scope, check_access, parse_scope, rep_id
 from web.csv_export import csv_response, kpi_number, neutralise, unit_label
 from web.extensions import db
 from web.pages import bp
+from web.pages.charts import revenue_trend, stage_funnel, win_rate_trend
 from web.permissions import actor, login_required, manager_required
 from web.schemas.kpis import DecisionSchema, InputSchema, TargetSchema
 
@@ -59,6 +62,19 @@ __all__ = ["csv_response", "neutralise"]  # impact.py and older callers import t
 @bp.app_template_filter("kpi")
 def format_kpi(value: float | None, unit: str) -> str:
     return "no data" if value is None else UNIT_PATTERNS.get(unit, "{}").format(value)
+
+
+def _charts(session: Session, scope: Scope, period: Period, now: datetime) -> dict[str, Any]:
+    """The revenue and win-rate trends and the stage funnel, as charts (js/charts.js)."""
+    stages = funnel(frames_for(session, scope, period, now))
+    revenue = trend(session, scope, period, "revenue_won", now)
+    wins = trend(session, scope, period, "win_rate", now)
+    return {
+        "funnel": stages,
+        "trend_chart": revenue_trend(revenue, lambda v: format_kpi(v, "currency")),
+        "win_rate_chart": win_rate_trend(wins, lambda v: format_kpi(v, "percent")),
+        "funnel_chart": stage_funnel(stages),
+    }
 
 
 def _tz() -> str:
@@ -127,8 +143,7 @@ def dashboards() -> str:
         level1=[] if rep else _by_perspective(level1), card=level1, by=by,
         split=breakdown(session, scope, period, by, now),
         people=breakdown(session, scope, period, "rep", now) if not rep else [],
-        trend=trend(session, scope, period, "revenue_won", now),
-        funnel=funnel(frames_for(session, scope, period, now)),
+        **_charts(session, scope, period, now),
         breakdowns=breakdowns, breakdown_names=BREAKDOWN_NAMES, choices=scope_choices(user),
         alerts=alert_digest(session, [scope.label]), decisions=decision_log(session, [scope.label]),
         red=_red(own, level1) if not rep else _red(own), status_words=STATUS_WORDS,

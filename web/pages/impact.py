@@ -27,6 +27,7 @@ from kpi_engine.periods import parse_period
 from web.csv_export import csv_response, kpi_number, unit_label
 from web.extensions import db
 from web.pages import bp
+from web.pages.charts import mission_completion
 from web.pages.impact_charts import (
     before_during_chart,
     forest_plot,
@@ -123,15 +124,18 @@ def challenge_impact_page(challenge_id: int) -> str:
             [(p.missions_completed, p.change) for p in link.points],
             "missions completed",
             f"change in {report.impact.kpis[link.kpi].name.lower()}",
+            report.impact.kpis[link.kpi].unit,
         )
         for link in report.impact.intensity
     }
+    steps = [(step.mission, step.completed) for step in report.funnel]
     return render_template(
         "impact/challenge.html",
         r=report,
         fmt=format_value,
         before_during=before_during_chart,
         scatters=scatters,
+        completion=mission_completion(steps, report.participants) if steps else None,
         choices=kpi_choices(),
         max_kpis=MAX_KPIS,
     )
@@ -168,8 +172,9 @@ def leadership_impact() -> str:
             [(r.challenge.name, r.impact.kpis[key].interval) for r in reports]
             + [(f"Pooled: {p.kind}", p.effects[key].estimate) for p in pools],
             f"{_kpi_names().get(key, key)} uplift per challenge, and pooled by kind",
+            reports[0].impact.kpis[key].unit,
         )
-        for key in filters["kpis"]
+        for key in (filters["kpis"] if reports else [])
     }
     return render_template(
         "impact/leadership.html",
