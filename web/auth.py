@@ -111,7 +111,7 @@ def _load_user_from_token(_request: object) -> User | None:
 
 
 @cache
-def _token_user() -> Select[tuple[User]]:
+def _token_user() -> Select[User]:
     # One statement on the unique digest index: the token's active user, or nobody. Built
     # once with a bound parameter: composing it cost a fifth of the lookup.
     return (
