@@ -4,6 +4,7 @@ version, and conditional GETs answered 304 until the board changes."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,11 +29,14 @@ QUIET = ("BEGIN", "SET TRANSACTION", "COMMIT", "ROLLBACK", "RELEASE", "SAVEPOINT
 
 @contextmanager
 def statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL statements the app's engine runs inside the block (transaction control aside)."""
+    """The SQL statements the app's engine runs in this thread inside the block (transaction
+    control aside): the test client serves requests in the caller's thread, while the live
+    layer's frame for an earlier event may be read in a timer thread of its own."""
     seen: list[str] = []
+    here = threading.get_ident()
 
     def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.lstrip().upper().startswith(QUIET):
+        if threading.get_ident() == here and not statement.lstrip().upper().startswith(QUIET):
             seen.append(statement)
 
     with app.app_context():
