@@ -28,7 +28,7 @@ from bench.harness import Figure, machine, median_seconds, save
 # Every model module, so drop_all also clears what the test suite's migrations left behind.
 from gameplay.core import models as _game_models  # noqa: F401
 from kpi_engine.db import Base, configure_sqlite
-from kpi_engine.impact.estimates import CORE_KEYS, ImpactDesign, Participation, measure_impact
+from kpi_engine.impact.estimates import CORE_KEYS, ImpactDesign, Intensity, measure_impact
 from kpi_engine.kpis import models as _kpi_models  # noqa: F401
 from kpi_engine.sales import models  # noqa: F401
 from tests.impact_org import ActivityTruth, Truth, plant_activities, plant_org
@@ -53,7 +53,7 @@ def run(url: str | None) -> list[Figure]:
         org = plant_org(session, truth, seed=1, reps=REPS, deals_per_period=-(-DEALS // (REPS * 3)))
         plant_activities(session, org, ActivityTruth(effect=10), seed=1)
         session.commit()
-        participation = {r: Participation(m, 25.0 * m) for r, m in org.missions.items()}
+        participation = {r: Intensity(m, 25.0 * m) for r, m in org.missions.items()}
         design = ImpactDesign(
             org.start, org.end, org.participant_ids, org.control_ids, participation
         )
