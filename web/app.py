@@ -15,6 +15,7 @@ from web import (
     cli,
     errors,
     health,
+    i18n,
     input_bounds,
     observability,
     pages,
@@ -39,6 +40,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     observability.init_app(app)
     security_headers.init_app(app)
     _init_extensions(app)
+    i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)

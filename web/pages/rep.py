@@ -14,6 +14,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
+from web.labels import NOTIFICATION_KINDS, languages
 from web.pages import bp
 from web.pages.devices import phones_section
 from web.permissions import actor, login_required
@@ -64,7 +65,14 @@ def play_profile():
     tz = current_app.config["ORG_TIMEZONE"]
     page = profile_page(db.session(), actor(), utcnow(), tz)
     refused = {**take_refusal("preferences"), **take_refusal("redeem")}
-    return render_template("rep/profile.html", page=page, refused=refused, phones=phones_section())
+    return render_template(
+        "rep/profile.html",
+        page=page,
+        refused=refused,
+        phones=phones_section(),
+        languages=languages(),
+        notification_kinds=NOTIFICATION_KINDS,
+    )
 
 
 @bp.post("/play/profile/preferences")
@@ -75,7 +83,9 @@ def play_preferences():
     try:
         data = PreferencesSchema().load(typed)
     except ValidationError as exc:
-        keep_refusal("preferences", 0, inline_errors(exc, ("muted_kinds", "anonymised")), {})
+        keep_refusal(
+            "preferences", 0, inline_errors(exc, ("muted_kinds", "anonymised", "locale")), {}
+        )
         return redirect(url_for("pages.play_profile", _anchor="prefs-title"), 303)
     set_preferences(db.session(), actor().id, **data)
     db.session.commit()
