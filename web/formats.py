@@ -16,7 +16,9 @@ from babel import Locale
 from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
 from flask import Flask
-from flask_babel import gettext, ngettext
+from flask_babel import get_translations, gettext, ngettext
+
+from kpi_engine.words import Words
 
 Number = int | float | Decimal
 
@@ -81,14 +83,27 @@ def clock(value: datetime | None) -> str:
 
 
 def span(delta: timedelta) -> str:
-    """A length of time in its two largest units: 2 j 3 h / 2 d 3 h, 3 h 5 min, 4 min."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, hours, mins = minutes // 1440, minutes // 60 % 24, minutes % 60
-    if days:
-        return gettext("%(days)d d %(hours)d h", days=days, hours=hours)
+    """A length of time at a glance: 2 j 3 h / 2 d 3 h from two days, else 5 h, else 4 min."""
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 48:
+        return gettext("%(days)d d %(hours)d h", days=hours // 24, hours=hours % 24)
     if hours:
-        return gettext("%(hours)d h %(minutes)d min", hours=hours, minutes=mins)
-    return gettext("%(minutes)d min", minutes=mins)
+        return gettext("%(hours)d h", hours=hours)
+    return gettext("%(minutes)d min", minutes=max(1, int(delta.total_seconds() // 60)))
+
+
+def countdown_words() -> dict[str, str]:
+    """The time-left words for js/countdown.js, in the reader's language (%s: a number)."""
+    return {
+        "days": gettext("%(days)d d %(hours)d h")
+        .replace("%(days)d", "{d}")
+        .replace("%(hours)d", "{h}"),
+        "hours": gettext("%(hours)d h").replace("%(hours)d", "{h}"),
+        "minutes": gettext("%(minutes)d min").replace("%(minutes)d", "{m}"),
+        "left": gettext("%(span)s left").replace("%(span)s", "{span}"),
+        "starts": gettext("starts in %(span)s").replace("%(span)s", "{span}"),
+        "finished": gettext("just finished: reload for the results"),
+    }
 
 
 def time_left(delta: timedelta) -> str:
@@ -112,6 +127,15 @@ def points(count: int) -> str:
     return ngettext("%(count)s point", "%(count)s points", count, count=number(count))
 
 
+def words() -> Words:
+    """The domain's word writer in the reader's language (rules, formats, KPI names)."""
+    return Words(
+        gettext=lambda message: get_translations().ugettext(message),
+        ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
+        number=number,
+    )
+
+
 FILTERS: dict[str, Any] = {
     "number": number,
     "amount": amount,
@@ -128,3 +152,4 @@ FILTERS: dict[str, Any] = {
 def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["current_locale"] = lambda: str(locale())
+    app.jinja_env.globals["countdown_words"] = countdown_words

@@ -18,7 +18,7 @@ from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel, force_locale
 from flask_login import current_user
 
-from web import formats
+from web import formats, labels
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 SUPPORTED_LOCALES = ("en", "fr")
@@ -34,6 +34,12 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config.get("ORG_TIMEZONE") or "UTC"
     babel.init_app(app, locale_selector=select_locale)
     formats.init_app(app)
+    labels.init_app(app)
+
+
+def languages() -> list[tuple[str, str]]:
+    """Each supported language by its own name, for a language picker."""
+    return [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
 
 
 def supported(code: str | None) -> str | None:

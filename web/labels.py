@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask_babel import lazy_gettext as _l
-
-from web.i18n import LANGUAGE_NAMES, SUPPORTED_LOCALES
 
 NOTIFICATION_KINDS = {
     "points_earned": _l("Points earned"),
@@ -18,6 +17,42 @@ NOTIFICATION_KINDS = {
 }
 
 
-def languages() -> list[tuple[str, str]]:
-    """Each supported language by its own name, for a language picker."""
-    return [(code, LANGUAGE_NAMES[code]) for code in SUPPORTED_LOCALES]
+CHALLENGE_STATUSES = {
+    "draft": _l("draft"),
+    "scheduled": _l("scheduled"),
+    "live": _l("live"),
+    "ended": _l("ended"),
+    "cancelled": _l("cancelled"),
+}
+MISSION_STATES = {
+    "done": _l("done"),
+    "pending": _l("pending"),
+    "next": _l("next"),
+    "open": _l("open"),
+    "locked": _l("locked"),
+}
+DEAL_STATUSES = {"open": _l("open"), "won": _l("won"), "lost": _l("lost")}
+ACTIVITY_KINDS = {
+    "call": _l("call"),
+    "email": _l("email"),
+    "meeting": _l("meeting"),
+    "demo": _l("demo"),
+    "social": _l("social"),
+}
+ACTIVITY_OUTCOMES = {
+    "none": _l("none"),
+    "no_answer": _l("no answer"),
+    "connected": _l("connected"),
+    "replied": _l("replied"),
+    "meeting_booked": _l("meeting booked"),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        status_words=CHALLENGE_STATUSES,
+        mission_state_words=MISSION_STATES,
+        deal_status_words=DEAL_STATUSES,
+        activity_kind_words=ACTIVITY_KINDS,
+        outcome_words=ACTIVITY_OUTCOMES,
+    )

@@ -14,7 +14,8 @@ from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
-from web.labels import NOTIFICATION_KINDS, languages
+from web.i18n import languages
+from web.labels import NOTIFICATION_KINDS
 from web.pages import bp
 from web.pages.devices import phones_section
 from web.permissions import actor, login_required

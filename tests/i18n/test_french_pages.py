@@ -1,0 +1,37 @@
+"""The rep's and the manager's pages in French: French words and French formats."""
+
+from __future__ import annotations
+
+import re
+
+from flask.testing import FlaskClient
+
+from tests.conftest import log_in
+from tests.live.conftest import Org
+
+FRENCH = {"Accept-Language": "fr-FR,fr;q=0.9"}
+
+
+def text_of(client: FlaskClient, path: str) -> str:
+    answer = client.get(path, headers=FRENCH)
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:300]
+    html = answer.get_data(as_text=True)
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_the_reps_challenge_page_speaks_french(client: FlaskClient, org: Org) -> None:
+    log_in(client, "ann@example.test")
+    text = text_of(client, f"/play/challenges/{org.challenge_id}")
+    assert "Comment gagner" in text and "+10 par appel" in text
+    assert "les 3 premiers à la fin gagnent" in text.lower() and "il reste 5 j" in text
+    for english in ("How to win", "per call", "Leaderboard", " left", "Log out"):
+        assert english not in text
+
+
+def test_the_reps_home_speaks_french(client: FlaskClient, org: Org) -> None:
+    log_in(client, "ann@example.test")
+    text = text_of(client, "/play")
+    assert "Mes challenges" in text and "en cours" in text and "rang" in text
+    for english in ("My challenges", "rank", "live", "points left"):
+        assert english not in text
