@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from marshmallow import ValidationError
 
 from gameplay.core.models import Mission
@@ -56,7 +57,7 @@ def play_submit_proof(challenge_id: int, mission_id: int):
         keep_refusal("proof", mission_id, inline_errors(exc, ("text", "link")), typed)
         return redirect(f"{back}#mission-{mission_id}", 303)
     db.session.commit()
-    flash("Proof sent: your manager will review it.", "info")
+    flash(gettext("Proof sent: your manager will review it."), "info")
     return redirect(f"{back}#mission-{mission_id}", 303)
 
 
@@ -90,7 +91,7 @@ def play_preferences():
         return redirect(url_for("pages.play_profile", _anchor="prefs-title"), 303)
     set_preferences(db.session(), actor().id, **data)
     db.session.commit()
-    flash("Preferences saved.", "info")
+    flash(gettext("Preferences saved."), "info")
     return redirect(url_for("pages.play_profile"))
 
 
@@ -104,5 +105,6 @@ def play_redeem(reward_id: int):
         keep_refusal("redeem", reward_id, inline_errors(exc, ()), {})
         return redirect(url_for("pages.play_profile", _anchor=f"reward-{reward_id}"), 303)
     db.session.commit()
-    flash(f"Requested {redemption.reward.name}: your manager will hand it over.", "info")
+    name = redemption.reward.name
+    flash(gettext("Requested %(name)s: your manager will hand it over.", name=name), "info")
     return redirect(url_for("pages.play_profile", _anchor="rewards-title"), 303)
