@@ -127,6 +127,21 @@ def points(count: int) -> str:
     return ngettext("%(count)s point", "%(count)s points", count, count=number(count))
 
 
+def kpi_value(value: Number | None, unit: str) -> str:
+    """A KPI's value by its unit: percent (a fraction), currency, days, count, ratio, per day."""
+    if value is None:
+        return gettext("no data")
+    if unit == "percent":
+        return percent(value)
+    if unit == "days":
+        return gettext("%(value)s d", value=number(value, 1))
+    if unit == "ratio":
+        return number(value, 2)
+    if unit == "currency_per_day":
+        return gettext("%(value)s/d", value=number(value))
+    return number(value)
+
+
 def words() -> Words:
     """The domain's word writer in the reader's language (rules, formats, KPI names)."""
     return Words(

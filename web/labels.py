@@ -50,7 +50,7 @@ ACTIVITY_OUTCOMES = {
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        status_words=CHALLENGE_STATUSES,
+        challenge_status_words=CHALLENGE_STATUSES,
         mission_state_words=MISSION_STATES,
         deal_status_words=DEAL_STATUSES,
         activity_kind_words=ACTIVITY_KINDS,
