@@ -127,6 +127,13 @@ def points(count: int) -> str:
     return ngettext("%(count)s point", "%(count)s points", count, count=number(count))
 
 
+def translated(text: str | None) -> str | None:
+    """A word the domain keeps in English (a KPI or badge name, a demo challenge's name) in
+    the reader's language when the catalogue has it; any other text as it is (never %-filled,
+    so a name with a % in it is safe)."""
+    return get_translations().ugettext(text) if text else text
+
+
 def kpi_value(value: Number | None, unit: str) -> str:
     """A KPI's value by its unit: percent (a fraction), currency, days, count, ratio, per day."""
     if value is None:
@@ -161,6 +168,7 @@ FILTERS: dict[str, Any] = {
     "time_left": time_left,
     "week": week,
     "points": points,
+    "translated": translated,
 }
 
 

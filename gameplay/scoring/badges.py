@@ -13,13 +13,14 @@ from gameplay.core.models import BadgeAward
 from gameplay.scoring.rules import Fact
 from gameplay.scoring.streaks import Streak, current_streaks
 from kpi_engine.sales.models import Activity
+from kpi_engine.words import N_
 
 BADGES = {
-    "first_deal": "First deal won",
-    "meetings_booked_10": "10 meetings booked",
-    "streak_5": "5-day activity streak",
-    "challenge_winner": "Challenge winner",
-    "onboarding_completed": "Onboarding completed",
+    "first_deal": N_("First deal won"),
+    "meetings_booked_10": N_("10 meetings booked"),
+    "streak_5": N_("5-day activity streak"),
+    "challenge_winner": N_("Challenge winner"),
+    "onboarding_completed": N_("Onboarding completed"),
 }
 MEETINGS_FOR_BADGE = 10
 STREAK_FOR_BADGE = 5

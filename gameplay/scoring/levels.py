@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 from gameplay.core.changes import Changes, Notification
 from gameplay.core.models import Level
 from gameplay.scoring.profiles import profile_of
+from kpi_engine.words import N_
 
 DEFAULT_LEVELS = (
-    (1, "Rookie", 0),
-    (2, "Closer", 100),
-    (3, "Pro", 500),
-    (4, "Star", 1500),
-    (5, "Legend", 5000),
+    (1, N_("Rookie"), 0),
+    (2, N_("Closer"), 100),
+    (3, N_("Pro"), 500),
+    (4, N_("Star"), 1500),
+    (5, N_("Legend"), 5000),
 )
 
 LEVELS_KEY = "gameplay.levels"
