@@ -114,7 +114,7 @@ def describe_criteria(criteria: EventCriteria, words: Words = ENGLISH) -> str:
     if criteria.fact == "deal_won":
         text = words.gettext("deal won")
     else:
-        text = words.gettext(ACTIVITY_WORDS.get(criteria.activity_kind or "", "activity"))
+        text = words.gettext(ACTIVITY_WORDS.get(criteria.activity_kind or "", N_("activity")))
     if criteria.outcome:
         outcome = OUTCOME_WORDS.get(criteria.outcome, criteria.outcome.replace("_", " "))
         text += f" ({words.gettext(outcome)})"
