@@ -15,9 +15,14 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, force_locale
+from flask_babel import Babel, force_locale, ngettext
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from gameplay.channels.pushes import TITLES
+from gameplay.core.changes import Notification
+from kpi_engine.org.models import User
 from web import formats, labels
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -71,6 +76,41 @@ def locale_of(user: object) -> str:
     """The language to write to this user in outside a request (notifications, pushes)."""
     org_default = current_app.config.get("ORG_LOCALE")
     return negotiate(getattr(user, "locale", None), org_default, lambda: None)
+
+
+def locales_of(session: Session, user_ids: set[int]) -> dict[int, str]:
+    """The language to write to each of these users in (one query)."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.locale).where(User.id.in_(user_ids)))
+    org_default = current_app.config.get("ORG_LOCALE")
+    chosen: dict[int, str | None] = dict(rows.all())
+    return {u: negotiate(chosen.get(u), org_default, lambda: None) for u in user_ids}
+
+
+def note_text(note: Notification, code: str) -> str:
+    """A notification's message in a language (its English message when it has no template)."""
+    if not note.template:
+        return note.message
+    with force_locale(code):
+        values = {k: _value_words(v) for k, v in note.values}
+        return str(formats.translated(note.template)) % values
+
+
+def push_words(note: Notification, more: int, code: str) -> tuple[str, str]:
+    """A pushed note's title and text in the recipient's language."""
+    text = note_text(note, code)
+    with force_locale(code):
+        title = formats.translated(TITLES.get(note.kind, "SalesQuest")) or "SalesQuest"
+        if more:
+            text += ngettext(" (and %(num)s more)", " (and %(num)s more)", more)
+    return title, text
+
+
+def _value_words(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return value
+    return formats.translated(value) if isinstance(value, str) else formats.number(value)
 
 
 def in_locale(code: str) -> force_locale:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, note
 from gameplay.core.models import BadgeAward
 from gameplay.scoring.rules import Fact
 from gameplay.scoring.streaks import Streak, current_streaks
@@ -69,9 +69,11 @@ class BadgeBook:
             return False
         self.session.add(BadgeAward(user_id=user_id, code=code, scope=scope, awarded_at=self.now))
         self.held.add((user_id, code, scope))
-        message = f"Badge earned: {badge_title(code)}"
         data = (("badge", code),)
-        self.changes.notify(Notification(user_id, "badge_earned", message, data=data))
+        template = N_("Badge earned: %(badge)s")
+        self.changes.notify(
+            note(user_id, "badge_earned", template, data=data, badge=badge_title(code))
+        )
         return True
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, note
 from gameplay.core.models import Level
 from gameplay.scoring.profiles import profile_of
 from kpi_engine.words import N_
@@ -57,9 +57,18 @@ def add_lifetime_points(session: Session, user_id: int, points: int, changes: Ch
     profile.lifetime_points += points
     reached = level_for(table, profile.lifetime_points)
     if reached.number > before:
-        message = f"You reached level {reached.number}: {reached.name}"
         data = (("level", reached.number),)
-        changes.notify(Notification(user_id, "level_reached", message, data=data))
+        template = N_("You reached level %(number)s: %(name)s")
+        changes.notify(
+            note(
+                user_id,
+                "level_reached",
+                template,
+                data=data,
+                number=reached.number,
+                name=reached.name,
+            )
+        )
 
 
 def set_levels(session: Session, levels: list[tuple[str, int]]) -> list[Level]:
