@@ -158,6 +158,17 @@ def words() -> Words:
     )
 
 
+def live_words() -> dict[str, str]:
+    """The live board's words for js/live.js, in the reader's language."""
+    return {
+        "notLive": gettext("not live"),
+        "updated": gettext("live · updated %(time)s").replace("%(time)s", "{time}"),
+        "you": gettext("%(name)s (you)").replace("%(name)s", "{name}"),
+        "movedUp": gettext("moved up"),
+        "movedDown": gettext("moved down"),
+    }
+
+
 FILTERS: dict[str, Any] = {
     "number": number,
     "amount": amount,
@@ -176,3 +187,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(FILTERS)
     app.jinja_env.globals["current_locale"] = lambda: str(locale())
     app.jinja_env.globals["countdown_words"] = countdown_words
+    app.jinja_env.globals["live_words"] = live_words

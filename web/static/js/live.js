@@ -7,6 +7,13 @@
   const AROUND = 5;
   const BIG = 15;
   const TOAST_MS = 6000;
+  // The page's language: the server writes these words on this script tag (data-words).
+  const script = document.currentScript;
+  const WORDS = Object.assign({
+    notLive: "not live", updated: "live · updated {time}", you: "{name} (you)",
+    movedUp: "moved up", movedDown: "moved down",
+  }, script && script.dataset.words ? JSON.parse(script.dataset.words) : {});
+  const LANG = document.documentElement.lang || undefined;
 
   const board = document.querySelector("[data-board]");
   const toasts = document.getElementById("toasts");
@@ -41,7 +48,7 @@
     if (challengeId === null || wallToken) return;
     socket.emit("subscribe", { challenge_id: challengeId }, (answer) => {
       if (answer && answer.ok) return;
-      say(answer ? answer.reason : "not live");
+      say(answer ? answer.reason : WORDS.notLive);
       if (answer && answer.retry_after) setTimeout(subscribe, answer.retry_after * 1000);
     });
   }
@@ -58,7 +65,7 @@
     if (frame.snapshot) rows = new Map();
     frame.rows.forEach((row) => rows.set(row.id, row));
     render(frame, frame.snapshot ? new Map() : before);
-    say("live · updated " + new Date().toLocaleTimeString());
+    say(WORDS.updated.replace("{time}", new Date().toLocaleTimeString(LANG)));
   }
 
   function sorted() {
@@ -105,10 +112,10 @@
     const old = before.get(row.id);
     const move = old === undefined ? "" : row.rank < old ? "up" : row.rank > old ? "down" : "";
     const arrow = cell("span", move === "up" ? "▲" : move === "down" ? "▼" : "", "move " + move);
-    if (move) arrow.setAttribute("aria-label", move === "up" ? "moved up" : "moved down");
+    if (move) arrow.setAttribute("aria-label", move === "up" ? WORDS.movedUp : WORDS.movedDown);
     const rank = cell("td", String(row.rank));
     rank.append(" ", arrow);
-    tr.append(rank, cell("td", row.id === me ? row.name + " (you)" : row.name), cell("td", String(row.points), "num"));
+    tr.append(rank, cell("td", row.id === me ? WORDS.you.replace("{name}", row.name) : row.name), cell("td", Number(row.points).toLocaleString(LANG), "num"));
     if (row.id === me) {
       tr.className = "me";
       tr.setAttribute("aria-current", "true");
