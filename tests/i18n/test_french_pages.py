@@ -35,3 +35,15 @@ def test_the_reps_home_speaks_french(client: FlaskClient, org: Org) -> None:
     assert "Mes challenges" in text and "en cours" in text and "rang" in text
     for english in ("My challenges", "rank", "live", "points left"):
         assert english not in text
+
+
+def test_logging_an_activity_speaks_french(client: FlaskClient, org: Org) -> None:
+    token = log_in(client, "ann@example.test")
+    text = text_of(client, "/activities/new")
+    assert "Saisir une activité" in text and "Qu'avez-vous fait" in text and "Appel" in text
+    form = {"csrf_token": token, "kind": "call", "outcome": "meeting_booked", "key": "f" * 32}
+    client.post("/activities", data=form, headers=FRENCH)
+    text = text_of(client, "/activities/new")
+    assert "Appel enregistré : rendez-vous obtenu." in text and "+10 points dans" in text
+    for english in ("Log an activity", "How did it go", "logged", "points in"):
+        assert english not in text
