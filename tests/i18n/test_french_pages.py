@@ -47,3 +47,16 @@ def test_logging_an_activity_speaks_french(client: FlaskClient, org: Org) -> Non
     assert "Appel enregistré : rendez-vous obtenu." in text and "+10 points dans" in text
     for english in ("Log an activity", "How did it go", "logged", "points in"):
         assert english not in text
+
+
+def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
+    log_in(client, "boss@example.test")
+    pages = {path: text_of(client, path) for path in ("/", "/manage", "/manage/rewards",
+                                                      "/manage/redemptions")}  # fmt: skip
+    assert "Mes équipes" in pages["/"] and "Taux de réussite" in pages["/"]
+    assert "en cours" in pages["/manage"] and "Nouveau challenge" in pages["/manage"]
+    assert "Catalogue des récompenses" in pages["/manage/rewards"]
+    assert "Demandes de récompenses" in pages["/manage/redemptions"]
+    english = ("My teams", "Win rate", "New challenge", "Rewards catalogue", "Add a reward",
+               "Reward requests", "Waiting for you", "Log out")  # fmt: skip
+    assert not [(w, p) for p, text in pages.items() for w in english if w in text]
