@@ -51,9 +51,9 @@ def test_logging_an_activity_speaks_french(client: FlaskClient, org: Org) -> Non
 
 def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
     log_in(client, "boss@example.test")
-    pages = {path: text_of(client, path) for path in ("/", "/manage", "/manage/rewards",
-                                                      "/manage/redemptions",
-                                                      "/manage/challenges/new?template=onboarding")}  # fmt: skip
+    paths = ("/", "/manage", "/manage/rewards", "/manage/redemptions",
+             "/manage/challenges/new?template=onboarding")  # fmt: skip
+    pages = {path: text_of(client, path) for path in paths}
     assert "Mes équipes" in pages["/"] and "Taux de réussite" in pages["/"]
     assert "en cours" in pages["/manage"] and "Nouveau challenge" in pages["/manage"]
     assert "Catalogue des récompenses" in pages["/manage/rewards"]
