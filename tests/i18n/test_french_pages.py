@@ -52,7 +52,7 @@ def test_logging_an_activity_speaks_french(client: FlaskClient, org: Org) -> Non
 def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
     log_in(client, "boss@example.test")
     paths = ("/", "/manage", "/manage/rewards", "/manage/redemptions",
-             "/manage/challenges/new?template=onboarding")  # fmt: skip
+             "/manage/challenges/new?template=onboarding", "/people")  # fmt: skip
     pages = {path: text_of(client, path) for path in paths}
     assert "Mes équipes" in pages["/"] and "Taux de réussite" in pages["/"]
     assert "en cours" in pages["/manage"] and "Nouveau challenge" in pages["/manage"]
@@ -60,7 +60,8 @@ def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
     assert "Demandes de récompenses" in pages["/manage/redemptions"]
     builder = pages["/manage/challenges/new?template=onboarding"]
     assert "Qui et quand" in builder and "Parcours d'intégration" in builder
+    assert "Trouver quelqu'un" in pages["/people"] and "gérée par" in pages["/people"]
     english = ("My teams", "Win rate", "New challenge", "Rewards catalogue", "Add a reward",
                "Reward requests", "Waiting for you", "Log out", "Who and when", "Winners and",
-               "Points rules", "Save draft")  # fmt: skip
+               "Points rules", "Save draft", "Find someone", "managed by")  # fmt: skip
     assert not [(w, p) for p, text in pages.items() for w in english if w in text]
