@@ -52,7 +52,8 @@ def test_logging_an_activity_speaks_french(client: FlaskClient, org: Org) -> Non
 def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
     log_in(client, "boss@example.test")
     paths = ("/", "/manage", "/manage/rewards", "/manage/redemptions",
-             "/manage/challenges/new?template=onboarding", "/people")  # fmt: skip
+             "/manage/challenges/new?template=onboarding", "/people", "/teams",
+             f"/people/{org.ann}")  # fmt: skip
     pages = {path: text_of(client, path) for path in paths}
     assert "Mes équipes" in pages["/"] and "Taux de réussite" in pages["/"]
     assert "en cours" in pages["/manage"] and "Nouveau challenge" in pages["/manage"]
@@ -61,7 +62,12 @@ def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
     builder = pages["/manage/challenges/new?template=onboarding"]
     assert "Qui et quand" in builder and "Parcours d'intégration" in builder
     assert "Trouver quelqu'un" in pages["/people"] and "gérée par" in pages["/people"]
+    assert (
+        "2 personnes" in pages["/teams"]
+        and "Équipes au fil du temps" in pages[f"/people/{org.ann}"]
+    )
     english = ("My teams", "Win rate", "New challenge", "Rewards catalogue", "Add a reward",
                "Reward requests", "Waiting for you", "Log out", "Who and when", "Winners and",
-               "Points rules", "Save draft", "Find someone", "managed by")  # fmt: skip
+               "Points rules", "Save draft", "Find someone", "managed by", "Teams over time",
+               "Details", "Can log in", "2 people")  # fmt: skip
     assert not [(w, p) for p, text in pages.items() for w in english if w in text]
