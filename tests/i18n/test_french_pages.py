@@ -53,7 +53,7 @@ def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
     log_in(client, "boss@example.test")
     paths = ("/", "/manage", "/manage/rewards", "/manage/redemptions",
              "/manage/challenges/new?template=onboarding", "/people", "/teams",
-             f"/people/{org.ann}")  # fmt: skip
+             f"/people/{org.ann}", "/manage/channels")  # fmt: skip
     pages = {path: text_of(client, path) for path in paths}
     assert "Mes équipes" in pages["/"] and "Taux de réussite" in pages["/"]
     assert "en cours" in pages["/manage"] and "Nouveau challenge" in pages["/manage"]
@@ -66,8 +66,9 @@ def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
         "2 personnes" in pages["/teams"]
         and "Équipes au fil du temps" in pages[f"/people/{org.ann}"]
     )
+    assert "Connecter un canal" in pages["/manage/channels"]
     english = ("My teams", "Win rate", "New challenge", "Rewards catalogue", "Add a reward",
                "Reward requests", "Waiting for you", "Log out", "Who and when", "Winners and",
                "Points rules", "Save draft", "Find someone", "managed by", "Teams over time",
-               "Details", "Can log in", "2 people")  # fmt: skip
+               "Details", "Can log in", "2 people", "Connect a channel")  # fmt: skip
     assert not [(w, p) for p, text in pages.items() for w in english if w in text]
