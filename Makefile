@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-postgres lint assets serve serve-prod bench clean browser
+.PHONY: demo test test-postgres lint assets serve serve-prod bench clean browser translations
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy
+
+## translations: extract the code's messages and add new ones to every catalogue
+## (web/translations/<lang>/LC_MESSAGES/messages.po; translate them, then tests/i18n checks)
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+	  --project SalesQuest -o messages.pot .
+	$(BIN)/pybabel update -i messages.pot -d web/translations --no-fuzzy-matching \
+	  --ignore-obsolete -w 100
+	rm messages.pot
 
 # Browser tests drive Debian's chromium; install it when missing and we may (root + apt).
 browser:

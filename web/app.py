@@ -16,6 +16,7 @@ from web import (
     cli,
     errors,
     health,
+    i18n,
     input_bounds,
     observability,
     pages,
@@ -43,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     read_requests.init_app(app)
     board_cache.init_app(app)
+    i18n.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
     app.register_blueprint(health.bp)

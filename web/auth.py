@@ -26,6 +26,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import Select, bindparam, event, select
@@ -169,7 +170,7 @@ def login():
             login_user(user)
             session[SESSION_VERSION_KEY] = user.session_version
             return redirect(_safe_next() or url_for("pages.home"))
-        flash("Wrong email or password.", "error")
+        flash(gettext("Wrong email or password."), "error")
         return render_template("login.html", form=form), 401
     return render_template("login.html", form=form)
 

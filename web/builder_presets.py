@@ -7,13 +7,16 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from gameplay.manage.templates import spec_from_template
+from web.formats import translated
 
 TITLES = {
-    "prospecting": "Prospecting blitz",
-    "upsell": "Upsell sprint",
-    "onboarding": "Onboarding journey",
-    "custom": "Custom challenge",
+    "prospecting": _l("Prospecting blitz"),
+    "upsell": _l("Upsell sprint"),
+    "onboarding": _l("Onboarding journey"),
+    "custom": _l("Custom challenge"),
 }
 DAYS = {"onboarding": 30, "upsell": 14}
 DEFAULT_DAYS = 7
@@ -29,7 +32,7 @@ def preset_form(template: str, now: datetime, team_ids: Sequence[int] = ()) -> d
         spec = spec_from_template(kind, {})
     form = {
         "kind": kind,
-        "name": TITLES[kind],
+        "name": str(TITLES[kind]),
         "starts_at": f"{starts:%Y-%m-%dT%H:%M}",
         "ends_at": f"{ends:%Y-%m-%dT%H:%M}",
         "timezone": "UTC",
@@ -41,6 +44,8 @@ def preset_form(template: str, now: datetime, team_ids: Sequence[int] = ()) -> d
     for group in ("rules", "missions"):
         for index, row in enumerate(spec.get(group, [])):
             form.update({f"{group}-{index}-{k}": _text(v) for k, v in row.items() if v is not None})
+            if row.get("name"):  # a template's mission names, in the manager's language
+                form[f"{group}-{index}-name"] = translated(row["name"])
     return form
 
 

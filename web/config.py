@@ -54,6 +54,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "LIVE_RELAY_GRACE_SECONDS": float(env("LIVE_RELAY_GRACE_SECONDS", "3")),
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
         "ORG_TIMEZONE": env("ORG_TIMEZONE", "UTC"),
+        # The organisation's default language (en, fr) for people who chose none; unset: each
+        # browser's Accept-Language decides (web/i18n.py).
+        "ORG_LOCALE": env("ORG_LOCALE") or None,
         "WEBHOOK_SECRET": env("WEBHOOK_SECRET") or None,
         # Team channels (docs/notifications.md): tries per post and the first retry's wait.
         "CHANNEL_MAX_ATTEMPTS": int(env("CHANNEL_MAX_ATTEMPTS", "6")),

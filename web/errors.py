@@ -11,7 +11,9 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kpi_engine.errors import DomainError
+from web.error_words import CSRF, DATABASE_DOWN, INVALID_REQUEST, RATE_LIMITED, in_words
 from web.extensions import db, login_manager
+from web.formats import translated
 
 RETRY_AFTER_SECONDS = "5"
 
@@ -25,6 +27,7 @@ def wants_json() -> bool:
 
 
 def _answer(status: int, code: str, message: str, fields: dict[str, Any] | None = None) -> Any:
+    message, fields = in_words(message), in_words(fields)
     if wants_json():
         return jsonify(error_body(code, message, fields)), status
     return render_template("error.html", status=status, message=message, fields=fields), status
@@ -38,7 +41,7 @@ def _domain_error(exc: DomainError) -> Any:
 def _validation_error(exc: ValidationError) -> Any:
     db.session.rollback()
     messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-    return _answer(422, "invalid", "the request has fields that are not valid", messages)
+    return _answer(422, "invalid", INVALID_REQUEST, messages)
 
 
 def _database_unavailable(exc: OperationalError | DisconnectionError) -> Any:
@@ -47,20 +50,22 @@ def _database_unavailable(exc: OperationalError | DisconnectionError) -> Any:
     # The page's menu reads the user, and after the rollback that is another database read:
     # the outage page is shown as to a visitor, so it answers without the database.
     g._login_user = login_manager.anonymous_user()
-    response = _answer(503, "unavailable", "the database is unreachable; retry shortly")
+    response = _answer(503, "unavailable", DATABASE_DOWN)
     body, status = response
     return body, status, {"Retry-After": RETRY_AFTER_SECONDS}
 
 
 def _csrf_error(exc: CSRFError) -> Any:
-    return _answer(400, "csrf", f"the form's CSRF token is missing or wrong ({exc.description})")
+    return _answer(400, "csrf", str(translated(CSRF)) % {"why": exc.description})
 
 
 def _http_error(exc: HTTPException) -> Any:
     if exc.code == 401 and not wants_json():
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     if exc.code == 429:
-        response = _answer(429, "rate_limited", f"too many requests: {exc.description}")
+        response = _answer(
+            429, "rate_limited", str(translated(RATE_LIMITED)) % {"why": exc.description}
+        )
         return response
     code = (exc.name or "error").lower().replace(" ", "_")
     return _answer(exc.code or 500, code, exc.description or exc.name)

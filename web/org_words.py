@@ -8,19 +8,21 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from kpi_engine.org.models import OrgAction, OrgChange
 
 LABELS = {
-    "name": "Name",
-    "email": "Email",
-    "role": "Role",
-    "sales_role": "Sales role",
-    "team": "Team",
-    "crm_user_id": "CRM user id",
-    "active": "Access",
-    "region": "Region",
-    "manager": "Manager",
+    "name": _l("Name"),
+    "email": _l("Email"),
+    "role": _l("Role"),
+    "sales_role": _l("Sales role"),
+    "team": _l("Team"),
+    "crm_user_id": _l("CRM user id"),
+    "active": _l("Access"),
+    "region": _l("Region"),
+    "manager": _l("Manager"),
 }
 VERBS = {
     OrgAction.TEAM_CREATED: "created team",
@@ -33,15 +35,16 @@ VERBS = {
 def words(key: str, value: Any) -> str:
     """A field's value as a person reads it: none, active or deactivated, the text itself."""
     if key == "active":
-        return "active" if value else "deactivated"
-    return "none" if value in (None, "") else str(value)
+        return gettext("active") if value else gettext("deactivated")
+    return gettext("none") if value in (None, "") else str(value)
 
 
 def field_changes(change: OrgChange) -> list[tuple[str, str, str]]:
     """Each changed field as (label, before, after), in the order LABELS lists them."""
     keys = [k for k in LABELS if k in change.after or k in change.before]
     return [
-        (LABELS[k], words(k, change.before.get(k)), words(k, change.after.get(k))) for k in keys
+        (str(LABELS[k]), words(k, change.before.get(k)), words(k, change.after.get(k)))
+        for k in keys
     ]
 
 

@@ -33,6 +33,7 @@ from kpi_engine.sales.folds import FoldedDeal
 from web.board_relay import challenge_room as challenge_room  # where callers look for it
 from web.board_relay import relay_boards
 from web.extensions import db, socketio
+from web.i18n import locales_of, note_text, push_words
 from web.wall_links import walls_in_force
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
@@ -67,7 +68,14 @@ def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = (
     if changes.standings:
         write_board_news(session, changes.standings, now=now)
     queue_channel_posts(session, changes, now=now, won=won)
-    queue_pushes(session, changes, now=now, link=note_link)
+    locales = locales_of(session, {n.user_id for n in changes.notifications})
+    queue_pushes(
+        session,
+        changes,
+        now=now,
+        link=note_link,
+        write=lambda note, more: push_words(note, more, locales.get(note.user_id, "en")),
+    )
     if changes.standings or won:  # the only news a wall celebrates
         walls = walls_in_force(session)
         changes.moments += wall_moments(session, changes, walls=walls, won=won, now=now)
@@ -98,14 +106,17 @@ def publish(changes: Changes) -> None:
     with app.app_context():
         read_only(db.session())
         notes = _unmuted(changes.notifications)
-    for note in notes:
-        socketio.emit("notification", notification_frame(note), to=user_room(note.user_id))
+        locales = locales_of(db.session(), {n.user_id for n in notes})
+        frames = [(n.user_id, notification_frame(n, locales[n.user_id])) for n in notes]
+    for user_id, frame in frames:
+        socketio.emit("notification", frame, to=user_room(user_id))
 
 
-def notification_frame(note: Notification) -> dict[str, Any]:
+def notification_frame(note: Notification, locale: str = "en") -> dict[str, Any]:
+    """The frame of a note, its message in the recipient's language."""
     return {
         "kind": note.kind,
-        "message": note.message,
+        "message": note_text(note, locale),
         "challenge_id": note.challenge_id,
         "data": dict(note.data),
     }

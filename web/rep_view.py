@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import format_date, gettext, ngettext
 from sqlalchemy.orm import Session
 
 from gameplay.boards.formats import FORMAT_RULES, describe_format
@@ -27,6 +28,8 @@ from gameplay.scoring.profiles import NotificationKind, read_profile
 from gameplay.scoring.rules import describe_rule
 from gameplay.scoring.streaks import Streak, current_streak
 from kpi_engine.org.models import User
+from web import formats
+from web.formats import span
 
 # Ended challenges stay on the rep's home for a week, so the result is seen.
 RECENTLY_ENDED = timedelta(days=7)
@@ -66,20 +69,13 @@ def time_left(challenge: Challenge, now: datetime) -> str:
     never the status word again (pages show the status beside it)."""
     status = challenge_status(challenge, now)
     if status == "scheduled":
-        return f"starts in {_span(challenge.starts_at - now)}"
+        return gettext("starts in %(span)s", span=span(challenge.starts_at - now))
     if status == "live":
-        return f"{_span(challenge.ends_at - now)} left"
+        return formats.time_left(challenge.ends_at - now)
     if status == "ended":
         ended = challenge.ends_at.astimezone(ZoneInfo(challenge.timezone or "UTC"))
-        return f"finished on {ended.day} {ended:%b}"
-    return "not launched yet" if status == "draft" else "called off"
-
-
-def _span(delta: timedelta) -> str:
-    hours = int(delta.total_seconds() // 3600)
-    if hours >= 48:
-        return f"{hours // 24} d {hours % 24} h"
-    return f"{hours} h" if hours else f"{max(1, int(delta.total_seconds() // 60))} min"
+        return gettext("finished on %(date)s", date=format_date(ended.date(), "d MMM"))
+    return gettext("not launched yet") if status == "draft" else gettext("called off")
 
 
 def my_cards(session: Session, user: User, now: datetime) -> list[Card]:
@@ -107,17 +103,14 @@ def _progress(session: Session, challenge: Challenge, user_id: int, points: int)
     lines = mission_states(session, challenge, user_id)
     if lines:
         done = sum(line.state == "done" for line in lines)
-        return _percent(done, len(lines)), f"{done} of {len(lines)} missions"
+        return _percent(done, len(lines)), ngettext(
+            "%(done)s of %(num)s mission", "%(done)s of %(num)s missions", len(lines), done=done
+        )
     if challenge.target and FORMAT_RULES[challenge.format].needs_target:
-        return _percent(
-            points, challenge.target
-        ), f"{points:,} of {plural(challenge.target, 'point')}"
-    return 0, plural(points, "point")
-
-
-def plural(count: int, noun: str) -> str:
-    """'1 point', '2 points', '0 points'."""
-    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+        target = formats.points(challenge.target)
+        words = gettext("%(points)s of %(target)s", points=formats.number(points), target=target)
+        return _percent(points, challenge.target), words
+    return 0, formats.points(points)
 
 
 def _percent(part: float, whole: float) -> int:
@@ -146,8 +139,8 @@ def challenge_page(
     return ChallengePage(
         challenge,
         challenge_status(challenge, now),
-        describe_format(challenge),
-        [describe_rule(rule) for rule in challenge.rules],
+        describe_format(challenge, formats.words()),
+        [describe_rule(rule, formats.words()) for rule in challenge.rules],
         mission_states(session, challenge, user.id),
         challenge.ordered_missions,
         board,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.boards.leaderboards import BOARD_ORDER, team_rows
 from gameplay.core.models import Challenge, Participant
+from kpi_engine.words import ENGLISH, Words
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,10 @@ class Format:
     name: str
     needs_target: bool
     winners: Callable[[Session, Challenge], list[Winner]]
-    words: str
+    words: Callable[[Challenge, Words], str]
 
 
-def _participants(
-    session: Session, challenge: Challenge, *order: Any
-) -> list[Participant]:
+def _participants(session: Session, challenge: Challenge, *order: Any) -> list[Participant]:
     query = select(Participant).where(Participant.challenge_id == challenge.id)
     return list(session.scalars(query.order_by(*order)))
 
@@ -71,30 +70,39 @@ def _team_battle_winners(session: Session, challenge: Challenge) -> list[Winner]
     return [Winner(p.user_id, 1, p.points) for p in members]
 
 
+def _leaderboard_words(challenge: Challenge, words: Words) -> str:
+    return words.ngettext(
+        "the leader at the end wins", "the top %(top_n)s at the end win", challenge.top_n
+    ) % {"top_n": words.number(challenge.top_n)}
+
+
+def _race_words(challenge: Challenge, words: Words) -> str:
+    return words.ngettext(
+        "the first to reach %(target)s points wins",
+        "the first %(top_n)s to reach %(target)s points win",
+        challenge.top_n,
+    ) % {"top_n": words.number(challenge.top_n), "target": words.number(challenge.target or 0)}
+
+
+def _threshold_words(challenge: Challenge, words: Words) -> str:
+    target = words.number(challenge.target or 0)
+    return words.gettext("everyone who reaches %(target)s points wins") % {"target": target}
+
+
+def _team_battle_words(challenge: Challenge, words: Words) -> str:
+    if challenge.team_scoring == "average":
+        return words.gettext("the team with the best average of points wins")
+    return words.gettext("the team with the best sum of points wins")
+
+
 FORMAT_RULES: dict[str, Format] = {
-    "leaderboard": Format(
-        "leaderboard", False, _leaderboard_winners, "the top {top_n} at the end win"
-    ),
-    "race": Format("race", True, _race_winners, "the first {top_n} to reach {target} points win"),
-    "threshold": Format(
-        "threshold", True, _threshold_winners, "everyone who reaches {target} points wins"
-    ),
-    "team_battle": Format(
-        "team_battle",
-        False,
-        _team_battle_winners,
-        "the team with the best {team_scoring} of points wins",
-    ),
+    "leaderboard": Format("leaderboard", False, _leaderboard_winners, _leaderboard_words),
+    "race": Format("race", True, _race_winners, _race_words),
+    "threshold": Format("threshold", True, _threshold_winners, _threshold_words),
+    "team_battle": Format("team_battle", False, _team_battle_winners, _team_battle_words),
 }
 
 
-def describe_format(challenge: Challenge) -> str:
-    """How the challenge is won, in plain words."""
-    words = FORMAT_RULES[challenge.format].words
-    if challenge.top_n == 1 and words.endswith(" win"):
-        # One winner: "the leader at the end wins", not "the top 1 ... win".
-        words = words.replace("the top {top_n}", "the leader").replace("first {top_n}", "first")
-        words = words.removesuffix(" win") + " wins"
-    return words.format(
-        top_n=challenge.top_n, target=challenge.target, team_scoring=challenge.team_scoring
-    )
+def describe_format(challenge: Challenge, words: Words = ENGLISH) -> str:
+    """How the challenge is won, in plain words ("the top 3 at the end win")."""
+    return FORMAT_RULES[challenge.format].words(challenge, words)

@@ -23,24 +23,34 @@ from gameplay.channels.phones import PushSubscription
 from gameplay.core.changes import Changes, Notification
 from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import Base
+from kpi_engine.words import N_
 
 # Kinds a phone is never woken for (they stay toasts in the open app).
 IN_APP_ONLY = frozenset({"points_earned"})
 TITLES = {
-    "overtaken": "Leaderboard",
-    "mission_completed": "Mission done",
-    "badge_earned": "New badge",
-    "level_reached": "Level up",
-    "challenge_starting": "A challenge starts",
-    "challenge_ending": "Challenge over",
-    "proof_reviewed": "Proof reviewed",
-    "kpi_alert": "KPI alert",
+    "overtaken": N_("Leaderboard"),
+    "mission_completed": N_("Mission done"),
+    "badge_earned": N_("New badge"),
+    "level_reached": N_("Level up"),
+    "challenge_starting": N_("A challenge starts"),
+    "challenge_ending": N_("Challenge over"),
+    "proof_reviewed": N_("Proof reviewed"),
+    "kpi_alert": N_("KPI alert"),
     "test": "SalesQuest",
 }
-TEST_MESSAGE = "Notifications work on this device. You will hear from SalesQuest here."
+TEST_MESSAGE = N_("Notifications work on this device. You will hear from SalesQuest here.")
 
 # Where a tap on a note leads: a path the web layer builds for a note (the domain knows no URLs).
 Link = Callable[[Notification], str]
+# A note's title and text for its recipient, told how many more of its kind it stands for
+# (web/ writes them in the recipient's language); English by default.
+Write = Callable[[Notification, int], tuple[str, str]]
+
+
+def write_in_english(note: Notification, more: int) -> tuple[str, str]:
+    """The title and text of a note (and of `more` like it) in English."""
+    tail = f" (and {more} more)" if more else ""
+    return TITLES.get(note.kind, "SalesQuest"), note.message + tail
 
 
 class PushMessage(Delivery, Base):
@@ -56,7 +66,14 @@ class PushMessage(Delivery, Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
-def queue_pushes(session: Session, changes: Changes, *, now: datetime, link: Link) -> int:
+def queue_pushes(
+    session: Session,
+    changes: Changes,
+    *,
+    now: datetime,
+    link: Link,
+    write: Write = write_in_english,
+) -> int:
     """Write a message per device for the commit's unmuted notes; flushes. Returns how many."""
     notes = [n for n in changes.notifications if n.kind not in IN_APP_ONLY]
     devices = _devices_by_user(session, {n.user_id for n in notes})
@@ -69,30 +86,34 @@ def queue_pushes(session: Session, changes: Changes, *, now: datetime, link: Lin
             grouped[note.user_id, note.kind, note.challenge_id].append(note)
     written = 0
     for (user_id, _, _), group in grouped.items():
-        written += _queue(session, devices[user_id], payload(group, link), now)
+        written += _queue(session, devices[user_id], payload(group, link, write), now)
     session.flush()
     return written
 
 
-def queue_test_push(session: Session, user_id: int, *, now: datetime, link: str) -> int:
+def queue_test_push(
+    session: Session, user_id: int, *, now: datetime, link: str, text: str = TEST_MESSAGE
+) -> int:
     """A test message to each of the user's devices, through the outbox; returns how many."""
     devices = _devices_by_user(session, {user_id}).get(user_id, [])
-    note = {"kind": "test", "title": TITLES["test"], "body": TEST_MESSAGE, "url": link}
+    note = {"kind": "test", "title": TITLES["test"], "body": text, "url": link}
     written = _queue(session, devices, {**note, "tag": "test"}, now)
     session.flush()
     return written
 
 
-def payload(notes: list[Notification], link: Link) -> dict[str, Any]:
+def payload(
+    notes: list[Notification], link: Link, write: Write = write_in_english
+) -> dict[str, Any]:
     """What the service worker shows for notes of one kind: the latest, and how many more.
 
     `tag` makes a newer note of the same kind and challenge replace the older one on the phone."""
     last = notes[-1]
-    more = f" (and {len(notes) - 1} more)" if len(notes) > 1 else ""
+    title, body = write(last, len(notes) - 1)
     return {
         "kind": last.kind,
-        "title": TITLES.get(last.kind, "SalesQuest"),
-        "body": last.message + more,
+        "title": title,
+        "body": body,
         "url": link(last),
         "tag": f"{last.kind}:{last.challenge_id or ''}",
     }

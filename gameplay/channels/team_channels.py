@@ -30,6 +30,7 @@ from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
 from kpi_engine.errors import Forbidden, NotFound
 from kpi_engine.org.membership import managed_team_ids
 from kpi_engine.org.models import Team, User
+from kpi_engine.words import N_
 
 
 class ChannelKind(Choices):
@@ -41,10 +42,10 @@ CHANNEL_NAMES = {"slack": "Slack", "teams": "Microsoft Teams"}
 # The kinds of news a channel may take, each switched on or off per channel.
 NEWS_KINDS = ("wins", "challenges", "lead_changes", "missions")
 NEWS_NAMES = {
-    "wins": "Deals won",
-    "challenges": "Challenge start and end",
-    "lead_changes": "Lead changes",
-    "missions": "Finished missions",
+    "wins": N_("Deals won"),
+    "challenges": N_("Challenge start and end"),
+    "lead_changes": N_("Lead changes"),
+    "missions": N_("Finished missions"),
 }
 
 

@@ -19,6 +19,23 @@ class Notification:
     message: str
     challenge_id: int | None = None
     data: tuple[tuple[str, object], ...] = ()
+    # The message before it was filled in English, and its values: web/ writes it in the
+    # recipient's language (names among the values are translated where the catalogue has them).
+    template: str = ""
+    values: tuple[tuple[str, object], ...] = ()
+
+
+def note(
+    user_id: int,
+    kind: str,
+    template: str,
+    challenge_id: int | None = None,
+    data: tuple[tuple[str, object], ...] = (),
+    **values: object,
+) -> Notification:
+    """A notification whose English message is `template` filled with `values`."""
+    message = template % values
+    return Notification(user_id, kind, message, challenge_id, data, template, tuple(values.items()))
 
 
 @dataclass(frozen=True)

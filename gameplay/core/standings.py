@@ -21,8 +21,9 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, Notification, note
 from gameplay.core.models import Challenge, Participant
+from kpi_engine.words import N_
 
 PARTICIPANTS = cast(Table, Participant.__table__)
 
@@ -314,14 +315,15 @@ class _Overtaken:
     rep's first points would otherwise tell everyone who has not started yet."""
 
     def __init__(self, challenge: Challenge) -> None:
-        self.challenge_id, self.message = challenge.id, f"You were overtaken in {challenge.name}"
+        self.challenge_id, self.name = challenge.id, challenge.name
         self.told: set[int] = set()
 
     def first_news(self, user_ids: Iterable[int]) -> list[Notification]:
         """Notes for those of these reps not yet told in this call, in user order."""
         new = sorted(set(user_ids) - self.told)
         self.told.update(new)
-        return [Notification(u, "overtaken", self.message, self.challenge_id) for u in new]
+        template = N_("You were overtaken in %(challenge)s")
+        return [note(u, "overtaken", template, self.challenge_id, challenge=self.name) for u in new]
 
 
 def _insert_at(

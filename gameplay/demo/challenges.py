@@ -23,10 +23,11 @@ from gameplay.manage.preview import past_facts
 from gameplay.manage.templates import spec_from_template
 from gameplay.scoring.scorer import Scoring
 from kpi_engine.org.models import Team, User
+from kpi_engine.words import N_
 
 PROSPECTING_REGIONS = ("East", "West")
 UPSELL_REGIONS = ("Central",)
-STORY_MISSION = "Share a customer success story"
+STORY_MISSION = N_("Share a customer success story")
 
 
 def demo_admin(session: Session) -> User | None:
@@ -72,7 +73,7 @@ def _forms(session: Session) -> list[tuple[str, dict[str, Any], list[dict[str, A
         (
             "prospecting",
             {
-                "name": "Demo: prospecting blitz",
+                "name": N_("Demo: prospecting blitz"),
                 "audience": {"team_ids": team_ids_in(session, PROSPECTING_REGIONS)},
             },
             [],
@@ -80,7 +81,7 @@ def _forms(session: Session) -> list[tuple[str, dict[str, Any], list[dict[str, A
         (
             "upsell",
             {
-                "name": "Demo: upsell sprint",
+                "name": N_("Demo: upsell sprint"),
                 "audience": {"team_ids": team_ids_in(session, UPSELL_REGIONS)},
                 "min_amount": 1000,
             },
@@ -89,7 +90,7 @@ def _forms(session: Session) -> list[tuple[str, dict[str, Any], list[dict[str, A
         (
             "onboarding",
             {
-                "name": "Demo: new-hire onboarding",
+                "name": N_("Demo: new-hire onboarding"),
                 "audience": {"team_ids": hiring_teams, "sales_roles": ["SDR"]},
             },
             [],

@@ -42,9 +42,10 @@ from kpi_engine.org.models import Team, User
 from kpi_engine.periods import quarter_of
 from kpi_engine.sales.ingest import SalesEvent, ingest_events
 from kpi_engine.sales.models import Deal
+from kpi_engine.words import N_
 
 BLITZ_TEAM = "Team Marxen"  # the demo manager's team (kpi_engine.demo.org's busiest rep's)
-BLITZ_NAME = "Demo: meeting blitz"
+BLITZ_NAME = N_("Demo: meeting blitz")
 # The blitz ran for two weeks and ended five days ago: long enough ago to be finalised, with
 # the two equal periods before it (pre-window and pre-trend check) inside the demo's activity.
 BLITZ_DAYS, BLITZ_ENDED_DAYS_AGO = 14, 5
@@ -59,8 +60,8 @@ EXTRA_CALLS = (2, 4)
 EXTRA_OUTCOMES = (("meeting_booked", 35), ("connected", 45), ("no_answer", 20))
 # ... and a few more won deals with new accounts (the planted effect on revenue and win rate).
 EXTRA_WINS = (4, 6)
-CATALOGUE = (("Coffee voucher", 100, "5"), ("Company hoodie", 400, "45"),
-             ("Team lunch", 900, "150"), ("Extra day off", 2500, None))  # fmt: skip
+CATALOGUE = ((N_("Coffee voucher"), 100, "5"), (N_("Company hoodie"), 400, "45"),
+             (N_("Team lunch"), 900, "150"), (N_("Extra day off"), 2500, None))  # fmt: skip
 PROOFS = (
     (STORY_MISSION, "Acme renewed after the GTX Pro demo; their ops lead will be a reference."),
     ("Complete the product training", "Finished all five product modules and the quiz."),
@@ -138,8 +139,8 @@ def _ended_blitz(
         "top_n": 3,
         "reward_budget": Decimal("150"),
         "rewards": [
-            {"name": "$50 gift card", "cash_value": Decimal("50")},
-            {"name": "Winner's bonus", "bonus_points": 100},
+            {"name": N_("$50 gift card"), "cash_value": Decimal("50")},
+            {"name": N_("Winner's bonus"), "bonus_points": 100},
         ],
     }
     spec = spec_from_template("prospecting", form)

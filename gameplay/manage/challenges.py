@@ -24,7 +24,7 @@ from gameplay.core.access import (
     may_view_challenge,
     visible_challenges,
 )
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, note
 from gameplay.core.enrollment import audience_users, enrol_audience
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import (
@@ -41,6 +41,7 @@ from gameplay.manage.holdout import MAX_SHARE, draw_holdout
 from gameplay.manage.preview import preview_challenge
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.org.models import User
+from kpi_engine.words import N_
 
 RULE_FIELDS = (
     "fact",
@@ -207,9 +208,15 @@ def launch_challenge(
     if challenge.enrolment == "auto":
         for participant in enrol_audience(session, challenge, now=now):
             participant.baseline = baselines.get(participant.user_id, 0)
-            message = f"{challenge.name} starts {challenge.starts_at:%Y-%m-%d %H:%M} UTC"
             changes.notify(
-                Notification(participant.user_id, "challenge_starting", message, challenge.id)
+                note(
+                    participant.user_id,
+                    "challenge_starting",
+                    N_("%(challenge)s starts %(moment)s UTC"),
+                    challenge.id,
+                    challenge=challenge.name,
+                    moment=f"{challenge.starts_at:%Y-%m-%d %H:%M}",
+                )
             )
     session.flush()
     changes.standings_changed(challenge.id)

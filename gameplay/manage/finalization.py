@@ -13,11 +13,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gameplay.boards.formats import FORMAT_RULES
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, note
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, ChallengeAward, Participant
 from gameplay.manage.rewards import grant_prizes
 from gameplay.scoring.badges import award_badge
+from kpi_engine.words import N_
 
 
 def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime) -> Changes:
@@ -53,8 +54,17 @@ def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime)
             at=now,
             changes=changes,
         )
-        message = f"You won {challenge.name} (place {winner.place})"
-        changes.notify(Notification(winner.user_id, "challenge_ending", message, challenge.id))
+        template = N_("You won %(challenge)s (place %(place)s)")
+        changes.notify(
+            note(
+                winner.user_id,
+                "challenge_ending",
+                template,
+                challenge.id,
+                challenge=challenge.name,
+                place=winner.place,
+            )
+        )
     # The final frame: a new version (clients drop frames that are not newer) carrying every
     # participant's row, so a board frozen until the end is revealed to whoever watches.
     challenge.version = (challenge.version or 0) + 1

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from kpi_engine.errors import Invalid
+from kpi_engine.words import N_
 
 COMMON = (
     "name",
@@ -27,23 +28,23 @@ COMMON = (
 def _onboarding(form: dict[str, Any]) -> dict[str, Any]:
     """Ordered missions for new hires; everyone who completes the journey wins."""
     missions = [
-        {"name": "Complete the product training", "manual": True, "points": 20, "target": 1},
-        {"name": "Shadow 3 calls", "manual": True, "points": 20, "target": 1},
+        {"name": N_("Complete the product training"), "manual": True, "points": 20, "target": 1},
+        {"name": N_("Shadow 3 calls"), "manual": True, "points": 20, "target": 1},
         {
-            "name": "Log 20 activities",
+            "name": N_("Log 20 activities"),
             "fact": "activity",
             "target": form.get("activities", 20),
             "points": 20,
         },
         {
-            "name": "Book a first meeting",
+            "name": N_("Book a first meeting"),
             "fact": "activity",
             "outcome": "meeting_booked",
             "target": 1,
             "points": 20,
         },
         {
-            "name": "Win a first deal",
+            "name": N_("Win a first deal"),
             "fact": "deal_won",
             "target": 1,
             "points": 20,
@@ -108,7 +109,7 @@ def _prospecting(form: dict[str, Any]) -> dict[str, Any]:
     ]
     missions = [
         {
-            "name": "Book 5 meetings",
+            "name": N_("Book 5 meetings"),
             "fact": "activity",
             "outcome": "meeting_booked",
             "target": 5,

@@ -8,18 +8,19 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, note
 from gameplay.core.models import BadgeAward
 from gameplay.scoring.rules import Fact
 from gameplay.scoring.streaks import Streak, current_streaks
 from kpi_engine.sales.models import Activity
+from kpi_engine.words import N_
 
 BADGES = {
-    "first_deal": "First deal won",
-    "meetings_booked_10": "10 meetings booked",
-    "streak_5": "5-day activity streak",
-    "challenge_winner": "Challenge winner",
-    "onboarding_completed": "Onboarding completed",
+    "first_deal": N_("First deal won"),
+    "meetings_booked_10": N_("10 meetings booked"),
+    "streak_5": N_("5-day activity streak"),
+    "challenge_winner": N_("Challenge winner"),
+    "onboarding_completed": N_("Onboarding completed"),
 }
 MEETINGS_FOR_BADGE = 10
 STREAK_FOR_BADGE = 5
@@ -68,9 +69,11 @@ class BadgeBook:
             return False
         self.session.add(BadgeAward(user_id=user_id, code=code, scope=scope, awarded_at=self.now))
         self.held.add((user_id, code, scope))
-        message = f"Badge earned: {badge_title(code)}"
         data = (("badge", code),)
-        self.changes.notify(Notification(user_id, "badge_earned", message, data=data))
+        template = N_("Badge earned: %(badge)s")
+        self.changes.notify(
+            note(user_id, "badge_earned", template, data=data, badge=badge_title(code))
+        )
         return True
 
 

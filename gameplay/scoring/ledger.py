@@ -17,12 +17,13 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from gameplay.core.access import adjust_refusal
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, note
 from gameplay.core.models import Challenge, LedgerEntry, Participant, PlayerProfile
 from gameplay.core.standings import Standing, Standings
 from gameplay.scoring.levels import add_lifetime_points
 from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
+from kpi_engine.words import N_
 
 ENTRIES = cast(Table, LedgerEntry.__table__)
 
@@ -70,10 +71,21 @@ class Ledger:
         self.standings.move(challenge, standing, points, posting.occurred_at)
         add_lifetime_points(self.session, standing.user_id, points, self.changes)
         if points > 0:
-            unit = "point" if points == 1 else "points"
-            message = f"+{points} {unit} in {challenge.name}: {posting.reason}"
-            note = Notification(standing.user_id, "points_earned", message, challenge.id)
-            self.changes.notify(note)
+            template = (
+                N_("+%(points)s point in %(challenge)s: %(reason)s")
+                if points == 1
+                else N_("+%(points)s points in %(challenge)s: %(reason)s")
+            )
+            earned = note(
+                standing.user_id,
+                "points_earned",
+                template,
+                challenge.id,
+                points=points,
+                challenge=challenge.name,
+                reason=posting.reason,
+            )
+            self.changes.notify(earned)
         return entry
 
     def reverse(

@@ -7,16 +7,17 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, note
 from gameplay.core.models import Level
 from gameplay.scoring.profiles import profile_of
+from kpi_engine.words import N_
 
 DEFAULT_LEVELS = (
-    (1, "Rookie", 0),
-    (2, "Closer", 100),
-    (3, "Pro", 500),
-    (4, "Star", 1500),
-    (5, "Legend", 5000),
+    (1, N_("Rookie"), 0),
+    (2, N_("Closer"), 100),
+    (3, N_("Pro"), 500),
+    (4, N_("Star"), 1500),
+    (5, N_("Legend"), 5000),
 )
 
 LEVELS_KEY = "gameplay.levels"
@@ -56,9 +57,18 @@ def add_lifetime_points(session: Session, user_id: int, points: int, changes: Ch
     profile.lifetime_points += points
     reached = level_for(table, profile.lifetime_points)
     if reached.number > before:
-        message = f"You reached level {reached.number}: {reached.name}"
         data = (("level", reached.number),)
-        changes.notify(Notification(user_id, "level_reached", message, data=data))
+        template = N_("You reached level %(number)s: %(name)s")
+        changes.notify(
+            note(
+                user_id,
+                "level_reached",
+                template,
+                data=data,
+                number=reached.number,
+                name=reached.name,
+            )
+        )
 
 
 def set_levels(session: Session, levels: list[tuple[str, int]]) -> list[Level]:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gameplay.core.access import review_refusal, reviewable_author_ids
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import Changes, Notification, note
 from gameplay.core.enrollment import participant_for
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, LedgerEntry, Mission, MissionProgress, Proof
@@ -22,6 +22,7 @@ from gameplay.scoring.ledger import Ledger, Posting
 from gameplay.scoring.rules import Fact, matches
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.org.models import User
+from kpi_engine.words import N_
 
 
 class MissionBook:
@@ -108,9 +109,17 @@ def _complete(
 ) -> None:
     progress.completed_at = at
     user_id, changes = standing.user_id, book.ledger.changes
-    message = f"Mission completed: {mission.name}"
     data = (("mission", mission.name),)
-    changes.notify(Notification(user_id, "mission_completed", message, challenge.id, data))
+    completed = note(
+        user_id,
+        "mission_completed",
+        N_("Mission completed: %(mission)s"),
+        challenge.id,
+        data,
+        mission=mission.name,
+    )
+    message = completed.message
+    changes.notify(completed)
     if mission.points:
         posting = Posting(
             "mission", message, at, mission_id=mission.id, source_ref=mission_ref(mission)
@@ -176,12 +185,24 @@ def review_proof(
     changes = Changes()
     if approve:
         _credit_proof(session, mission, proof, now, changes)
-    verdict = f"Your proof for {mission.name} was {proof.status}" + (
-        f": {comment}" if comment else ""
-    )
-    changes.notify(Notification(proof.user_id, "proof_reviewed", verdict, mission.challenge_id))
+    changes.notify(_verdict(proof, mission, approve, comment))
     session.flush()
     return proof, changes
+
+
+def _verdict(proof: Proof, mission: Mission, approve: bool, comment: str | None) -> Notification:
+    """The rep's note on a reviewed proof: approved, or rejected with the reason given."""
+    if approve:
+        template = N_("Your proof for %(mission)s was approved")
+    elif comment:
+        template = N_("Your proof for %(mission)s was rejected: %(comment)s")
+    else:
+        template = N_("Your proof for %(mission)s was rejected")
+    where = mission.challenge_id
+    if comment and not approve:
+        return note(proof.user_id, "proof_reviewed", template, where, mission=mission.name,
+                    comment=comment)  # fmt: skip
+    return note(proof.user_id, "proof_reviewed", template, where, mission=mission.name)
 
 
 def _credit_proof(

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from gameplay.core.models import PlayerProfile
 from kpi_engine.db import Choices
-from kpi_engine.errors import Invalid
+from kpi_engine.errors import Invalid, NotFound
+from kpi_engine.org.models import User
 
 PROFILES_KEY = "gameplay.profiles"
 
@@ -49,9 +50,16 @@ def set_preferences(
     *,
     anonymised: bool | None = None,
     muted_kinds: list[str] | None = None,
+    locale: str | None = None,
 ) -> PlayerProfile:
-    """Choose to appear anonymised on leaderboards and which notification kinds to mute."""
+    """Choose to appear anonymised on leaderboards, which notification kinds to mute and the
+    language to read the product in ('' goes back to the organisation's)."""
     profile = profile_of(session, user_id)
+    if locale is not None:
+        user = session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id}")
+        user.locale = locale or None
     if anonymised is not None:
         profile.anonymised = anonymised
     if muted_kinds is not None:

@@ -10,6 +10,7 @@ from typing import Any
 from gameplay.core.models import EventCriteria, ScoringRule
 from kpi_engine.sales.folds import FoldedDeal, NewActivity
 from kpi_engine.sales.models import Activity, Deal
+from kpi_engine.words import ENGLISH, N_, Words
 
 
 @dataclass(frozen=True)
@@ -108,49 +109,107 @@ def _multiplier_applies(rule: ScoringRule, at: datetime) -> bool:
     return (starts is None or at >= starts) and (ends is None or at < ends)
 
 
-def describe_criteria(criteria: EventCriteria) -> str:
-    """What a rule or mission counts, e.g. "call with outcome meeting booked"."""
-    text = "deal won" if criteria.fact == "deal_won" else criteria.activity_kind or "activity"
+def describe_criteria(criteria: EventCriteria, words: Words = ENGLISH) -> str:
+    """What a rule or mission counts, e.g. "call (meeting booked), product Pro"."""
+    if criteria.fact == "deal_won":
+        text = words.gettext("deal won")
+    else:
+        text = words.gettext(ACTIVITY_WORDS.get(criteria.activity_kind or "", N_("activity")))
     if criteria.outcome:
-        text += f" ({criteria.outcome.replace('_', ' ')})"
+        outcome = OUTCOME_WORDS.get(criteria.outcome, criteria.outcome.replace("_", " "))
+        text += f" ({words.gettext(outcome)})"
     filters = [
-        f"{n} {v}" for n, v in (("product", criteria.product), ("segment", criteria.segment)) if v
-    ]
+        words.gettext(label) % {"value": value}
+        for label, value in ((N_("product %(value)s"), criteria.product),
+                             (N_("segment %(value)s"), criteria.segment))
+        if value
+    ]  # fmt: skip
     if criteria.min_amount is not None:
-        filters.append(f"of at least {criteria.min_amount:,.0f}")
+        amount = words.number(criteria.min_amount)
+        filters.append(words.gettext("of at least %(amount)s") % {"amount": amount})
     return text + (", " + ", ".join(filters) if filters else "")
 
 
-def describe_rule(rule: ScoringRule) -> str:
+def describe_rule(rule: ScoringRule, words: Words = ENGLISH) -> str:
     """The rule in plain words: "+10 per call (meeting booked), up to 50 a day", or
     "+50 per deal won, plus 1 point per 100 of its amount"."""
-    counted = describe_criteria(rule)
+    _ = words.gettext
+    counted = describe_criteria(rule, words)
+    values: dict[str, Any] = {"points": words.number(rule.points), "counted": counted}
+    if rule.points_per_amount:
+        values["share"] = _amount_words(rule.points_per_amount, words)
     if not rule.points_per_amount:
-        text = f"+{rule.points} per {counted}"
+        text = _("+%(points)s per %(counted)s") % values
     elif rule.points:
-        text = f"+{rule.points} per {counted}, plus {_amount_words(rule.points_per_amount)}"
+        text = _("+%(points)s per %(counted)s, plus %(share)s") % values
     else:
-        text = f"{_amount_words(rule.points_per_amount)}, per {counted}"
+        text = _("%(share)s, per %(counted)s") % values
+    return text + "".join(_extras(rule, words))
+
+
+def _extras(rule: ScoringRule, words: Words) -> list[str]:
+    _ = words.gettext
+    extras = []
     if rule.multiplier != 1:
-        text += f", x{rule.multiplier.normalize()} {_window_words(rule)}".rstrip()
+        factor = _factor(rule.multiplier, words)
+        extras.append(f", x{factor} {_window_words(rule, words)}".rstrip())
     if rule.existing_account_multiplier is not None:
-        text += f", x{rule.existing_account_multiplier.normalize()} for existing accounts"
+        factor = _factor(rule.existing_account_multiplier, words)
+        extras.append(_(", x%(factor)s for existing accounts") % {"factor": factor})
     if rule.daily_cap is not None:
-        text += f", up to {rule.daily_cap} a day"
+        extras.append(_(", up to %(cap)s a day") % {"cap": words.number(rule.daily_cap)})
     if rule.min_gap_minutes:
-        text += f", at most once every {rule.min_gap_minutes} minutes"
-    return text
+        minutes = rule.min_gap_minutes
+        extras.append(
+            words.ngettext(
+                ", at most once a minute", ", at most once every %(minutes)s minutes", minutes
+            ) % {"minutes": words.number(minutes)}
+        )  # fmt: skip
+    return extras
 
 
-def _amount_words(per_unit: Decimal) -> str:
+def _factor(value: Decimal, words: Words) -> str:
+    """1.5 as 1.5 (1,5 in French), 2 as 2: as many decimals as it has."""
+    return words.number(value.normalize(), _decimals(value))
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _amount_words(per_unit: Decimal, words: Words) -> str:
     """0.01 -> "1 point per 100 of its amount"; 2 -> "2 points per 1 of its amount"."""
     units = 1 / per_unit
     if per_unit < 1 and units == units.to_integral_value():
-        return f"1 point per {units:,.0f} of its amount"
-    return f"{per_unit.normalize():f} points per 1 of its amount"
+        return words.gettext("1 point per %(units)s of its amount") % {"units": words.number(units)}
+    rate = _factor(per_unit, words)
+    return words.gettext("%(rate)s points per 1 of its amount") % {"rate": rate}
 
 
-def _window_words(rule: ScoringRule) -> str:
+def _window_words(rule: ScoringRule, words: Words) -> str:
     starts, ends = rule.multiplier_from, rule.multiplier_until
-    words = f"from {starts:%Y-%m-%d %H:%M} UTC " if starts else ""
-    return words + (f"until {ends:%Y-%m-%d %H:%M} UTC" if ends else "")
+    text = (
+        words.gettext("from %(moment)s UTC ") % {"moment": f"{starts:%Y-%m-%d %H:%M}"}
+        if starts
+        else ""
+    )
+    if ends:
+        text += words.gettext("until %(moment)s UTC") % {"moment": f"{ends:%Y-%m-%d %H:%M}"}
+    return text
+
+
+ACTIVITY_WORDS = {
+    "call": N_("call"),
+    "email": N_("email"),
+    "meeting": N_("meeting"),
+    "demo": N_("demo"),
+    "social": N_("social"),
+}
+OUTCOME_WORDS = {
+    "none": N_("none"),
+    "no_answer": N_("no answer"),
+    "connected": N_("connected"),
+    "replied": N_("replied"),
+    "meeting_booked": N_("meeting booked"),
+}

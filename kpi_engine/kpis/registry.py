@@ -21,6 +21,7 @@ import pandas as pd
 from kpi_engine.errors import NotFound
 from kpi_engine.sales.dataframes import Frames
 from kpi_engine.sales.ingest import stage_status
+from kpi_engine.words import N_
 
 PERSPECTIVES = ("financial", "customer", "internal", "learning")
 OUTBOUND_KINDS = ("email", "social")
@@ -104,14 +105,14 @@ def _won_amounts(f: Frames) -> pd.Series:
 
 def revenue_won(f: Frames) -> Measure:
     if f.closed().empty:
-        return no_data("no deal closed in the period")
+        return no_data(N_("no deal closed in the period"))
     return Measure(float(_won_amounts(f).sum()))
 
 
 def avg_deal_size(f: Frames) -> Measure:
     amounts = _won_amounts(f)
     if amounts.empty:
-        return no_data("no deal won in the period")
+        return no_data(N_("no deal won in the period"))
     return Measure(
         float(amounts.mean()), extra={"median": float(amounts.median()), "n": len(amounts)}
     )
@@ -119,13 +120,15 @@ def avg_deal_size(f: Frames) -> Measure:
 
 def win_rate(f: Frames) -> Measure:
     won, lost = len(f.closed("won")), len(f.closed("lost"))
-    return ratio(won, won + lost, "no deal closed in the period", n=won + lost)
+    return ratio(won, won + lost, N_("no deal closed in the period"), n=won + lost)
 
 
 def pipeline_conversion(f: Frames) -> Measure:
     entered = f.created()
     won = int((entered["status"] == "won").sum())
-    rate = ratio(won, len(entered), "no deal entered the pipeline in the period", n=len(entered))
+    rate = ratio(
+        won, len(entered), N_("no deal entered the pipeline in the period"), n=len(entered)
+    )
     return leaving_out_undated(f, rate)
 
 
@@ -133,14 +136,16 @@ def mql_to_sql(f: Frames) -> Measure:
     """MQLs are the deals created in the period, SQLs those of them a rep engaged."""
     entered = f.created()
     sqls = int(entered["engaged_on"].notna().sum())
-    rate = ratio(sqls, len(entered), "no lead entered the pipeline in the period", n=len(entered))
+    rate = ratio(
+        sqls, len(entered), N_("no lead entered the pipeline in the period"), n=len(entered)
+    )
     return leaving_out_undated(f, rate)
 
 
 def sqls_created(f: Frames) -> Measure:
     d = f.deals
     if d.empty:
-        return no_data("no deal in the period")
+        return no_data(N_("no deal in the period"))
     return Measure(float(f.within(d, "engaged").sum()))
 
 
@@ -155,10 +160,10 @@ def cycle_days(f: Frames) -> pd.Series:
 def sales_cycle_days(f: Frames) -> Measure:
     every = cycle_days(f)
     if every.empty:
-        return no_data("no deal won in the period")
+        return no_data(N_("no deal won in the period"))
     days = every.dropna()
     if days.empty:
-        cycle = no_data("no deal won in the period has a start date")
+        cycle = no_data(N_("no deal won in the period has a start date"))
     else:
         median = float(days.median())
         cycle = Measure(float(days.mean()), extra={"median": median, "n": len(days)})
@@ -181,9 +186,9 @@ def stage_conversion(f: Frames) -> Measure:
     """From the first stage to the last of the funnel; each step's rate is in `steps`."""
     steps = funnel(f)
     if not steps:
-        return leaving_out_undated(f, no_data("no deal entered the pipeline in the period"))
+        return leaving_out_undated(f, no_data(N_("no deal entered the pipeline in the period")))
     rates = [(a, b, nb / na) for (a, na), (b, nb) in itertools.pairwise(steps)]
-    return leaving_out_undated(f, ratio(steps[-1][1], steps[0][1], "empty funnel", steps=rates))
+    return leaving_out_undated(f, ratio(steps[-1][1], steps[0][1], N_("empty funnel"), steps=rates))
 
 
 def _input(f: Frames, kind: str) -> float | None:
@@ -193,14 +198,14 @@ def _input(f: Frames, kind: str) -> float | None:
 def quota_attainment(f: Frames) -> Measure:
     quota = _input(f, "quota")
     if quota is None:
-        return no_data("needs a quota for this scope and period (inputs)")
-    return ratio(float(_won_amounts(f).sum()), quota, "the quota is 0")
+        return no_data(N_("needs a quota for this scope and period (inputs)"))
+    return ratio(float(_won_amounts(f).sum()), quota, N_("the quota is 0"))
 
 
 def activities(f: Frames) -> Measure:
     a = f.activities
     if a.empty:
-        return no_data("no activity recorded in the period")
+        return no_data(N_("no activity recorded in the period"))
     by_kind = {str(k): int(n) for k, n in a["kind"].value_counts().sort_index().items()}
     return Measure(float(len(a)), extra={"by_kind": by_kind})
 
@@ -208,12 +213,12 @@ def activities(f: Frames) -> Measure:
 def reply_rate(f: Frames) -> Measure:
     outbound = f.activities[f.activities["kind"].isin(OUTBOUND_KINDS)]
     replied = int(outbound["outcome"].isin(REPLY_OUTCOMES).sum())
-    return ratio(replied, len(outbound), "no outbound email or message in the period")
+    return ratio(replied, len(outbound), N_("no outbound email or message in the period"))
 
 
 def meetings_booked(f: Frames) -> Measure:
     if f.activities.empty:
-        return no_data("no activity recorded in the period")
+        return no_data(N_("no activity recorded in the period"))
     return Measure(float((f.activities["outcome"] == "meeting_booked").sum()))
 
 
@@ -227,15 +232,15 @@ def cac(f: Frames) -> Measure:
     if missing:
         return no_data(f"needs {' and '.join(missing)} for this scope and period (inputs)")
     cost = (_input(f, "marketing_cost") or 0.0) + (_input(f, "sales_cost") or 0.0)
-    return ratio(cost, len(new_customers(f)), "no new customer in the period")
+    return ratio(cost, len(new_customers(f)), N_("no new customer in the period"))
 
 
 def churn_rate(f: Frames) -> Measure:
     churned = _input(f, "churned_customers")
     if churned is None:
-        return no_data("needs churned_customers for this scope and period (inputs)")
+        return no_data(N_("needs churned_customers for this scope and period (inputs)"))
     base = len(f.customers_at_start)
-    return ratio(churned, base, "no customer at the start of the period")
+    return ratio(churned, base, N_("no customer at the start of the period"))
 
 
 def ltv(f: Frames) -> Measure:
@@ -244,11 +249,11 @@ def ltv(f: Frames) -> Measure:
     if churn.value is None:
         return no_data(f"needs churn_rate: {churn.reason}")
     if churn.value == 0:
-        return no_data("no customer churned, so the lifetime is unbounded")
+        return no_data(N_("no customer churned, so the lifetime is unbounded"))
     won = f.closed("won")
     customers = won["account"].nunique()
     yearly = 365 / f.period.days
-    per_customer = ratio(float(won["amount"].sum()) * yearly, customers, "no customer won")
+    per_customer = ratio(float(won["amount"].sum()) * yearly, customers, N_("no customer won"))
     if per_customer.value is None:
         return per_customer
     return Measure(per_customer.value / (churn.value * yearly))
@@ -258,24 +263,24 @@ def ltv_to_cac(f: Frames) -> Measure:
     value, cost = ltv(f), cac(f)
     if value.value is None or cost.value is None:
         return no_data("; ".join(m.reason or "" for m in (value, cost) if m.value is None))
-    return ratio(value.value, cost.value, "CAC is 0")
+    return ratio(value.value, cost.value, N_("CAC is 0"))
 
 
 def upsell_revenue(f: Frames) -> Measure:
     """Revenue won on accounts that were already customers when the period began."""
     won = f.closed("won")
     if f.closed().empty:
-        return no_data("no deal closed in the period")
+        return no_data(N_("no deal closed in the period"))
     existing = won["account"].isin(f.customers_at_start)
     return Measure(float(won.loc[existing, "amount"].fillna(0.0).sum()))
 
 
 def renewal_rate(_f: Frames) -> Measure:
-    return no_data("the CRM feed carries no renewals")
+    return no_data(N_("the CRM feed carries no renewals"))
 
 
 def mrr_growth(_f: Frames) -> Measure:
-    return no_data("the CRM feed carries no recurring revenue (MRR)")
+    return no_data(N_("the CRM feed carries no recurring revenue (MRR)"))
 
 
 def pipeline_velocity(f: Frames) -> Measure:
@@ -285,26 +290,26 @@ def pipeline_velocity(f: Frames) -> Measure:
         return no_data("; ".join(r or "" for r in missing))
     rate, size, days = (m.value or 0.0 for m in parts)
     opened = len(f.open_at_end())
-    velocity = ratio(opened * rate * size, days, "a sales cycle of 0 days", open_deals=opened)
+    velocity = ratio(opened * rate * size, days, N_("a sales cycle of 0 days"), open_deals=opened)
     return leaving_out(velocity, len(f.undated()), CREATION_DAY)
 
 
 def forecast_accuracy(f: Frames) -> Measure:
     forecast = _input(f, "forecast")
     if forecast is None:
-        return no_data("needs a forecast for this scope and period (inputs)")
+        return no_data(N_("needs a forecast for this scope and period (inputs)"))
     actual = float(_won_amounts(f).sum())
     if not actual:
-        return no_data("no revenue won, so accuracy is undefined")
+        return no_data(N_("no revenue won, so accuracy is undefined"))
     return Measure(1 - abs(forecast - actual) / actual)
 
 
 def tool_adoption(f: Frames) -> Measure:
     """Share of the scope's reps who logged at least one activity in the period."""
     if f.activities.empty:
-        return no_data("no activity recorded in the period")
+        return no_data(N_("no activity recorded in the period"))
     active = f.activities["rep_id"].nunique()
-    return ratio(active, len(f.reps), "no rep in this scope")
+    return ratio(active, len(f.reps), N_("no rep in this scope"))
 
 
 def _d(key: str, name: str, unit: str, direction: str, family: str, indicator: str,
@@ -317,49 +322,50 @@ def _d(key: str, name: str, unit: str, direction: str, family: str, indicator: s
 
 H, L = "higher", "lower"
 DEFINITIONS: tuple[KpiDefinition, ...] = (
-    _d("revenue_won", "Revenue won", "currency", H, "results", "lagging", "financial", 1,
+    _d("revenue_won", N_("Revenue won"), "currency", H, "results", "lagging", "financial", 1,
        "manager", revenue_won, additive=True, deals_only=True),
-    _d("quota_attainment", "Quota attainment", "percent", H, "results", "lagging", "financial",
+    _d("quota_attainment", N_("Quota attainment"), "percent", H, "results", "lagging", "financial",
        1, "AE", quota_attainment),
-    _d("cac", "Customer acquisition cost", "currency", L, "efficiency", "lagging", "financial",
+    _d("cac", N_("Customer acquisition cost"), "currency", L, "efficiency", "lagging", "financial",
        1, "manager", cac, deal_columns=CUSTOMER_READS),
-    _d("forecast_accuracy", "Forecast accuracy", "percent", H, "results", "lagging",
+    _d("forecast_accuracy", N_("Forecast accuracy"), "percent", H, "results", "lagging",
        "financial", 1, "manager", forecast_accuracy),
-    _d("win_rate", "Win rate", "percent", H, "efficiency", "lagging", "customer", 1, "AE",
+    _d("win_rate", N_("Win rate"), "percent", H, "efficiency", "lagging", "customer", 1, "AE",
        win_rate, deals_only=True),
-    _d("pipeline_conversion", "Pipeline conversion", "percent", H, "efficiency", "lagging",
+    _d("pipeline_conversion", N_("Pipeline conversion"), "percent", H, "efficiency", "lagging",
        "customer", 1, "manager", pipeline_conversion, deals_only=True),
-    _d("sales_cycle_days", "Sales cycle (days)", "days", L, "efficiency", "lagging", "internal",
+    _d("sales_cycle_days", N_("Sales cycle (days)"), "days", L, "efficiency", "lagging", "internal",
        1, "AE", sales_cycle_days, deals_only=True),
-    _d("tool_adoption", "Tool adoption", "percent", H, "activity", "leading", "learning", 1,
+    _d("tool_adoption", N_("Tool adoption"), "percent", H, "activity", "leading", "learning", 1,
        "manager", tool_adoption, activity_columns=("rep_id",)),
-    _d("avg_deal_size", "Average deal size", "currency", H, "results", "lagging", "financial",
+    _d("avg_deal_size", N_("Average deal size"), "currency", H, "results", "lagging", "financial",
        2, "AE", avg_deal_size, deals_only=True),
-    _d("ltv", "Customer lifetime value", "currency", H, "retention", "lagging", "financial", 2,
+    _d("ltv", N_("Customer lifetime value"), "currency", H, "retention", "lagging", "financial", 2,
        "manager", ltv, deal_columns=CUSTOMER_READS),
-    _d("ltv_to_cac", "LTV / CAC", "ratio", H, "retention", "lagging", "financial", 2,
+    _d("ltv_to_cac", N_("LTV / CAC"), "ratio", H, "retention", "lagging", "financial", 2,
        "manager", ltv_to_cac, deal_columns=CUSTOMER_READS),
-    _d("mrr_growth", "MRR growth", "percent", H, "results", "lagging", "financial", 2,
+    _d("mrr_growth", N_("MRR growth"), "percent", H, "results", "lagging", "financial", 2,
        "manager", mrr_growth),
-    _d("upsell_revenue", "Upsell revenue", "currency", H, "results", "lagging", "financial", 2,
+    _d("upsell_revenue", N_("Upsell revenue"), "currency", H, "results", "lagging", "financial", 2,
        "AM", upsell_revenue, additive=True, deal_columns=CUSTOMER_READS),
-    _d("churn_rate", "Churn rate", "percent", L, "retention", "lagging", "customer", 2, "AM",
+    _d("churn_rate", N_("Churn rate"), "percent", L, "retention", "lagging", "customer", 2, "AM",
        churn_rate),
-    _d("renewal_rate", "Renewal rate", "percent", H, "retention", "lagging", "customer", 2, "AM",
+    _d("renewal_rate", N_("Renewal rate"), "percent", H, "retention", "lagging", "customer", 2,
+       "AM",
        renewal_rate),
-    _d("mql_to_sql", "MQL → SQL rate", "percent", H, "efficiency", "leading", "customer", 2,
+    _d("mql_to_sql", N_("MQL → SQL rate"), "percent", H, "efficiency", "leading", "customer", 2,
        "SDR", mql_to_sql, deals_only=True),
-    _d("stage_conversion", "Stage conversion", "percent", H, "efficiency", "leading",
+    _d("stage_conversion", N_("Stage conversion"), "percent", H, "efficiency", "leading",
        "internal", 2, "manager", stage_conversion),
-    _d("pipeline_velocity", "Pipeline velocity", "currency_per_day", H, "results", "leading",
+    _d("pipeline_velocity", N_("Pipeline velocity"), "currency_per_day", H, "results", "leading",
        "internal", 2, "manager", pipeline_velocity, deals_only=True, reads_open_deals=True),
-    _d("activities", "Activities", "count", H, "activity", "leading", "internal", 3, "SDR",
+    _d("activities", N_("Activities"), "count", H, "activity", "leading", "internal", 3, "SDR",
        activities, additive=True, activity_columns=("kind",)),
-    _d("reply_rate", "Reply rate", "percent", H, "efficiency", "leading", "customer", 3, "SDR",
+    _d("reply_rate", N_("Reply rate"), "percent", H, "efficiency", "leading", "customer", 3, "SDR",
        reply_rate, activity_columns=("kind", "outcome")),
-    _d("meetings_booked", "Meetings booked", "count", H, "activity", "leading", "internal", 3,
+    _d("meetings_booked", N_("Meetings booked"), "count", H, "activity", "leading", "internal", 3,
        "SDR", meetings_booked, additive=True, activity_columns=("outcome",)),
-    _d("sqls_created", "SQLs created", "count", H, "activity", "leading", "internal", 3, "SDR",
+    _d("sqls_created", N_("SQLs created"), "count", H, "activity", "leading", "internal", 3, "SDR",
        sqls_created, additive=True, deals_only=True, reads_open_deals=True),
 )  # fmt: skip
 REGISTRY: dict[str, KpiDefinition] = {d.key: d for d in DEFINITIONS}

@@ -22,6 +22,7 @@ from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period
 from kpi_engine.sales.dataframes import Frames, Scope, in_scope, load_activity_counts, load_deals
 from kpi_engine.sales.models import RawEvent
+from kpi_engine.words import N_
 
 DEFAULT_ROLE_KPIS: dict[str, tuple[str, ...]] = {
     "SDR": ("activities", "reply_rate", "meetings_booked", "sqls_created"),
@@ -43,11 +44,11 @@ NEEDS_INPUTS: dict[str, tuple[str, ...]] = {
     "forecast_accuracy": ("forecast",),
 }
 INPUT_NAMES = {
-    "quota": "quotas",
-    "marketing_cost": "marketing costs",
-    "sales_cost": "sales costs",
-    "forecast": "forecasts",
-    "churned_customers": "churned customers",
+    "quota": N_("quotas"),
+    "marketing_cost": N_("marketing costs"),
+    "sales_cost": N_("sales costs"),
+    "forecast": N_("forecasts"),
+    "churned_customers": N_("churned customers"),
 }
 # A source with no event for this long is flagged as silent on every scorecard.
 SILENT_AFTER = timedelta(days=3)

@@ -68,6 +68,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # A login session is valid while it carries this number; raising it ends them all.
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The language this person chose to read the product in; None follows the organisation.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 

@@ -139,7 +139,7 @@ def test_a_proof_with_the_optional_link_left_empty_is_sent(
     answer = client.post(path, data={"csrf_token": token, "text": "Demo for Acme", "link": ""})
     assert answer.status_code == 303
     html = page(client, f"/play/challenges/{org.challenge_id}")
-    assert "Proof sent: awaiting your manager&#39;s review" in html
+    assert "Proof sent: awaiting your manager's review" in html  # a catalogue string is markup
     assert 'data-state="pending"' in html and "worth +1 point<" in html
 
 

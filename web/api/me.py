@@ -139,7 +139,13 @@ def my_preferences():
     body = PreferencesSchema().load(request.get_json(force=True))
     profile = set_preferences(db.session(), actor().id, **body)
     db.session.commit()
-    return jsonify({"anonymised": profile.anonymised, "muted_kinds": profile.muted_kinds})
+    return jsonify(
+        {
+            "anonymised": profile.anonymised,
+            "muted_kinds": profile.muted_kinds,
+            "locale": actor().locale,
+        }
+    )
 
 
 @bp.post("/rewards")

@@ -5,14 +5,18 @@ from __future__ import annotations
 import uuid
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import get_translations, gettext
 
 from gameplay.scoring.earnings import earned_by_event
 from kpi_engine.db import utcnow
 from kpi_engine.sales.ingest import SalesEvent
 from kpi_engine.sales.models import ActivityKind, ActivityOutcome
 from kpi_engine.sales.summaries import recent_activities, recent_deals
+from web.error_words import in_words
 from web.extensions import db
+from web.formats import number, translated
 from web.ingest import ingest
+from web.labels import ACTIVITY_KINDS, ACTIVITY_OUTCOMES
 from web.pages import bp
 from web.permissions import actor, login_required
 from web.schemas.forms import drop_blank, form_fields
@@ -47,7 +51,11 @@ def record_activity():
     if result.rejected:
         flash(_sentence(result.rejected[0].errors), "error")
     else:
-        logged = f"{form['kind'].capitalize()} logged: {form['outcome'].replace('_', ' ')}."
+        kind = ACTIVITY_KINDS.get(form["kind"], form["kind"])
+        outcome = ACTIVITY_OUTCOMES.get(form["outcome"], form["outcome"].replace("_", " "))
+        logged = gettext(
+            "%(kind)s logged: %(outcome)s.", kind=str(kind).capitalize(), outcome=outcome
+        )
         flash(f"{logged} {_earned(event.id, user.id)}", "ok")
     return redirect(url_for("pages.log_activity"))
 
@@ -55,11 +63,16 @@ def record_activity():
 def _earned(key: str, user_id: int) -> str:
     earnings = earned_by_event(db.session(), key, user_id)
     if not earnings:
-        return "No live challenge gives points for it."
+        return gettext("No live challenge gives points for it.")
+    ngettext = get_translations().ungettext  # unfilled: the values are filled below
     return " ".join(
-        f"+{e.points} point{'' if e.points == 1 else 's'} in {e.challenge_name}." for e in earnings
-    )
+        ngettext(
+            "+%(points)s point in %(challenge)s.", "+%(points)s points in %(challenge)s.", e.points
+        ) % {"points": number(e.points), "challenge": translated(e.challenge_name)}
+        for e in earnings
+    )  # fmt: skip
 
 
 def _sentence(errors: dict[str, list[str]]) -> str:
-    return "Not logged: " + "; ".join(m for messages in errors.values() for m in messages)
+    problems = "; ".join(str(in_words(m)) for messages in errors.values() for m in messages)
+    return gettext("Not logged: %(problems)s", problems=problems)

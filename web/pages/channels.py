@@ -7,6 +7,7 @@ webhook URL itself is never kept in the session nor shown back: it is a secret."
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from marshmallow import ValidationError
 
 from gameplay.channels.messages import BODIES, Headline
@@ -67,7 +68,9 @@ def manage_connect_channel():
     channel = connect_channel(db.session(), actor(), seal=seal, now=utcnow(), **data)
     db.session.commit()
     team = db.session.get_one(Team, channel.team_id)
-    flash(f"{CHANNEL_NAMES[channel.kind]} connected for {team.name}. Send a test message.", "info")
+    name = CHANNEL_NAMES[channel.kind]
+    flash(gettext("%(channel)s connected for %(team)s. Send a test message.", channel=name,
+                  team=team.name), "info")  # fmt: skip
     return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel.id}"), 303)
 
 
@@ -89,7 +92,7 @@ def manage_channel_news(channel_id: int):
         return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel_id}"), 303)
     channel = change_channel_news(db.session(), actor(), channel_id, set(wanted))
     db.session.commit()
-    flash(f"Saved what {CHANNEL_NAMES[channel.kind]} gets.", "info")
+    flash(gettext("Saved what %(channel)s gets.", channel=CHANNEL_NAMES[channel.kind]), "info")
     return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel_id}"), 303)
 
 
@@ -102,15 +105,18 @@ def manage_test_channel(channel_id: int):
     name, url = CHANNEL_NAMES[channel.kind], open_url(channel)
     db.session.rollback()  # nothing to write; no transaction stays open during the POST
     if url is None:
-        flash(f"The {name} webhook can no longer be read: connect the channel again.", "error")
+        flash(gettext("The %(channel)s webhook can no longer be read: connect the channel again.",
+                      channel=name), "error")  # fmt: skip
     else:
         lines = ("The news you chose on the Team channels page will show up here.",)
         headline = Headline("👋", f"SalesQuest test message for {team.name}", lines)
         error = post_now(url, BODIES[channel.kind](headline)).error
         if error is None:
-            flash(f"Test message sent: look in {team.name}'s {name} channel.", "info")
+            flash(gettext("Test message sent: look in %(team)s's %(channel)s channel.",
+                          team=team.name, channel=name), "info")  # fmt: skip
         else:
-            flash(f"{name} did not take the test message: it {error}.", "error")
+            flash(gettext("%(channel)s did not take the test message: it %(error)s.",
+                          channel=name, error=error), "error")  # fmt: skip
     return redirect(url_for("pages.manage_channels", _anchor=f"channel-{channel_id}"), 303)
 
 
@@ -119,5 +125,6 @@ def manage_test_channel(channel_id: int):
 def manage_disconnect_channel(channel_id: int):
     channel = disconnect_channel(db.session(), actor(), channel_id)
     db.session.commit()
-    flash(f"{CHANNEL_NAMES[channel.kind]} disconnected; nothing more is posted there.", "info")
+    name = CHANNEL_NAMES[channel.kind]
+    flash(gettext("%(channel)s disconnected; nothing more is posted there.", channel=name), "info")
     return redirect(url_for("pages.manage_channels"), 303)

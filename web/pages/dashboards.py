@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,27 +43,26 @@ from kpi_engine.periods import Period, parse_period, quarter_of
 from kpi_engine.sales.dataframes import Scope, check_access, parse_scope, rep_ids
 from web.csv_export import csv_response, kpi_number, neutralise, unit_label
 from web.extensions import db
+from web.formats import kpi_value
 from web.pages import bp
 from web.pages.charts import revenue_trend, stage_funnel, win_rate_trend
 from web.permissions import actor, login_required, manager_required
 from web.schemas.kpis import DecisionSchema, InputSchema, TargetSchema
 
-UNIT_PATTERNS = {
-    "percent": "{:.1%}",
-    "currency": "{:,.0f}",
-    "days": "{:.1f} d",
-    "count": "{:,.0f}",
-    "ratio": "{:.2f}",
-    "currency_per_day": "{:,.0f}/d",
+STATUS_WORDS = {"green": _l("on track"), "amber": _l("watch"), "red": _l("off track"), "none": ""}
+BREAKDOWN_NAMES = {
+    "segment": _l("Segment"),
+    "product": _l("Product"),
+    "team": _l("Team"),
+    "rep": _l("Rep"),
 }
-STATUS_WORDS = {"green": "on track", "amber": "watch", "red": "off track", "none": ""}
-BREAKDOWN_NAMES = {"segment": "Segment", "product": "Product", "team": "Team", "rep": "Rep"}
 __all__ = ["csv_response", "neutralise"]  # impact.py and older callers import them from here
 
 
 @bp.app_template_filter("kpi")
 def format_kpi(value: float | None, unit: str) -> str:
-    return "no data" if value is None else UNIT_PATTERNS.get(unit, "{}").format(value)
+    """A KPI value the reader's way (web.formats.kpi_value)."""
+    return kpi_value(value, unit)
 
 
 def _charts(session: Session, scope: Scope, period: Period, now: datetime) -> dict[str, Any]:
@@ -167,9 +168,9 @@ def _decision_choices(scope: Scope, user: User) -> dict[str, Any]:
 
 def _awaiting(*cards: Scorecard) -> tuple[list[str], list[str]]:
     """The names of the KPIs held back for want of inputs, and the inputs they need."""
-    names = {r.kpi.key: r.kpi.name for c in cards for r in c.awaiting}
+    names = {r.kpi.key: _(r.kpi.name) for c in cards for r in c.awaiting}
     kinds = dict.fromkeys(k for c in cards for k in c.awaiting_inputs())
-    return list(names.values()), [INPUT_NAMES[k] for k in kinds]
+    return list(names.values()), [_(INPUT_NAMES[k]) for k in kinds]
 
 
 def _export_rows(scope: Scope, period: Period, table: str) -> tuple[list[str], list[list[Any]]]:
@@ -179,16 +180,16 @@ def _export_rows(scope: Scope, period: Period, table: str) -> tuple[list[str], l
     if table in ("scorecard", "level1"):
         keys = [d.key for d in level_one()] if table == "level1" else None
         card = scorecard(session, scope, period, now=now, keys=keys)
-        header = ["KPI", "Unit", "Value", "Status", "Target", "Target from", "Previous period",
-                  "Same period last year", "Projected to period end", "Left out",
-                  "Why no value"]  # fmt: skip
+        header = [_("KPI"), _("Unit"), _("Value"), _("Status"), _("Target"), _("Target from"),
+                  _("Previous period"), _("Same period last year"), _("Projected to period end"),
+                  _("Left out"), _("Why no value")]  # fmt: skip
         return header, [_export_row(r) for r in card.rows]
     if table not in BREAKDOWNS:
         tables = ", ".join(("scorecard", "level1", *BREAKDOWNS))
         raise Invalid(f"no table {table!r}", {"table": [f"one of {tables}"]})
     slices = breakdown(session, scope, period, table, now)
     kpis = [REGISTRY[k] for k in (PERSON_KPIS if table == "rep" else BREAKDOWN_KPIS)]
-    header = [BREAKDOWN_NAMES[table], *(f"{k.name} ({unit_label(k.unit)})" for k in kpis)]
+    header = [BREAKDOWN_NAMES[table], *(f"{_(k.name)} ({unit_label(k.unit)})" for k in kpis)]
     return header, [
         [s.label, *(kpi_number(s.measures[k.key].value, k.unit) for k in kpis)] for s in slices
     ]
@@ -197,12 +198,20 @@ def _export_rows(scope: Scope, period: Period, table: str) -> tuple[list[str], l
 def _export_row(r: ScorecardRow) -> list[Any]:
     unit, limits = r.kpi.unit, r.threshold
     return [
-        r.kpi.name, unit_label(unit), kpi_number(r.measure.value, unit),
-        STATUS_WORDS[r.status] or "no colour", kpi_number(limits.target, unit) if limits else None,
-        (limits.source if limits.source != "set" else "target set") if limits else None,
+        _(r.kpi.name), unit_label(unit), kpi_number(r.measure.value, unit),
+        str(STATUS_WORDS[r.status] or _("no colour")),
+        kpi_number(limits.target, unit) if limits else None,
+        _source_words(limits.source) if limits else None,
         kpi_number(r.previous, unit), kpi_number(r.last_year, unit),
-        kpi_number(r.projection, unit), r.measure.note, r.measure.reason,
+        kpi_number(r.projection, unit), r.measure.note,
+        _(r.measure.reason) if r.measure.reason else None,
     ]  # fmt: skip
+
+
+def _source_words(source: str) -> str:
+    """Where a target came from: set by someone, or the previous period's / last year's."""
+    words = {"set": _("target set"), "previous period": _("previous period")}
+    return words.get(source, _(source))
 
 
 @bp.get("/dashboards/export.csv")

@@ -7,9 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import flash, redirect, url_for
+from flask_babel import gettext, ngettext
 
 from gameplay.channels.phones import PushSubscription, devices_of, remove_device
-from gameplay.channels.pushes import queue_test_push
+from gameplay.channels.pushes import TEST_MESSAGE, queue_test_push
 from kpi_engine.db import utcnow
 from web.extensions import db
 from web.pages import bp
@@ -31,14 +32,19 @@ def phones_section() -> PhonesSection:
 @bp.post("/play/profile/devices/test")
 @login_required
 def play_test_push():
-    sent = queue_test_push(
-        db.session(), actor().id, now=utcnow(), link=url_for("pages.play_profile")
-    )
+    link, text = url_for("pages.play_profile"), gettext(TEST_MESSAGE)
+    sent = queue_test_push(db.session(), actor().id, now=utcnow(), link=link, text=text)
     db.session.commit()
     if sent:
-        flash(f"A test notification is on its way to {_devices(sent)}.", "info")
+        flash(
+            gettext("A test notification is on its way to %(devices)s.", devices=_devices(sent)),
+            "info",
+        )
     else:
-        flash("No device gets notifications yet: turn them on from your phone first.", "error")
+        flash(
+            gettext("No device gets notifications yet: turn them on from your phone first."),
+            "error",
+        )
     return redirect(url_for("pages.play_profile", _anchor="phones-title"), 303)
 
 
@@ -47,9 +53,9 @@ def play_test_push():
 def play_remove_device(device_id: int):
     device = remove_device(db.session(), actor(), device_id)
     db.session.commit()
-    flash(f"{device.label} no longer gets notifications.", "info")
+    flash(gettext("%(device)s no longer gets notifications.", device=device.label), "info")
     return redirect(url_for("pages.play_profile", _anchor="phones-title"), 303)
 
 
 def _devices(n: int) -> str:
-    return "your device" if n == 1 else f"your {n} devices"
+    return ngettext("your device", "your %(num)s devices", n)

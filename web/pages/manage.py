@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext, ngettext
 from marshmallow import ValidationError
 
 from gameplay.channels.wall_moments import board_ids, note_leaders
@@ -109,7 +110,7 @@ def manage_create():
         errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
         return _builder(form, flat_errors(errors) if isinstance(errors, dict) else {}, 422)
     db.session.commit()
-    flash("Draft saved. Check the preview, then launch it.", "info")
+    flash(gettext("Draft saved. Check the preview, then launch it."), "info")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge.id))
 
 
@@ -153,7 +154,7 @@ def manage_launch(challenge_id: int):
     except DomainError as exc:
         return _refused(challenge_id, exc)
     commit_and_publish(changes)
-    flash("Launched: the audience is enrolled and notified.", "info")
+    flash(gettext("Launched: the audience is enrolled and notified."), "info")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
 
 
@@ -165,7 +166,7 @@ def manage_cancel(challenge_id: int):
     except DomainError as exc:
         return _refused(challenge_id, exc)
     commit_and_publish(changes)
-    flash("Cancelled: nobody wins, and the points earned so far stay.", "info")
+    flash(gettext("Cancelled: nobody wins, and the points earned so far stay."), "info")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
 
 
@@ -196,7 +197,8 @@ def manage_review(proof_id: int):
         return _review_refused(proof_id, form, exc)
     challenge_id = db.session.get_one(Mission, proof.mission_id).challenge_id
     commit_and_publish(changes)
-    flash(f"Proof {proof.status}; the rep is notified.", "info")
+    words = gettext("Proof approved") if proof.status == "approved" else gettext("Proof rejected")
+    flash(gettext("%(done)s; the rep is notified.", done=words), "info")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
 
 
@@ -227,7 +229,7 @@ def manage_wall_link(challenge_id: int):
     note_leaders(db.session(), board_ids(playlist_of(db.session(), challenge.id)), now=utcnow())
     db.session.commit()
     link = url_for("pages.wall", token=token, _external=True)
-    flash(f"Wall-screen link (shown once, open it on the TV): {link}", "info")
+    flash(gettext("Wall-screen link (shown once, open it on the TV): %(link)s", link=link), "info")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
 
 
@@ -237,5 +239,8 @@ def manage_revoke_wall_links(challenge_id: int):
     managed_challenge(db.session(), challenge_id, actor())
     count = revoke_wall_links(db.session(), challenge_id)
     db.session.commit()
-    flash(f"Revoked {count} wall-screen link(s).", "info")
+    flash(
+        ngettext("Revoked %(num)s wall-screen link.", "Revoked %(num)s wall-screen links.", count),
+        "info",
+    )
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))

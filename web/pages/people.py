@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError
 from werkzeug.wrappers import Response
 
@@ -35,7 +37,7 @@ from web.schemas.users import NewPersonSchema, PersonChangeSchema
 
 PERSON_FIELDS = ("name", "email", "app_role", "sales_role", "team_id", "crm_user_id", "password")
 TEAM_FIELDS = ("name", "region", "manager_id")
-ROLE_WORDS = {"rep": "Rep", "manager": "Manager", "admin": "Admin"}
+ROLE_WORDS = {"rep": _l("Rep"), "manager": _l("Manager"), "admin": _l("Admin")}
 
 
 def _choices() -> dict[str, Any]:
@@ -45,8 +47,8 @@ def _choices() -> dict[str, Any]:
     teams = db.session.scalars(db.select(Team).order_by(Team.name))
     return {
         "role_options": [(r, ROLE_WORDS[r]) for r in AppRole.values()],
-        "sales_role_options": [("", "None"), *((r, r) for r in SalesRole.values())],
-        "team_options": [("", "No team"), *((t.id, t.name) for t in teams)],
+        "sales_role_options": [("", _l("None")), *((r, r) for r in SalesRole.values())],
+        "team_options": [("", _l("No team")), *((t.id, t.name) for t in teams)],
         "manager_options": [
             ("", "No manager"),
             *((u.id, u.name) for u in db.session.scalars(managers.order_by(User.name))),
@@ -92,7 +94,7 @@ def add_person_page():
     except (ValidationError, DomainError) as exc:
         return _refused("person", 0, exc, typed, url_for("pages.people", _anchor="add"))
     commit_and_publish(changes)
-    flash(f"{user.name} added.", "info")
+    flash(gettext("%(name)s added.", name=user.name), "info")
     return redirect(url_for("pages.person", user_id=user.id), 303)
 
 
@@ -170,7 +172,7 @@ def _save_team(target: int, schema: Schema, save: Any) -> Response:
         back = url_for("pages.teams", _anchor=f"team-{target}")
         return _refused("team", target, exc, typed, back, TEAM_FIELDS)
     db.session.commit()
-    flash(f"{team.name} saved.", "info")
+    flash(gettext("%(name)s saved.", name=team.name), "info")
     return redirect(url_for("pages.teams", _anchor=f"team-{team.id}"), 303)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext
 from marshmallow import ValidationError
 
 from gameplay.core.models import Mission
@@ -14,6 +15,8 @@ from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
+from web.i18n import languages
+from web.labels import NOTIFICATION_KINDS
 from web.pages import bp
 from web.pages.devices import phones_section
 from web.permissions import actor, login_required
@@ -54,7 +57,7 @@ def play_submit_proof(challenge_id: int, mission_id: int):
         keep_refusal("proof", mission_id, inline_errors(exc, ("text", "link")), typed)
         return redirect(f"{back}#mission-{mission_id}", 303)
     db.session.commit()
-    flash("Proof sent: your manager will review it.", "info")
+    flash(gettext("Proof sent: your manager will review it."), "info")
     return redirect(f"{back}#mission-{mission_id}", 303)
 
 
@@ -64,7 +67,14 @@ def play_profile():
     tz = current_app.config["ORG_TIMEZONE"]
     page = profile_page(db.session(), actor(), utcnow(), tz)
     refused = {**take_refusal("preferences"), **take_refusal("redeem")}
-    return render_template("rep/profile.html", page=page, refused=refused, phones=phones_section())
+    return render_template(
+        "rep/profile.html",
+        page=page,
+        refused=refused,
+        phones=phones_section(),
+        languages=languages(),
+        notification_kinds=NOTIFICATION_KINDS,
+    )
 
 
 @bp.post("/play/profile/preferences")
@@ -75,11 +85,13 @@ def play_preferences():
     try:
         data = PreferencesSchema().load(typed)
     except ValidationError as exc:
-        keep_refusal("preferences", 0, inline_errors(exc, ("muted_kinds", "anonymised")), {})
+        keep_refusal(
+            "preferences", 0, inline_errors(exc, ("muted_kinds", "anonymised", "locale")), {}
+        )
         return redirect(url_for("pages.play_profile", _anchor="prefs-title"), 303)
     set_preferences(db.session(), actor().id, **data)
     db.session.commit()
-    flash("Preferences saved.", "info")
+    flash(gettext("Preferences saved."), "info")
     return redirect(url_for("pages.play_profile"))
 
 
@@ -93,5 +105,6 @@ def play_redeem(reward_id: int):
         keep_refusal("redeem", reward_id, inline_errors(exc, ()), {})
         return redirect(url_for("pages.play_profile", _anchor=f"reward-{reward_id}"), 303)
     db.session.commit()
-    flash(f"Requested {redemption.reward.name}: your manager will hand it over.", "info")
+    name = redemption.reward.name
+    flash(gettext("Requested %(name)s: your manager will hand it over.", name=name), "info")
     return redirect(url_for("pages.play_profile", _anchor="rewards-title"), 303)

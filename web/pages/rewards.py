@@ -4,6 +4,7 @@ over or refuse. Forms keep what was typed and say what is wrong beside the field
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 from marshmallow import ValidationError
 
 from gameplay.core.models import Redemption
@@ -21,6 +22,7 @@ from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.models import User
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
+from web.formats import points, translated
 from web.pages import bp
 from web.permissions import actor, manager_required
 from web.schemas.forms import form_fields, inline_errors
@@ -45,7 +47,7 @@ def manage_add_reward():
     except (ValidationError, DomainError) as exc:
         return _refused(exc, 0, typed)
     db.session.commit()
-    flash(f"{reward.name} is on sale.", "info")
+    flash(gettext("%(name)s is on sale.", name=translated(reward.name)), "info")
     return redirect(url_for("pages.manage_rewards"), 303)
 
 
@@ -59,7 +61,7 @@ def manage_edit_reward(reward_id: int):
     except (ValidationError, DomainError) as exc:
         return _refused(exc, reward_id, typed)
     db.session.commit()
-    flash(f"{reward.name} saved.", "info")
+    flash(gettext("%(name)s saved.", name=translated(reward.name)), "info")
     return redirect(url_for("pages.manage_rewards"), 303)
 
 
@@ -77,7 +79,11 @@ def manage_retire_reward(reward_id: int):
     back_on_sale = form_fields().get("active") == "true"
     reward = retire_reward(db.session(), reward_id, actor(), active=back_on_sale)
     db.session.commit()
-    flash(f"{reward.name} is {'back on sale' if back_on_sale else 'retired'}.", "info")
+    name = translated(reward.name)
+    if back_on_sale:
+        flash(gettext("%(name)s is back on sale.", name=name), "info")
+    else:
+        flash(gettext("%(name)s is retired.", name=name), "info")
     return redirect(url_for("pages.manage_rewards"), 303)
 
 
@@ -106,7 +112,11 @@ def manage_handle_redemption(redemption_id: int):
         keep_refusal("redemption", redemption_id, inline_errors(exc, ()), {})
         return redirect(url_for("pages.manage_redemptions"), 303)
     db.session.commit()
-    cost = f"{redemption.cost} point{'' if redemption.cost == 1 else 's'}"
-    done = "handed over" if decision == "fulfil" else f"refused: {cost} went back to the rep"
-    flash(f"{redemption.reward.name} {done}.", "info")
+    name = translated(redemption.reward.name)
+    if decision == "fulfil":
+        flash(gettext("%(name)s handed over.", name=name), "info")
+    else:
+        back = gettext("%(name)s refused: %(points)s went back to the rep.", name=name,
+                       points=points(redemption.cost))  # fmt: skip
+        flash(back, "info")
     return redirect(url_for("pages.manage_redemptions"), 303)

@@ -11,6 +11,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from gameplay.boards.formats import FORMAT_RULES
@@ -200,25 +202,32 @@ def builder_summary(form: dict[str, Any]) -> str:
     missions = sum(
         1 for k, v in form.items() if k.startswith("missions-") and k.endswith("-name") and v
     )
-    words = [_count(rules, "points rule"), _count(missions, "mission")]
+    words = [
+        ngettext("%(num)s points rule", "%(num)s points rules", rules),
+        ngettext("%(num)s mission", "%(num)s missions", missions),
+    ]
     if form.get("ordered_missions") and missions:
-        words.append("in order")
+        words.append(gettext("in order"))
     return " · ".join(words)
+
+
+FORMAT_WORDS = {
+    "leaderboard": _l("Leaderboard"),
+    "race": _l("Race"),
+    "threshold": _l("Threshold"),
+    "team_battle": _l("Team battle"),
+}
 
 
 def winners_summary(form: dict[str, Any]) -> str:
     """Step 4 folded: "Leaderboard · top 3 win"."""
     fmt = str(form.get("format") or "leaderboard")
-    words = [fmt.replace("_", " ").capitalize()]
+    words = [str(FORMAT_WORDS.get(fmt, fmt.replace("_", " ").capitalize()))]
     if fmt in ("leaderboard", "race") and str(form.get("top_n") or "").isdigit():
         top = int(form["top_n"])
-        words.append("the winner takes it" if top == 1 else f"top {top} win")
+        words.append(ngettext("the winner takes it", "top %(num)s win", top))
     if fmt in ("race", "threshold") and form.get("target"):
-        words.append(f"target {form['target']} points")
+        words.append(gettext("target %(points)s points", points=form["target"]))
     if form.get("prize_name"):
-        words.append(f"prize: {form['prize_name']}")
+        words.append(gettext("prize: %(name)s", name=form["prize_name"]))
     return " · ".join(words)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -6,6 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext
+
+from web.error_words import in_words
 
 
 def form_fields(*lists: str) -> dict[str, Any]:
@@ -29,13 +32,15 @@ def inline_errors(exc: Exception, names: tuple[str, ...]) -> dict[str, str]:
     """A form's errors in words, by field; what belongs to no field of the form is `_form`."""
     found = getattr(exc, "messages", None) or getattr(exc, "fields", None) or {}
     errors = {
-        name: _words(found[name]) for name in names if isinstance(found, dict) and name in found
+        name: _words(in_words(found[name]))
+        for name in names
+        if isinstance(found, dict) and name in found
     }
-    message = getattr(exc, "message", None)
+    message = in_words(getattr(exc, "message", None))
     if message:  # a domain error's sentence says it better than its field codes
         sentence = message[0].upper() + message[1:] + ("" if message.endswith(".") else ".")
         errors = dict.fromkeys(errors, sentence) or {"_form": sentence}
-    return errors or {"_form": "Something in the form is not valid."}
+    return errors or {"_form": gettext("Something in the form is not valid.")}
 
 
 def _words(messages: Any) -> str:

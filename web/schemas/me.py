@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from gameplay.scoring.profiles import NotificationKind
+from web.i18n import SUPPORTED_LOCALES
 from web.schemas.fields import Amount, BoundedInt, Id
 
 
@@ -15,6 +16,8 @@ class PreferencesSchema(Schema):
     muted_kinds = fields.List(
         fields.String(validate=validate.OneOf(NotificationKind.values())), load_default=None
     )
+    # '' follows the organisation's default language, then the browser's.
+    locale = fields.String(validate=validate.OneOf(("", *SUPPORTED_LOCALES)), load_default=None)
 
 
 class RedeemSchema(Schema):

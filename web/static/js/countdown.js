@@ -4,19 +4,29 @@
 "use strict";
 (function () {
   const HOUR = 3600 * 1000;
+  // The page's language: the server writes the patterns on this script tag (data-words).
+  const script = document.currentScript;
+  const WORDS = Object.assign({
+    days: "{d} d {h} h", hours: "{h} h", minutes: "{m} min", left: "{span} left",
+    starts: "starts in {span}", finished: "just finished: reload for the results",
+  }, script && script.dataset.words ? JSON.parse(script.dataset.words) : {});
+
+  function fill(pattern, values) {
+    return pattern.replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
+  }
 
   function span(ms) {
     const hours = Math.floor(ms / HOUR);
-    if (hours >= 48) return Math.floor(hours / 24) + " d " + (hours % 24) + " h";
-    if (hours > 0) return hours + " h";
-    return Math.max(1, Math.floor(ms / 60000)) + " min";
+    if (hours >= 48) return fill(WORDS.days, { d: Math.floor(hours / 24), h: hours % 24 });
+    if (hours > 0) return fill(WORDS.hours, { h: hours });
+    return fill(WORDS.minutes, { m: Math.max(1, Math.floor(ms / 60000)) });
   }
 
   function words(el, now) {
     const starts = Date.parse(el.dataset.starts);
     const ends = Date.parse(el.dataset.ends);
-    if (now < starts) return "starts in " + span(starts - now);
-    if (now < ends) return span(ends - now) + " left";
+    if (now < starts) return fill(WORDS.starts, { span: span(starts - now) });
+    if (now < ends) return fill(WORDS.left, { span: span(ends - now) });
     return null; // ended: the server's words (and the results) come with the next page
   }
 
@@ -25,7 +35,7 @@
     document.querySelectorAll("[data-countdown]:not([data-static])").forEach((el) => {
       const text = words(el, now);
       if (text === null && el.dataset.live === "1") {
-        el.textContent = "just finished: reload for the results";
+        el.textContent = WORDS.finished;
       } else if (text !== null) {
         el.textContent = text;
         el.dataset.live = "1";

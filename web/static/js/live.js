@@ -10,6 +10,14 @@
   const AROUND = 5;
   const BIG = 15;
   const TOAST_MS = 6000;
+  // The page's language: the server writes these words on this script tag (data-words).
+  const script = document.currentScript;
+  const WORDS = Object.assign({
+    live: "live", asOf: "as of {time}", staleTitle: "Not live: this board shows the standings as of {time}",
+    reconnecting: "reconnecting…", offline: "offline", notLive: "not live", you: "{name} (you)",
+    movedUp: "moved up", movedDown: "moved down",
+  }, script && script.dataset.words ? JSON.parse(script.dataset.words) : {});
+  const LANG = document.documentElement.lang || undefined;
 
   const board = document.querySelector("[data-board]");
   const toasts = document.getElementById("toasts");
@@ -45,17 +53,18 @@
   function showState() {
     if (!state || !board) return;
     const live = socket.connected && heard && Date.now() - heard < (2 * every + 2) * 1000;
-    const time = asOf.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    state.textContent = live ? "live" : "as of " + time + (problem ? " · " + problem : "");
+    const time = asOf.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+    const asOfTime = WORDS.asOf.replace("{time}", time);
+    state.textContent = live ? WORDS.live : asOfTime + (problem ? " · " + problem : "");
     state.classList.toggle("stale", !live);
-    state.title = live ? "" : "Not live: this board shows the standings as of " + time;
+    state.title = live ? "" : WORDS.staleTitle.replace("{time}", time);
   }
   setInterval(showState, 1000);
 
   socket.on("connect", subscribe);
-  socket.on("disconnect", () => { problem = "reconnecting…"; showState(); });
+  socket.on("disconnect", () => { problem = WORDS.reconnecting; showState(); });
   socket.on("connect_error", (err) => {
-    problem = err && err.message ? err.message : "offline";
+    problem = err && err.message ? err.message : WORDS.offline;
     showState();
     // A refusal the server says is passing (its database is down) is retried when it says;
     // Socket.IO itself only retries connections that dropped.
@@ -64,11 +73,11 @@
   });
 
   function subscribe() {
-    if (!board) return say("live");
+    if (!board) return say(WORDS.live);
     if (challengeId === null || wallToken) return;
     socket.emit("subscribe", { challenge_id: challengeId }, (answer) => {
       if (answer && answer.ok) return;
-      problem = answer ? answer.reason : "not live";
+      problem = answer ? answer.reason : WORDS.notLive;
       showState();
       if (answer && answer.retry_after) setTimeout(subscribe, answer.retry_after * 1000);
     });
@@ -158,10 +167,10 @@
     const old = before.get(row.id);
     const move = old === undefined ? "" : row.rank < old ? "up" : row.rank > old ? "down" : "";
     const arrow = cell("span", move === "up" ? "▲" : move === "down" ? "▼" : "", "move " + move);
-    if (move) arrow.setAttribute("aria-label", move === "up" ? "moved up" : "moved down");
+    if (move) arrow.setAttribute("aria-label", move === "up" ? WORDS.movedUp : WORDS.movedDown);
     const rank = cell("td", String(row.rank));
     rank.append(" ", arrow);
-    tr.append(rank, cell("td", row.id === me ? row.name + " (you)" : row.name), cell("td", String(row.points), "num"));
+    tr.append(rank, cell("td", row.id === me ? WORDS.you.replace("{name}", row.name) : row.name), cell("td", Number(row.points).toLocaleString(LANG), "num"));
     if (row.id === me) {
       tr.className = "me";
       tr.setAttribute("aria-current", "true");

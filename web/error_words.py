@@ -1,0 +1,49 @@
+"""The human text of errors in the reader's language; the codes stay stable.
+
+Marshmallow's fixed messages and the API's own sentences are catalogue entries (listed here so
+the extractor finds them); `in_words` translates a message the catalogue knows and leaves any
+other as it is (a domain error's sentence built with names and numbers stays English until
+its own catalogue entry exists)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kpi_engine.words import N_
+from web.formats import translated
+
+MARSHMALLOW = (
+    N_("Field may not be null."),
+    N_("Invalid type."),
+    N_("Invalid value."),
+    N_("Invalid input type."),
+    N_("Missing data for required field."),
+    N_("Unknown field."),
+    N_("Not a valid URL."),
+    N_("Not a valid boolean."),
+    N_("Not a valid date."),
+    N_("Not a valid datetime."),
+    N_("Not a valid email address."),
+    N_("Not a valid integer."),
+    N_("Not a valid list."),
+    N_("Not a valid mapping type."),
+    N_("Not a valid number."),
+    N_("Not a valid string."),
+    N_("Number too large."),
+    N_("Special numeric values (nan or infinity) are not permitted."),
+)
+INVALID_REQUEST = N_("the request has fields that are not valid")
+DATABASE_DOWN = N_("the database is unreachable; retry shortly")
+CSRF = N_("the form's CSRF token is missing or wrong (%(why)s)")
+RATE_LIMITED = N_("too many requests: %(why)s")
+
+
+def in_words(message: Any) -> Any:
+    """A message, a list of them or a mapping of them by field, translated where known."""
+    if isinstance(message, str):
+        return translated(message)
+    if isinstance(message, list):
+        return [in_words(m) for m in message]
+    if isinstance(message, dict):
+        return {k: in_words(v) for k, v in message.items()}
+    return message

@@ -1,0 +1,58 @@
+"""Words the pages show for the domain's codes, translated when rendered (lazy)."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+NOTIFICATION_KINDS = {
+    "points_earned": _l("Points earned"),
+    "mission_completed": _l("Mission completed"),
+    "badge_earned": _l("Badge earned"),
+    "level_reached": _l("Level reached"),
+    "overtaken": _l("Overtaken"),
+    "challenge_starting": _l("Challenge starting"),
+    "challenge_ending": _l("Challenge ending"),
+    "proof_reviewed": _l("Proof reviewed"),
+}
+
+
+CHALLENGE_STATUSES = {
+    "draft": _l("draft"),
+    "scheduled": _l("scheduled"),
+    "live": _l("live"),
+    "ended": _l("ended"),
+    "cancelled": _l("cancelled"),
+}
+MISSION_STATES = {
+    "done": _l("done"),
+    "pending": _l("pending"),
+    "next": _l("next"),
+    "open": _l("open"),
+    "locked": _l("locked"),
+}
+DEAL_STATUSES = {"open": _l("open"), "won": _l("won"), "lost": _l("lost")}
+ACTIVITY_KINDS = {
+    "call": _l("call"),
+    "email": _l("email"),
+    "meeting": _l("meeting"),
+    "demo": _l("demo"),
+    "social": _l("social"),
+}
+ACTIVITY_OUTCOMES = {
+    "none": _l("none"),
+    "no_answer": _l("no answer"),
+    "connected": _l("connected"),
+    "replied": _l("replied"),
+    "meeting_booked": _l("meeting booked"),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(
+        challenge_status_words=CHALLENGE_STATUSES,
+        mission_state_words=MISSION_STATES,
+        deal_status_words=DEAL_STATUSES,
+        activity_kind_words=ACTIVITY_KINDS,
+        outcome_words=ACTIVITY_OUTCOMES,
+    )
