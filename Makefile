@@ -18,7 +18,12 @@ web/static/vendor/socket.io.min.js: package.json package-lock.json
 	mkdir -p web/static/vendor
 	cp node_modules/socket.io-client/dist/socket.io.min.js web/static/vendor/
 
-assets: web/static/vendor/socket.io.min.js
+web/static/vendor/confetti.browser.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p web/static/vendor
+	cp node_modules/canvas-confetti/dist/confetti.browser.js web/static/vendor/
+
+assets: web/static/vendor/socket.io.min.js web/static/vendor/confetti.browser.js
 
 ## demo: install, migrate, load the demo org and serve it on http://127.0.0.1:5000
 demo: $(STAMP) assets

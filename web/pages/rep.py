@@ -64,7 +64,14 @@ def play_profile():
     tz = current_app.config["ORG_TIMEZONE"]
     page = profile_page(db.session(), actor(), utcnow(), tz)
     refused = {**take_refusal("preferences"), **take_refusal("redeem")}
-    return render_template("rep/profile.html", page=page, refused=refused, phones=phones_section())
+    avatar_refused = take_refusal("avatar").get(None, {})
+    return render_template(
+        "rep/profile.html",
+        page=page,
+        refused=refused,
+        phones=phones_section(),
+        avatar_refused=avatar_refused,
+    )
 
 
 @bp.post("/play/profile/preferences")
