@@ -25,7 +25,7 @@ from gameplay.scoring.profiles import muted_kinds_of
 from kpi_engine.db import Base
 
 # Kinds a phone is never woken for (they stay toasts in the open app).
-IN_APP_ONLY = frozenset({"points_earned"})
+IN_APP_ONLY = frozenset({"points_earned", "passed"})
 TITLES = {
     "overtaken": "Leaderboard",
     "mission_completed": "Mission done",

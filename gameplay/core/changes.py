@@ -14,7 +14,7 @@ class Notification:
     """A personal message for one user; `kind` lets a rep mute a whole kind."""
 
     user_id: int
-    kind: str  # points_earned, mission_completed, badge_earned, level_reached, overtaken,
+    kind: str  # points_earned, mission_completed, badge_earned, level_reached, overtaken, passed,
     # challenge_starting, challenge_ending, proof_reviewed, kpi_alert
     message: str
     challenge_id: int | None = None
