@@ -23,14 +23,17 @@ class Notification:
 
 @dataclass(frozen=True)
 class Moment:
-    """Something a wall screen interrupts its playlist to celebrate: a new leader, a big deal.
+    """Something a wall screen interrupts its playlist to celebrate: a new leader, a big deal;
+    or that the reps watching a board celebrate: a deal won on it.
 
-    `wall_id` is the challenge whose wall-screen links open that wall."""
+    `wall_id` is the challenge whose wall-screen links open that wall (for a "board" moment:
+    the challenge whose board it is)."""
 
     wall_id: int
-    kind: str  # lead, big_deal
+    kind: str  # lead, big_deal (walls); deal_won (boards)
     title: str
     line: str
+    audience: str = "wall"  # wall: the wall screens; board: the reps watching the board
 
 
 @dataclass
