@@ -16,6 +16,7 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     imports,
     install,
     manage,
+    moments,
     people,
     rep,
     rewards,
