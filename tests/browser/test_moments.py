@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 from flask import Flask
+from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -165,3 +166,26 @@ def test_a_burst_of_twenty_events_shows_one_toast_at_a_time_in_a_quarter_screen(
     height = phone.execute_script("return window.innerHeight")
     assert watch["most"] == 1, watch
     assert 0 < watch["tallest"] <= height / 4, (watch, height)
+
+
+def test_a_rep_uploads_a_picture_and_their_face_shows_on_the_board(
+    phone: WebDriver, base: str, org: Org, tmp_path: Path
+) -> None:
+    picture = tmp_path / "me.png"
+    Image.new("RGB", (800, 600), (30, 120, 200)).save(picture)
+    sign_in(phone, base, ANN, PASSWORD)
+    phone.get(f"{base}/play/profile")
+    phone.find_element(By.ID, "avatar").send_keys(str(picture))
+    upload = phone.find_element(By.CSS_SELECTOR, "#avatar-title ~ form button[type=submit]")
+    phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", upload)
+    upload.click()
+    wait_for_text(phone, "Picture saved.")
+    face = phone.find_element(By.CSS_SELECTOR, "h1 .avatar img")
+    assert face.get_attribute("naturalWidth") == "256"
+    assert phone.execute_script("return document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.execute_script("window.scrollTo(0, 0)")
+    screenshot(phone, "moments-profile-picture")
+    phone.get(f"{base}/play/challenges/{org.challenge_id}")
+    wait_for_text(phone, "live")
+    mine = phone.find_element(By.CSS_SELECTOR, "[data-rows] tr.me .avatar img")
+    assert f"/avatars/{org.ann}.webp?v=" in (mine.get_attribute("src") or "")
