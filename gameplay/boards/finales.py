@@ -55,6 +55,7 @@ def recent_finales(session: Session, user_id: int, *, now: datetime) -> list[Fin
             Participant.user_id == user_id,
             Challenge.finalized_at.isnot(None),
             Challenge.finalized_at >= now - FRESH,
+            Challenge.ends_at >= now - FRESH,  # a past campaign recorded today is no news
         )
         .order_by(Challenge.ends_at.desc(), Challenge.id.desc())
     )

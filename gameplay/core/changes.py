@@ -30,7 +30,7 @@ class Moment:
     the challenge whose board it is)."""
 
     wall_id: int
-    kind: str  # lead, big_deal (walls); deal_won (boards)
+    kind: str  # lead, big_deal (walls); deal_won, finale (boards)
     title: str
     line: str
     audience: str = "wall"  # wall: the wall screens; board: the reps watching the board

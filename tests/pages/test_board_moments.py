@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from gameplay.core.models import Challenge
 from gameplay.manage.challenges import create_challenge, launch_challenge
+from gameplay.manage.finalization import finalize_due
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
@@ -18,6 +19,7 @@ from tests.conftest import log_in
 from tests.live.conftest import Org
 from web.extensions import db, socketio
 from web.ingest import ingest
+from web.realtime import commit_and_publish
 
 
 def _deal_race(app: Flask, org: Org) -> int:
@@ -62,4 +64,23 @@ def test_a_won_deal_is_celebrated_on_its_board_after_the_commit_and_never_for_a_
     assert moments == [
         {"kind": "deal_won", "title": "Ann won a deal", "line": "Deal race · 1,200 USD",
          "challenge_id": race}
+    ]  # fmt: skip
+
+
+def test_everyone_watching_a_board_hears_when_its_challenge_is_over(app: Flask, org: Org) -> None:
+    flask_client = app.test_client()
+    log_in(flask_client, "bob@example.test")
+    bob = socketio.test_client(app, flask_test_client=flask_client)
+    assert bob.emit("subscribe", {"challenge_id": org.challenge_id}, callback=True) == {"ok": True}
+    bob.get_received()
+    with app.test_request_context():
+        challenge = db.session.get(Challenge, org.challenge_id)
+        assert challenge is not None
+        challenge.ends_at = utcnow() - timedelta(seconds=1)
+        _, changes = finalize_due(db.session(), now=utcnow())
+        commit_and_publish(changes)  # nobody scored: no winner, no note; the screen still shows
+    moments = [m["args"][0] for m in bob.get_received() if m["name"] == "board_moment"]
+    assert moments == [
+        {"kind": "finale", "title": "Call blitz is over", "line": "",
+         "challenge_id": org.challenge_id}
     ]  # fmt: skip

@@ -67,3 +67,19 @@ def test_a_challenge_that_ended_shows_its_winner_screen_on_the_next_visit(
     log_in(other, "bob@example.test")
     html = _page(other, "/play/finales")
     assert 'data-won="true"' in html and "You won with 20 points!" in html
+
+
+def test_a_challenge_that_ended_long_ago_shows_no_winner_screen_when_finalised_today(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    # A past campaign recorded today (or a finalisation that catches up) is history, not news.
+    _calls(app, "ann")
+    with app.app_context():
+        challenge = db.session.get(Challenge, org.challenge_id)
+        assert challenge is not None
+        challenge.starts_at = utcnow() - timedelta(days=40)
+        challenge.ends_at = utcnow() - timedelta(days=30)
+        finalize_due(db.session(), now=utcnow())
+        db.session.commit()
+    log_in(client, "ann@example.test")
+    assert "data-finale=" not in _page(client, "/play")

@@ -203,6 +203,7 @@
   }
 
   function onBoardMoment(moment) {
+    if (moment.kind === "finale") return refreshFinales(); // the challenge on screen ended
     const board = document.querySelector("[data-board]");
     if (!board || Number(board.dataset.challenge) !== moment.challenge_id) return;
     if (shared.toast) shared.toast({ kind: moment.kind, message: moment.title + " · " + moment.line, challenge_id: moment.challenge_id, who: moment.title.replace(/ won a deal$/, "") });
