@@ -67,6 +67,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "PUSH_RETRY_BASE_SECONDS": float(env("PUSH_RETRY_BASE_SECONDS", "5")),
         "PUSH_TIMEOUT_SECONDS": float(env("PUSH_TIMEOUT_SECONDS", "5")),
         "MAX_CONTENT_LENGTH": int(env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024))),
+        # Where the reps' pictures are kept (web/avatars.py); empty: <instance>/avatars.
+        "AVATAR_FOLDER": env("AVATAR_FOLDER") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",

@@ -14,6 +14,7 @@ import requests
 from flask import Flask
 from PIL import Image
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -54,8 +55,14 @@ def org(app: Flask) -> Org:
 
 
 @pytest.fixture
-def base(org: Org, database_url: str) -> Iterator[str]:
-    with running_server(database_url) as url:
+def pictures(tmp_path: Path) -> str:
+    """The server's picture folder for this test (never the instance folder)."""
+    return str(tmp_path / "avatars")
+
+
+@pytest.fixture
+def base(org: Org, database_url: str, pictures: str) -> Iterator[str]:
+    with running_server(database_url, AVATAR_FOLDER=pictures) as url:
         yield url
 
 
@@ -187,5 +194,41 @@ def test_a_rep_uploads_a_picture_and_their_face_shows_on_the_board(
     screenshot(phone, "moments-profile-picture")
     phone.get(f"{base}/play/challenges/{org.challenge_id}")
     wait_for_text(phone, "live")
-    mine = phone.find_element(By.CSS_SELECTOR, "[data-rows] tr.me .avatar img")
-    assert f"/avatars/{org.ann}.webp?v=" in (mine.get_attribute("src") or "")
+    # Once the live snapshot has redrawn the rows, the face is still the picture.
+    WebDriverWait(phone, 5, ignored_exceptions=(WebDriverException,)).until(
+        lambda p: (
+            f"/avatars/{org.ann}.webp?v="
+            in (
+                p.find_element(By.CSS_SELECTOR, "[data-rows] tr.me .avatar img").get_attribute(
+                    "src"
+                )
+                or ""
+            )
+        )
+    )
+
+
+def test_a_rep_watching_the_board_sees_the_winner_screen_when_the_scheduler_ends_it(
+    phone: WebDriver, org: Org, app: Flask, database_url: str, pictures: str
+) -> None:
+    post_call_at = utcnow()
+    with app.app_context():  # the challenge ends a few seconds from now
+        challenge = db.session.get(Challenge, org.challenge_id)
+        assert challenge is not None
+        challenge.ends_at = ends_at = post_call_at + timedelta(seconds=12)
+        db.session.commit()
+        db.engine.dispose()
+    with running_server(database_url, SCHEDULER_INTERVAL="0.5", AVATAR_FOLDER=pictures) as base:
+        post_call(base, org.token, "bob@example.test", "bob-1")
+        open_board(phone, base, org)
+        phone.execute_script("window.stillTheSamePage = true")
+        assert utcnow() < ends_at, "the board must be open before the end for this test"
+        finale = WebDriverWait(phone, 30, poll_frequency=0.2).until(
+            lambda p: [
+                f for f in p.find_elements(By.CSS_SELECTOR, "[data-finale]") if "Bob" in f.text
+            ]
+        )[0]
+        assert "Call blitz" in finale.text and "Bob" in finale.text
+        assert phone.execute_script("return window.stillTheSamePage === true")  # no reload
+        time.sleep(0.4)
+        screenshot(phone, "moments-winner-screen-live")
