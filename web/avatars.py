@@ -16,10 +16,11 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from flask import current_app, url_for
 from PIL import Image, ImageOps, UnidentifiedImageError
+from werkzeug.datastructures import FileStorage
 
 from kpi_engine.errors import Invalid
 
@@ -80,14 +81,14 @@ def picture_url(user_id: int) -> str | None:
     return url_for("pages.avatar_picture", user_id=user_id, v=version)
 
 
-def save_picture(user_id: int, upload: IO[bytes] | None, filename: str | None = None) -> None:
+def save_picture(user_id: int, upload: FileStorage | None) -> None:
     """Check an uploaded picture, make it a SIDE-pixel WebP square and store it."""
-    if upload is None or not filename:
-        raise Invalid("Choose a picture to upload.", {"avatar": "Choose a picture to upload."})
-    data = upload.read(MAX_BYTES + 1)
+    if upload is None or not upload.filename:
+        raise Invalid("Choose a picture to upload.", {"avatar": ["Choose a picture to upload."]})
+    data = upload.stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         message = f"The picture is larger than {MAX_BYTES // (1024 * 1024)} MB."
-        raise Invalid(message, {"avatar": message})
+        raise Invalid(message, {"avatar": [message]})
     square = _square(data)
     path = picture_path(user_id)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -110,12 +111,12 @@ def _square(data: bytes) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             if image.format not in FORMATS:
-                raise Invalid(refused, {"avatar": refused})
+                raise Invalid(refused, {"avatar": [refused]})
             if image.width * image.height > MAX_PIXELS:
-                raise Invalid("The picture has too many pixels.", {"avatar": "Too many pixels."})
+                raise Invalid("The picture has too many pixels.", {"avatar": ["Too many pixels."]})
             image.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning,
             Image.DecompressionBombError) as exc:  # fmt: skip
-        raise Invalid(refused, {"avatar": refused}) from exc
-    image = ImageOps.exif_transpose(image) or image
-    return ImageOps.fit(image.convert("RGBA"), (SIDE, SIDE), Image.Resampling.LANCZOS)
+        raise Invalid(refused, {"avatar": [refused]}) from exc
+    upright = ImageOps.exif_transpose(image) or image
+    return ImageOps.fit(upright.convert("RGBA"), (SIDE, SIDE), Image.Resampling.LANCZOS)

@@ -70,7 +70,7 @@ def test_a_file_that_is_not_an_accepted_picture_or_too_big_is_refused_naming_the
     token = log_in(client, "ann@example.test")
     answer = upload(client, token, data, name)
     assert answer.status_code == 422
-    assert answer.get_json()["error"]["fields"] == {"avatar": words}
+    assert answer.get_json()["error"]["fields"] == {"avatar": [words]}
     assert not (avatar_folder / f"{org.ann}.webp").exists()
 
 

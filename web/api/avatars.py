@@ -13,7 +13,7 @@ from web.permissions import actor, login_required
 @login_required
 def put_my_avatar():
     upload = request.files.get("avatar")
-    save_picture(actor().id, upload and upload.stream, upload and upload.filename)
+    save_picture(actor().id, upload)
     return jsonify(_face()), 200
 
 

@@ -49,9 +49,9 @@ def avatar_picture(user_id: int):
 def play_avatar():
     upload = request.files.get("avatar")
     try:
-        save_picture(actor().id, upload and upload.stream, upload and upload.filename)
+        save_picture(actor().id, upload)
     except DomainError as exc:
-        keep_refusal("avatar", None, inline_errors(exc, ("avatar",)), {})
+        keep_refusal("avatar", 0, inline_errors(exc, ("avatar",)), {})
         return redirect(url_for("pages.play_profile", _anchor="avatar-title"), 303)
     flash("Picture saved.", "info")
     return redirect(url_for("pages.play_profile", _anchor="avatar-title"), 303)
