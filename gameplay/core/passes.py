@@ -11,68 +11,90 @@ leaderboards is named "Anonymous rep" here too, and their user id is left out.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gameplay.core.changes import Notification
-from gameplay.core.models import Challenge, PlayerProfile
+from gameplay.core.models import PlayerProfile
 from kpi_engine.org.models import User
 
 ANONYMOUS = "Anonymous rep"
 
 
-class Passes:
-    """The "overtaken" and "passed" notes of one challenge in one call."""
+@dataclass(frozen=True)
+class Pass:
+    """One move's news: the mover, their points after it, and the reps it told (user, points)."""
 
-    def __init__(self, session: Session, challenge: Challenge) -> None:
-        self.session, self.challenge = session, challenge
-        self.told: set[int] = set()
+    challenge_id: int
+    mover: int
+    points: int
+    told: tuple[tuple[int, int], ...]
+
+
+class Passes:
+    """The "overtaken" and "passed" notes of one call: moves are noted as they are replayed,
+    and written at the end with the names of everyone involved read in one query."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.told: dict[int, set[int]] = {}  # challenge -> reps told in this call
         self._names: dict[int, tuple[str, bool]] = {}  # user -> (name, anonymised)
 
     def first_news(
-        self, mover: int, points: int, passed: Iterable[tuple[int, int]]
-    ) -> list[Notification]:
-        """Notes for a move of `mover` to `points` past these (user, points): one for each rep
-        not yet told in this call, in user order, then the mover's own note."""
-        new = sorted({user: theirs for user, theirs in passed if user not in self.told}.items())
+        self, challenge_id: int, mover: int, points: int, passed: Iterable[tuple[int, int]]
+    ) -> Pass | None:
+        """The news of a move of `mover` to `points` past these (user, points): the reps not
+        yet told in this call, in user order (None when there are none)."""
+        told = self.told.setdefault(challenge_id, set())
+        new = sorted({user: theirs for user, theirs in passed if user not in told}.items())
         if not new:
-            return []
-        self.told.update(user for user, _ in new)
-        self._learn([mover, *(user for user, _ in new)])
-        notes = [self._overtaken(user, mover, points, theirs) for user, theirs in new]
-        return [*notes, self._passed(mover, points, new)]
+            return None
+        told.update(user for user, _ in new)
+        return Pass(challenge_id, mover, points, tuple(new))
 
-    def _overtaken(self, user: int, mover: int, points: int, theirs: int) -> Notification:
-        name, by_id = self._shown(mover)
-        message = f"{name} passed you in {self.challenge.name} ({points} vs {theirs})"
-        data: dict[str, object] = {"by_user_id": by_id, "by_name": name, "points": points}
+    def notes(
+        self, moves: list[tuple[int, Pass]], names: dict[int, str]
+    ) -> list[tuple[int, list[Notification]]]:
+        """Each move's notes (with the position they go to): one for each rep it told, then
+        the mover's own. `names` are the challenges' names by id."""
+        self._learn({u for _, news in moves for u in (news.mover, *(t for t, _ in news.told))})
+        return [
+            (position, self._written(news, names[news.challenge_id])) for position, news in moves
+        ]
+
+    def _written(self, news: Pass, challenge: str) -> list[Notification]:
+        told = [self._overtaken(news, challenge, user, theirs) for user, theirs in news.told]
+        return [*told, self._passed(news, challenge)]
+
+    def _overtaken(self, news: Pass, challenge: str, user: int, theirs: int) -> Notification:
+        name, by_id = self._shown(news.mover)
+        message = f"{name} passed you in {challenge} ({news.points} vs {theirs})"
+        data: dict[str, object] = {"by_user_id": by_id, "by_name": name, "points": news.points}
         data["their_points"] = theirs
-        return self._note(user, "overtaken", message, data)
+        return _note(user, "overtaken", message, news.challenge_id, data)
 
-    def _passed(self, mover: int, points: int, new: list[tuple[int, int]]) -> Notification:
-        shown = [self._shown(user) for user, _ in new]
-        first, theirs = shown[0][0], new[0][1]
-        who = first if len(new) == 1 else f"{first} and {len(new) - 1} more"
-        message = f"You passed {who} in {self.challenge.name} ({points} vs {theirs})"
+    def _passed(self, news: Pass, challenge: str) -> Notification:
+        shown = [self._shown(user) for user, _ in news.told]
+        first, theirs = shown[0][0], news.told[0][1]
+        who = first if len(shown) == 1 else f"{first} and {len(shown) - 1} more"
+        message = f"You passed {who} in {challenge} ({news.points} vs {theirs})"
         data: dict[str, object] = {
             "passed_user_ids": [user_id for _, user_id in shown],
             "passed_names": [name for name, _ in shown],
-            "points": points,
+            "points": news.points,
             "their_points": theirs,
         }
-        return self._note(mover, "passed", message, data)
-
-    def _note(self, user: int, kind: str, message: str, data: dict[str, object]) -> Notification:
-        return Notification(user, kind, message, self.challenge.id, tuple(data.items()))
+        return _note(news.mover, "passed", message, news.challenge_id, data)
 
     def _shown(self, user_id: int) -> tuple[str, int | None]:
         name, anonymised = self._names.get(user_id, (ANONYMOUS, True))
         return (ANONYMOUS, None) if anonymised else (name, user_id)
 
-    def _learn(self, user_ids: list[int]) -> None:
-        """Read the names (and whether they hide them) of the reps not seen yet: one query."""
-        unknown = set(user_ids) - set(self._names)
+    def _learn(self, user_ids: set[int]) -> None:
+        """Read the names (and whether they hide them) of these reps: one query."""
+        unknown = user_ids - set(self._names)
         if not unknown:
             return
         query = (
@@ -82,3 +104,9 @@ class Passes:
         )
         for user_id, name, anonymised in self.session.execute(query):
             self._names[user_id] = (name, bool(anonymised))
+
+
+def _note(
+    user: int, kind: str, message: str, challenge_id: int, data: dict[str, object]
+) -> Notification:
+    return Notification(user, kind, message, challenge_id, tuple(data.items()))

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.core.changes import Changes, Notification
 from gameplay.core.models import Challenge, Participant
-from gameplay.core.passes import Passes
+from gameplay.core.passes import Pass, Passes
 
 PARTICIPANTS = cast(Table, Participant.__table__)
 
@@ -137,27 +137,29 @@ class Standings:
 
     def settle(self) -> None:
         """Write every challenge moved since the last settle; report who moved, in order."""
-        notes: list[tuple[int, list[Notification]]] = []
+        news: list[tuple[int, Pass]] = []
+        passes = Passes(self.session)
         shifts: list[dict[str, int]] = []
         changed: set[int] = set()
         for board in self._boards.values():
             low, high = board.span()
             rows = _Rows(self.session, board.challenge.id, low, high, {s.id for s in board.start})
-            notes += _replay(self.session, board, rows, self.changes)
+            news += _replay(passes, board, rows, self.changes)
             steps = _rank_steps(
                 board.challenge.id, board.start.values(), [s.points for s in board.start]
             )
             shifts += steps
             changed |= rows.ids_within(steps)
         moved = [s for board in self._boards.values() for s in board.start]
+        names = {board.challenge.id: board.challenge.name for board in self._boards.values()}
         self._boards.clear()
         # The shifts first: they move the movers' rows too, which the second statement sets.
         if shifts:
             self.session.execute(_SHIFT, shifts)
         if moved:
             self.session.execute(_MOVE, [_moved(s) for s in moved])
-        if notes:
-            _insert_at(self.changes.notifications, notes)
+        if news:
+            _insert_at(self.changes.notifications, passes.notes(news, names))
         self._expire(changed | {s.id for s in moved})
 
     def _expire(self, changed: set[int]) -> None:
@@ -266,9 +268,7 @@ class _Rows:
         }
 
 
-def _replay(
-    session: Session, board: _Board, rows: _Rows, changes: Changes
-) -> list[tuple[int, list[Notification]]]:
+def _replay(passes: Passes, board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, Pass]]:
     """Replay the moves in order as one rank shift each: set the movers' ranks, report whom
     the moves passed, and make each move's "overtaken" and "passed" notes (with the position
     they go to)."""
@@ -278,8 +278,7 @@ def _replay(
     # The movers on the board so far, as (points, id), sorted; the others are in `rows`.
     present = sorted((p, s.id) for s, p in board.start.items() if s not in board.joined)
     moved: set[int] = set()
-    notes: list[tuple[int, list[Notification]]] = []
-    passes = Passes(session, challenge)
+    notes: list[tuple[int, Pass]] = []
     for standing, delta, position in board.moves:
         if delta is None:
             ahead = len(present) - bisect_left(present, (1, 0))
@@ -306,7 +305,9 @@ def _replay(
                     places += 1
             standing.rank += -places if new > old else places
             moved.update(passed)
-            if delta > 0 and (told := passes.first_news(standing.user_id, new, scored)):
+            if delta > 0 and (
+                told := passes.first_news(challenge.id, standing.user_id, new, scored)
+            ):
                 notes.append((position, told))
         insort(present, (new, standing.id))
     if moved:
