@@ -87,7 +87,7 @@ def test_the_rep_passed_is_told_who_passed_them_and_by_how_much(
         lambda p: "Bob passed you in Call blitz (20 vs 10)" in toast_text(p)
     )
     toast = phone.find_element(By.CSS_SELECTOR, "#toasts .toast")
-    assert toast.find_element(By.CSS_SELECTOR, ".avatar").text == "B"  # Bob's face
+    assert toast.find_element(By.CSS_SELECTOR, ".avatar").get_attribute("data-initials") == "B"
     gap = phone.find_element(By.CSS_SELECTOR, "[data-gap]")
     WebDriverWait(phone, 5).until(lambda p: gap.text == "11 pts to pass Bob")
     screenshot(phone, "moments-passed-you")

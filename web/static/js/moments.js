@@ -56,9 +56,7 @@
       img.alt = "";
       img.width = img.height = size;
       span.append(img);
-    } else {
-      span.textContent = span.dataset.initials;
-    }
+    } // else: moments.css draws data-initials, so the row's text stays the name alone
     return span;
   }
   shared.avatar = avatar;
