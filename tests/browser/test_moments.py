@@ -73,7 +73,9 @@ def open_board(phone: WebDriver, base: str, org: Org) -> None:
 
 
 def toast_text(phone: WebDriver) -> str:
-    return " ".join(t.text for t in phone.find_elements(By.CSS_SELECTOR, "#toasts .toast"))
+    """The text of the toast on screen (read in one go: toasts come and go meanwhile)."""
+    script = "return [...document.querySelectorAll('#toasts .toast')].map((t) => t.textContent)"
+    return " ".join(phone.execute_script(script))
 
 
 def test_the_rep_passed_is_told_who_passed_them_and_by_how_much(
@@ -86,8 +88,8 @@ def test_the_rep_passed_is_told_who_passed_them_and_by_how_much(
     WebDriverWait(phone, 15, poll_frequency=0.1).until(
         lambda p: "Bob passed you in Call blitz (20 vs 10)" in toast_text(p)
     )
-    toast = phone.find_element(By.CSS_SELECTOR, "#toasts .toast")
-    assert toast.find_element(By.CSS_SELECTOR, ".avatar").get_attribute("data-initials") == "B"
+    face = "return document.querySelector('#toasts .toast .avatar').dataset.initials"
+    assert phone.execute_script(face) == "B"  # Bob's face on the note
     gap = phone.find_element(By.CSS_SELECTOR, "[data-gap]")
     WebDriverWait(phone, 5).until(lambda p: gap.text == "11 pts to pass Bob")
     screenshot(phone, "moments-passed-you")
