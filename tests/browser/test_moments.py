@@ -69,7 +69,7 @@ def base(org: Org, database_url: str, pictures: str) -> Iterator[str]:
 def open_board(phone: WebDriver, base: str, org: Org) -> None:
     sign_in(phone, base, ANN, PASSWORD)
     phone.get(f"{base}/play/challenges/{org.challenge_id}")
-    wait_for_text(phone, "live")  # connected and subscribed
+    wait_for_text(phone, "updated")  # connected, subscribed, and the snapshot drawn
 
 
 def toast_text(phone: WebDriver) -> str:
@@ -91,7 +91,7 @@ def test_the_rep_passed_is_told_who_passed_them_and_by_how_much(
     face = "return document.querySelector('#toasts .toast .avatar').dataset.initials"
     assert phone.execute_script(face) == "B"  # Bob's face on the note
     gap = phone.find_element(By.CSS_SELECTOR, "[data-gap]")
-    WebDriverWait(phone, 5).until(lambda p: gap.text == "11 pts to pass Bob")
+    WebDriverWait(phone, 15).until(lambda p: gap.text == "11 pts to pass Bob")
     screenshot(phone, "moments-passed-you")
 
 
@@ -131,7 +131,7 @@ def test_a_rep_away_at_the_end_sees_the_winner_screen_once_on_the_next_visit(
     sign_in(phone, base, ANN, PASSWORD)
     phone.get(f"{base}/play")
     finale = phone.find_element(By.CSS_SELECTOR, f'[data-finale="{org.challenge_id}"]')
-    WebDriverWait(phone, 5).until(lambda p: "Call blitz" in finale.text)  # shown, faded in
+    WebDriverWait(phone, 15).until(lambda p: "Call blitz" in finale.text)  # shown, faded in
     words = finale.text
     assert "CHALLENGE OVER" in words and "Call blitz" in words
     assert "You finished #2 with 10 points." in words and "Bob" in words
@@ -139,7 +139,7 @@ def test_a_rep_away_at_the_end_sees_the_winner_screen_once_on_the_next_visit(
     time.sleep(0.4)
     screenshot(phone, "moments-winner-screen")
     finale.find_element(By.CSS_SELECTOR, "[data-finale-close]").click()
-    WebDriverWait(phone, 5).until(lambda p: not finale.is_displayed())
+    WebDriverWait(phone, 15).until(lambda p: not finale.is_displayed())
     phone.get(f"{base}/play")
     wait_for_text(phone, "Challenges")
     again = phone.find_element(By.CSS_SELECTOR, f'[data-finale="{org.challenge_id}"]')
@@ -188,16 +188,16 @@ def test_a_rep_uploads_a_picture_and_their_face_shows_on_the_board(
     upload = phone.find_element(By.CSS_SELECTOR, "#avatar-title ~ form button[type=submit]")
     phone.execute_script("arguments[0].scrollIntoView({block: 'center'})", upload)
     upload.click()
-    wait_for_text(phone, "Picture saved.")
+    wait_for_text(phone, "Picture saved.", timeout=30)
     face = phone.find_element(By.CSS_SELECTOR, "h1 .avatar img")
     assert face.get_attribute("naturalWidth") == "256"
     assert phone.execute_script("return document.documentElement.scrollWidth") <= PHONE["width"]
     phone.execute_script("window.scrollTo(0, 0)")
     screenshot(phone, "moments-profile-picture")
     phone.get(f"{base}/play/challenges/{org.challenge_id}")
-    wait_for_text(phone, "live")
+    wait_for_text(phone, "updated")
     # Once the live snapshot has redrawn the rows, the face is still the picture.
-    WebDriverWait(phone, 5, ignored_exceptions=(WebDriverException,)).until(
+    WebDriverWait(phone, 15, ignored_exceptions=(WebDriverException,)).until(
         lambda p: (
             f"/avatars/{org.ann}.webp?v="
             in (
@@ -213,18 +213,16 @@ def test_a_rep_uploads_a_picture_and_their_face_shows_on_the_board(
 def test_a_rep_watching_the_board_sees_the_winner_screen_when_the_scheduler_ends_it(
     phone: WebDriver, org: Org, app: Flask, database_url: str, pictures: str
 ) -> None:
-    post_call_at = utcnow()
-    with app.app_context():  # the challenge ends a few seconds from now
-        challenge = db.session.get(Challenge, org.challenge_id)
-        assert challenge is not None
-        challenge.ends_at = ends_at = post_call_at + timedelta(seconds=12)
-        db.session.commit()
-        db.engine.dispose()
     with running_server(database_url, SCHEDULER_INTERVAL="0.5", AVATAR_FOLDER=pictures) as base:
         post_call(base, org.token, "bob@example.test", "bob-1")
         open_board(phone, base, org)
         phone.execute_script("window.stillTheSamePage = true")
-        assert utcnow() < ends_at, "the board must be open before the end for this test"
+        with app.app_context():  # the board is open: the challenge ends two seconds from now
+            challenge = db.session.get(Challenge, org.challenge_id)
+            assert challenge is not None
+            challenge.ends_at = utcnow() + timedelta(seconds=2)
+            db.session.commit()
+            db.engine.dispose()
         finale = WebDriverWait(phone, 30, poll_frequency=0.2).until(
             lambda p: [
                 f for f in p.find_elements(By.CSS_SELECTOR, "[data-finale]") if "Bob" in f.text

@@ -170,6 +170,8 @@
       close.focus();
     }
     next.addEventListener("keydown", (event) => event.key === "Escape" && closeFinale(next));
+    // Following "See the final board" counts as seen too: the board page must not show it again.
+    next.querySelectorAll("a").forEach((a) => a.addEventListener("click", () => remember(next.dataset.finale)));
     confetti(next.dataset.won === "true");
   }
 
@@ -181,7 +183,8 @@
   }
 
   function refreshFinales() {
-    if (!finalesUrl) return;
+    // One already open stays as it is (its note and its moment may both arrive).
+    if (!finalesUrl || document.querySelector("[data-finale]:not([hidden])")) return;
     fetch(finalesUrl, { credentials: "same-origin", headers: { Accept: "text/html" } })
       .then((answer) => (answer.ok ? answer.text() : null))
       .then((html) => {
