@@ -39,7 +39,12 @@ $(VENDOR)/inter/wght.css: node_modules/.package-lock.json
 $(VENDOR)/icons.svg: node_modules/.package-lock.json web/icon_sprite.py $(TEMPLATES)
 	$(PYTHON) web/icon_sprite.py
 
-assets: $(VENDOR)/socket.io.min.js $(VENDOR)/chart.umd.min.js $(VENDOR)/inter/wght.css $(VENDOR)/icons.svg
+# Celebrations: canvas-confetti, fired by web/static/js/moments.js.
+$(VENDOR)/confetti.browser.js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/canvas-confetti/dist/confetti.browser.js $(VENDOR)/
+
+assets: $(VENDOR)/socket.io.min.js $(VENDOR)/confetti.browser.js $(VENDOR)/chart.umd.min.js $(VENDOR)/inter/wght.css $(VENDOR)/icons.svg
 
 ## demo: install, migrate, load the demo org and serve it on http://127.0.0.1:5000
 demo: $(STAMP) assets

@@ -84,6 +84,8 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         "JOBS_REDIS_URL": env("JOBS_REDIS_URL") or None,
         "JOBS_QUEUE": env("JOBS_QUEUE") or None,
         "JOBS_STALE_SECONDS": float(env("JOBS_STALE_SECONDS", "120")),
+        # Where the reps' pictures are kept (web/avatars.py); empty: <instance>/avatars.
+        "AVATAR_FOLDER": env("AVATAR_FOLDER") or None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",

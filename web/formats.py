@@ -175,6 +175,18 @@ def live_words() -> dict[str, str]:
     }
 
 
+def moment_words() -> dict[str, str]:
+    """The gap line's and the toasts' words for js/moments.js and js/toasts.js."""
+    return {
+        "pts": gettext("%(points)s pts").replace("%(points)s", "{points}"),
+        "toPass": gettext(" to pass %(name)s").replace("%(name)s", "{name}"),
+        "leadBy": gettext("You lead by "),
+        "update": ngettext("%(count)s more update", "%(count)s more updates", 1, count="{count}"),
+        "updates": ngettext("%(count)s more update", "%(count)s more updates", 2, count="{count}"),
+        "more": gettext("+%(count)s more").replace("%(count)s", "{count}"),
+    }
+
+
 FILTERS: dict[str, Any] = {
     "number": number,
     "amount": amount,
@@ -194,3 +206,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = lambda: str(locale())
     app.jinja_env.globals["countdown_words"] = countdown_words
     app.jinja_env.globals["live_words"] = live_words
+    app.jinja_env.globals["moment_words"] = moment_words

@@ -23,6 +23,7 @@ from flask import Flask, current_app
 from sqlalchemy.exc import SQLAlchemyError
 
 from gameplay.boards.board_news import write_board_news
+from gameplay.channels.board_moments import board_moments
 from gameplay.channels.outbox import queue_channel_posts
 from gameplay.channels.pushes import queue_pushes
 from gameplay.channels.wall_moments import wall_moments
@@ -79,6 +80,8 @@ def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = (
     if changes.standings or won:  # the only news a wall celebrates
         walls = walls_in_force(session)
         changes.moments += wall_moments(session, changes, walls=walls, won=won, now=now)
+    if won:  # the reps watching a board cheer for a deal won on it
+        changes.moments += board_moments(session, changes, won=won, now=now)
 
 
 def note_link(note: Notification) -> str:
@@ -98,7 +101,10 @@ def publish(changes: Changes) -> None:
     for challenge_id, user_ids in sorted(changes.standings.items()):
         throttle.note(app, challenge_id, user_ids)
     for moment in changes.moments:
-        socketio.emit("moment", moment_frame(moment), to=wall_room(moment.wall_id))
+        if moment.audience == "board":  # its own event: the walls in that room ignore it
+            socketio.emit("board_moment", moment_frame(moment), to=challenge_room(moment.wall_id))
+        else:
+            socketio.emit("moment", moment_frame(moment), to=wall_room(moment.wall_id))
     if not changes.notifications:
         return
     # Reads run in a session of their own, never in the caller's: on SQLite a transaction left
@@ -123,7 +129,11 @@ def notification_frame(note: Notification, locale: str = "en") -> dict[str, Any]
 
 
 def moment_frame(moment: Moment) -> dict[str, Any]:
-    return {"kind": moment.kind, "title": moment.title, "line": moment.line}
+    frame: dict[str, Any] = {"kind": moment.kind, "title": moment.title, "line": moment.line}
+    # A board's moment also says which board, for pages showing more than one.
+    if moment.audience == "board":
+        frame["challenge_id"] = moment.wall_id
+    return frame
 
 
 def _unmuted(notes: list[Notification]) -> list[Notification]:

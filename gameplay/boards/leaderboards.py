@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 
 from gameplay.core.lifecycle import is_frozen
 from gameplay.core.models import Challenge, Participant, PlayerProfile
+from gameplay.core.passes import ANONYMOUS
 from kpi_engine.org.models import Team, User
 
-ANONYMOUS = "Anonymous rep"
 # Rank by points; equal points go to whoever reached them first, then by id so ranks are stable.
 BOARD_ORDER = (Participant.points.desc(), Participant.reached_at, Participant.user_id)
 AROUND = 5

@@ -26,7 +26,7 @@ from kpi_engine.db import Base
 from kpi_engine.words import N_
 
 # Kinds a phone is never woken for (they stay toasts in the open app).
-IN_APP_ONLY = frozenset({"points_earned"})
+IN_APP_ONLY = frozenset({"points_earned", "passed"})
 TITLES = {
     "overtaken": N_("Leaderboard"),
     "mission_completed": N_("Mission done"),

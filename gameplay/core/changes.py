@@ -14,7 +14,7 @@ class Notification:
     """A personal message for one user; `kind` lets a rep mute a whole kind."""
 
     user_id: int
-    kind: str  # points_earned, mission_completed, badge_earned, level_reached, overtaken,
+    kind: str  # points_earned, mission_completed, badge_earned, level_reached, overtaken, passed,
     # challenge_starting, challenge_ending, proof_reviewed, kpi_alert
     message: str
     challenge_id: int | None = None
@@ -40,14 +40,17 @@ def note(
 
 @dataclass(frozen=True)
 class Moment:
-    """Something a wall screen interrupts its playlist to celebrate: a new leader, a big deal.
+    """Something a wall screen interrupts its playlist to celebrate: a new leader, a big deal;
+    or that the reps watching a board celebrate: a deal won on it.
 
-    `wall_id` is the challenge whose wall-screen links open that wall."""
+    `wall_id` is the challenge whose wall-screen links open that wall (for a "board" moment:
+    the challenge whose board it is)."""
 
     wall_id: int
-    kind: str  # lead, big_deal
+    kind: str  # lead, big_deal (walls); deal_won, finale (boards)
     title: str
     line: str
+    audience: str = "wall"  # wall: the wall screens; board: the reps watching the board
 
 
 @dataclass

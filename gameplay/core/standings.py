@@ -21,9 +21,9 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from gameplay.core.changes import Changes, Notification, note
+from gameplay.core.changes import Changes, Notification
 from gameplay.core.models import Challenge, Participant
-from kpi_engine.words import N_
+from gameplay.core.passes import Pass, Passes
 
 PARTICIPANTS = cast(Table, Participant.__table__)
 
@@ -137,27 +137,29 @@ class Standings:
 
     def settle(self) -> None:
         """Write every challenge moved since the last settle; report who moved, in order."""
-        notes: list[tuple[int, list[Notification]]] = []
+        news: list[tuple[int, Pass]] = []
+        passes = Passes(self.session)
         shifts: list[dict[str, int]] = []
         changed: set[int] = set()
         for board in self._boards.values():
             low, high = board.span()
             rows = _Rows(self.session, board.challenge.id, low, high, {s.id for s in board.start})
-            notes += _replay(board, rows, self.changes)
+            news += _replay(passes, board, rows, self.changes)
             steps = _rank_steps(
                 board.challenge.id, board.start.values(), [s.points for s in board.start]
             )
             shifts += steps
             changed |= rows.ids_within(steps)
         moved = [s for board in self._boards.values() for s in board.start]
+        names = {board.challenge.id: board.challenge.name for board in self._boards.values()}
         self._boards.clear()
         # The shifts first: they move the movers' rows too, which the second statement sets.
         if shifts:
             self.session.execute(_SHIFT, shifts)
         if moved:
             self.session.execute(_MOVE, [_moved(s) for s in moved])
-        if notes:
-            _insert_at(self.changes.notifications, notes)
+        if news:
+            _insert_at(self.changes.notifications, passes.notes(news, names))
         self._expire(changed | {s.id for s in moved})
 
     def _expire(self, changed: set[int]) -> None:
@@ -245,11 +247,13 @@ class _Rows:
             self.above_high = self.session.scalar(_ABOVE, above) or 0
         return self.above_high + len(self.points) - bisect_right(self.points, value)
 
-    def between(self, low: int, high: int) -> tuple[list[int], list[int], int]:
+    def between(self, low: int, high: int) -> tuple[list[int], list[tuple[int, int]], int]:
         """The users at [low, high) (a move across them passes them), those of them who had
-        scored, and how many stand in (low, high] (the places the mover changes)."""
+        scored (with their points), and how many stand in (low, high] (the places the mover
+        changes)."""
         start, end = bisect_left(self.points, low), bisect_left(self.points, high)
-        scored = self.users[max(start, bisect_right(self.points, 0)) : end]
+        first_scored = max(start, bisect_right(self.points, 0))
+        scored = list(zip(self.users[first_scored:end], self.points[first_scored:end], strict=True))
         places = bisect_right(self.points, high) - bisect_right(self.points, low)
         return self.users[start:end], scored, places
 
@@ -264,17 +268,17 @@ class _Rows:
         }
 
 
-def _replay(board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, list[Notification]]]:
+def _replay(passes: Passes, board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, Pass]]:
     """Replay the moves in order as one rank shift each: set the movers' ranks, report whom
-    the moves passed, and make each move's "overtaken" notes (with the position they go to)."""
+    the moves passed, and make each move's "overtaken" and "passed" notes (with the position
+    they go to)."""
     challenge = board.challenge
     points = dict(board.start)
     by_id = {s.id: s for s in board.start}
     # The movers on the board so far, as (points, id), sorted; the others are in `rows`.
     present = sorted((p, s.id) for s, p in board.start.items() if s not in board.joined)
     moved: set[int] = set()
-    notes: list[tuple[int, list[Notification]]] = []
-    overtaken = _Overtaken(challenge)
+    notes: list[tuple[int, Pass]] = []
     for standing, delta, position in board.moves:
         if delta is None:
             ahead = len(present) - bisect_left(present, (1, 0))
@@ -296,34 +300,19 @@ def _replay(board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, lis
                     other.rank += step
                     passed.append(other.user_id)
                     if other_points > 0:
-                        scored.append(other.user_id)
+                        scored.append((other.user_id, other_points))
                 if other_points > low:
                     places += 1
             standing.rank += -places if new > old else places
             moved.update(passed)
-            if delta > 0 and (told := overtaken.first_news(scored)):
+            if delta > 0 and (
+                told := passes.first_news(challenge.id, standing.user_id, new, scored)
+            ):
                 notes.append((position, told))
         insort(present, (new, standing.id))
     if moved:
         changes.standings_changed(challenge.id, moved)
     return notes
-
-
-class _Overtaken:
-    """The "overtaken" notes of one challenge in one call. A rep hears it once per call, at the
-    first move that passes them, and only once they have points: on a board tied at zero, a
-    rep's first points would otherwise tell everyone who has not started yet."""
-
-    def __init__(self, challenge: Challenge) -> None:
-        self.challenge_id, self.name = challenge.id, challenge.name
-        self.told: set[int] = set()
-
-    def first_news(self, user_ids: Iterable[int]) -> list[Notification]:
-        """Notes for those of these reps not yet told in this call, in user order."""
-        new = sorted(set(user_ids) - self.told)
-        self.told.update(new)
-        template = N_("You were overtaken in %(challenge)s")
-        return [note(u, "overtaken", template, self.challenge_id, challenge=self.name) for u in new]
 
 
 def _insert_at(

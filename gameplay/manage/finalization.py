@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from gameplay.boards.formats import FORMAT_RULES
-from gameplay.core.changes import Changes, note
+from gameplay.core.changes import Changes, Moment, note
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, ChallengeAward, Participant
 from gameplay.manage.rewards import grant_prizes
@@ -65,6 +65,9 @@ def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime)
                 place=winner.place,
             )
         )
+    # Whoever watches the board sees the winner screen now, winner or not.
+    over = Moment(challenge.id, "finale", f"{challenge.name} is over", "", audience="board")
+    changes.moments.append(over)
     # The final frame: a new version (clients drop frames that are not newer) carrying every
     # participant's row, so a board frozen until the end is revealed to whoever watches.
     challenge.version = (challenge.version or 0) + 1

@@ -21,6 +21,7 @@ class NotificationKind(Choices):
     BADGE_EARNED = "badge_earned"
     LEVEL_REACHED = "level_reached"
     OVERTAKEN = "overtaken"
+    PASSED = "passed"
     CHALLENGE_STARTING = "challenge_starting"
     CHALLENGE_ENDING = "challenge_ending"
     PROOF_REVIEWED = "proof_reviewed"

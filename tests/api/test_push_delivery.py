@@ -77,7 +77,7 @@ def _calls(org: Org, client: FlaskClient, rep: str, n: int, tag: str) -> None:
 
 
 def _ann_overtaken(push_app: Flask, org: Org) -> None:
-    """Ann scores first, then Bob passes her: Ann's note "You were overtaken in Call blitz"."""
+    """Ann scores first, then Bob passes her: Ann's note "Bob passed you in Call blitz"."""
     api = push_app.test_client()
     _calls(org, api, "ann@example.test", 1, "ann")
     _calls(org, api, "bob@example.test", 2, "bob")
@@ -114,7 +114,7 @@ def test_the_device_gets_a_push_whose_vapid_token_verifies_and_payload_opens_wit
     assert note == {
         "kind": "overtaken",
         "title": "Leaderboard",
-        "body": "You were overtaken in Call blitz",
+        "body": "Bob passed you in Call blitz (20 vs 10)",
         "url": f"/play/challenges/{org.challenge_id}",
         "tag": f"overtaken:{org.challenge_id}",
     }

@@ -92,23 +92,35 @@ def _observed(
         "moved": {which[c]: {who[u] for u in users} for c, users in changes.standings.items()},
         # Lifetime badges count the mirror, which a batch holds whole from its start.
         "news": _first_overtaken_only([
-            (n.kind, who[n.user_id], n.message, which.get(n.challenge_id or 0))
+            (n.kind, who[n.user_id], _named(n.message, people), which.get(n.challenge_id or 0))
             for n in changes.notifications
             if n.kind != "badge_earned"
         ]),
     }  # fmt: skip
 
 
+def _named(message: str, people: list[User]) -> str:
+    """The message with each person's name as their place in the world (names differ)."""
+    for n, person in enumerate(people):
+        message = message.replace(f"{person.name} passed you", f"rep {n} passed you")
+    return message
+
+
 def _first_overtaken_only(news: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """A delivery tells a rep once per challenge that they were overtaken, where the same
-    events one by one may tell them at each pass: the first of those is the one to compare."""
+    events one by one may tell them at each pass: the first of those (who passed them, with
+    the points then) is the one to compare. The mover's "passed" note names whoever its move
+    told, so it follows the same rule and is compared by tests/domain/test_passes.py."""
     told: set[tuple[Any, ...]] = set()
     kept = []
     for note in news:
+        if note[0] == "passed":
+            continue
         if note[0] == "overtaken":
-            if note in told:
+            key = (note[0], note[1], note[3])
+            if key in told:
                 continue
-            told.add(note)
+            told.add(key)
         kept.append(note)
     return kept
 

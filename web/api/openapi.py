@@ -286,6 +286,11 @@ OPERATIONS: dict[str, Operation] = {
                                    body=RedeemSchema, status=201, tag="me"),
     "api.my_preferences": Operation("Set notification and anonymity preferences",
                                     body=PreferencesSchema, tag="me"),
+    "api.put_my_avatar": Operation("Upload the caller's picture: multipart/form-data, field "
+                                   "`avatar`, a JPEG, PNG, WebP or GIF of at most 1 MB, kept as "
+                                   "a 256 px WebP square", tag="me"),
+    "api.delete_my_avatar": Operation("Remove the caller's picture (their initials show)",
+                                      tag="me"),
     "api.my_devices": Operation("The caller's devices that get phone notifications, and the "
                                 "server's VAPID key to subscribe another", DeviceListSchema,
                                 tag="me"),

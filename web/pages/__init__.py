@@ -6,6 +6,7 @@ bp = Blueprint("pages", __name__)
 
 from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue 5)
     activity,
+    avatars,
     channels,
     dashboards,
     devices,
@@ -16,6 +17,7 @@ from web.pages import (  # noqa: E402,F401  (registers routes; live pages: issue
     imports,
     install,
     manage,
+    moments,
     people,
     rep,
     rewards,

@@ -67,6 +67,7 @@ def play_profile():
     tz = current_app.config["ORG_TIMEZONE"]
     page = profile_page(db.session(), actor(), utcnow(), tz)
     refused = {**take_refusal("preferences"), **take_refusal("redeem")}
+    avatar_refused: dict[str, object] = next(iter(take_refusal("avatar").values()), {})
     return render_template(
         "rep/profile.html",
         page=page,
@@ -74,6 +75,7 @@ def play_profile():
         phones=phones_section(),
         languages=languages(),
         notification_kinds=NOTIFICATION_KINDS,
+        avatar_refused=avatar_refused,
     )
 
 

@@ -37,6 +37,8 @@
   let resyncing = false;
 
   const socket = wallToken ? io({ auth: { wall: wallToken } }) : io();
+  // js/moments.js and js/toasts.js hook into this connection and the board's redraws.
+  const shared = (window.SalesQuest = Object.assign(window.SalesQuest || {}, { socket }));
 
   function say(text) {
     if (state) state.textContent = text;
@@ -141,6 +143,7 @@
     // The live table already holds the rows around me; the server's extra section goes.
     const around = board.querySelector("[data-around]");
     if (around) around.hidden = true;
+    board.dispatchEvent(new CustomEvent("sq:board", { bubbles: true, detail: { rows: list, me, frozen: !!frame.frozen } }));
   }
 
   function visible(list) {
@@ -201,6 +204,7 @@
   }
 
   function onNotification(note) {
+    if (shared.toast) return shared.toast(note); // coalesced, one on screen at a time
     if (!toasts) return;
     const toast = cell("p", note.message, "toast kind-" + note.kind);
     toasts.append(toast);
