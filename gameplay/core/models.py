@@ -122,6 +122,8 @@ class Challenge(Base):
     @property
     def held_out_ids(self) -> frozenset[int]:
         """The reps the holdout draw kept out: the challenge is not theirs to see."""
+        if not self.holdout_share:  # no draw: spare every read of a board the query
+            return frozenset()
         return frozenset(a.user_id for a in self.assignments if a.arm == "holdout")
 
 

@@ -24,5 +24,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.drop_column('locale')
+    # A plain DROP COLUMN (SQLite 3.35+): batch mode would copy and drop the user table, which
+    # the foreign keys of every other table refuse once people exist.
+    op.drop_column('user', 'locale')
