@@ -8,7 +8,6 @@ all its entries with one executemany and settles the standings once per challeng
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -20,6 +19,7 @@ from gameplay.core.access import adjust_refusal
 from gameplay.core.changes import Changes, Notification
 from gameplay.core.models import Challenge, LedgerEntry, Participant, PlayerProfile
 from gameplay.core.standings import Standing, Standings
+from gameplay.scoring.core import Entry, History
 from gameplay.scoring.levels import add_lifetime_points
 from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
@@ -49,9 +49,9 @@ class Ledger:
         self.session, self.now, self.changes = session, now, changes
         self.standings = Standings(session, changes)
         self.pending: list[dict[str, Any]] = []
-        # Every entry this call posted under a rule, written or not: what caps and gaps add to
-        # what the database held before the call.
-        self.under_rule: dict[tuple[int, int, int], list[dict[str, Any]]] = defaultdict(list)
+        # What caps and gaps look at: the ledger before the call (read by the scorer) and every
+        # entry this call posted under a rule, written or not.
+        self.history = History()
 
     def post(
         self, challenge: Challenge, standing: Standing, points: int, posting: Posting
@@ -66,7 +66,10 @@ class Ledger:
         }
         self.pending.append(entry)
         if posting.rule_id is not None:
-            self.under_rule[(challenge.id, standing.user_id, posting.rule_id)].append(entry)
+            self.history.record(
+                Entry(challenge.id, standing.user_id, points, posting.kind, posting.reason,
+                      posting.occurred_at, posting.rule_id)
+            )  # fmt: skip
         self.standings.move(challenge, standing, points, posting.occurred_at)
         add_lifetime_points(self.session, standing.user_id, points, self.changes)
         if points > 0:

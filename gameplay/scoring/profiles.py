@@ -10,6 +10,8 @@ from kpi_engine.db import Choices
 from kpi_engine.errors import Invalid
 
 PROFILES_KEY = "gameplay.profiles"
+
+
 class NotificationKind(Choices):
     """The kinds of personal notes a rep may mute, one by one."""
 
