@@ -22,7 +22,7 @@ from gameplay.core.models import (
     Participant,
     PlayerProfile,
 )
-from gameplay.core.standings import recompute_ranks
+from gameplay.core.standings import bump_versions, recompute_ranks
 from gameplay.scoring.engine import Step, apply_steps, deal_steps
 from gameplay.scoring.rules import activity_fact
 from gameplay.scoring.scorer import live_challenges
@@ -125,8 +125,8 @@ def _restart_standings(session: Session, challenge: Challenge) -> None:
         participant.points = kept.get(participant.user_id, 0)
         participant.reached_at = challenge.starts_at
         participant.target_reached_at = None
-    challenge.version = (challenge.version or 0) + 1
     session.flush()
+    bump_versions(session, [challenge])
     recompute_ranks(session, challenge.id)
 
 
