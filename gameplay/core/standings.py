@@ -73,8 +73,10 @@ class Standings:
     """The standings one call moves: read once per rep and challenge, written once per
     challenge when the call settles."""
 
-    def __init__(self, session: Session, changes: Changes) -> None:
-        self.session, self.changes = session, changes
+    def __init__(self, session: Session, changes: Changes, *, replay: bool = False) -> None:
+        # A replay (a rebuild, which ranks every board afresh at its end): settle writes the
+        # movers' points only, and reports no ranks, passes or board moves.
+        self.session, self.changes, self.replay = session, changes, replay
         self._rows: dict[tuple[int, int], Standing] = {}
         self._read: list[tuple[set[int], set[int]]] = []  # the (challenges, users) read so far
         self._taking_part: dict[int, set[int]] = defaultdict(set)  # user -> challenges
@@ -137,6 +139,9 @@ class Standings:
     def settle(self) -> None:
         """Write every challenge moved since the last settle, give each a new version, and
         report who moved, in order, with the rows as the write left them."""
+        if self.replay:
+            self._settle_points()
+            return
         notes: list[tuple[int, list[Notification]]] = []
         shifts: list[dict[str, int]] = []
         changed: set[int] = set()
@@ -169,6 +174,13 @@ class Standings:
         if notes:
             _insert_at(self.changes.notifications, notes)
         self._expire(changed | {s.id for s in moved})
+
+    def _settle_points(self) -> None:
+        moved = [s for board in self._boards.values() for s in board.start]
+        self._boards.clear()
+        if moved:
+            self.session.execute(_MOVE, [_moved(s) for s in moved])
+        self._expire({s.id for s in moved})
 
     def _expire(self, changed: set[int]) -> None:
         """Rows changed by Core statements are stale in the session: reload them on next use."""

@@ -1,6 +1,7 @@
 """Rebuild: derive the ledgers, mission progress and standings of every open challenge again
-from the raw events, replaying them in the batches they arrived in, so the result is exactly
-what the incremental path gave. Finalised and cancelled challenges keep their results;
+from the raw events: the steps each delivery meant (found batch by batch, as they arrived) are
+scored in one call of the engine, in arrival order, so the result is exactly what the
+incremental path gave. Finalised and cancelled challenges keep their results;
 manual adjustments and approved proofs, which no sales event explains, are kept."""
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ def rebuild_game(session: Session, *, now: datetime) -> RebuildSummary:
     _reset(session, ids)
     raws = stored_events(session, select(RAW_EVENTS).order_by(RAW_EVENTS.c.id))
     replay = _Replay(product_aliases(session), now)
-    for _, batch in groupby(raws, key=lambda r: (r.received_at, r.source)):
-        apply_steps(session, replay.steps(list(batch)), now=now)
+    # The steps of every delivery, found as each delivery left the mirror, then scored in one
+    # call: in arrival order, as they were live, but read and written once for all of them.
+    steps = [
+        step
+        for _, batch in groupby(raws, key=lambda r: (r.received_at, r.source))
+        for step in replay.steps(list(batch))
+    ]
+    apply_steps(session, steps, now=now, replay=True)  # ranks and lifetimes: afresh below
     for challenge_id in ids:
         recompute_ranks(session, challenge_id)
     _recount_lifetime(session)

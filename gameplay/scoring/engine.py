@@ -76,17 +76,20 @@ def deal_steps(transition: DealTransition, raw: StoredEvent) -> list[Step]:
     return steps
 
 
-def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Changes:
+def apply_steps(
+    session: Session, steps: Iterable[Step], *, now: datetime, replay: bool = False
+) -> Changes:
     """Apply steps in arrival order; cost grows with the challenges a fact falls in only.
 
-    What the steps read is read once for all of them, and what they write is written once."""
+    What the steps read is read once for all of them, and what they write is written once.
+    A replay (rebuild) leaves ranks, lifetime points and the news to its caller."""
     changes = Changes()
     ordered = sorted(steps, key=lambda s: s.order)
     live = live_challenges(session)
     open_at = OpenChallenges(live)
     plan = [(open_at.at(s.fact.occurred_at), s.fact) for s in ordered if s.fact is not None]
     lock_challenges(session, _writable(live, ordered, plan))
-    scoring = Scoring(session, now=now, changes=changes)
+    scoring = Scoring(session, now=now, changes=changes, replay=replay)
     scoring.prepare(plan)
     badges = FactBadges(scoring.badges, [fact for _, fact in plan])
     facts = iter(plan)

@@ -45,9 +45,12 @@ class Posting:
 class Ledger:
     """The entries one call posts, in order, and the standings they move."""
 
-    def __init__(self, session: Session, *, now: datetime, changes: Changes) -> None:
-        self.session, self.now, self.changes = session, now, changes
-        self.standings = Standings(session, changes)
+    def __init__(
+        self, session: Session, *, now: datetime, changes: Changes, replay: bool = False
+    ) -> None:
+        # A replay leaves ranks, lifetime points and the news to its caller (rebuild).
+        self.session, self.now, self.changes, self.replay = session, now, changes, replay
+        self.standings = Standings(session, changes, replay=replay)
         self.pending: list[dict[str, Any]] = []
         # What caps and gaps look at: the ledger before the call (read by the scorer) and every
         # entry this call posted under a rule, written or not.
@@ -71,6 +74,8 @@ class Ledger:
                       posting.occurred_at, posting.rule_id)
             )  # fmt: skip
         self.standings.move(challenge, standing, points, posting.occurred_at)
+        if self.replay:
+            return entry
         add_lifetime_points(self.session, standing.user_id, points, self.changes)
         if points > 0:
             unit = "point" if points == 1 else "points"

@@ -102,9 +102,11 @@ class Scoring:
     """One call's scoring: `prepare` with every fact it will score, then `score` and `undo`
     in arrival order, then `close` to write."""
 
-    def __init__(self, session: Session, *, now: datetime, changes: Changes) -> None:
+    def __init__(
+        self, session: Session, *, now: datetime, changes: Changes, replay: bool = False
+    ) -> None:
         self.session, self.now = session, now
-        self.ledger = Ledger(session, now=now, changes=changes)
+        self.ledger = Ledger(session, now=now, changes=changes, replay=replay)
         self.badges = BadgeBook(session, now=now, changes=changes)
         self.missions = MissionBook(self.ledger, self.badges)
         self.history = RuleHistory(session, self.ledger)
