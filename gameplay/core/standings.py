@@ -153,7 +153,7 @@ class Standings:
             steps = _rank_steps(
                 board.challenge.id, board.start.values(), [s.points for s in board.start]
             )
-            shifts += steps
+            shifts += [step for step in steps if rows.any_within(step)]  # others to move
             shifted[board.challenge.id] = rows.shifted(steps)
             changed |= {row.participant_id for row in shifted[board.challenge.id]}
         boards = list(self._boards.values())
@@ -275,6 +275,12 @@ class _Rows:
         scored = self.users[max(start, bisect_right(self.points, 0)) : end]
         places = bisect_right(self.points, high) - bisect_right(self.points, low)
         return self.users[start:end], scored, places
+
+    def any_within(self, step: dict[str, int]) -> bool:
+        """Whether any of these rows lies in the span of points a step shifts (if none does,
+        only movers are there, and their rows are written whole)."""
+        first = bisect_left(self.points, step["lower"])
+        return first < len(self.points) and self.points[first] < step["upper"]
 
     def shifted(self, steps: list[dict[str, int]]) -> list[MovedRow]:
         """These rows in the spans of points the steps shift, as the shift leaves them."""

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from gameplay.core.changes import Changes
 from gameplay.core.enrollment import enrol, in_audience
@@ -27,7 +27,7 @@ from gameplay.scoring.badges import BadgeBook
 from gameplay.scoring.core import Board, day_of, rule_entry
 from gameplay.scoring.ledger import ENTRIES, Ledger, Posting
 from gameplay.scoring.missions import MissionBook, advance_missions
-from gameplay.scoring.profiles import profile_of
+from gameplay.scoring.profiles import new_profile
 from gameplay.scoring.rules import Fact, matches
 from kpi_engine.org.models import User
 from kpi_engine.sales.models import Deal
@@ -38,15 +38,26 @@ Plan = Sequence[tuple[Collection[Challenge], Fact]]  # each fact, the challenges
 RuleKey = tuple[int, int, int]  # challenge, user, rule
 
 
-def live_challenges(session: Session) -> list[Challenge]:
+def live_challenges(session: Session, *, with_terms: bool = False) -> list[Challenge]:
     """Launched, not cancelled, not yet finalised challenges (lock_challenges reads the rules
-    and missions of those a batch writes to)."""
+    and missions of those a batch writes to; `with_terms` reads them here, fresh)."""
     query = select(Challenge).where(
         Challenge.launched_at.isnot(None),
         Challenge.cancelled_at.is_(None),
         Challenge.finalized_at.is_(None),
     )
-    return list(session.scalars(query.order_by(Challenge.id)))
+    if not with_terms:
+        return list(session.scalars(query.order_by(Challenge.id)))
+    # The rules in the same statement (a few per challenge), the missions in a second.
+    query = query.options(joinedload(Challenge.rules), selectinload(Challenge.missions))
+    query = query.execution_options(populate_existing=True)
+    return list(session.scalars(query.order_by(Challenge.id)).unique())
+
+
+def writes_alone(session: Session) -> bool:
+    """Whether this session's transaction already excludes every other writer: on SQLite it
+    began IMMEDIATE (kpi_engine.db), so what it reads stays true until it ends."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def lock_challenges(session: Session, challenges: Iterable[Challenge]) -> None:
@@ -103,14 +114,20 @@ class Scoring:
     in arrival order, then `close` to write."""
 
     def __init__(
-        self, session: Session, *, now: datetime, changes: Changes, replay: bool = False
+        self,
+        session: Session,
+        *,
+        now: datetime,
+        changes: Changes,
+        replay: bool = False,
+        users: Mapping[int, User] | None = None,
     ) -> None:
         self.session, self.now = session, now
         self.ledger = Ledger(session, now=now, changes=changes, replay=replay)
         self.badges = BadgeBook(session, now=now, changes=changes)
         self.missions = MissionBook(self.ledger, self.badges)
         self.history = RuleHistory(session, self.ledger)
-        self.users: dict[int, User] = {}
+        self.users: dict[int, User] = dict(users or {})  # the reps, as the ingest resolved them
         self.counted: list[dict[str, Any]] = []
         self.profiles: dict[int, PlayerProfile] = {}  # held: postings find them in the session
         self.boards: dict[int, Board] = {}  # the scoring core's view of each challenge
@@ -124,7 +141,7 @@ class Scoring:
         if not challenges or not reps:
             return
         self.ledger.standings.load({c.id for c in challenges}, reps)
-        self.users |= {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(reps)))}
+        self.users |= self._reps(reps)
         self.playing = self._who_plays(challenges, reps)
         counted = [(self._taking_part(group, f), f) for group, f in plan]
         self._load_missions(counted)
@@ -159,13 +176,24 @@ class Scoring:
         self.missions.load({m.id for c, _ in advanced for m in c.missions}, reps)
         self.badges.load(reps, {f"challenge:{c.id}" for c, _ in advanced})
 
+    def _reps(self, reps: set[int]) -> dict[int, User]:
+        """The reps as users: those the ingest resolved are known already (a rep is resolved
+        once per request); only the others are read, in one query."""
+        users = {rep: self.users[rep] for rep in reps if rep in self.users}
+        missing = reps - users.keys()
+        if missing:
+            users |= {
+                u.id: u for u in self.session.scalars(select(User).where(User.id.in_(missing)))
+            }
+        return users
+
     def _load_profiles(self, reps: set[int]) -> None:
         """Each rep's game profile, read in one query (and made for those who have none yet):
         a query while scoring would first flush everything the scoring changed so far."""
         query = select(PlayerProfile).where(PlayerProfile.user_id.in_(reps))
         self.profiles |= {p.user_id: p for p in self.session.scalars(query)}
         for rep in reps - self.profiles.keys():
-            profile_of(self.session, rep)
+            self.profiles[rep] = new_profile(self.session, rep)
 
     def _who_plays(
         self, challenges: Iterable[Challenge], reps: set[int]
