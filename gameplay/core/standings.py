@@ -16,16 +16,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from gameplay.core.changes import BoardMove, Changes, MovedRow, Notification
 from gameplay.core.models import Challenge, Participant
+from kpi_engine.db import table_of
 
-PARTICIPANTS = cast(Table, Participant.__table__)
+PARTICIPANTS = table_of(Participant)
 
 
 @dataclass(eq=False)

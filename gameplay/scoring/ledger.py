@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from gameplay.core.access import adjust_refusal
@@ -21,10 +21,9 @@ from gameplay.core.models import Challenge, LedgerEntry, Participant, PlayerProf
 from gameplay.core.standings import Standing, Standings
 from gameplay.scoring.core import Entry, History
 from gameplay.scoring.levels import add_lifetime_points
+from gameplay.scoring.persist import ENTRIES, insert_entries
 from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
-
-ENTRIES = cast(Table, LedgerEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -104,17 +103,8 @@ class Ledger:
             self.post(challenge, standing, -entry.points, posting)
 
     def write(self) -> None:
-        """Insert the entries posted since the last write.
-
-        Only a lone entry has its id read back (an adjustment answers with it): for a batch,
-        RETURNING would cost more than the insert."""
-        if len(self.pending) == 1:
-            [entry] = self.pending
-            entry["id"] = self.session.execute(
-                insert(ENTRIES).returning(ENTRIES.c.id), entry
-            ).scalar_one()
-        elif self.pending:
-            self.session.execute(insert(ENTRIES), self.pending)
+        """Insert the entries posted since the last write (persist.insert_entries)."""
+        insert_entries(self.session, self.pending)
         self.pending = []
 
     def close(self) -> None:

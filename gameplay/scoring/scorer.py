@@ -13,27 +13,26 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from gameplay.core.changes import Changes
 from gameplay.core.enrollment import enrol, in_audience
-from gameplay.core.models import Challenge, CountedFact, PlayerProfile, ScoringRule
-from gameplay.core.standings import PARTICIPANTS, Standing
+from gameplay.core.models import Challenge, PlayerProfile, ScoringRule
+from gameplay.core.standings import Standing
 from gameplay.scoring.badges import BadgeBook
 from gameplay.scoring.core import Board, day_of, rule_entry
-from gameplay.scoring.ledger import ENTRIES, Ledger, Posting
+from gameplay.scoring.ledger import Ledger, Posting
 from gameplay.scoring.missions import MissionBook, advance_missions
+from gameplay.scoring.persist import ENTRIES, insert_counted, reverse_counted
 from gameplay.scoring.profiles import new_profile
 from gameplay.scoring.rules import Fact, matches
 from kpi_engine.org.models import User
 from kpi_engine.sales.models import Deal
 
-COUNTED = cast(Table, CountedFact.__table__)
-CHALLENGES = cast(Table, Challenge.__table__)
 Plan = Sequence[tuple[Collection[Challenge], Fact]]  # each fact, the challenges open for it
 RuleKey = tuple[int, int, int]  # challenge, user, rule
 
@@ -242,27 +241,7 @@ class Scoring:
         """Reverse the points and mission progress a fact earned in every challenge still open."""
         if any(row["source_ref"] == source_ref for row in self.counted):
             self._write_counted()
-        p = PARTICIPANTS
-        query = (
-            select(COUNTED.c.id, COUNTED.c.challenge_id, COUNTED.c.user_id, COUNTED.c.fact)
-            .join(CHALLENGES, CHALLENGES.c.id == COUNTED.c.challenge_id)
-            .join(
-                p, (p.c.challenge_id == COUNTED.c.challenge_id) & (p.c.user_id == COUNTED.c.user_id)
-            )
-            .where(
-                COUNTED.c.source_ref == source_ref,
-                COUNTED.c.reversed_at.is_(None),
-                CHALLENGES.c.finalized_at.is_(None),
-            )
-            .order_by(COUNTED.c.id)
-        )
-        rows = self.session.execute(query).all()
-        if rows:
-            ids = [row.id for row in rows]
-            self.session.execute(
-                update(COUNTED).where(COUNTED.c.id.in_(ids)).values(reversed_at=self.now)
-            )
-        for row in rows:
+        for row in reverse_counted(self.session, source_ref, self.now):
             challenge = self.session.get_one(Challenge, row.challenge_id)
             standing = self.ledger.standings.of(row.challenge_id, row.user_id)
             assert standing is not None, "the query joins the participant"
@@ -276,9 +255,8 @@ class Scoring:
         self.ledger.close()
 
     def _write_counted(self) -> None:
-        if self.counted:
-            self.session.execute(insert(COUNTED), self.counted)
-            self.counted = []
+        insert_counted(self.session, self.counted)
+        self.counted = []
 
     def _board(self, challenge: Challenge) -> Board:
         if challenge.id not in self.boards:

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kpi_engine.db import utcnow
+from kpi_engine.db import table_of, utcnow
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
 from kpi_engine.periods import zone as time_zone
@@ -49,10 +49,10 @@ from kpi_engine.sales.models import (
 DEAL_EVENT_TYPES = ("deal.created", "deal.updated", "deal.stage_changed", "deal.won", "deal.lost")
 EVENT_TYPES = ("activity.logged", *DEAL_EVENT_TYPES)
 _CHUNK = 500
-DEALS = cast(Table, Deal.__table__)
-STAGE_CHANGES = cast(Table, DealStageChange.__table__)
-ACTIVITIES = cast(Table, Activity.__table__)
-RAW_EVENTS = cast(Table, RawEvent.__table__)
+DEALS = table_of(Deal)
+STAGE_CHANGES = table_of(DealStageChange)
+ACTIVITIES = table_of(Activity)
+RAW_EVENTS = table_of(RawEvent)
 # The deal columns `win_terms` takes, in its order.
 WIN_TERMS = tuple(
     DEALS.c[name] for name in ("owner_id", "closed_at", "amount", "product", "segment", "account")
