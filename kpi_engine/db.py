@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Connection, DateTime, Engine, MetaData, event
+from sqlalchemy import CheckConstraint, Connection, DateTime, Engine, MetaData, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 from sqlalchemy.types import TypeDecorator
@@ -173,3 +173,10 @@ class _Writers:
     def end(self, connection: Connection) -> None:
         if connection.info.pop(_HOLDS_LOCK, False):
             self.lock.release()
+
+
+def table_of(model: type[DeclarativeBase]) -> Table:
+    """A mapped class's table, typed as one: Core statements write set-wise through it."""
+    table = model.__table__
+    assert isinstance(table, Table), f"{model.__name__} is mapped to a table"
+    return table

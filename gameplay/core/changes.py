@@ -53,6 +53,32 @@ class Moment:
     audience: str = "wall"  # wall: the wall screens; board: the reps watching the board
 
 
+@dataclass(frozen=True)
+class MovedRow:
+    """A participant's row as a write left it: what a board frame shows, without a re-read."""
+
+    participant_id: int
+    user_id: int
+    points: int
+    rank: int
+
+
+@dataclass(frozen=True)
+class BoardMove:
+    """A board after one write: its version (assigned by the database in the writing
+    transaction, unique and increasing) and the rows the write moved, with points and ranks."""
+
+    challenge_id: int
+    version: int
+    rows: tuple[MovedRow, ...]
+
+    def then(self, later: BoardMove) -> BoardMove:
+        """This move and another of the same board as one: the higher version's rows win."""
+        first, last = sorted((self, later), key=lambda m: m.version)
+        merged = {row.participant_id: row for row in (*first.rows, *last.rows)}
+        return BoardMove(self.challenge_id, last.version, tuple(merged.values()))
+
+
 @dataclass
 class Changes:
     """An ordered collection of facts; merging two keeps both, publishing coalesces them."""
@@ -60,9 +86,15 @@ class Changes:
     standings: dict[int, set[int]] = field(default_factory=dict)
     notifications: list[Notification] = field(default_factory=list)
     moments: list[Moment] = field(default_factory=list)
+    boards: dict[int, BoardMove] = field(default_factory=dict)  # challenge id -> latest move
 
     def standings_changed(self, challenge_id: int, user_ids: set[int] | None = None) -> None:
         self.standings.setdefault(challenge_id, set()).update(user_ids or set())
+
+    def board_moved(self, move: BoardMove) -> None:
+        """A write gave a board a new version; its rows join those of earlier writes."""
+        earlier = self.boards.get(move.challenge_id)
+        self.boards[move.challenge_id] = move if earlier is None else earlier.then(move)
 
     def notify(self, notification: Notification) -> None:
         self.notifications.append(notification)
@@ -72,7 +104,9 @@ class Changes:
             self.standings_changed(challenge_id, users)
         self.notifications.extend(other.notifications)
         self.moments.extend(other.moments)
+        for move in other.boards.values():
+            self.board_moved(move)
         return self
 
     def __bool__(self) -> bool:
-        return bool(self.standings or self.notifications or self.moments)
+        return bool(self.standings or self.notifications or self.moments or self.boards)

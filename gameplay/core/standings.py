@@ -16,16 +16,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
 
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
-from gameplay.core.changes import Changes, Notification
+from gameplay.core.changes import BoardMove, Changes, MovedRow, Notification
 from gameplay.core.models import Challenge, Participant
 from gameplay.core.passes import Pass, Passes
+from kpi_engine.db import table_of
 
-PARTICIPANTS = cast(Table, Participant.__table__)
+PARTICIPANTS = table_of(Participant)
 
 
 @dataclass(eq=False)
@@ -73,8 +74,10 @@ class Standings:
     """The standings one call moves: read once per rep and challenge, written once per
     challenge when the call settles."""
 
-    def __init__(self, session: Session, changes: Changes) -> None:
-        self.session, self.changes = session, changes
+    def __init__(self, session: Session, changes: Changes, *, replay: bool = False) -> None:
+        # A replay (a rebuild, which ranks every board afresh at its end): settle writes the
+        # movers' points only, and reports no ranks, passes or board moves.
+        self.session, self.changes, self.replay = session, changes, replay
         self._rows: dict[tuple[int, int], Standing] = {}
         self._read: list[tuple[set[int], set[int]]] = []  # the (challenges, users) read so far
         self._taking_part: dict[int, set[int]] = defaultdict(set)  # user -> challenges
@@ -124,7 +127,7 @@ class Standings:
     def move(
         self, challenge: Challenge, standing: Standing, delta: int, occurred_at: datetime
     ) -> None:
-        """Add points to a participant and bump the challenge's version (ranks: at settle)."""
+        """Add points to a participant (ranks and the board's version: at settle)."""
         board = self._board(challenge)
         board.start.setdefault(standing, standing.points)
         board.moves.append((standing, delta, len(self.changes.notifications)))
@@ -133,14 +136,18 @@ class Standings:
         reached = challenge.target is not None and standing.points >= challenge.target
         if reached and standing.target_reached_at is None:
             standing.target_reached_at = occurred_at
-        challenge.version = (challenge.version or 0) + 1
 
     def settle(self) -> None:
-        """Write every challenge moved since the last settle; report who moved, in order."""
+        """Write every challenge moved since the last settle, give each a new version, and
+        report who moved, in order, with the rows as the write left them."""
+        if self.replay:
+            self._settle_points()
+            return
         news: list[tuple[int, Pass]] = []
         passes = Passes(self.session)
         shifts: list[dict[str, int]] = []
         changed: set[int] = set()
+        shifted: dict[int, list[MovedRow]] = {}
         for board in self._boards.values():
             low, high = board.span()
             rows = _Rows(self.session, board.challenge.id, low, high, {s.id for s in board.start})
@@ -148,19 +155,35 @@ class Standings:
             steps = _rank_steps(
                 board.challenge.id, board.start.values(), [s.points for s in board.start]
             )
-            shifts += steps
-            changed |= rows.ids_within(steps)
-        moved = [s for board in self._boards.values() for s in board.start]
-        names = {board.challenge.id: board.challenge.name for board in self._boards.values()}
+            shifts += [step for step in steps if rows.any_within(step)]  # others to move
+            shifted[board.challenge.id] = rows.shifted(steps)
+            changed |= {row.participant_id for row in shifted[board.challenge.id]}
+        boards = list(self._boards.values())
+        moved = [s for board in boards for s in board.start]
+        names = {board.challenge.id: board.challenge.name for board in boards}
         self._boards.clear()
         # The shifts first: they move the movers' rows too, which the second statement sets.
         if shifts:
             self.session.execute(_SHIFT, shifts)
         if moved:
             self.session.execute(_MOVE, [_moved(s) for s in moved])
+        versions = bump_versions(self.session, [board.challenge for board in boards])
+        for board in boards:
+            movers = [MovedRow(s.id, s.user_id, s.points, s.rank) for s in board.start]
+            after = tuple(shifted[board.challenge.id] + movers)
+            self.changes.board_moved(
+                BoardMove(board.challenge.id, versions[board.challenge.id], after)
+            )
         if news:
             _insert_at(self.changes.notifications, passes.notes(news, names))
         self._expire(changed | {s.id for s in moved})
+
+    def _settle_points(self) -> None:
+        moved = [s for board in self._boards.values() for s in board.start]
+        self._boards.clear()
+        if moved:
+            self.session.execute(_MOVE, [_moved(s) for s in moved])
+        self._expire({s.id for s in moved})
 
     def _expire(self, changed: set[int]) -> None:
         """Rows changed by Core statements are stale in the session: reload them on next use."""
@@ -179,7 +202,7 @@ class Standings:
 
 _P = PARTICIPANTS
 _RANGE = (
-    select(_P.c.points, _P.c.user_id, _P.c.id)
+    select(_P.c.points, _P.c.user_id, _P.c.id, _P.c.rank)
     .where(
         _P.c.challenge_id == bindparam("challenge"),
         _P.c.points.between(bindparam("low"), bindparam("high")),
@@ -238,6 +261,7 @@ class _Rows:
         self.points = [row.points for row in rows]
         self.users = [row.user_id for row in rows]
         self.ids = [row.id for row in rows]
+        self.ranks = [row.rank for row in rows]
         self.above_high: int | None = None  # read only for a rep who joins during the call
 
     def above(self, value: int) -> int:
@@ -257,15 +281,21 @@ class _Rows:
         places = bisect_right(self.points, high) - bisect_right(self.points, low)
         return self.users[start:end], scored, places
 
-    def ids_within(self, steps: list[dict[str, int]]) -> set[int]:
-        """The ids of these rows in the spans of points the steps shift."""
-        return {
-            row_id
+    def any_within(self, step: dict[str, int]) -> bool:
+        """Whether any of these rows lies in the span of points a step shifts (if none does,
+        only movers are there, and their rows are written whole)."""
+        first = bisect_left(self.points, step["lower"])
+        return first < len(self.points) and self.points[first] < step["upper"]
+
+    def shifted(self, steps: list[dict[str, int]]) -> list[MovedRow]:
+        """These rows in the spans of points the steps shift, as the shift leaves them."""
+        return [
+            MovedRow(self.ids[i], self.users[i], self.points[i], self.ranks[i] + step["d"])
             for step in steps
-            for row_id in self.ids[
-                bisect_left(self.points, step["lower"]) : bisect_left(self.points, step["upper"])
-            ]
-        }
+            for i in range(
+                bisect_left(self.points, step["lower"]), bisect_left(self.points, step["upper"])
+            )
+        ]
 
 
 def _replay(passes: Passes, board: _Board, rows: _Rows, changes: Changes) -> list[tuple[int, Pass]]:
@@ -327,6 +357,27 @@ def _insert_at(
         merged += group
         done = position
     notifications[:] = merged + notifications[done:]
+
+
+def bump_versions(session: Session, challenges: Iterable[Challenge]) -> dict[int, int]:
+    """Give each of these boards its next version, by the database in the writing transaction
+    (unique and increasing whoever writes: writers of a board hold its row's lock); returns
+    them by challenge id, and the challenges in the session show them."""
+    by_id = {c.id: c for c in challenges}
+    if not by_id:
+        return {}
+    query = (
+        update(Challenge)
+        .where(Challenge.id.in_(sorted(by_id)))
+        .values(version=Challenge.version + 1)
+        .returning(Challenge.id, Challenge.version)
+        .execution_options(synchronize_session=False)
+    )
+    with session.execute(query) as result:  # closed: SQLite keeps a RETURNING open until then
+        versions: dict[int, int] = dict(result.all())
+    for challenge_id, version in versions.items():
+        set_committed_value(by_id[challenge_id], "version", version)
+    return versions
 
 
 def place_newcomer(session: Session, challenge: Challenge, participant: Participant) -> None:

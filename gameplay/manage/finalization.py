@@ -16,6 +16,7 @@ from gameplay.boards.formats import FORMAT_RULES
 from gameplay.core.changes import Changes, Moment, note
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, ChallengeAward, Participant
+from gameplay.core.standings import bump_versions
 from gameplay.manage.rewards import grant_prizes
 from gameplay.scoring.badges import award_badge
 from kpi_engine.words import N_
@@ -70,7 +71,7 @@ def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime)
     changes.moments.append(over)
     # The final frame: a new version (clients drop frames that are not newer) carrying every
     # participant's row, so a board frozen until the end is revealed to whoever watches.
-    challenge.version = (challenge.version or 0) + 1
+    bump_versions(session, [challenge])
     changes.standings_changed(challenge.id, _participant_ids(session, challenge.id))
     session.flush()
     return changes

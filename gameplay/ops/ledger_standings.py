@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.boards.leaderboards import competition_ranks
 from gameplay.core.models import Challenge, LedgerEntry, Participant
+from gameplay.core.standings import bump_versions
 from gameplay.scoring.scorer import live_challenges
 
 FIELDS = ("points", "reached_at", "target_reached_at", "rank")
@@ -111,7 +112,7 @@ def restore_standings(session: Session, challenge: Challenge) -> list[Difference
         )
         rows = [{"uid": u, **{f"new_{f}": derived[u][f] for f in FIELDS}} for u in wrong]
         session.connection().execute(statement, rows)
-        challenge.version = (challenge.version or 0) + 1
+        bump_versions(session, [challenge])
         session.flush()
         # The rows changed underneath any Participant objects this session holds.
         for held in list(session.identity_map.values()):

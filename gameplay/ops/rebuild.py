@@ -1,6 +1,7 @@
 """Rebuild: derive the ledgers, mission progress and standings of every open challenge again
-from the raw events, replaying them in the batches they arrived in, so the result is exactly
-what the incremental path gave. Finalised and cancelled challenges keep their results;
+from the raw events: the steps each delivery meant (found batch by batch, as they arrived) are
+scored in one call of the engine, in arrival order, so the result is exactly what the
+incremental path gave. Finalised and cancelled challenges keep their results;
 manual adjustments and approved proofs, which no sales event explains, are kept."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from gameplay.core.models import (
     Participant,
     PlayerProfile,
 )
-from gameplay.core.standings import recompute_ranks
+from gameplay.core.standings import bump_versions, recompute_ranks
 from gameplay.scoring.engine import Step, apply_steps, deal_steps
 from gameplay.scoring.rules import activity_fact
 from gameplay.scoring.scorer import live_challenges
@@ -45,8 +46,14 @@ def rebuild_game(session: Session, *, now: datetime) -> RebuildSummary:
     _reset(session, ids)
     raws = stored_events(session, select(RAW_EVENTS).order_by(RAW_EVENTS.c.id))
     replay = _Replay(product_aliases(session), now)
-    for _, batch in groupby(raws, key=lambda r: (r.received_at, r.source)):
-        apply_steps(session, replay.steps(list(batch)), now=now)
+    # The steps of every delivery, found as each delivery left the mirror, then scored in one
+    # call: in arrival order, as they were live, but read and written once for all of them.
+    steps = [
+        step
+        for _, batch in groupby(raws, key=lambda r: (r.received_at, r.source))
+        for step in replay.steps(list(batch))
+    ]
+    apply_steps(session, steps, now=now, replay=True)  # ranks and lifetimes: afresh below
     for challenge_id in ids:
         recompute_ranks(session, challenge_id)
     _recount_lifetime(session)
@@ -125,8 +132,8 @@ def _restart_standings(session: Session, challenge: Challenge) -> None:
         participant.points = kept.get(participant.user_id, 0)
         participant.reached_at = challenge.starts_at
         participant.target_reached_at = None
-    challenge.version = (challenge.version or 0) + 1
     session.flush()
+    bump_versions(session, [challenge])
     recompute_ranks(session, challenge.id)
 
 

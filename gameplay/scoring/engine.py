@@ -6,7 +6,7 @@ Every ingest path (events API, webhooks, CSV import, a rep logging an activity) 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,7 +16,15 @@ from gameplay.core.changes import Changes
 from gameplay.core.models import Challenge
 from gameplay.scoring.badges import FactBadges
 from gameplay.scoring.rules import Fact, activity_fact, deal_ref, won_deal_fact
-from gameplay.scoring.scorer import OpenChallenges, Plan, Scoring, live_challenges, lock_challenges
+from gameplay.scoring.scorer import (
+    OpenChallenges,
+    Plan,
+    Scoring,
+    live_challenges,
+    lock_challenges,
+    writes_alone,
+)
+from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
 from kpi_engine.sales.folds import StoredEvent
 from kpi_engine.sales.ingest import DealTransition, IngestResult, SalesEvent, ingest_events
@@ -46,7 +54,7 @@ def record_sales_events(
     Events the caller's `reach` does not cover are rejected by the ingest, as it says; `tz`
     is the organisation's time zone, which dates an instant (sales.ingest.SalesEvent)."""
     result = ingest_events(session, events, source=source, now=now, reach=reach, tz=tz)
-    return result, apply_steps(session, ingest_steps(result), now=now)
+    return result, apply_steps(session, ingest_steps(result), now=now, users=result.reps)
 
 
 def ingest_steps(result: IngestResult) -> list[Step]:
@@ -76,17 +84,29 @@ def deal_steps(transition: DealTransition, raw: StoredEvent) -> list[Step]:
     return steps
 
 
-def apply_steps(session: Session, steps: Iterable[Step], *, now: datetime) -> Changes:
+def apply_steps(
+    session: Session,
+    steps: Iterable[Step],
+    *,
+    now: datetime,
+    replay: bool = False,
+    users: Mapping[int, User] | None = None,
+) -> Changes:
     """Apply steps in arrival order; cost grows with the challenges a fact falls in only.
 
-    What the steps read is read once for all of them, and what they write is written once."""
+    What the steps read is read once for all of them, and what they write is written once.
+    A replay (rebuild) leaves ranks, lifetime points and the news to its caller."""
     changes = Changes()
     ordered = sorted(steps, key=lambda s: s.order)
-    live = live_challenges(session)
+    # Writing alone (SQLite), the live challenges are read with their rules and missions in
+    # one go; else the ones written to are locked and re-read (lock_challenges).
+    alone = writes_alone(session)
+    live = live_challenges(session, with_terms=alone)
     open_at = OpenChallenges(live)
     plan = [(open_at.at(s.fact.occurred_at), s.fact) for s in ordered if s.fact is not None]
-    lock_challenges(session, _writable(live, ordered, plan))
-    scoring = Scoring(session, now=now, changes=changes)
+    if not alone:
+        lock_challenges(session, _writable(live, ordered, plan))
+    scoring = Scoring(session, now=now, changes=changes, replay=replay, users=users)
     scoring.prepare(plan)
     badges = FactBadges(scoring.badges, [fact for _, fact in plan])
     facts = iter(plan)

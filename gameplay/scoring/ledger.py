@@ -8,24 +8,23 @@ all its entries with one executemany and settles the standings once per challeng
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from gameplay.core.access import adjust_refusal
 from gameplay.core.changes import Changes, note
 from gameplay.core.models import Challenge, LedgerEntry, Participant, PlayerProfile
 from gameplay.core.standings import Standing, Standings
+from gameplay.scoring.core import Entry, History
 from gameplay.scoring.levels import add_lifetime_points
+from gameplay.scoring.persist import ENTRIES, insert_entries
 from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
 from kpi_engine.words import N_
-
-ENTRIES = cast(Table, LedgerEntry.__table__)
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,16 @@ class Posting:
 class Ledger:
     """The entries one call posts, in order, and the standings they move."""
 
-    def __init__(self, session: Session, *, now: datetime, changes: Changes) -> None:
-        self.session, self.now, self.changes = session, now, changes
-        self.standings = Standings(session, changes)
+    def __init__(
+        self, session: Session, *, now: datetime, changes: Changes, replay: bool = False
+    ) -> None:
+        # A replay leaves ranks, lifetime points and the news to its caller (rebuild).
+        self.session, self.now, self.changes, self.replay = session, now, changes, replay
+        self.standings = Standings(session, changes, replay=replay)
         self.pending: list[dict[str, Any]] = []
-        # Every entry this call posted under a rule, written or not: what caps and gaps add to
-        # what the database held before the call.
-        self.under_rule: dict[tuple[int, int, int], list[dict[str, Any]]] = defaultdict(list)
+        # What caps and gaps look at: the ledger before the call (read by the scorer) and every
+        # entry this call posted under a rule, written or not.
+        self.history = History()
 
     def post(
         self, challenge: Challenge, standing: Standing, points: int, posting: Posting
@@ -67,8 +69,13 @@ class Ledger:
         }
         self.pending.append(entry)
         if posting.rule_id is not None:
-            self.under_rule[(challenge.id, standing.user_id, posting.rule_id)].append(entry)
+            self.history.record(
+                Entry(challenge.id, standing.user_id, points, posting.kind, posting.reason,
+                      posting.occurred_at, posting.rule_id)
+            )  # fmt: skip
         self.standings.move(challenge, standing, points, posting.occurred_at)
+        if self.replay:
+            return entry
         add_lifetime_points(self.session, standing.user_id, points, self.changes)
         if points > 0:
             template = (
@@ -108,17 +115,8 @@ class Ledger:
             self.post(challenge, standing, -entry.points, posting)
 
     def write(self) -> None:
-        """Insert the entries posted since the last write.
-
-        Only a lone entry has its id read back (an adjustment answers with it): for a batch,
-        RETURNING would cost more than the insert."""
-        if len(self.pending) == 1:
-            [entry] = self.pending
-            entry["id"] = self.session.execute(
-                insert(ENTRIES).returning(ENTRIES.c.id), entry
-            ).scalar_one()
-        elif self.pending:
-            self.session.execute(insert(ENTRIES), self.pending)
+        """Insert the entries posted since the last write (persist.insert_entries)."""
+        insert_entries(self.session, self.pending)
         self.pending = []
 
     def close(self) -> None:

@@ -38,10 +38,17 @@ def profile_of(session: Session, user_id: int) -> PlayerProfile:
         return profile
     profile = session.get(PlayerProfile, user_id)
     if profile is None:
-        profile = PlayerProfile(user_id=user_id, lifetime_points=0, spent_points=0)
-        profile.anonymised, profile.muted_kinds = False, []
-        session.add(profile)
+        return new_profile(session, user_id)
     cache[user_id] = profile
+    return profile
+
+
+def new_profile(session: Session, user_id: int) -> PlayerProfile:
+    """An empty profile for a user known to have none yet (no read to find out again)."""
+    profile = PlayerProfile(user_id=user_id, lifetime_points=0, spent_points=0)
+    profile.anonymised, profile.muted_kinds = False, []
+    session.add(profile)
+    session.info.setdefault(PROFILES_KEY, {})[user_id] = profile
     return profile
 
 

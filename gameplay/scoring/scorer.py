@@ -11,42 +11,52 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from gameplay.core.changes import Changes
-from gameplay.core.enrollment import enrol, in_audience, quota_of
-from gameplay.core.models import Challenge, CountedFact, PlayerProfile, ScoringRule
-from gameplay.core.standings import PARTICIPANTS, Standing
+from gameplay.core.enrollment import enrol, in_audience
+from gameplay.core.models import Challenge, PlayerProfile, ScoringRule
+from gameplay.core.standings import Standing
 from gameplay.scoring.badges import BadgeBook
-from gameplay.scoring.ledger import ENTRIES, Ledger, Posting
+from gameplay.scoring.core import Board, day_of, rule_entry
+from gameplay.scoring.ledger import Ledger, Posting
 from gameplay.scoring.missions import MissionBook, advance_missions
-from gameplay.scoring.profiles import profile_of
-from gameplay.scoring.rules import Fact, describe_criteria, matches, rule_points
+from gameplay.scoring.persist import ENTRIES, insert_counted, reverse_counted
+from gameplay.scoring.profiles import new_profile
+from gameplay.scoring.rules import Fact, matches
 from kpi_engine.org.models import User
 from kpi_engine.sales.models import Deal
 
-COUNTED = cast(Table, CountedFact.__table__)
-CHALLENGES = cast(Table, Challenge.__table__)
 Plan = Sequence[tuple[Collection[Challenge], Fact]]  # each fact, the challenges open for it
 RuleKey = tuple[int, int, int]  # challenge, user, rule
 
 
-def live_challenges(session: Session) -> list[Challenge]:
+def live_challenges(session: Session, *, with_terms: bool = False) -> list[Challenge]:
     """Launched, not cancelled, not yet finalised challenges (lock_challenges reads the rules
-    and missions of those a batch writes to)."""
+    and missions of those a batch writes to; `with_terms` reads them here, fresh)."""
     query = select(Challenge).where(
         Challenge.launched_at.isnot(None),
         Challenge.cancelled_at.is_(None),
         Challenge.finalized_at.is_(None),
     )
-    return list(session.scalars(query.order_by(Challenge.id)))
+    if not with_terms:
+        return list(session.scalars(query.order_by(Challenge.id)))
+    # The rules in the same statement (a few per challenge), the missions in a second.
+    query = query.options(joinedload(Challenge.rules), selectinload(Challenge.missions))
+    query = query.execution_options(populate_existing=True)
+    return list(session.scalars(query.order_by(Challenge.id)).unique())
+
+
+def writes_alone(session: Session) -> bool:
+    """Whether this session's transaction already excludes every other writer: on SQLite it
+    began IMMEDIATE (kpi_engine.db), so what it reads stays true until it ends."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def lock_challenges(session: Session, challenges: Iterable[Challenge]) -> None:
@@ -102,17 +112,25 @@ class Scoring:
     """One call's scoring: `prepare` with every fact it will score, then `score` and `undo`
     in arrival order, then `close` to write."""
 
-    def __init__(self, session: Session, *, now: datetime, changes: Changes) -> None:
+    def __init__(
+        self,
+        session: Session,
+        *,
+        now: datetime,
+        changes: Changes,
+        replay: bool = False,
+        users: Mapping[int, User] | None = None,
+    ) -> None:
         self.session, self.now = session, now
-        self.ledger = Ledger(session, now=now, changes=changes)
+        self.ledger = Ledger(session, now=now, changes=changes, replay=replay)
         self.badges = BadgeBook(session, now=now, changes=changes)
         self.missions = MissionBook(self.ledger, self.badges)
         self.history = RuleHistory(session, self.ledger)
-        self.users: dict[int, User] = {}
-        self.won_deals: dict[str, list[tuple[str, datetime | None]]] = defaultdict(list)
+        self.users: dict[int, User] = dict(users or {})  # the reps, as the ingest resolved them
         self.counted: list[dict[str, Any]] = []
         self.profiles: dict[int, PlayerProfile] = {}  # held: postings find them in the session
-        self.reasons: dict[int, str] = {}
+        self.boards: dict[int, Board] = {}  # the scoring core's view of each challenge
+        self.challenges: dict[int, Challenge] = {}
         self.playing: dict[int, list[Challenge]] = {}  # rep -> where they count, by id
 
     def prepare(self, plan: Plan) -> None:
@@ -122,7 +140,7 @@ class Scoring:
         if not challenges or not reps:
             return
         self.ledger.standings.load({c.id for c in challenges}, reps)
-        self.users |= {u.id: u for u in self.session.scalars(select(User).where(User.id.in_(reps)))}
+        self.users |= self._reps(reps)
         self.playing = self._who_plays(challenges, reps)
         counted = [(self._taking_part(group, f), f) for group, f in plan]
         self._load_missions(counted)
@@ -157,13 +175,24 @@ class Scoring:
         self.missions.load({m.id for c, _ in advanced for m in c.missions}, reps)
         self.badges.load(reps, {f"challenge:{c.id}" for c, _ in advanced})
 
+    def _reps(self, reps: set[int]) -> dict[int, User]:
+        """The reps as users: those the ingest resolved are known already (a rep is resolved
+        once per request); only the others are read, in one query."""
+        users = {rep: self.users[rep] for rep in reps if rep in self.users}
+        missing = reps - users.keys()
+        if missing:
+            users |= {
+                u.id: u for u in self.session.scalars(select(User).where(User.id.in_(missing)))
+            }
+        return users
+
     def _load_profiles(self, reps: set[int]) -> None:
         """Each rep's game profile, read in one query (and made for those who have none yet):
         a query while scoring would first flush everything the scoring changed so far."""
         query = select(PlayerProfile).where(PlayerProfile.user_id.in_(reps))
         self.profiles |= {p.user_id: p for p in self.session.scalars(query)}
         for rep in reps - self.profiles.keys():
-            profile_of(self.session, rep)
+            self.profiles[rep] = new_profile(self.session, rep)
 
     def _who_plays(
         self, challenges: Iterable[Challenge], reps: set[int]
@@ -203,36 +232,16 @@ class Scoring:
                 # Kept to undo the fact exactly should the deal be lost or reopened; an
                 # activity is never taken back, so it is not kept.
                 self.counted.append(_counted(challenge, fact))
-            for rule in challenge.rules:
-                if matches(rule, fact):
-                    self._apply_rule(challenge, standing, rule, fact)
+            board = self._board(challenge)
+            for rule in board.rules:
+                self._apply_rule(board, standing, rule, fact)
             advance_missions(self.missions, challenge, standing, fact, sign=1)
 
     def undo(self, source_ref: str, *, at: datetime) -> None:
         """Reverse the points and mission progress a fact earned in every challenge still open."""
         if any(row["source_ref"] == source_ref for row in self.counted):
             self._write_counted()
-        p = PARTICIPANTS
-        query = (
-            select(COUNTED.c.id, COUNTED.c.challenge_id, COUNTED.c.user_id, COUNTED.c.fact)
-            .join(CHALLENGES, CHALLENGES.c.id == COUNTED.c.challenge_id)
-            .join(
-                p, (p.c.challenge_id == COUNTED.c.challenge_id) & (p.c.user_id == COUNTED.c.user_id)
-            )
-            .where(
-                COUNTED.c.source_ref == source_ref,
-                COUNTED.c.reversed_at.is_(None),
-                CHALLENGES.c.finalized_at.is_(None),
-            )
-            .order_by(COUNTED.c.id)
-        )
-        rows = self.session.execute(query).all()
-        if rows:
-            ids = [row.id for row in rows]
-            self.session.execute(
-                update(COUNTED).where(COUNTED.c.id.in_(ids)).values(reversed_at=self.now)
-            )
-        for row in rows:
+        for row in reverse_counted(self.session, source_ref, self.now):
             challenge = self.session.get_one(Challenge, row.challenge_id)
             standing = self.ledger.standings.of(row.challenge_id, row.user_id)
             assert standing is not None, "the query joins the participant"
@@ -246,9 +255,14 @@ class Scoring:
         self.ledger.close()
 
     def _write_counted(self) -> None:
-        if self.counted:
-            self.session.execute(insert(COUNTED), self.counted)
-            self.counted = []
+        insert_counted(self.session, self.counted)
+        self.counted = []
+
+    def _board(self, challenge: Challenge) -> Board:
+        if challenge.id not in self.boards:
+            self.boards[challenge.id] = Board.of(challenge)
+            self.challenges[challenge.id] = challenge
+        return self.boards[challenge.id]
 
     def _standing(self, challenge: Challenge, user_id: int) -> Standing:
         standing = self.ledger.standings.of(challenge.id, user_id)
@@ -257,31 +271,20 @@ class Scoring:
             standing = self.ledger.standings.join(challenge, participant)
         return standing
 
-    def _apply_rule(
-        self, challenge: Challenge, standing: Standing, rule: ScoringRule, fact: Fact
-    ) -> None:
-        if rule.min_gap_minutes and self.history.too_soon(challenge, standing.user_id, rule, fact):
+    def _apply_rule(self, board: Board, standing: Standing, rule: ScoringRule, fact: Fact) -> None:
+        """Post what the scoring core says this rule earns for the fact."""
+        entry = rule_entry(board, rule, fact, self.ledger.history)
+        if entry is None:
             return
-        existing = self._existing_account(rule, fact)
-        points = _normalised(
-            challenge, standing.user_id, rule_points(rule, fact, existing_account=existing)
-        )
-        if rule.daily_cap is not None:
-            used = self.history.used_today(challenge, standing.user_id, rule, fact)
-            points = min(points, rule.daily_cap - used)
-        if points <= 0:
-            return
-        if rule.id not in self.reasons:
-            self.reasons[rule.id] = describe_criteria(rule)
         posting = Posting(
             "rule",
-            self.reasons[rule.id],
+            entry.reason,
             fact.occurred_at,
             rule_id=rule.id,
             source_ref=fact.source_ref,
             raw_event_id=fact.raw_event_id,
         )
-        self.ledger.post(challenge, standing, points, posting)
+        self.ledger.post(self.challenges[board.challenge_id], standing, entry.points, posting)
 
     def _load_won_deals(self, plan: Plan) -> None:
         """The won deals of the accounts these facts sell to, for the existing-account rule."""
@@ -292,29 +295,19 @@ class Scoring:
         query = select(Deal.account, Deal.crm_id, Deal.closed_at).where(
             Deal.account.in_(accounts), Deal.status == "won"
         )
+        won: dict[str, list[tuple[str, datetime | None]]] = defaultdict(list)
         for account, crm_id, closed_at in self.session.execute(query):
-            self.won_deals[account or ""].append((crm_id, closed_at))
-
-    def _existing_account(self, rule: ScoringRule, fact: Fact) -> bool:
-        """The account had won a different deal before this one: an upsell, not a new logo."""
-        if rule.existing_account_multiplier is None or not fact.account:
-            return False
-        deal = fact.source_ref.removeprefix("deal:")
-        return any(
-            crm_id != deal and closed_at is not None and closed_at < fact.occurred_at
-            for crm_id, closed_at in self.won_deals[fact.account]
-        )
+            won[account or ""].append((crm_id, closed_at))
+        self.ledger.history.won_deals = won
 
 
 class RuleHistory:
-    """What caps and minimum gaps count: the rep's entries under the rule on the fact's day or
-    near its time. What the ledger held before the call is read once, in `load`, for all the
-    call's facts; what the call posted since is the ledger's."""
+    """Reads what caps and gaps count into the call's History (scoring.core): the rep's
+    entries under each capped rule on the facts' days, and near the facts' times under each
+    rule with a gap, once for all the call's facts."""
 
     def __init__(self, session: Session, ledger: Ledger) -> None:
-        self.session, self.ledger = session, ledger
-        self.day_totals: dict[tuple[int, int, int, datetime], int] = {}
-        self.times: dict[RuleKey, list[datetime]] = {}
+        self.session, self.history = session, ledger.history
 
     def load(self, plan: Plan) -> None:
         days: dict[tuple[datetime, datetime], set[RuleKey]] = defaultdict(set)
@@ -329,7 +322,7 @@ class RuleHistory:
                         continue
                     key = (challenge_id, fact.rep_id, rule_id)
                     if capped:
-                        days[_day(zone, fact.occurred_at)].add(key)
+                        days[day_of(zone, fact.occurred_at)].add(key)
                     if gap:
                         near[key].append(fact.occurred_at)
                         widest = max(widest, gap)
@@ -337,25 +330,6 @@ class RuleHistory:
             self._load_day(start, end, keys)
         if near:
             self._load_times(near, widest)
-
-    def used_today(self, challenge: Challenge, user_id: int, rule: ScoringRule, fact: Fact) -> int:
-        """Points this rule already gave the rep on the fact's day, in the challenge's time zone."""
-        start, end = _day(ZoneInfo(challenge.timezone), fact.occurred_at)
-        key = (challenge.id, user_id, rule.id)
-        posted = self.ledger.under_rule[key]
-        return self.day_totals[(*key, start)] + sum(
-            e["points"] for e in posted if start <= e["occurred_at"] < end
-        )
-
-    def too_soon(self, challenge: Challenge, user_id: int, rule: ScoringRule, fact: Fact) -> bool:
-        """An identical action scored within the minimum gap (before or after) earns nothing."""
-        gap = timedelta(minutes=rule.min_gap_minutes or 0)
-        after, before = fact.occurred_at - gap, fact.occurred_at + gap
-        key = (challenge.id, user_id, rule.id)
-        if any(after < at < before for at in self.times[key]):
-            return True
-        posted = self.ledger.under_rule[key]
-        return any(e["kind"] == "rule" and after < e["occurred_at"] < before for e in posted)
 
     def _load_day(self, start: datetime, end: datetime, keys: set[RuleKey]) -> None:
         e = ENTRIES
@@ -366,7 +340,7 @@ class RuleHistory:
         )
         totals = {(c, u, r): int(total or 0) for c, u, r, total in self.session.execute(query)}
         for key in keys:
-            self.day_totals[(*key, start)] = totals.get(key, 0)
+            self.history.day_points[(*key, start)] = totals.get(key, 0)
 
     def _load_times(self, near: dict[RuleKey, list[datetime]], gap: timedelta) -> None:
         e = ENTRIES
@@ -377,11 +351,12 @@ class RuleHistory:
             e.c.occurred_at > min(moments) - gap,
             e.c.occurred_at < max(moments) + gap,
         )
+        times = self.history.times
         for key in near:
-            self.times.setdefault(key, [])
+            times.setdefault(key, [])
         for c, u, r, at in self.session.execute(query):
-            if (c, u, r) in self.times:
-                self.times[(c, u, r)].append(at)
+            if (c, u, r) in times:
+                times[(c, u, r)].append(at)
 
 
 def _among(keys: Iterable[RuleKey]) -> list[Any]:
@@ -410,14 +385,6 @@ def _limited_rules(
     return challenge.id, ZoneInfo(challenge.timezone), rules
 
 
-def _day(zone: ZoneInfo, at: datetime) -> tuple[datetime, datetime]:
-    """The day `at` falls on in this time zone, as [start, end)."""
-    day = at.astimezone(zone).date()
-    return datetime.combine(day, time(), zone), datetime.combine(
-        day + timedelta(days=1), time(), zone
-    )
-
-
 def _counted(challenge: Challenge, fact: Fact) -> dict[str, Any]:
     return {
         "challenge_id": challenge.id,
@@ -433,11 +400,3 @@ def _joins_automatically(challenge: Challenge, user: User) -> bool:
     """A rep who joined the audience after launch (a new hire) enters an auto challenge."""
     eligible = user.app_role == "rep" and user.active
     return eligible and challenge.enrolment == "auto" and in_audience(challenge, user)
-
-
-def _normalised(challenge: Challenge, user_id: int, points: int) -> int:
-    """As a share of quota: points per 100 units of quota, so territories compare fairly."""
-    quota = quota_of(challenge, user_id) if challenge.quota_normalised else None
-    if not quota:
-        return points
-    return int((Decimal(points) * 100 / quota).quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from kpi_engine.db import utcnow
+from kpi_engine.db import table_of, utcnow
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
 from kpi_engine.periods import zone as time_zone
@@ -49,10 +49,10 @@ from kpi_engine.sales.models import (
 DEAL_EVENT_TYPES = ("deal.created", "deal.updated", "deal.stage_changed", "deal.won", "deal.lost")
 EVENT_TYPES = ("activity.logged", *DEAL_EVENT_TYPES)
 _CHUNK = 500
-DEALS = cast(Table, Deal.__table__)
-STAGE_CHANGES = cast(Table, DealStageChange.__table__)
-ACTIVITIES = cast(Table, Activity.__table__)
-RAW_EVENTS = cast(Table, RawEvent.__table__)
+DEALS = table_of(Deal)
+STAGE_CHANGES = table_of(DealStageChange)
+ACTIVITIES = table_of(Activity)
+RAW_EVENTS = table_of(RawEvent)
 # The deal columns `win_terms` takes, in its order.
 WIN_TERMS = tuple(
     DEALS.c[name] for name in ("owner_id", "closed_at", "amount", "product", "segment", "account")
@@ -123,6 +123,8 @@ class IngestResult:
     rejected: list[Rejection] = field(default_factory=list)
     new_activities: list[NewActivity] = field(default_factory=list)
     deal_transitions: list[DealTransition] = field(default_factory=list)
+    # The reps of the events, as resolved once for the request: the game scores them next.
+    reps: dict[int, User] = field(default_factory=dict)
 
 
 def event_errors(event: SalesEvent) -> dict[str, list[str]]:
@@ -173,6 +175,7 @@ def ingest_events(
     result = IngestResult()
     take_turns(session, {_owned_subject(e) for e in events})
     reps = resolve_reps(session, {e.rep for e in events})
+    result.reps = {rep.id: rep.user for rep in reps.values()}
     refused = refusals(session, events, reach, reps)
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -206,7 +209,7 @@ def apply_to_mirror(
     in one transaction), so its events here are all there is; only the others are read back."""
     deals = _by_subject(r for r in raws if r.type in DEAL_EVENT_TYPES)
     activities = _by_subject(r for r in raws if r.type == "activity.logged")
-    aliases = product_aliases(session)
+    aliases = product_aliases(session) if deals else {}
     for chunk in _chunks(sorted(deals)):
         _refold_deals(session, {s: deals[s] for s in chunk}, aliases, result, now)
     for chunk in _chunks(sorted(activities)):
@@ -349,6 +352,7 @@ class Rep(NamedTuple):
     email: str
     crm_user_id: str | None
     team_id: int | None
+    user: User
 
 
 def resolve_reps(session: Session, keys: Iterable[str]) -> dict[str, Rep]:
@@ -357,11 +361,10 @@ def resolve_reps(session: Session, keys: Iterable[str]) -> dict[str, Rep]:
     by_key: dict[str, Rep] = {}
     for chunk in _chunks(wanted):
         lowered = [k.lower() for k in chunk]
-        query = select(User.id, User.email, User.crm_user_id, User.team_id).where(
-            or_(User.email.in_(lowered), User.crm_user_id.in_(chunk))
-        )
-        for row in session.execute(query):
-            rep = Rep(*row)
+        # Whole users: the game scores their events next and finds them in the session.
+        query = select(User).where(or_(User.email.in_(lowered), User.crm_user_id.in_(chunk)))
+        for user in session.scalars(query):
+            rep = Rep(user.id, user.email, user.crm_user_id, user.team_id, user)
             by_key[rep.email.lower()] = rep
             if rep.crm_user_id:
                 by_key[rep.crm_user_id] = rep
@@ -410,15 +413,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, Store
     """Insert rows whose key is new; a key another delivery stored first is left alone."""
     if not rows:
         return {}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = postgresql.insert(RAW_EVENTS).on_conflict_do_nothing(
-            index_elements=["idempotency_key"]
-        )
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(RAW_EVENTS).on_conflict_do_nothing(index_elements=["idempotency_key"])
-    else:  # pragma: no cover - the supported databases are the two above
-        stmt = insert(RAW_EVENTS)
+    stmt = _skipping_conflicts(session, RAW_EVENTS, "idempotency_key")
     # RETURNING the keys stored gives their ids; the rest of each row is already at hand.
     by_key = {row["idempotency_key"]: row for row in rows}
     stmt = stmt.returning(RAW_EVENTS.c.id, RAW_EVENTS.c.idempotency_key)
@@ -427,6 +422,16 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> dict[str, Store
         for raw_id, key in session.execute(stmt, chunk):
             stored[key] = StoredEvent(raw_id, **by_key[key])
     return stored
+
+
+def _skipping_conflicts(session: Session, table: Table, column: str) -> Any:
+    """INSERT ... ON CONFLICT (column) DO NOTHING, in this session's database's dialect."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=[column])
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=[column])
+    return insert(table)  # pragma: no cover - the supported databases are the two above
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -529,16 +534,20 @@ def _write_histories(session: Session, histories: dict[int, list[Stage]], new: s
 def _refold_activities(
     session: Session, batch: dict[str, list[StoredEvent]], result: IngestResult
 ) -> None:
-    query = select(ACTIVITIES.c.crm_id, ACTIVITIES.c.id).where(ACTIVITIES.c.crm_id.in_(batch))
+    """Insert the activities new to the mirror in one statement (a subject already there
+    conflicts and is skipped); refold those from all their events."""
+    folded = {s: activity_of(batch[s]) for s in batch}
+    stmt = _skipping_conflicts(session, ACTIVITIES, "crm_id").returning(ACTIVITIES.c.crm_id)
+    inserted = set(session.scalars(stmt, [a._asdict() for a in folded.values()]))
+    result.new_activities.extend(folded[s] for s in batch if s in inserted)
+    stored = [s for s in batch if s not in inserted]
+    if not stored:
+        return
+    query = select(ACTIVITIES.c.crm_id, ACTIVITIES.c.id).where(ACTIVITIES.c.crm_id.in_(stored))
     existing = dict(session.execute(query).all())
-    histories = {**batch, **_all_events(session, existing, ("activity.logged",))}
-    if existing:
-        changed = [
-            {"activity_id": existing[s], **activity_of(histories[s])._asdict()} for s in existing
-        ]
-        stmt = update(ACTIVITIES).where(ACTIVITIES.c.id == bindparam("activity_id"))
-        session.execute(stmt, changed)
-    new = [activity_of(batch[s]) for s in batch if s not in existing]
-    if new:
-        session.execute(insert(ACTIVITIES), [a._asdict() for a in new])
-        result.new_activities.extend(new)
+    histories = _all_events(session, existing, ("activity.logged",))
+    changed = [
+        {"activity_id": existing[s], **activity_of(histories[s])._asdict()} for s in existing
+    ]
+    stmt = update(ACTIVITIES).where(ACTIVITIES.c.id == bindparam("activity_id"))
+    session.execute(stmt, changed)
