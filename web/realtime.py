@@ -67,7 +67,8 @@ def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = (
     moments join the Changes, which are published only once the transaction committed."""
     session = db.session()
     if changes.standings:
-        write_board_news(session, changes.standings, now=now)
+        versions = {cid: move.version for cid, move in changes.boards.items()}
+        write_board_news(session, changes.standings, now=now, versions=versions)
     queue_channel_posts(session, changes, now=now, won=won)
     locales = locales_of(session, {n.user_id for n in changes.notifications})
     queue_pushes(

@@ -10,7 +10,7 @@ drop a frame whose version they already have.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,13 +53,18 @@ class BoardUpdate:
 
 
 def write_board_news(
-    session: Session, standings: dict[int, set[int]], *, now: datetime
+    session: Session,
+    standings: dict[int, set[int]],
+    *,
+    now: datetime,
+    versions: Mapping[int, int] | None = None,
 ) -> list[BoardNews]:
-    """Write one news row per changed board, at the version this transaction left it; flushes.
-    A board whose version did not move since its latest news gets none."""
+    """Write one news row per changed board, at the version this transaction left it (given in
+    `versions` when the write already knows it, else read); flushes. A board whose version did
+    not move since its latest news gets none."""
     written = []
     for challenge_id, user_ids in sorted(standings.items()):
-        version = _current_version(session, challenge_id)
+        version = (versions or {}).get(challenge_id) or _current_version(session, challenge_id)
         since = latest_version(session, challenge_id)
         if version is None or (since is not None and version <= since):
             continue
