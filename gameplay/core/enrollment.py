@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from gameplay.core.changes import Changes
 from gameplay.core.lifecycle import challenge_status
 from gameplay.core.models import Challenge, Participant
-from gameplay.core.standings import place_newcomer
+from gameplay.core.standings import bump_versions, place_newcomer
 from kpi_engine.errors import Conflict, Forbidden, Invalid
 from kpi_engine.org.models import User
 
@@ -78,7 +78,7 @@ def enrol(session: Session, challenge: Challenge, user: User, *, now: datetime) 
     session.add(participant)
     place_newcomer(session, challenge, participant)
     # A new row is a change to the board: cached boards and ETags are keyed by the version.
-    challenge.version = (challenge.version or 0) + 1
+    bump_versions(session, [challenge])
     return participant
 
 
