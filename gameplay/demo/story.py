@@ -52,7 +52,7 @@ BLITZ_DAYS, BLITZ_ENDED_DAYS_AGO = 14, 5
 # The same kind of blitz ran before over the blitz team's whole region, with a randomised
 # holdout: ended 50 days ago, so its windows (three of 14 days before its end) stay clear of
 # the later blitz's, and leadership's page pools the two.
-SPRING_NAME = "Demo: spring meeting blitz (with holdout)"
+SPRING_NAME = N_("Demo: spring meeting blitz (with holdout)")
 SPRING_ENDED_DAYS_AGO, SPRING_HOLDOUT, SPRING_SEED = 50, Decimal("0.3"), 20261207
 # What taking part did, per participant and working day of the window: a few extra calls, a
 # third of them booking a meeting (the planted effect on "meetings booked").

@@ -22,7 +22,7 @@ from tests.conftest import PASSWORD
 from web.extensions import db
 
 pytestmark = pytest.mark.browser
-ROWS = 20_000  # a few seconds of work for the server, so the bar is seen moving
+ROWS = 60_000  # several seconds of work for the server, so the bar is seen moving
 
 
 def test_the_import_page_shows_the_bar_moving_until_the_report(

@@ -69,7 +69,13 @@ def base(org: Org, database_url: str, pictures: str) -> Iterator[str]:
 def open_board(phone: WebDriver, base: str, org: Org) -> None:
     sign_in(phone, base, ANN, PASSWORD)
     phone.get(f"{base}/play/challenges/{org.challenge_id}")
-    wait_for_text(phone, "updated")  # connected, subscribed, and the snapshot drawn
+    wait_live(phone)  # connected, subscribed, and the snapshot drawn
+
+
+def wait_live(phone: WebDriver) -> None:
+    """Until the board's status line says it is live (the server heard, the board current)."""
+    status = (By.CSS_SELECTOR, "[data-live-state]")
+    WebDriverWait(phone, 15).until(lambda p: p.find_element(*status).text == "live")
 
 
 def toast_text(phone: WebDriver) -> str:
@@ -195,7 +201,7 @@ def test_a_rep_uploads_a_picture_and_their_face_shows_on_the_board(
     phone.execute_script("window.scrollTo(0, 0)")
     screenshot(phone, "moments-profile-picture")
     phone.get(f"{base}/play/challenges/{org.challenge_id}")
-    wait_for_text(phone, "updated")
+    wait_live(phone)
     # Once the live snapshot has redrawn the rows, the face is still the picture.
     WebDriverWait(phone, 15, ignored_exceptions=(WebDriverException,)).until(
         lambda p: (

@@ -9,6 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
+from web.formats import number
+
 KINDS = ("bar", "hbar", "line", "scatter", "forest")
 
 
@@ -82,36 +86,38 @@ def chart(
 
 
 def _count(value: float | None) -> str:
-    return "" if value is None else f"{value:,.0f}"
+    return "" if value is None else number(round(value))
 
 
 def revenue_trend(trend: Sequence[tuple[str, float | None]], shown: Formatter) -> Chart:
     """Revenue won per period (the KPI page's trend), as columns."""
     return chart(
-        "bar", "Revenue won per period", ("Period", "Revenue won (currency)"), "currency",
-        ("Period", "Revenue won"), [(label, (value,)) for label, value in trend], shown,
+        "bar", _("Revenue won per period"), (_("Period"), _("Revenue won (currency)")),
+        "currency", (_("Period"), _("Revenue won")), [(label, (value,)) for label, value in trend],
+        shown,
     )  # fmt: skip
 
 
 def win_rate_trend(trend: Sequence[tuple[str, float | None]], shown: Formatter) -> Chart:
     """Win rate per period, as a line (a share, so the axis reads in percent)."""
     return chart(
-        "line", "Win rate per period", ("Period", "Win rate (%)"), "percent",
-        ("Period", "Win rate"), [(label, (value,)) for label, value in trend], shown,
+        "line", _("Win rate per period"), (_("Period"), _("Win rate (%)")), "percent",
+        (_("Period"), _("Win rate")), [(label, (value,)) for label, value in trend], shown,
     )  # fmt: skip
 
 
 def stage_funnel(funnel: Sequence[tuple[str, int]]) -> Chart:
     """How many deals reached each stage, first stage on top."""
     return chart(
-        "hbar", "Stage funnel", ("Stage", "Deals (count)"), "count", ("Stage", "Deals"),
-        [(stage, (count,)) for stage, count in funnel], _count,
+        "hbar", _("Stage funnel"), (_("Stage"), _("Deals (count)")), "count",
+        (_("Stage"), _("Deals")), [(stage, (count,)) for stage, count in funnel], _count,
     )  # fmt: skip
 
 
 def mission_completion(steps: Sequence[tuple[str, int]], total: int) -> Chart:
     """How many of the `total` participants completed each mission, in the journey's order."""
     return chart(
-        "hbar", "Mission completion", ("Mission", f"Participants who completed it (of {total})"),
-        "count", ("Mission", "Completed"), [(name, (done,)) for name, done in steps], _count,
+        "hbar", _("Mission completion"),
+        (_("Mission"), _("Participants who completed it (of %(total)s)", total=total)),
+        "count", (_("Mission"), _("Completed")), [(name, (done,)) for name, done in steps], _count,
     )  # fmt: skip

@@ -171,7 +171,7 @@ def leadership_impact() -> str:
         key: forest_plot(
             [(r.challenge.name, r.impact.kpis[key].interval) for r in reports]
             + [(f"Pooled: {p.kind}", p.effects[key].estimate) for p in pools],
-            f"{_kpi_names().get(key, key)} uplift per challenge, and pooled by kind",
+            f"{_kpi_names().get(key, key)} uplift per challenge",
             reports[0].impact.kpis[key].unit,
         )
         for key in (filters["kpis"] if reports else [])
