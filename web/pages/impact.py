@@ -135,7 +135,11 @@ def challenge_impact_page(challenge_id: int) -> str:
         fmt=format_value,
         before_during=before_during_chart,
         scatters=scatters,
-        completion=mission_completion(steps, report.participants) if steps else None,
+        # Bars of nothing say less than a sentence: no chart until someone completed a mission.
+        completion=mission_completion(steps, report.participants)
+        if any(done for _, done in steps)
+        else None,
+        missions_untouched=bool(steps) and not any(done for _, done in steps),
         choices=kpi_choices(),
         max_kpis=MAX_KPIS,
     )

@@ -86,7 +86,9 @@
 
   function categorical(kind, data, fig) {
     var horizontal = kind === "hbar";
-    var ticks = { callback: formatter(fig.unit) };
+    // Counts tick in whole numbers: "0.5 deals" is not a thing.
+    var ticks = fig.unit === "count" ? { callback: formatter(fig.unit), precision: 0 }
+                                     : { callback: formatter(fig.unit) };
     var values = axis(fig.valueTitle, { beginAtZero: true, ticks: ticks });
     var labels = axis(fig.labelTitle, { grid: { display: false },
                                         ticks: horizontal ? { callback: shortLabel } : {} });
