@@ -9,6 +9,8 @@ when missing or older (they are build products, not committed).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -126,5 +128,8 @@ def compile_catalogues(root: Path = TRANSLATIONS) -> None:
             continue
         with po_path.open("rb") as po_file:
             catalogue = read_po(po_file)
-        with mo_path.open("wb") as mo_file:
+        # Written aside and moved in: processes starting together (a test's servers, gunicorn's
+        # workers) never read a half-written catalogue.
+        with tempfile.NamedTemporaryFile("wb", dir=mo_path.parent, delete=False) as mo_file:
             write_mo(mo_file, catalogue)
+        os.replace(mo_file.name, mo_path)
