@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from kpi_engine.db import Base, configure_sqlite, utcnow
@@ -73,6 +74,20 @@ def migrate_to_head(app: Flask) -> None:
 
 
 def empty_all_tables(engine: Engine) -> None:
+    # A frame timer left by the previous test may still be reading when the next one starts:
+    # PostgreSQL then picks the TRUNCATE as a deadlock's victim, and the reader is done by the
+    # time it is tried again.
+    for attempt in range(5):
+        try:
+            _empty(engine)
+            return
+        except OperationalError as error:
+            if "deadlock" not in str(error) or attempt == 4:
+                raise
+            time.sleep(0.2)
+
+
+def _empty(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
