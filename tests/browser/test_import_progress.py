@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -51,14 +52,24 @@ def test_the_import_page_shows_the_bar_moving_until_the_report(
     screenshot(browser, "import_job_finished")
 
 
+def _body_text(browser: webdriver.Chrome) -> str:
+    try:
+        return str(browser.find_element(By.TAG_NAME, "body").text)
+    except StaleElementReferenceException:  # read while the page reloaded
+        return ""
+
+
 def watch_the_bar(browser: webdriver.Chrome, timeout: float = 180) -> tuple[list[int], Path | None]:
     """The bar's values until the page says the import finished; a screenshot midway."""
     seen: list[int] = []
     shot = None
     deadline = time.monotonic() + timeout
-    while "Finished." not in browser.find_element(By.TAG_NAME, "body").text:
+    while "Finished." not in _body_text(browser):
         assert time.monotonic() < deadline, f"the import did not finish: {seen}"
-        value = int(float(browser.find_element(By.ID, "job-bar").get_attribute("value") or 0))
+        try:
+            value = int(float(browser.find_element(By.ID, "job-bar").get_attribute("value") or 0))
+        except (StaleElementReferenceException, NoSuchElementException):
+            continue  # the page reloads itself for the report once the job is done
         seen.append(value)
         if shot is None and 0 < value < ROWS:
             shot = screenshot(browser, "import_job_progress")
