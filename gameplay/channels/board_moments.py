@@ -14,7 +14,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gameplay.channels.wall_moments import _fresh, _names
+from gameplay.channels.news import fresh_win
+from gameplay.channels.wall_moments import shown_names
 from gameplay.core.changes import Changes, Moment
 from gameplay.core.models import Challenge
 from kpi_engine.sales.folds import FoldedDeal
@@ -24,10 +25,10 @@ def board_moments(
     session: Session, changes: Changes, *, won: Sequence[FoldedDeal], now: datetime
 ) -> list[Moment]:
     """A "deal_won" moment for each board on which a freshly won deal moved its owner."""
-    fresh = [deal for deal in won if _fresh(deal, now)]
+    fresh = [deal for deal in won if fresh_win(deal, now)]
     if not fresh or not changes.standings:
         return []
-    names = _names(session, {deal.owner_id for deal in fresh})
+    names = shown_names(session, {deal.owner_id for deal in fresh})
     titles = dict(
         session.execute(
             select(Challenge.id, Challenge.name).where(Challenge.id.in_(changes.standings))

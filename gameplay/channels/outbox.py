@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from gameplay.boards.leaderboards import BOARD_ORDER
 from gameplay.channels.messages import BODIES, Headline
+from gameplay.channels.news import FRESH_WIN, fresh_win
 from gameplay.channels.team_channels import ChallengeHeadline, ChannelPost, TeamChannel
 from gameplay.core.access import audience_team_ids
 from gameplay.core.changes import Changes, Notification
@@ -27,7 +28,6 @@ from kpi_engine.sales.folds import FoldedDeal
 
 # A win closed (or a challenge started) longer ago than this is old news: a backfill, a CSV
 # import of last quarter, a challenge already running when its team's channel was connected.
-FRESH_WIN = timedelta(days=1)
 # Lines listed in one post before "and N more".
 MOST_LINES = 8
 
@@ -41,7 +41,7 @@ def queue_channel_posts(
     if not channels:
         return 0
     outbox = _Outbox(session, channels, now)
-    _queue_wins(session, outbox, [d for d in won if _fresh(d, now)])
+    _queue_wins(session, outbox, [d for d in won if fresh_win(d, now)])
     _queue_missions(session, outbox, changes.notifications)
     for challenge_id in sorted(changes.standings):
         challenge = session.get(Challenge, challenge_id)
@@ -96,10 +96,6 @@ def _channels_by_team(session: Session) -> dict[int, list[TeamChannel]]:
     for channel in session.scalars(select(TeamChannel).order_by(TeamChannel.id)):
         by_team[channel.team_id].append(channel)
     return by_team
-
-
-def _fresh(deal: FoldedDeal, now: datetime) -> bool:
-    return deal.closed_at is None or deal.closed_at >= now - FRESH_WIN
 
 
 def _queue_wins(session: Session, outbox: _Outbox, deals: list[FoldedDeal]) -> None:

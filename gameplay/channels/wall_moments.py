@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gameplay.boards.leaderboards import ANONYMOUS, BOARD_ORDER
+from gameplay.channels.news import fresh_win
 from gameplay.channels.team_channels import ChallengeHeadline
 from gameplay.channels.wall_screens import Playlist, SlideKind, playlist_of
 from gameplay.channels.wall_slides import wall_teams
@@ -29,7 +30,6 @@ from kpi_engine.sales.folds import FoldedDeal
 
 LEADER = "wall_leader"
 # A deal closed longer ago than this is a backfill, not news for the floor.
-FRESH_WIN = timedelta(days=1)
 
 
 def wall_moments(
@@ -45,7 +45,7 @@ def wall_moments(
         return []
     playlists = [playlist_of(session, wall_id) for wall_id in sorted(walls)]
     moments = _leads(session, changes, playlists, now)
-    moments += _big_deals(session, [d for d in won if _fresh(d, now)], playlists)
+    moments += _big_deals(session, [d for d in won if fresh_win(d, now)], playlists)
     session.flush()
     return moments
 
@@ -118,18 +118,14 @@ def _remember(session: Session, challenge_id: int, user_id: int | None, now: dat
 
 def _lead(session: Session, wall_id: int, challenge: Challenge, leader: Participant) -> Moment:
     points = f"{leader.points:,} point{'' if leader.points == 1 else 's'}"
-    name = _names(session, {leader.user_id})[leader.user_id]
+    name = shown_names(session, {leader.user_id})[leader.user_id]
     return Moment(wall_id, "lead", f"{name} takes the lead", f"{challenge.name} · {points}")
-
-
-def _fresh(deal: FoldedDeal, now: datetime) -> bool:
-    return deal.closed_at is None or deal.closed_at >= now - FRESH_WIN
 
 
 def _big_deals(session: Session, won: list[FoldedDeal], playlists: list[Playlist]) -> list[Moment]:
     if not won:
         return []
-    names = _names(session, {d.owner_id for d in won})
+    names = shown_names(session, {d.owner_id for d in won})
     teams = dict(session.execute(select(User.id, User.team_id).where(User.id.in_(names))).all())
     moments: list[Moment] = []
     for playlist in playlists:
@@ -152,7 +148,7 @@ def _deal(wall_id: int, name: str, deal: FoldedDeal) -> Moment:
     return Moment(wall_id, "big_deal", f"{name} won {what}", amount)
 
 
-def _names(session: Session, user_ids: set[int]) -> dict[int, str]:
+def shown_names(session: Session, user_ids: set[int]) -> dict[int, str]:
     """Names as a wall shows them: a rep anonymous on boards stays anonymous on the TV."""
     query = (
         select(User.id, User.name, PlayerProfile.anonymised)
