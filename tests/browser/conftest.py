@@ -20,6 +20,8 @@ from web.extensions import db
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = (360, 740)
+# The two sizes every journey and page walk is made at.
+SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 CHROMIUM_FLAGS = [
     "--headless=new",
     "--no-sandbox",
@@ -85,3 +87,42 @@ def sign_in(chrome: webdriver.Chrome, base: str, email: str, password: str) -> N
     chrome.find_element(By.ID, "password").send_keys(password)
     chrome.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     WebDriverWait(chrome, 10).until(expected_conditions.url_to_be(f"{base}/"))
+
+
+@pytest.fixture
+def world_server(demo_world_app: Flask) -> Iterator[str]:
+    """The real server on a private copy of what `flask demo` loads (its story included)."""
+    with demo_world_app.app_context():
+        url = db.engine.url.render_as_string(hide_password=False)
+        db.engine.dispose()
+    with running_server(url) as base:
+        yield base
+
+
+@pytest.fixture(params=list(SIZES))
+def viewport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def chrome(tmp_path: Path, viewport: str) -> Iterator[webdriver.Chrome]:
+    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    assert binary and driver, "browser tests need Debian's chromium and chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
+        options.add_argument(flag)
+    width, height = SIZES[viewport]
+    if viewport == "phone":
+        metrics = {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}
+        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
+    else:
+        options.add_argument(f"--window-size={width},{height}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    browser = webdriver.Chrome(options=options, service=Service(driver))
+    browser.set_page_load_timeout(30)
+    if viewport == "desktop":  # a window's frame would take its share of 900 px: set the page's
+        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    yield browser
+    browser.quit()

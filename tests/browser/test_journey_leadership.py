@@ -9,14 +9,9 @@ At every page: no horizontal scroll, no console error, no error page, no interna
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
@@ -24,54 +19,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from gameplay.demo.story import BLITZ_NAME
 from kpi_engine.demo.org import ADMIN_EMAIL
-from tests.browser.conftest import CHROMIUM_FLAGS, screenshot, wait_for_text
+from tests.browser.conftest import SIZES, screenshot, wait_for_text
 from tests.conftest import PASSWORD
-from tests.live_server import running_server
-from web.extensions import db
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 BLITZ = BLITZ_NAME
 INTERNAL = re.compile(r"\b(?:team|rep|region):\d|\b(?:marketing_cost|sales_cost|churned_customers|"
                       r"kpi_key|win_rate|avg_deal_size|no_detectable_effect)\b")  # fmt: skip
 INTERVAL = re.compile(r"\(([−+-]?[\d.,]+ ?\S*) to ([−+-]?[\d.,]+ ?\S*)\)")
-
-
-@pytest.fixture
-def world_server(demo_world_app: Flask) -> Iterator[str]:
-    """The real server on a private copy of what `flask demo` loads (its story included)."""
-    with demo_world_app.app_context():
-        url = db.engine.url.render_as_string(hide_password=False)
-        db.engine.dispose()
-    with running_server(url) as base:
-        yield base
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def chrome(tmp_path: Path, viewport: str) -> Iterator[webdriver.Chrome]:
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert binary and driver, "browser tests need Debian's chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    width, height = SIZES[viewport]
-    if viewport == "phone":
-        metrics = {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
-    else:
-        options.add_argument(f"--window-size={width},{height}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=Service(driver))
-    browser.set_page_load_timeout(30)
-    yield browser
-    browser.quit()
 
 
 class Walk:

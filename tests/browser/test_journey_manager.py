@@ -8,29 +8,21 @@ At every page: no horizontal scroll, no console error, no error page; a screensh
 from __future__ import annotations
 
 import base64
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from flask import Flask
 from selenium import webdriver
 from selenium.common.exceptions import WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_FLAGS, screenshot, wait_for_text
+from tests.browser.conftest import ARTIFACTS, SIZES, screenshot, wait_for_text
 from tests.conftest import PASSWORD
-from tests.live_server import running_server
-from web.extensions import db
 
 pytestmark = pytest.mark.browser
 
 MANAGER = "melvin.marxen@example.com"
-SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 TEMPLATES = {
     "onboarding": "Onboarding journey",
     "upsell": "Upsell sprint",
@@ -38,45 +30,6 @@ TEMPLATES = {
 }
 # The review form's two buttons.
 APPROVE, REJECT = "button[name=approve][value=true]", "button[name=approve][value=false]"
-
-
-@pytest.fixture
-def world_server(demo_world_app: Flask) -> Iterator[str]:
-    """The real server on a private copy of what `flask demo` loads (its story included)."""
-    with demo_world_app.app_context():
-        url = db.engine.url.render_as_string(hide_password=False)
-        db.engine.dispose()
-    with running_server(url) as base:
-        yield base
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def chrome(tmp_path: Path, viewport: str) -> Iterator[webdriver.Chrome]:
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert binary and driver, "browser tests need Debian's chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    width, height = SIZES[viewport]
-    if viewport == "phone":
-        metrics = {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
-    else:
-        options.add_argument(f"--window-size={width},{height}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=Service(driver))
-    browser.set_page_load_timeout(30)
-    if viewport == "desktop":  # a window's frame would take its share of 900 px: set the page's
-        metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}
-        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
-    yield browser
-    browser.quit()
 
 
 # Cards scroll their own overflow, so the page stays narrow even when a field runs past the

@@ -11,30 +11,22 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from gameplay.demo.story import BLITZ_NAME
 from kpi_engine.demo.org import ADMIN_EMAIL
-from tests.browser.conftest import ARTIFACTS, CHROMIUM_FLAGS
+from tests.browser.conftest import ARTIFACTS, SIZES
 from tests.conftest import PASSWORD
-from tests.live_server import running_server
-from web.extensions import db
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 REP, MANAGER = "darcel.schlecht@example.com", "melvin.marxen@example.com"
 SHOTS = ARTIFACTS / os.environ.get("LOOK_SHOTS", "after")
 
@@ -93,41 +85,6 @@ return Array.from(document.querySelectorAll('figure.chart')).map(function (fig) 
   };
 });
 """
-
-
-@pytest.fixture
-def world_server(demo_world_app: Flask) -> Iterator[str]:
-    with demo_world_app.app_context():
-        url = db.engine.url.render_as_string(hide_password=False)
-        db.engine.dispose()
-    with running_server(url) as base:
-        yield base
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def chrome(tmp_path: Path, viewport: str) -> Iterator[webdriver.Chrome]:
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert binary and driver, "browser tests need Debian's chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    width, height = SIZES[viewport]
-    if viewport == "phone":
-        metrics = {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
-    else:
-        options.add_argument(f"--window-size={width},{height}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=Service(driver))
-    browser.set_page_load_timeout(30)
-    yield browser
-    browser.quit()
 
 
 def _sign_in(chrome: webdriver.Chrome, base: str, email: str) -> None:

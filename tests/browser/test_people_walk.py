@@ -9,18 +9,14 @@ screenshot is kept."""
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.browser.conftest import CHROMIUM_FLAGS, screenshot, wait_for_text
+from tests.browser.conftest import SIZES, screenshot, wait_for_text
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -29,34 +25,7 @@ ADMIN, OLD_MANAGER, NEW_MANAGER = (
     "admin@example.com", "melvin.marxen@example.com", "cara.losch@example.com",
 )  # fmt: skip
 REP = "Darcel Schlecht"
-SIZES = {"phone": (390, 844), "desktop": (1440, 900)}
 INTERNAL = re.compile(r"\b(team_id|app_role|crm_user_id|manager_id|sales_role|team:\d+)\b")
-
-
-@pytest.fixture(params=list(SIZES))
-def viewport(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def chrome(tmp_path: Path, viewport: str) -> Iterator[webdriver.Chrome]:
-    binary, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    assert binary and driver, "browser tests need Debian's chromium and chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    width, height = SIZES[viewport]
-    if viewport == "phone":
-        metrics = {"width": width, "height": height, "pixelRatio": 2.0, "touch": True}
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
-    else:
-        options.add_argument(f"--window-size={width},{height}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    browser = webdriver.Chrome(options=options, service=Service(driver))
-    browser.set_page_load_timeout(30)
-    yield browser
-    browser.quit()
 
 
 class Walk:
