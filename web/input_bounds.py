@@ -6,6 +6,8 @@
   guards: nesting deeper than MAX_DEPTH, a number that overflows a float (`1e309`), the
   non-standard `NaN`/`Infinity`, and a lone surrogate (`"\\ud800"`, which no database can
   store) are 422s naming where they are, instead of a RecursionError or an encoding error.
+- A NUL character, which PostgreSQL refuses in any text column or parameter, is a 422 naming
+  its field wherever text comes in: a JSON body, the query string, a form field or a path part.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def check_tree(value: Any) -> None:
 
 
 def _check_text(text: str, path: str) -> None:
+    if "\x00" in text:
+        raise ValidationError({path or BODY: ["contains a NUL character (\\u0000); remove it"]})
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -105,9 +109,24 @@ def _upload_bound() -> None:
         request.max_content_length = current_app.config["IMPORT_MAX_CONTENT_LENGTH"]
 
 
+def _text_bound() -> None:
+    # request.form is parsed lazily; reading it here is the same parse the view would do.
+    given = [(request.view_args or {}).items(), request.args.items(multi=True)]
+    if request.method in ("POST", "PUT", "PATCH"):
+        given.append(request.form.items(multi=True))
+    for pairs in given:
+        for name, value in pairs:
+            # A multipart part with an unreadable name comes back with None for it.
+            field = name if isinstance(name, str) else "form"
+            for text in (name, value):
+                if isinstance(text, str):
+                    _check_text(text, field)
+
+
 def init_app(app: Flask) -> None:
     """Install the id converter (before blueprints add their rules), the JSON guards and the
     upload bound (before the other hooks)."""
     app.url_map.converters["int"] = IdConverter
     app.json = GuardedJSONProvider(app)
     app.before_request(_upload_bound)
+    app.before_request(_text_bound)

@@ -50,12 +50,20 @@ class Table:
 
 
 def decode(data: bytes, name: str) -> str:
-    """The text of an uploaded file: UTF-8, with or without a byte-order mark."""
+    """The text of an uploaded file: UTF-8, with or without a byte-order mark, and no NUL
+    (a binary file, or UTF-16 text; no database column holds it)."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         message = f"{name} is not UTF-8 text (byte {exc.start}); export it as UTF-8 CSV"
         raise Invalid(message, {"file": [message]}) from exc
+    if "\x00" in text:
+        message = (
+            f"{name} holds a NUL character (byte {data.index(0)}): it is not plain text;"
+            " export it as UTF-8 CSV"
+        )
+        raise Invalid(message, {"file": [message]})
+    return text
 
 
 def read_table(text: str) -> Table:

@@ -299,3 +299,42 @@ def test_a_socket_subscribe_without_a_usable_id_is_refused_naming_the_field(
     assert answer["ok"] is False
     assert "challenge_id" in answer["reason"] and BOUND in answer["reason"]
     live.disconnect()
+
+
+@pytest.mark.parametrize(
+    "who,method,url,body,field",
+    [
+        ("manager", "GET", "/users?name=%00%00", None, "name"),
+        ("admin", "GET", "/users?email=a%00b", None, "email"),
+        ("manager", "POST", "/challenges", '{"name": "Blitz\\u0000"}', "name"),
+        ("rep", "PUT", "/me/preferences", '{"muted_kinds": ["\\u0000"]}', "muted_kinds.0"),
+    ],
+)  # fmt: skip
+def test_a_nul_character_is_a_422_naming_the_field_on_every_database(
+    app: Flask, client: FlaskClient, org: dict[str, Any], who: str, method: str, url: str,
+    body: str | None, field: str,
+):  # fmt: skip
+    # PostgreSQL refuses NUL in any text parameter; SQLite would store it. Both answer alike.
+    before = row_counts(app)
+    response = call(client, org, who, method, url, raw=body)
+    assert_refused(response, 422, field, "NUL")
+    assert row_counts(app) == before
+
+
+def test_a_nul_character_in_a_page_form_is_refused_and_nothing_is_stored(
+    app: Flask, client: FlaskClient, org: dict[str, Any]
+):
+    with app.app_context():
+        s = db.session()
+        make_user(s, app_role="admin", email="root@example.test",
+                  password_hash=hash_password(PASSWORD))  # fmt: skip
+        s.commit()
+    token = log_in(client, "root@example.test")
+    before = row_counts(app)
+    response = client.post(
+        "/people",
+        data={"name": "Eve\x00", "email": "eve@example.test", "csrf_token": token},
+    )
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "NUL" in response.get_data(as_text=True)
+    assert row_counts(app) == before

@@ -172,6 +172,13 @@ def test_a_file_that_is_not_utf8_is_refused_by_name(session: Session) -> None:
         plan_import(session, [latin], ImportOptions(), now=NOW)
 
 
+def test_a_file_with_a_nul_character_is_refused_by_name(session: Session) -> None:
+    # UTF-16 exports decode as UTF-8 with a NUL after every letter; PostgreSQL stores no NUL.
+    wide = CsvFile("wide.csv", "Opportunity ID;Stage\n1;Won\n".encode("utf-16-le"))
+    with pytest.raises(Invalid, match=r"wide\.csv holds a NUL character \(byte 1\)"):
+        plan_import(session, [wide], ImportOptions(), now=NOW)
+
+
 def test_only_an_admin_import_may_add_the_people_of_a_roster(session: Session) -> None:
     names = files("sales_pipeline.csv", "sales_teams.csv", folder=SAMPLE_DIR)
     [manager_plan] = plan_import(session, names, ImportOptions(may_add_people=False), now=NOW)
