@@ -70,7 +70,7 @@ def ingest(
             if last is not None:
                 last(db.session(), result)
             won = [t.deal for t in result.deal_transitions if t.became_won]
-            realtime.queue_news(changes, now=now or utcnow(), won=won)
+            recipients = realtime.queue_news(changes, now=now or utcnow(), won=won)
             db.session.commit()
             break
         except (IntegrityError, OperationalError) as exc:
@@ -80,7 +80,7 @@ def ingest(
             attempts_left -= 1
             if not attempts_left:
                 raise
-    publish_after_commit(changes)
+    publish_after_commit(changes, recipients)
     return result
 
 
@@ -95,12 +95,13 @@ def _reasons(result: IngestResult) -> dict[str, list[str]]:
     }
 
 
-def publish_after_commit(changes: Changes) -> None:
+def publish_after_commit(changes: Changes, recipients: realtime.Recipients) -> None:
     """The seam where committed Changes leave for the live layer.
 
     Ingest calls it exactly once per committed transaction, never after a rollback.
     """
-    realtime.publish(changes)  # looked up per call: tests/faults/stalling_server.py replaces it
+    # Looked up per call: tests/faults/stalling_server.py replaces it.
+    realtime.publish(changes, recipients)
 
 
 def import_plan(plan: ImportPlan, *, reach: Reach, actor: User | None = None) -> IngestResult:

@@ -52,19 +52,28 @@ def wall_room(wall_id: int) -> str:
     return f"wall:{wall_id}"
 
 
+@dataclass(frozen=True)
+class Recipients:
+    """What the notes' frames need to know of their readers: their language and the kinds
+    they muted, read once in the transaction that wrote the notes."""
+
+    locales: dict[int, str]
+    muted: dict[int, set[str]]
+
+
 def commit_and_publish(changes: Changes) -> None:
     """Commit the request's transaction, then publish what it changed."""
-    if changes:
-        queue_news(changes, now=utcnow())
+    recipients = queue_news(changes, now=utcnow()) if changes else None
     db.session.commit()
-    publish(changes)
+    publish(changes, recipients)
 
 
-def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = ()) -> None:
+def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = ()) -> Recipients:
     """Write the news for the boards, the team channels and the reps' phones to their
     outboxes, in the transaction that made it: a rollback takes them back (web/board_relay.py,
     web/channel_sender.py and web/push_sender.py send them after the commit). The walls'
-    moments join the Changes, which are published only once the transaction committed."""
+    moments join the Changes, which are published only once the transaction committed.
+    Returns the notes' recipients, for `publish` to write their frames without reading again."""
     session = db.session()
     if changes.standings:
         versions = {cid: move.version for cid, move in changes.boards.items()}
@@ -83,6 +92,7 @@ def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = (
         changes.moments += wall_moments(session, changes, walls=walls, won=won, now=now)
     if won:  # the reps watching a board cheer for a deal won on it
         changes.moments += board_moments(session, changes, won=won, now=now)
+    return Recipients(locales, muted_kinds_of(session, set(locales)))
 
 
 def note_link(note: Notification) -> str:
@@ -93,9 +103,9 @@ def note_link(note: Notification) -> str:
     return urls.build("pages.play_profile")
 
 
-def publish(changes: Changes) -> None:
+def publish(changes: Changes, recipients: Recipients | None = None) -> None:
     """Push committed Changes: leaderboard frames (throttled), the walls' moments and
-    unmuted notifications."""
+    unmuted notifications (to `recipients` as `queue_news` read them, else read now)."""
     if not changes:
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -108,15 +118,21 @@ def publish(changes: Changes) -> None:
             socketio.emit("moment", moment_frame(moment), to=wall_room(moment.wall_id))
     if not changes.notifications:
         return
-    # Reads run in a session of their own, never in the caller's: on SQLite a transaction left
-    # open there would hold the write lock that the next frame's read waits for.
+    if recipients is None:
+        recipients = _read_recipients(app, {n.user_id for n in changes.notifications})
+    muted, locales = recipients.muted, recipients.locales
+    for note in changes.notifications:
+        if note.kind not in muted.get(note.user_id, set()):
+            frame = notification_frame(note, locales[note.user_id])
+            socketio.emit("notification", frame, to=user_room(note.user_id))
+
+
+def _read_recipients(app: Flask, user_ids: set[int]) -> Recipients:
+    # In a session of its own, never the caller's: on SQLite a transaction left open there
+    # would hold the write lock that the next frame's read waits for.
     with app.app_context():
-        read_only(db.session())
-        notes = _unmuted(changes.notifications)
-        locales = locales_of(db.session(), {n.user_id for n in notes})
-        frames = [(n.user_id, notification_frame(n, locales[n.user_id])) for n in notes]
-    for user_id, frame in frames:
-        socketio.emit("notification", frame, to=user_room(user_id))
+        session = read_only(db.session())
+        return Recipients(locales_of(session, user_ids), muted_kinds_of(session, user_ids))
 
 
 def notification_frame(note: Notification, locale: str = "en") -> dict[str, Any]:
@@ -135,12 +151,6 @@ def moment_frame(moment: Moment) -> dict[str, Any]:
     if moment.audience == "board":
         frame["challenge_id"] = moment.wall_id
     return frame
-
-
-def _unmuted(notes: list[Notification]) -> list[Notification]:
-    """Drop the notifications of kinds each rep muted (one query for all of them)."""
-    muted = muted_kinds_of(db.session(), {n.user_id for n in notes})
-    return [n for n in notes if n.kind not in muted.get(n.user_id, set())]
 
 
 @dataclass

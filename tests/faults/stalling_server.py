@@ -19,7 +19,7 @@ from web.app import create_app
 from web.extensions import socketio
 
 
-def stalled_publish(_changes: Changes) -> None:
+def stalled_publish(_changes: Changes, _recipients: object = None) -> None:
     Path(os.environ["STALL_MARKER"]).write_text("committed, not published")
     time.sleep(600)
 
