@@ -396,13 +396,21 @@ def _count_above(session: Session, challenge_id: int, points: int) -> int:
 
 
 def recompute_ranks(session: Session, challenge_id: int) -> None:
-    """Set every participant's rank from scratch (used by rebuild and to check the shortcut)."""
-    participants = session.scalars(
-        select(Participant).where(Participant.challenge_id == challenge_id)
-    ).all()
-    points = sorted((p.points for p in participants), reverse=True)
-    first_at: dict[int, int] = {}
-    for index, value in enumerate(points):
-        first_at.setdefault(value, index + 1)
-    for p in participants:
-        p.rank = first_at[p.points]
+    """Set every participant's rank from scratch (used by rebuild and to check the shortcut):
+    one UPDATE from RANK() over the board, writing only the ranks that differ; participants
+    already in the session show the new ranks."""
+    ranked = (
+        select(
+            Participant.id,
+            func.rank().over(order_by=Participant.points.desc()).label("rank"),
+        )
+        .where(Participant.challenge_id == challenge_id)
+        .subquery()
+    )
+    query = (
+        update(Participant)
+        .where(Participant.id == ranked.c.id, Participant.rank.is_distinct_from(ranked.c.rank))
+        .values(rank=ranked.c.rank)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(query)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
-from sqlalchemy import ColumnElement, delete, func, select, true
+from sqlalchemy import ColumnElement, delete, func, select, true, update
 from sqlalchemy.orm import Session
 
 from gameplay.core.models import (
@@ -125,14 +125,18 @@ def _reset(session: Session, ids: list[int]) -> None:
 
 
 def _restart_standings(session: Session, challenge: Challenge) -> None:
-    kept = _points_by_user(session, LedgerEntry.challenge_id == challenge.id)
-    for participant in session.scalars(
-        select(Participant).where(Participant.challenge_id == challenge.id)
-    ):
-        participant.points = kept.get(participant.user_id, 0)
-        participant.reached_at = challenge.starts_at
-        participant.target_reached_at = None
-    session.flush()
+    kept = (
+        select(func.coalesce(func.sum(LedgerEntry.points), 0))
+        .where(LedgerEntry.challenge_id == challenge.id, LedgerEntry.user_id == Participant.user_id)
+        .scalar_subquery()
+    )
+    restart = (
+        update(Participant)
+        .where(Participant.challenge_id == challenge.id)
+        .values(points=kept, reached_at=challenge.starts_at, target_reached_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(restart)
     bump_versions(session, [challenge])
     recompute_ranks(session, challenge.id)
 
