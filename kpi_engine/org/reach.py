@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Forbidden
-from kpi_engine.org.membership import managed_team_ids
-from kpi_engine.org.models import User
+from kpi_engine.org.models import Team, User
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,11 @@ def reach(session: Session, actor: User) -> Reach:
     webhook or the CLI, acts for everyone: those paths pass EVERYONE."""
     if actor.app_role == "admin":
         return EVERYONE
-    teams = managed_team_ids(session, actor)
-    members: list[int] = (
-        list(session.scalars(select(User.id).where(User.team_id.in_(teams)))) if teams else []
+    if actor.app_role != "manager":
+        return Reach(frozenset({actor.id}))
+    # One statement: it runs on every write a manager's token sends.
+    members = session.scalars(
+        select(User.id).join(Team, Team.id == User.team_id).where(Team.manager_id == actor.id)
     )
     return Reach(frozenset({actor.id, *members}))
 
