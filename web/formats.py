@@ -18,7 +18,7 @@ from babel.numbers import format_decimal as _babel_decimal
 from flask import Flask
 from flask_babel import get_translations, gettext, ngettext, pgettext
 
-from kpi_engine.words import Words
+from kpi_engine.words import Said, Words
 
 Number = int | float | Decimal
 
@@ -134,6 +134,30 @@ def translated(text: str | None) -> str | None:
     return get_translations().ugettext(text) if text else text
 
 
+def said_words(text: str | None) -> str | None:
+    """A domain sentence built with values (`Said`) in the reader's language, its numbers
+    written the reader's way; any other text as `translated` writes it."""
+    if not isinstance(text, Said):
+        return translated(text)
+    translations = get_translations()
+    if text.plural and text.count is not None:
+        english = translations.ungettext(text.template, text.plural, text.count)
+        template = translations.ugettext(english)
+    else:
+        template = translations.ugettext(text.template)
+    return (
+        template % {k: _value_words(v) for k, v in text.values.items()} if text.values else template
+    )
+
+
+def _value_words(value: object) -> object:
+    if isinstance(value, Said):
+        return said_words(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return number(value, 0 if isinstance(value, int) else 2)
+
+
 def kpi_value(value: Number | None, unit: str) -> str:
     """A KPI's value by its unit: percent (a fraction), currency, days, count, ratio, per day."""
     if value is None:
@@ -198,6 +222,7 @@ FILTERS: dict[str, Any] = {
     "week": week,
     "points": points,
     "translated": translated,
+    "said": said_words,
 }
 
 
