@@ -30,6 +30,7 @@ from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.membership import teams_of
 from kpi_engine.org.models import SalesRole
 from web.builder_presets import TITLES, preset_form
+from web.error_words import in_words
 from web.extensions import db
 from web.pages import bp
 from web.pages.impact_charts import format_value
@@ -175,7 +176,8 @@ def _refused(challenge_id: int, exc: DomainError):
     db.session.rollback()
     if exc.status in (403, 404):
         raise exc
-    flash(f"{exc.message[:1].upper()}{exc.message[1:]}.", "error")
+    message = in_words(exc.message)
+    flash(f"{message[:1].upper()}{message[1:]}.", "error")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
 
 
