@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -35,13 +36,19 @@ def _identity(message: str) -> str:
     return message
 
 
+def _english_moment(at: datetime) -> str:
+    return f"{at.astimezone(UTC):%a %d %b, %H:%M} UTC"
+
+
 @dataclass(frozen=True)
 class Words:
-    """gettext, ngettext (untranslated formats, filled with %) and a number writer."""
+    """gettext, ngettext (untranslated formats, filled with %), a number writer and a date
+    and time writer."""
 
     gettext: Callable[[str], str] = _identity
     ngettext: Callable[[str, str, int], str] = _english_plural
     number: Callable[..., str] = _english_number
+    moment: Callable[[datetime], str] = _english_moment
 
 
 ENGLISH = Words()
@@ -55,7 +62,7 @@ class Said(str):
 
     template: str
     plural: str
-    count: int | None
+    quantity: int | None
     values: Mapping[str, Any]
 
     def __new__(
@@ -70,11 +77,11 @@ class Said(str):
         chosen = plural if plural and count != 1 else template
         english = chosen % {k: _english(v) for k, v in values.items()} if values else chosen
         said = super().__new__(cls, english)
-        said.template, said.plural, said.count, said.values = template, plural, count, values
+        said.template, said.plural, said.quantity, said.values = template, plural, count, values
         return said
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_said, (self.template, self.values, self.plural, self.count))
+        return (_said, (self.template, self.values, self.plural, self.quantity))
 
 
 def _said(template: str, values: Mapping[str, Any], plural: str, count: int | None) -> Said:

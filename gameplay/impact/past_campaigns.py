@@ -87,7 +87,7 @@ def _audience_members(
     unknown = set(participant_ids) - {u.id for u in users}
     outside = [u.id for u in users if not in_audience(challenge, u)]
     if unknown or outside:
-        problems = [said(N_("unknown user %(id)s"), id=str(i)) for i in sorted(unknown)]
+        problems: list[str] = [said(N_("unknown user %(id)s"), id=str(i)) for i in sorted(unknown)]
         problems += [
             said(N_("user %(id)s is not in the campaign's audience"), id=str(i))
             for i in sorted(outside)

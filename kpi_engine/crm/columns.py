@@ -110,7 +110,7 @@ def columns_for(fmt: str, header: Sequence[str], mapping: dict[str, str] | None)
     unknown = sorted(set(mapping or {}) - set(FIELDS))
     missing = [f for f in REQUIRED if f not in chosen]
     absent = sorted(c for c in chosen.values() if c not in header)
-    problems = {
+    problems: dict[str, list[str]] = {
         "mapping": [
             said(
                 N_("unknown field %(field)r; fields are %(fields)s"),
@@ -119,8 +119,10 @@ def columns_for(fmt: str, header: Sequence[str], mapping: dict[str, str] | None)
             )
             for f in unknown
         ],
-        "columns": [said(N_("no column for %(field)s"), field=f) for f in missing]
-        + [said(N_("no column %(column)r"), column=c) for c in absent],
+        "columns": [
+            *(said(N_("no column for %(field)s"), field=f) for f in missing),
+            *(said(N_("no column %(column)r"), column=c) for c in absent),
+        ],
     }
     if unknown or missing or absent:
         raise Invalid(N_("the %(format)s columns do not fit the file"), problems, format=fmt)

@@ -343,7 +343,7 @@ def prepare_import(
     """Create the plan's people (with their teams, audited as the import of `actor`, None: the
     command line) and aliases, flushed, and return its events; Invalid if the plan is not ok."""
     if not plan.ok:
-        lines = [
+        lines: list[str] = [
             said(N_("line %(line)s: %(why)s"), line=str(r.line), why=_sentence(r))
             for r in plan.rejected
         ]
