@@ -114,7 +114,7 @@ def parse_period(label: str, tz: str = "UTC") -> Period:
                 ]
             },
             label=label,
-            why=str(exc),
+            why=said(str(exc)),
         ) from exc
     if last < first:
         raise Invalid(
@@ -142,7 +142,7 @@ def _bounds(label: str) -> tuple[date, date]:
     kind = period_kind(label)
     match = _PATTERNS[kind].match(label) if kind else None
     if match is None:
-        raise ValueError("unrecognised form")
+        raise ValueError(N_("unrecognised form"))
     g = match.groups()
     if kind == "quarter":
         first = date(int(g[0]), 3 * int(g[1]) - 2, 1)
