@@ -306,25 +306,25 @@ def _spec_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
     }
     for name, allowed in choices.items():
         if name in spec and spec[name] not in allowed:
-            errors[name] = [f"must be one of {', '.join(allowed)}"]
+            errors[name] = [said(N_("must be one of %(names)s"), names=", ".join(allowed))]
     try:
         ZoneInfo(spec.get("timezone") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = [f"unknown time zone {spec.get('timezone')!r}"]
+        errors["timezone"] = [said(N_("unknown time zone %(tz)r"), tz=spec.get("timezone"))]
         return errors
     errors.update(_window_errors(spec))
     fmt = FORMAT_RULES.get(spec.get("format", "leaderboard"))
     if fmt is not None and fmt.needs_target and not spec.get("target"):
-        errors["target"] = [f"a {fmt.name} challenge needs a target"]
+        errors["target"] = [said(N_("a %(format)s challenge needs a target"), format=fmt.name)]
     if not any(
         (spec.get("audience") or {}).get(k) for k in ("team_ids", "sales_roles", "user_ids")
     ):
-        errors["audience"] = ["name at least one team, sales role or user"]
+        errors["audience"] = [N_("name at least one team, sales role or user")]
     share = spec.get("holdout_share")
     if share is not None and not 0 <= Decimal(str(share)) <= MAX_SHARE:
-        errors["holdout_share"] = [f"must be between 0 and {MAX_SHARE}"]
+        errors["holdout_share"] = [said(N_("must be between 0 and %(most)s"), most=str(MAX_SHARE))]
     if spec.get("quota_normalised") and not spec.get("quotas"):
-        errors["quotas"] = ["a quota-normalised challenge needs each rep's quota"]
+        errors["quotas"] = [N_("a quota-normalised challenge needs each rep's quota")]
     return errors
 
 
@@ -332,8 +332,8 @@ def _window_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
     zone = ZoneInfo(spec.get("timezone") or "UTC")
     starts, ends = _aware(spec["starts_at"], zone), _aware(spec["ends_at"], zone)
     if ends <= starts:
-        return {"ends_at": ["must be after starts_at"]}
+        return {"ends_at": [N_("must be after starts_at")]}
     freeze = spec.get("freeze_at")
     if freeze and not starts < _aware(freeze, zone) < ends:
-        return {"freeze_at": ["must fall inside the window"]}
+        return {"freeze_at": [N_("must fall inside the window")]}
     return {}

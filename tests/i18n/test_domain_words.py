@@ -19,6 +19,7 @@ from kpi_engine.sales.ingest import SalesEvent
 from kpi_engine.words import N_, said
 from tests.conftest import log_in
 from tests.live.conftest import Org
+from tests.pages.test_manage_pages import builder_form
 from web.extensions import db
 from web.formats import period
 from web.i18n import in_locale
@@ -109,3 +110,14 @@ def test_the_finale_is_announced_in_the_organisations_language(app: Flask, org: 
         assert moment_frame(moment)["title"] == "Call blitz is over"
         app.config["ORG_LOCALE"] = "fr"
         assert moment_frame(moment)["title"] == "Call blitz est terminé"
+
+
+def test_the_builder_names_a_bad_window_in_french(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    token = log_in(client, "boss@example.test")
+    with app.app_context():
+        (team_id,) = db.session.scalars(select(Team.id).where(Team.name == "Hunters"))
+    form = builder_form(token, team_id, ends_at="2020-01-01T00:00")
+    html = client.post("/manage/challenges", data=form, headers=FRENCH).get_data(as_text=True)
+    assert "doit être après le début" in html

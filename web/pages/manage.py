@@ -108,7 +108,7 @@ def manage_create():
         challenge = create_challenge(db.session(), spec, actor(), now=utcnow())
     except (ValidationError, Invalid) as exc:
         db.session.rollback()
-        errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
+        errors = in_words(exc.messages if isinstance(exc, ValidationError) else exc.fields)
         return _builder(form, flat_errors(errors) if isinstance(errors, dict) else {}, 422)
     db.session.commit()
     flash(gettext("Draft saved. Check the preview, then launch it."), "info")
@@ -211,7 +211,7 @@ def _review_refused(proof_id: int, form: dict[str, Any], exc: ValidationError | 
     proof = db.session.get(Proof, proof_id)
     if proof is None:
         raise exc
-    errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
+    errors = in_words(exc.messages if isinstance(exc, ValidationError) else exc.fields)
     session[REFUSED_REVIEW] = {
         "proof_id": proof_id,
         "comment": str(form.get("comment", ""))[:1000],
