@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kpi_engine.errors import Invalid
+from kpi_engine.words import N_, said
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,9 @@ def zone(tz: str) -> ZoneInfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise Invalid(f"unknown time zone {tz!r}", {"timezone": ["unknown time zone"]}) from exc
+        raise Invalid(
+            N_("unknown time zone %(tz)r"), {"timezone": [N_("unknown time zone")]}, tz=tz
+        ) from exc
 
 
 def _midnight(day: date, tz: str) -> datetime:
@@ -104,11 +107,21 @@ def parse_period(label: str, tz: str = "UTC") -> Period:
         first, last = _bounds(label)
     except (ValueError, OverflowError) as exc:
         raise Invalid(
-            f"period {label!r} is not valid: {exc}",
-            {"period": ["use 2025-Q3, 2025-09, 2025-W36, 2025-09-03 or 2025-09-01..2025-09-30"]},
+            N_("period %(label)r is not valid: %(why)s"),
+            {
+                "period": [
+                    N_("use 2025-Q3, 2025-09, 2025-W36, 2025-09-03 or 2025-09-01..2025-09-30")
+                ]
+            },
+            label=label,
+            why=said(str(exc)),
         ) from exc
     if last < first:
-        raise Invalid(f"period {label!r} ends before it starts", {"period": ["empty range"]})
+        raise Invalid(
+            N_("period %(label)r ends before it starts"),
+            {"period": [N_("empty range")]},
+            label=label,
+        )
     if first.year < FIRST_YEAR or last.year > LAST_YEAR:
         raise _outside(label)
     zone(tz)
@@ -116,9 +129,12 @@ def parse_period(label: str, tz: str = "UTC") -> Period:
 
 
 def _outside(label: str) -> Invalid:
+    years = {"first": str(FIRST_YEAR), "last": str(LAST_YEAR)}
     return Invalid(
-        f"period {label!r} is outside {FIRST_YEAR}..{LAST_YEAR}",
-        {"period": [f"must lie between {FIRST_YEAR}-01-01 and {LAST_YEAR}-12-31"]},
+        N_("period %(label)r is outside %(first)s..%(last)s"),
+        {"period": [said(N_("must lie between %(first)s-01-01 and %(last)s-12-31"), **years)]},
+        label=label,
+        **years,
     )
 
 
@@ -126,7 +142,7 @@ def _bounds(label: str) -> tuple[date, date]:
     kind = period_kind(label)
     match = _PATTERNS[kind].match(label) if kind else None
     if match is None:
-        raise ValueError("unrecognised form")
+        raise ValueError(N_("unrecognised form"))
     g = match.groups()
     if kind == "quarter":
         first = date(int(g[0]), 3 * int(g[1]) - 2, 1)

@@ -23,6 +23,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
 from kpi_engine.errors import Invalid
+from kpi_engine.words import N_, said
 
 SIDE = 256  # pixels of the stored square
 MAX_BYTES = 1024 * 1024  # an upload over this is refused (the field is named in the answer)
@@ -84,10 +85,13 @@ def picture_url(user_id: int) -> str | None:
 def save_picture(user_id: int, upload: FileStorage | None) -> None:
     """Check an uploaded picture, make it a SIDE-pixel WebP square and store it."""
     if upload is None or not upload.filename:
-        raise Invalid("Choose a picture to upload.", {"avatar": ["Choose a picture to upload."]})
+        choose = N_("Choose a picture to upload.")
+        raise Invalid(choose, {"avatar": [choose]})
     data = upload.stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
-        message = f"The picture is larger than {MAX_BYTES // (1024 * 1024)} MB."
+        message = said(
+            N_("The picture is larger than %(most)s MB."), most=MAX_BYTES // (1024 * 1024)
+        )
         raise Invalid(message, {"avatar": [message]})
     square = _square(data)
     path = picture_path(user_id)
@@ -105,7 +109,7 @@ def remove_picture(user_id: int) -> None:
 
 def _square(data: bytes) -> Image.Image:
     """The decoded picture as an RGBA square, or Invalid naming the field."""
-    refused = "Upload a JPEG, PNG, WebP or GIF picture."
+    refused = N_("Upload a JPEG, PNG, WebP or GIF picture.")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -113,7 +117,9 @@ def _square(data: bytes) -> Image.Image:
             if image.format not in FORMATS:
                 raise Invalid(refused, {"avatar": [refused]})
             if image.width * image.height > MAX_PIXELS:
-                raise Invalid("The picture has too many pixels.", {"avatar": ["Too many pixels."]})
+                raise Invalid(
+                    N_("The picture has too many pixels."), {"avatar": [N_("Too many pixels.")]}
+                )
             image.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombWarning,
             Image.DecompressionBombError) as exc:  # fmt: skip

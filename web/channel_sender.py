@@ -29,6 +29,8 @@ from gameplay.channels.outbox import (
 from gameplay.channels.team_channels import ChannelPost, TeamChannel
 from kpi_engine.db import read_only, utcnow
 from web.extensions import db
+from web.formats import words
+from web.i18n import in_locale, org_locale
 from web.outbox_sender import Attempt, Courier, answered, deliver_due, unreachable
 from web.scheduler import run_every
 
@@ -86,7 +88,8 @@ def _announce_started(app: Flask) -> None:
         if not any_started_unannounced(db.session(), now=utcnow()):
             return
     with app.app_context():
-        queue_started_challenges(db.session(), now=utcnow())
+        with in_locale(org_locale()):
+            queue_started_challenges(db.session(), now=utcnow(), words=words())
         db.session.commit()
 
 

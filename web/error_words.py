@@ -1,16 +1,16 @@
 """The human text of errors in the reader's language; the codes stay stable.
 
 Marshmallow's fixed messages and the API's own sentences are catalogue entries (listed here so
-the extractor finds them); `in_words` translates a message the catalogue knows and leaves any
-other as it is (a domain error's sentence built with names and numbers stays English until
-its own catalogue entry exists)."""
+the extractor finds them); `in_words` writes a domain `Said` (a sentence built with values)
+again from its template in the reader's language, translates a message the catalogue knows,
+and leaves any other as it is."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kpi_engine.words import N_
-from web.formats import translated
+from kpi_engine.words import N_, Said
+from web.formats import said_words, translated
 
 MARSHMALLOW = (
     N_("Field may not be null."),
@@ -40,6 +40,8 @@ RATE_LIMITED = N_("too many requests: %(why)s")
 
 def in_words(message: Any) -> Any:
     """A message, a list of them or a mapping of them by field, translated where known."""
+    if isinstance(message, Said):
+        return said_words(message)
     if isinstance(message, str):
         return translated(message)
     if isinstance(message, list):

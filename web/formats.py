@@ -13,12 +13,15 @@ from typing import Any
 
 import flask_babel
 from babel import Locale
+from babel.dates import format_skeleton
 from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
 from flask import Flask
 from flask_babel import get_translations, gettext, ngettext, pgettext
 
-from kpi_engine.words import Words
+from kpi_engine.errors import Invalid
+from kpi_engine.periods import parse_period, period_kind
+from kpi_engine.words import Said, Words
 
 Number = int | float | Decimal
 
@@ -117,6 +120,31 @@ def week(value: date | datetime) -> str:
     return gettext("W%(week)d %(year)d", week=number_, year=year)
 
 
+def quarter(year: int, number: int) -> str:
+    """A quarter as people write it: Q4 2026 / T4 2026 (its key stays 2026-Q4)."""
+    return gettext("Q%(quarter)d %(year)d", quarter=number, year=year)
+
+
+def period(label: str) -> str:
+    """A period's key as people read it: Q4 2026 / T4 2026, September 2026 / septembre 2026,
+    W36 2026 / S36 2026, a day, or a range of days; a label of no known form as it is."""
+    kind = period_kind(label)
+    try:
+        found = parse_period(label)
+    except Invalid:
+        return label
+    first = found.first_day
+    if kind == "quarter":
+        return quarter(first.year, (first.month - 1) // 3 + 1)
+    if kind == "month":
+        return format_skeleton("yMMMM", first, locale=locale())
+    if kind == "week":
+        return week(first)
+    if kind == "day":
+        return day(first)
+    return f"{day(first)} \N{EN DASH} {day(found.last_day)}"
+
+
 def first_weekday() -> int:
     """0 for Monday, 6 for Sunday, as the locale starts its calendar weeks."""
     return int(locale().first_week_day)
@@ -132,6 +160,30 @@ def translated(text: str | None) -> str | None:
     the reader's language when the catalogue has it; any other text as it is (never %-filled,
     so a name with a % in it is safe)."""
     return get_translations().ugettext(text) if text else text
+
+
+def said_words(text: str | None) -> str | None:
+    """A domain sentence built with values (`Said`) in the reader's language, its numbers
+    written the reader's way; any other text as `translated` writes it."""
+    if not isinstance(text, Said):
+        return translated(text)
+    translations = get_translations()
+    if text.plural and text.quantity is not None:
+        english = translations.ungettext(text.template, text.plural, text.quantity)
+        template = translations.ugettext(english)
+    else:
+        template = translations.ugettext(text.template)
+    return (
+        template % {k: _value_words(v) for k, v in text.values.items()} if text.values else template
+    )
+
+
+def _value_words(value: object) -> object:
+    if isinstance(value, Said):
+        return said_words(value)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return value
+    return number(value, 0 if isinstance(value, int) else 2)
 
 
 def kpi_value(value: Number | None, unit: str) -> str:
@@ -155,6 +207,7 @@ def words() -> Words:
         gettext=lambda message: get_translations().ugettext(message),
         ngettext=lambda singular, plural, n: get_translations().ungettext(singular, plural, n),
         number=number,
+        moment=moment,
     )
 
 
@@ -196,8 +249,10 @@ FILTERS: dict[str, Any] = {
     "clock": clock,
     "time_left": time_left,
     "week": week,
+    "period": period,
     "points": points,
     "translated": translated,
+    "said": said_words,
 }
 
 

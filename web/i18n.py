@@ -80,6 +80,11 @@ def locale_of(user: object) -> str:
     return negotiate(getattr(user, "locale", None), org_default, lambda: None)
 
 
+def org_locale() -> str:
+    """The organisation's language (ORG_LOCALE, else English): what its team channels read."""
+    return supported(current_app.config.get("ORG_LOCALE")) or "en"
+
+
 def locales_of(session: Session, user_ids: set[int]) -> dict[int, str]:
     """The language to write to each of these users in (one query)."""
     if not user_ids:

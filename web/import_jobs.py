@@ -50,6 +50,7 @@ from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import Reach, reach
 from kpi_engine.sales.ingest import IngestResult
+from kpi_engine.words import N_
 from web.cli_sales import describe
 from web.extensions import db, socketio
 from web.ingest import import_in_chunks
@@ -62,7 +63,7 @@ def uploaded_files() -> list[CsvFile]:
     """The request's chosen files; Invalid naming `files` when there are none."""
     uploads = [f for f in request.files.getlist("files") if f.filename]
     if not uploads:
-        raise Invalid("choose at least one CSV file", {"files": ["no file was chosen"]})
+        raise Invalid(N_("choose at least one CSV file"), {"files": [N_("no file was chosen")]})
     return [CsvFile(f.filename or "upload.csv", f.read()) for f in uploads]
 
 
@@ -222,7 +223,7 @@ def _reach_of(session: Session, actor: User | None) -> Reach:
     """Whom the job may write for: its uploader's reach as it is now. Jobs come from the web,
     each with its uploader; one whose uploader was deleted may write for nobody."""
     if actor is None:
-        raise Invalid("its uploader no longer exists", {"actor": ["no such user"]})
+        raise Invalid(N_("its uploader no longer exists"), {"actor": [N_("no such user")]})
     return reach(session, actor)
 
 

@@ -22,6 +22,7 @@ from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
 from kpi_engine.sales.ingest import IngestResult, SalesEvent
+from kpi_engine.words import N_
 from web import realtime
 from web.extensions import db
 
@@ -66,7 +67,11 @@ def ingest(
             )
             if whole and result.rejected:
                 db.session.rollback()
-                raise Invalid(f"{len(result.rejected)} events were rejected", _reasons(result))
+                raise Invalid(
+                    N_("%(count)s events were rejected"),
+                    _reasons(result),
+                    count=len(result.rejected),
+                )
             if last is not None:
                 last(db.session(), result)
             won = [t.deal for t in result.deal_transitions if t.became_won]

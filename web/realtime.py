@@ -34,7 +34,8 @@ from kpi_engine.sales.folds import FoldedDeal
 from web.board_relay import challenge_room as challenge_room  # where callers look for it
 from web.board_relay import relay_boards
 from web.extensions import db, socketio
-from web.i18n import locales_of, note_text, push_words
+from web.formats import said_words, words
+from web.i18n import in_locale, locales_of, note_text, org_locale, push_words
 from web.wall_links import walls_in_force
 
 # At most one leaderboard frame per challenge in this window (seconds); see the module doc.
@@ -78,7 +79,8 @@ def queue_news(changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = (
     if changes.standings:
         versions = {cid: move.version for cid, move in changes.boards.items()}
         write_board_news(session, changes.standings, now=now, versions=versions)
-    queue_channel_posts(session, changes, now=now, won=won)
+    with in_locale(org_locale()):
+        queue_channel_posts(session, changes, now=now, won=won, words=words())
     locales = locales_of(session, {n.user_id for n in changes.notifications})
     queue_pushes(
         session,
@@ -146,7 +148,10 @@ def notification_frame(note: Notification, locale: str = "en") -> dict[str, Any]
 
 
 def moment_frame(moment: Moment) -> dict[str, Any]:
-    frame: dict[str, Any] = {"kind": moment.kind, "title": moment.title, "line": moment.line}
+    """A moment's frame, its words in the organisation's language (a room of many readers)."""
+    with in_locale(org_locale()):
+        title, line = said_words(moment.title), said_words(moment.line)
+    frame: dict[str, Any] = {"kind": moment.kind, "title": title, "line": line}
     # A board's moment also says which board, for pages showing more than one.
     if moment.audience == "board":
         frame["challenge_id"] = moment.wall_id

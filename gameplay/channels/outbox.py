@@ -3,7 +3,8 @@ and what the sender and the manager's page read of it.
 
 News per team: deals its reps won, a challenge reaching the team starting and ending (with its
 winners), a new leader on such a challenge's board, missions its reps finished. One commit
-gives at most one post per team and kind of news, however many facts it carried.
+gives at most one post per team and kind of news, however many facts it carried. Posts are
+written in the organisation's language: web/ passes its `Words` (English by default).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gameplay.core.lifecycle import challenge_status, is_frozen
 from gameplay.core.models import Challenge, ChallengeAward, Participant
 from kpi_engine.org.models import User
 from kpi_engine.sales.folds import FoldedDeal
+from kpi_engine.words import ENGLISH, N_, Words
 
 # A win closed (or a challenge started) longer ago than this is old news: a backfill, a CSV
 # import of last quarter, a challenge already running when its team's channel was connected.
@@ -33,14 +35,19 @@ MOST_LINES = 8
 
 
 def queue_channel_posts(
-    session: Session, changes: Changes, *, now: datetime, won: Sequence[FoldedDeal] = ()
+    session: Session,
+    changes: Changes,
+    *,
+    now: datetime,
+    won: Sequence[FoldedDeal] = (),
+    words: Words = ENGLISH,
 ) -> int:
-    """Write the posts this transaction's news makes for the channels that want it; flushes.
-    Returns how many were written."""
+    """Write the posts this transaction's news makes for the channels that want it, in
+    `words`; flushes. Returns how many were written."""
     channels = _channels_by_team(session)
     if not channels:
         return 0
-    outbox = _Outbox(session, channels, now)
+    outbox = _Outbox(session, channels, now, words)
     _queue_wins(session, outbox, [d for d in won if fresh_win(d, now)])
     _queue_missions(session, outbox, changes.notifications)
     for challenge_id in sorted(changes.standings):
@@ -51,12 +58,12 @@ def queue_channel_posts(
     return outbox.written
 
 
-def queue_started_challenges(session: Session, *, now: datetime) -> int:
+def queue_started_challenges(session: Session, *, now: datetime, words: Words = ENGLISH) -> int:
     """The scheduler's part: announce the challenges whose start passed since the last look."""
     channels = _channels_by_team(session)
     if not channels:
         return 0
-    outbox = _Outbox(session, channels, now)
+    outbox = _Outbox(session, channels, now, words)
     for challenge in session.scalars(_started_unannounced(now)):
         _queue_challenge_news(session, outbox, challenge)
     session.flush()
@@ -71,8 +78,18 @@ def any_started_unannounced(session: Session, *, now: datetime) -> bool:
 
 
 class _Outbox:
-    def __init__(self, session: Session, channels: dict[int, list[TeamChannel]], now: datetime):
+    def __init__(
+        self,
+        session: Session,
+        channels: dict[int, list[TeamChannel]],
+        now: datetime,
+        words: Words,
+    ):
         self.session, self.channels, self.now, self.written = session, channels, now, 0
+        self.words = words
+
+    def say(self, template: str, **values: object) -> str:
+        return self.words.gettext(template) % values if values else self.words.gettext(template)
 
     def post(self, team_ids: Iterable[int], news: str, headline: Headline) -> None:
         for team_id in sorted(set(team_ids)):
@@ -108,17 +125,22 @@ def _queue_wins(session: Session, outbox: _Outbox, deals: list[FoldedDeal]) -> N
     for team_id, wins in by_team.items():
         if len(wins) == 1:
             name, deal = wins[0]
-            headline = Headline("🏆", f"{name} won {_deal_name(deal)}", _deal_lines(deal))
+            title = outbox.say(
+                N_("%(name)s won %(deal)s"), name=name, deal=_deal_name(outbox, deal)
+            )
+            headline = Headline("🏆", title, _deal_lines(deal))
         else:
-            lines = [f"{name}: {_deal_name(deal)}" for name, deal in wins]
-            headline = Headline("🏆", f"{len(wins)} deals won", _capped(lines))
+            lines = [f"{name}: {_deal_name(outbox, deal)}" for name, deal in wins]
+            count = len(wins)
+            title = outbox.words.ngettext("%(count)s deal won", "%(count)s deals won", count)
+            headline = Headline("🏆", title % {"count": count}, _capped(outbox, lines))
         outbox.post([team_id], "wins", headline)
 
 
-def _deal_name(deal: FoldedDeal) -> str:
-    what = deal.account or "a deal"
+def _deal_name(outbox: _Outbox, deal: FoldedDeal) -> str:
+    what = deal.account or outbox.say(N_("a deal"))
     if deal.amount is not None:
-        what += f" ({deal.amount:,.0f} {deal.currency})"
+        what += f" ({outbox.words.number(deal.amount)} {deal.currency})"
     return what
 
 
@@ -135,12 +157,25 @@ def _queue_missions(session: Session, outbox: _Outbox, notes: list[Notification]
         person = people.get(note.user_id)
         if person is None or person.team_id not in outbox.channels:
             continue
-        mission = dict(note.data)["mission"]
-        where = f" in {names[note.challenge_id]}" if note.challenge_id in names else ""
-        by_team[person.team_id].append(f"{person.name} finished “{mission}”{where}")
+        mission = outbox.words.gettext(str(dict(note.data)["mission"]))
+        line = (
+            outbox.say(
+                N_("%(name)s finished “%(mission)s” in %(challenge)s"),
+                name=person.name,
+                mission=mission,
+                challenge=outbox.words.gettext(names[note.challenge_id]),
+            )
+            if note.challenge_id in names
+            else outbox.say(
+                N_("%(name)s finished “%(mission)s”"), name=person.name, mission=mission
+            )
+        )
+        by_team[person.team_id].append(line)
     for team_id, lines in by_team.items():
-        title = "A mission finished" if len(lines) == 1 else f"{len(lines)} missions finished"
-        outbox.post([team_id], "missions", Headline("✅", title, _capped(lines)))
+        count = len(lines)
+        title = outbox.words.ngettext("A mission finished", "%(count)s missions finished", count)
+        headline = Headline("✅", title % {"count": count}, _capped(outbox, lines))
+        outbox.post([team_id], "missions", headline)
 
 
 def _queue_challenge_news(session: Session, outbox: _Outbox, challenge: Challenge) -> None:
@@ -159,10 +194,10 @@ def _queue_challenge_news(session: Session, outbox: _Outbox, challenge: Challeng
         # An ended one is announced by its end only; one that started long before the
         # channel was connected is old news.
         if status == "live" and challenge.starts_at >= outbox.now - FRESH_WIN:
-            outbox.post(teams, "challenges", _started(challenge))
+            outbox.post(teams, "challenges", _started(outbox, challenge))
     if challenge.finalized_at is not None and "ended" not in told:
         _remember(session, challenge.id, "ended", None, outbox.now)
-        outbox.post(teams, "challenges", _ended(session, challenge))
+        outbox.post(teams, "challenges", _ended(session, outbox, challenge))
     # A frozen board is hidden from the reps; the channel must not reveal it either.
     leads = challenge.format != "team_battle" and not is_frozen(challenge, outbox.now)
     if status == "live" and leads:
@@ -188,30 +223,43 @@ def _queue_lead(
         _remember(session, challenge.id, "leader", leader.user_id, outbox.now)
     else:
         told.user_id, told.at = leader.user_id, outbox.now
-    name = leader.user.name
-    points = f"{leader.points:,} point{'' if leader.points == 1 else 's'}"
-    headline = Headline("👑", f"{name} takes the lead in {challenge.name}", (f"with {points}",))
-    outbox.post(teams, "lead_changes", headline)
+    words, count = outbox.words, leader.points
+    points = words.ngettext("%(count)s point", "%(count)s points", count)
+    title = outbox.say(
+        N_("%(name)s takes the lead in %(challenge)s"),
+        name=leader.user.name,
+        challenge=words.gettext(challenge.name),
+    )
+    line = outbox.say(N_("with %(points)s"), points=points % {"count": words.number(count)})
+    outbox.post(teams, "lead_changes", Headline("👑", title, (line,)))
 
 
-def _started(challenge: Challenge) -> Headline:
+def _started(outbox: _Outbox, challenge: Challenge) -> Headline:
     return Headline(
         "🚀",
-        f"{challenge.name} has started",
-        (f"It runs until {challenge.ends_at:%a %d %b, %H:%M} UTC.",),
+        outbox.say(N_("%(challenge)s has started"), challenge=outbox.words.gettext(challenge.name)),
+        (outbox.say(N_("It runs until %(end)s."), end=outbox.words.moment(challenge.ends_at)),),
     )
 
 
-def _ended(session: Session, challenge: Challenge) -> Headline:
+def _ended(session: Session, outbox: _Outbox, challenge: Challenge) -> Headline:
     awards = session.execute(
         select(ChallengeAward.place, User.name, ChallengeAward.points)
         .join(User, User.id == ChallengeAward.user_id)
         .where(ChallengeAward.challenge_id == challenge.id)
         .order_by(ChallengeAward.place, User.name)
     ).all()
-    facts = tuple((f"Place {place}", f"{name} · {points:,} pts") for place, name, points in awards)
-    lines = () if awards else ("Nobody reached a winning place this time.",)
-    return Headline("🏁", f"{challenge.name} has ended", lines, facts[:MOST_LINES])
+    say, number = outbox.say, outbox.words.number
+    facts = tuple(
+        (
+            say(N_("Place %(place)s"), place=place),
+            say(N_("%(name)s · %(points)s pts"), name=name, points=number(points)),
+        )
+        for place, name, points in awards
+    )
+    lines = () if awards else (say(N_("Nobody reached a winning place this time.")),)
+    title = say(N_("%(challenge)s has ended"), challenge=outbox.words.gettext(challenge.name))
+    return Headline("🏁", title, lines, facts[:MOST_LINES])
 
 
 def _remember(
@@ -246,10 +294,13 @@ def _challenge_names(session: Session, ids: set[int | None]) -> dict[int | None,
     return dict(session.execute(query).all())
 
 
-def _capped(lines: list[str]) -> tuple[str, ...]:
+def _capped(outbox: _Outbox, lines: list[str]) -> tuple[str, ...]:
     if len(lines) <= MOST_LINES:
         return tuple(lines)
-    return (*lines[: MOST_LINES - 1], f"and {len(lines) - MOST_LINES + 1} more")
+    more = outbox.say(
+        N_("and %(count)s more"), count=outbox.words.number(len(lines) - MOST_LINES + 1)
+    )
+    return (*lines[: MOST_LINES - 1], more)
 
 
 # What the sender and the manager's page read (claims and retries: gameplay.channels.deliveries)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from kpi_engine.db import Base, UTCDateTime
 from kpi_engine.errors import Invalid, NotFound
 from kpi_engine.org.models import User
+from kpi_engine.words import N_, said
 
 # Enough for a phone, a tablet and a few browsers; a forgotten device expires by itself.
 MOST_DEVICES = 10
@@ -67,8 +68,9 @@ def _check_room(session: Session, user: User) -> None:
     count = session.scalar(select(func.count()).where(PushSubscription.user_id == user.id))
     if (count or 0) >= MOST_DEVICES:
         raise Invalid(
-            f"you already get notifications on {MOST_DEVICES} devices; remove one first",
-            {"endpoint": [f"at most {MOST_DEVICES} devices"]},
+            N_("you already get notifications on %(most)s devices; remove one first"),
+            {"endpoint": [said(N_("at most %(most)s devices"), most=MOST_DEVICES)]},
+            most=MOST_DEVICES,
         )
 
 
@@ -82,7 +84,8 @@ def remove_device(session: Session, user: User, subscription_id: int) -> PushSub
     """Forget one of the user's own devices (and its unsent messages); another's is NotFound."""
     row = session.get(PushSubscription, subscription_id)
     if row is None or row.user_id != user.id:
-        raise NotFound(f"you have no device {subscription_id}")
+        raise NotFound(N_("you have no device %(id)s"), id=str(subscription_id))
+
     session.delete(row)
     session.flush()
     return row

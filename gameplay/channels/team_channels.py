@@ -166,7 +166,7 @@ def managed_channel(session: Session, actor: User, channel_id: int) -> TeamChann
     """A channel of a team the actor manages; NotFound or Forbidden otherwise."""
     channel = session.get(TeamChannel, channel_id)
     if channel is None:
-        raise NotFound(f"no channel {channel_id}")
+        raise NotFound(N_("no channel %(id)s"), id=str(channel_id))
     _managed_team(session, actor, channel.team_id)
     return channel
 
@@ -174,10 +174,12 @@ def managed_channel(session: Session, actor: User, channel_id: int) -> TeamChann
 def _managed_team(session: Session, actor: User, team_id: int) -> Team:
     team = session.get(Team, team_id)
     if team is None:
-        raise NotFound("no such team", {"team_id": ["unknown team"]})
+        raise NotFound(N_("no such team"), {"team_id": [N_("unknown team")]})
     if not may_manage_team(session, actor, team.id):
         raise Forbidden(
-            f"you do not manage {team.name}, so you may not change its channels",
-            {"team_id": ["not a team you manage"]},
+            N_("you do not manage %(team)s, so you may not change its channels"),
+            {"team_id": [N_("not a team you manage")]},
+            team=team.name,
         )
+
     return team

@@ -25,6 +25,7 @@ from kpi_engine.db import Base, Choices, UTCDateTime
 from kpi_engine.errors import Invalid
 from kpi_engine.kpis.registry import REGISTRY
 from kpi_engine.org.models import User
+from kpi_engine.words import N_, said
 
 DEFAULT_SECONDS = 20
 DEFAULT_BIG_DEAL = Decimal(10_000)
@@ -115,11 +116,12 @@ def set_playlist(
         if (problem := slide_problem(session, actor, slide))
     }
     if not slides:
-        problems["slides"] = ["add at least one slide"]
+        problems["slides"] = [N_("add at least one slide")]
     elif len(slides) > MOST_SLIDES:
-        problems["slides"] = [f"a wall shows at most {MOST_SLIDES} slides"]
+        problems["slides"] = [said(N_("a wall shows at most %(most)s slides"), most=MOST_SLIDES)]
     if problems:
-        raise Invalid("some slides cannot go on this wall", problems)
+        raise Invalid(N_("some slides cannot go on this wall"), problems)
+
     row = session.get(WallScreen, wall_id) or WallScreen(challenge_id=wall_id)
     row.slides = [_stored(slide) for slide in slides]
     row.seconds_per_slide, row.big_deal_amount = seconds, big_deal

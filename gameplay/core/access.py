@@ -34,6 +34,7 @@ from kpi_engine.errors import Forbidden
 from kpi_engine.org.membership import managed_team_ids
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import reach
+from kpi_engine.words import N_, said
 
 
 def audience_team_ids(session: Session, challenge: Challenge) -> set[int]:
@@ -61,13 +62,13 @@ def audience_refusal(session: Session, actor: User, audience: dict[str, Any]) ->
     if actor.app_role == "admin":
         return None
     if actor.app_role != "manager":
-        return Forbidden("only managers and admins create challenges")
+        return Forbidden(N_("only managers and admins create challenges"))
     managed = managed_team_ids(session, actor)
     teams = set(audience.get("team_ids") or [])
     if not teams or not teams <= managed:
         return Forbidden(
-            "a manager's challenge must name only teams they manage",
-            {"audience.team_ids": [f"you manage {sorted(managed)}"]},
+            N_("a manager's challenge must name only teams they manage"),
+            {"audience.team_ids": [said(N_("you manage %(teams)s"), teams=str(sorted(managed)))]},
         )
     users = audience.get("user_ids") or []
     outsiders = [
@@ -77,7 +78,7 @@ def audience_refusal(session: Session, actor: User, audience: dict[str, Any]) ->
     ]
     if outsiders:
         return Forbidden(
-            "named users must belong to teams you manage",
+            N_("named users must belong to teams you manage"),
             {"audience.user_ids": [str(i) for i in outsiders]},
         )
     return None
@@ -152,8 +153,8 @@ def review_refusal(
 ) -> Forbidden | None:
     """Why the actor may not review this proof of this challenge, or None when they may."""
     if proof.user_id == actor.id:
-        return Forbidden("nobody approves their own proof", {"proof": ["submitted by you"]})
-    return _person_refusal(session, actor, challenge, proof.user_id, "review this proof")
+        return Forbidden(N_("nobody approves their own proof"), {"proof": [N_("submitted by you")]})
+    return _person_refusal(session, actor, challenge, proof.user_id, N_("review this proof"))
 
 
 def may_review_proof(session: Session, actor: User, proof: Proof, challenge: Challenge) -> bool:
@@ -167,9 +168,10 @@ def adjust_refusal(
     """Why the actor may not adjust this person's points in this challenge, or None."""
     if user_id == actor.id:
         return Forbidden(
-            "nobody adjusts their own points", {"user_id": ["that is you; ask another manager"]}
+            N_("nobody adjusts their own points"),
+            {"user_id": [N_("that is you; ask another manager")]},
         )
-    return _person_refusal(session, actor, challenge, user_id, "adjust their points")
+    return _person_refusal(session, actor, challenge, user_id, N_("adjust their points"))
 
 
 def may_adjust(session: Session, actor: User, challenge: Challenge, user_id: int) -> bool:
@@ -190,14 +192,17 @@ def _person_refusal(
     session: Session, actor: User, challenge: Challenge, user_id: int, action: str
 ) -> Forbidden | None:
     if not may_manage_challenge(session, actor, challenge):
-        return Forbidden("you do not manage this challenge")
+        return Forbidden(N_("you do not manage this challenge"))
     person = session.get(User, user_id)
     if person is None or not may_manage_user(session, actor, person):
-        name = person.name if person is not None else f"user {user_id}"
+        name = person.name if person is not None else said(N_("user %(id)s"), id=str(user_id))
         return Forbidden(
-            f"{name} is not on a team you manage, so you may not {action}",
-            {"user_id": ["not on a team you manage"]},
+            N_("%(name)s is not on a team you manage, so you may not %(action)s"),
+            {"user_id": [N_("not on a team you manage")]},
+            name=name,
+            action=said(action),
         )
+
     return None
 
 

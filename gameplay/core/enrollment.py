@@ -15,6 +15,7 @@ from gameplay.core.models import Challenge, Participant
 from gameplay.core.standings import bump_versions, place_newcomer
 from kpi_engine.errors import Conflict, Forbidden, Invalid
 from kpi_engine.org.models import User
+from kpi_engine.words import N_, said
 
 
 def in_audience(challenge: Challenge, user: User) -> bool:
@@ -64,8 +65,9 @@ def enrol(session: Session, challenge: Challenge, user: User, *, now: datetime) 
     """Add a rep to a challenge with no points yet (their rank is set among the others)."""
     if challenge.quota_normalised and not quota_of(challenge, user.id):
         raise Invalid(
-            f"{user.name} has no quota, and this challenge scores as a share of quota",
-            {"quotas": [f"missing for user {user.id}"]},
+            N_("%(name)s has no quota, and this challenge scores as a share of quota"),
+            {"quotas": [said(N_("missing for user %(id)s"), id=str(user.id))]},
+            name=user.name,
         )
     participant = Participant(
         challenge_id=challenge.id,
@@ -96,13 +98,19 @@ def join_challenge(
 ) -> tuple[Participant, Changes]:
     """An audience member opts in to a scheduled or live opt-in challenge."""
     if challenge.enrolment != "opt_in":
-        raise Conflict("this challenge enrols its audience automatically; there is nothing to join")
+        raise Conflict(
+            N_("this challenge enrols its audience automatically; there is nothing to join")
+        )
     if not in_audience(challenge, actor):
-        raise Forbidden("this challenge is not open to you")
+        raise Forbidden(N_("this challenge is not open to you"))
     if challenge_status(challenge, now) not in ("scheduled", "live"):
-        raise Conflict(f"the challenge is {challenge_status(challenge, now)}; it cannot be joined")
+        raise Conflict(
+            N_("the challenge is %(status)s; it cannot be joined"),
+            status=said(challenge_status(challenge, now)),
+        )
     if participant_for(session, challenge.id, actor.id) is not None:
-        raise Conflict("you have already joined this challenge")
+        raise Conflict(N_("you have already joined this challenge"))
+
     participant = enrol(session, challenge, actor, now=now)
     session.flush()
     changes = Changes()

@@ -26,6 +26,7 @@ from gameplay.manage.preview import past_facts
 from gameplay.scoring.scorer import score_fact
 from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
+from kpi_engine.words import N_, said
 
 
 def is_recorded_campaign(challenge: Challenge) -> bool:
@@ -49,8 +50,8 @@ def record_past_campaign(
         challenge = create_challenge(session, {**spec, "enrolment": "opt_in"}, actor, now=now)
         if challenge.ends_at > now:
             raise Invalid(
-                "a past campaign's window must have ended; launch a challenge for one to come",
-                {"ends_at": ["in the future"]},
+                N_("a past campaign's window must have ended; launch a challenge for one to come"),
+                {"ends_at": [N_("in the future")]},
             )
         users = _audience_members(session, challenge, participant_ids)
         challenge.launched_at = now
@@ -81,12 +82,16 @@ def _audience_members(
 ) -> list[User]:
     """The named participants, each an existing rep of the campaign's audience."""
     if not participant_ids:
-        raise Invalid("name the reps who took part", {"participant_ids": ["at least one"]})
+        raise Invalid(N_("name the reps who took part"), {"participant_ids": [N_("at least one")]})
     users = list(session.scalars(select(User).where(User.id.in_(set(participant_ids)))))
     unknown = set(participant_ids) - {u.id for u in users}
     outside = [u.id for u in users if not in_audience(challenge, u)]
     if unknown or outside:
-        problems = [f"unknown user {i}" for i in sorted(unknown)]
-        problems += [f"user {i} is not in the campaign's audience" for i in sorted(outside)]
-        raise Invalid("some participants cannot have taken part", {"participant_ids": problems})
+        problems: list[str] = [said(N_("unknown user %(id)s"), id=str(i)) for i in sorted(unknown)]
+        problems += [
+            said(N_("user %(id)s is not in the campaign's audience"), id=str(i))
+            for i in sorted(outside)
+        ]
+        raise Invalid(N_("some participants cannot have taken part"), {"participant_ids": problems})
+
     return sorted(users, key=lambda u: u.id)

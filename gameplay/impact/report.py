@@ -34,6 +34,7 @@ from kpi_engine.impact.estimates import (
 )
 from kpi_engine.org.models import User
 from kpi_engine.periods import Period
+from kpi_engine.words import N_, said
 
 
 @dataclass(frozen=True)
@@ -119,9 +120,11 @@ def _report(
     status = challenge_status(challenge, now)
     if status in ("draft", "scheduled", "cancelled"):
         raise Invalid(
-            f"the challenge is {status}; impact is measured once it has run",
-            {"challenge": [status]},
+            N_("the challenge is %(status)s; impact is measured once it has run"),
+            {"challenge": [said(status)]},
+            status=said(status),
         )
+
     joined = _participation(session, challenge)
     design = _design(session, challenge, joined)
     design, overlap = _without_overlap(session, challenge, design)

@@ -41,7 +41,7 @@ from gameplay.manage.holdout import MAX_SHARE, draw_holdout
 from gameplay.manage.preview import preview_challenge
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.org.models import User
-from kpi_engine.words import N_
+from kpi_engine.words import N_, said
 
 RULE_FIELDS = (
     "fact",
@@ -94,7 +94,7 @@ def get_challenge(session: Session, challenge_id: int, actor: User) -> Challenge
     """The challenge if the actor may see it; NotFound otherwise. A read: it changes nothing."""
     challenge = session.get(Challenge, challenge_id)
     if challenge is None or not may_view_challenge(session, actor, challenge):
-        raise NotFound(f"no challenge with id {challenge_id}")
+        raise NotFound(N_("no challenge with id %(id)s"), id=str(challenge_id))
     return challenge
 
 
@@ -103,7 +103,7 @@ def viewed_challenge(session: Session, challenge_id: int, actor: User) -> tuple[
     challenge = session.get(Challenge, challenge_id)
     manages = None if challenge is None else challenge_view(session, actor, challenge)
     if challenge is None or manages is None:
-        raise NotFound(f"no challenge with id {challenge_id}")
+        raise NotFound(N_("no challenge with id %(id)s"), id=str(challenge_id))
     return challenge, manages
 
 
@@ -111,7 +111,7 @@ def managed_challenge(session: Session, challenge_id: int, actor: User) -> Chall
     """The challenge if the actor manages it; Forbidden if they may only look at it."""
     challenge = get_challenge(session, challenge_id, actor)
     if not may_manage_challenge(session, actor, challenge):
-        raise Forbidden("you do not manage this challenge")
+        raise Forbidden(N_("you do not manage this challenge"))
     return challenge
 
 
@@ -120,7 +120,7 @@ def changeable_challenge(session: Session, challenge_id: int, actor: User) -> Ch
     challenge = managed_challenge(session, challenge_id, actor)
     if not may_change_challenge(session, actor, challenge):
         raise Forbidden(
-            "this challenge also runs on teams you do not manage; an admin can change it"
+            N_("this challenge also runs on teams you do not manage; an admin can change it")
         )
     return challenge
 
@@ -175,7 +175,8 @@ def update_challenge(
     challenge = changeable_challenge(session, challenge_id, actor)
     if challenge_status(challenge, now) != "draft":
         raise Conflict(
-            f"the challenge is {challenge_status(challenge, now)}; only a draft can be edited"
+            N_("the challenge is %(status)s; only a draft can be edited"),
+            status=said(challenge_status(challenge, now)),
         )
     _apply_spec(session, challenge, spec, actor)
     session.flush()
@@ -195,10 +196,13 @@ def launch_challenge(
     challenge = changeable_challenge(session, challenge_id, actor)
     if challenge_status(challenge, now) != "draft":
         raise Conflict(
-            f"the challenge is {challenge_status(challenge, now)}; only a draft can be launched"
+            N_("the challenge is %(status)s; only a draft can be launched"),
+            status=said(challenge_status(challenge, now)),
         )
     if challenge.ends_at <= now:
-        raise Invalid("the challenge's window is already over", {"ends_at": ["in the past"]})
+        raise Invalid(
+            N_("the challenge's window is already over"), {"ends_at": [N_("in the past")]}
+        )
     baselines = {row.user_id: row.points for row in preview_challenge(session, challenge).rows}
     if challenge.holdout_share:
         draw_holdout(challenge, audience_users(session, challenge), now=now, seed=holdout_seed)
@@ -230,7 +234,9 @@ def cancel_challenge(
     challenge = changeable_challenge(session, challenge_id, actor)
     status = challenge_status(challenge, now)
     if status in ("ended", "cancelled"):
-        raise Conflict(f"the challenge is {status}; it cannot be cancelled")
+        raise Conflict(
+            N_("the challenge is %(status)s; it cannot be cancelled"), status=said(status)
+        )
     challenge.cancelled_at = now
     session.flush()
     changes = Changes()
@@ -241,7 +247,8 @@ def cancel_challenge(
 def _apply_spec(session: Session, challenge: Challenge, spec: dict[str, Any], actor: User) -> None:
     errors = _spec_errors(spec)
     if errors:
-        raise Invalid("the challenge's settings are not valid", errors)
+        raise Invalid(N_("the challenge's settings are not valid"), errors)
+
     refusal = audience_refusal(session, actor, spec["audience"])
     if refusal is not None:
         raise refusal
@@ -299,25 +306,25 @@ def _spec_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
     }
     for name, allowed in choices.items():
         if name in spec and spec[name] not in allowed:
-            errors[name] = [f"must be one of {', '.join(allowed)}"]
+            errors[name] = [said(N_("must be one of %(names)s"), names=", ".join(allowed))]
     try:
         ZoneInfo(spec.get("timezone") or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        errors["timezone"] = [f"unknown time zone {spec.get('timezone')!r}"]
+        errors["timezone"] = [said(N_("unknown time zone %(tz)r"), tz=spec.get("timezone"))]
         return errors
     errors.update(_window_errors(spec))
     fmt = FORMAT_RULES.get(spec.get("format", "leaderboard"))
     if fmt is not None and fmt.needs_target and not spec.get("target"):
-        errors["target"] = [f"a {fmt.name} challenge needs a target"]
+        errors["target"] = [said(N_("a %(format)s challenge needs a target"), format=fmt.name)]
     if not any(
         (spec.get("audience") or {}).get(k) for k in ("team_ids", "sales_roles", "user_ids")
     ):
-        errors["audience"] = ["name at least one team, sales role or user"]
+        errors["audience"] = [N_("name at least one team, sales role or user")]
     share = spec.get("holdout_share")
     if share is not None and not 0 <= Decimal(str(share)) <= MAX_SHARE:
-        errors["holdout_share"] = [f"must be between 0 and {MAX_SHARE}"]
+        errors["holdout_share"] = [said(N_("must be between 0 and %(most)s"), most=str(MAX_SHARE))]
     if spec.get("quota_normalised") and not spec.get("quotas"):
-        errors["quotas"] = ["a quota-normalised challenge needs each rep's quota"]
+        errors["quotas"] = [N_("a quota-normalised challenge needs each rep's quota")]
     return errors
 
 
@@ -325,8 +332,8 @@ def _window_errors(spec: dict[str, Any]) -> dict[str, list[str]]:
     zone = ZoneInfo(spec.get("timezone") or "UTC")
     starts, ends = _aware(spec["starts_at"], zone), _aware(spec["ends_at"], zone)
     if ends <= starts:
-        return {"ends_at": ["must be after starts_at"]}
+        return {"ends_at": [N_("must be after starts_at")]}
     freeze = spec.get("freeze_at")
     if freeze and not starts < _aware(freeze, zone) < ends:
-        return {"freeze_at": ["must fall inside the window"]}
+        return {"freeze_at": [N_("must fall inside the window")]}
     return {}

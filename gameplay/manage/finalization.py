@@ -19,7 +19,7 @@ from gameplay.core.models import Challenge, ChallengeAward, Participant
 from gameplay.core.standings import bump_versions
 from gameplay.manage.rewards import grant_prizes
 from gameplay.scoring.badges import award_badge
-from kpi_engine.words import N_
+from kpi_engine.words import N_, said
 
 
 def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime) -> Changes:
@@ -67,7 +67,8 @@ def finalize_challenge(session: Session, challenge: Challenge, *, now: datetime)
             )
         )
     # Whoever watches the board sees the winner screen now, winner or not.
-    over = Moment(challenge.id, "finale", f"{challenge.name} is over", "", audience="board")
+    title = said(N_("%(challenge)s is over"), challenge=said(challenge.name))
+    over = Moment(challenge.id, "finale", title, "", audience="board")
     changes.moments.append(over)
     # The final frame: a new version (clients drop frames that are not newer) carrying every
     # participant's row, so a board frozen until the end is revealed to whoever watches.

@@ -18,6 +18,7 @@ from gameplay.scoring.scorer import score_fact
 from kpi_engine.errors import Conflict
 from kpi_engine.org.models import User
 from kpi_engine.sales.models import Activity, Deal
+from kpi_engine.words import N_
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Preview:
 def preview_challenge(session: Session, challenge: Challenge) -> Preview:
     """The draft played over the period of the same length just before its start."""
     if challenge.launched_at is not None:
-        raise Conflict("only a draft can be previewed")
+        raise Conflict(N_("only a draft can be previewed"))
+
     length = challenge.ends_at - challenge.starts_at
     starts, ends = challenge.starts_at - length, challenge.starts_at
     nested = session.begin_nested()

@@ -20,6 +20,7 @@ from gameplay.scoring.profiles import profile_of
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.org.membership import managed_team_ids
 from kpi_engine.org.models import User
+from kpi_engine.words import N_, Said, said, said_n
 
 
 def grant_prizes(
@@ -119,22 +120,26 @@ def retire_reward(session: Session, reward_id: int, actor: User, *, active: bool
 
 def _check_catalogue_keeper(actor: User) -> None:
     if not may_manage_catalogue(actor):
-        raise Forbidden("only managers and admins manage the rewards catalogue")
+        raise Forbidden(N_("only managers and admins manage the rewards catalogue"))
 
 
 def _check_reward(name: str, cost: int, cash_value: Decimal | None) -> None:
     if not name.strip():
-        raise Invalid("a reward needs a name", {"name": ["required"]})
+        raise Invalid(N_("a reward needs a name"), {"name": [N_("required")]})
     if cost <= 0:
-        raise Invalid("a catalogue reward costs at least 1 point", {"cost": ["must be positive"]})
+        raise Invalid(
+            N_("a catalogue reward costs at least 1 point"), {"cost": [N_("must be positive")]}
+        )
     if cash_value is not None and cash_value < 0:
-        raise Invalid("a cash value cannot be negative", {"cash_value": ["must not be negative"]})
+        raise Invalid(
+            N_("a cash value cannot be negative"), {"cash_value": [N_("must not be negative")]}
+        )
 
 
 def _catalogue_reward(session: Session, reward_id: int) -> Reward:
     reward = session.get(Reward, reward_id)
     if reward is None or reward.challenge_id is not None:
-        raise NotFound(f"no catalogue reward with id {reward_id}")
+        raise NotFound(N_("no catalogue reward with id %(id)s"), id=str(reward_id))
     return reward
 
 
@@ -142,14 +147,20 @@ def redeem(session: Session, reward_id: int, actor: User, *, now: datetime) -> R
     """A rep spends points on a catalogue reward; refused when the balance would go negative."""
     reward = session.get(Reward, reward_id)
     if reward is None or reward.challenge_id is not None or not reward.active:
-        raise NotFound(f"no catalogue reward with id {reward_id}")
+        raise NotFound(N_("no catalogue reward with id %(id)s"), id=str(reward_id))
     profile = profile_of(session, actor.id)
     if profile.balance < reward.cost:
         short = reward.cost - profile.balance
         raise Conflict(
-            f"not enough points: {reward.name} costs {_points(reward.cost)}, "
-            f"you have {_points(profile.balance)} ({short:,} more needed)",
-            {"reward_id": ["not enough points"]},
+            N_(
+                "not enough points: %(reward)s costs %(cost)s, you have %(balance)s"
+                " (%(short)s more needed)"
+            ),
+            {"reward_id": [N_("not enough points")]},
+            reward=reward.name,
+            cost=_points(reward.cost),
+            balance=_points(profile.balance),
+            short=short,
         )
     profile.spent_points += reward.cost
     redemption = Redemption(
@@ -168,9 +179,9 @@ def fulfil_redemption(
     session: Session, redemption_id: int, actor: User, *, now: datetime
 ) -> Redemption:
     """A manager of the rep's team (or an admin) marks a redemption as handed over."""
-    redemption = _open_redemption(session, redemption_id, actor, "fulfil")
+    redemption = _open_redemption(session, redemption_id, actor, N_("fulfil"))
     redemption.status, redemption.fulfilled_by_id, redemption.fulfilled_at = (
-        "fulfilled",
+        N_("fulfilled"),
         actor.id,
         now,
     )
@@ -184,7 +195,7 @@ def refuse_redemption(
     """A manager of the rep's team (or an admin) refuses a request: the points it cost go back
     to the rep's balance. The request stays on record as cancelled, with who closed it and when
     (kept in the fulfilled_by / fulfilled_at columns, which record who handled it)."""
-    redemption = _open_redemption(session, redemption_id, actor, "refuse")
+    redemption = _open_redemption(session, redemption_id, actor, N_("refuse"))
     profile_of(session, redemption.user_id).spent_points -= redemption.cost
     redemption.status, redemption.fulfilled_by_id, redemption.fulfilled_at = (
         "cancelled",
@@ -198,11 +209,13 @@ def refuse_redemption(
 def _open_redemption(session: Session, redemption_id: int, actor: User, verb: str) -> Redemption:
     redemption = session.get(Redemption, redemption_id)
     if redemption is None:
-        raise NotFound(f"no redemption with id {redemption_id}")
+        raise NotFound(N_("no redemption with id %(id)s"), id=str(redemption_id))
     if not may_handle_redemption(session, actor, redemption):
-        raise Forbidden(f"only a manager of this rep's team can {verb} the redemption")
+        raise Forbidden(
+            N_("only a manager of this rep's team can %(verb)s the redemption"), verb=said(verb)
+        )
     if redemption.status != "requested":
-        raise Conflict(f"this redemption is already {redemption.status}")
+        raise Conflict(N_("this redemption is already %(status)s"), status=said(redemption.status))
     return redemption
 
 
@@ -227,5 +240,5 @@ def redemptions_of(session: Session, user_id: int) -> list[Redemption]:
     )
 
 
-def _points(count: int) -> str:
-    return f"{count:,} point{'' if count == 1 else 's'}"
+def _points(count: int) -> Said:
+    return said_n(N_("%(count)s point"), N_("%(count)s points"), count)

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from kpi_engine.errors import Invalid
-from kpi_engine.words import N_
+from kpi_engine.words import N_, said
 
 COMMON = (
     "name",
@@ -131,7 +131,10 @@ def spec_from_template(template: str, form: dict[str, Any]) -> dict[str, Any]:
     build = TEMPLATES.get(template)
     if build is None:
         raise Invalid(
-            f"unknown template {template!r}", {"template": [f"one of {', '.join(TEMPLATES)}"]}
+            N_("unknown template %(template)r"),
+            {"template": [said(N_("one of %(names)s"), names=", ".join(TEMPLATES))]},
+            template=template,
         )
+
     common = {name: form[name] for name in COMMON if form.get(name) is not None}
     return {**build(form), **common}

@@ -24,7 +24,7 @@ from gameplay.scoring.levels import add_lifetime_points
 from gameplay.scoring.persist import ENTRIES, insert_entries
 from kpi_engine.errors import Invalid
 from kpi_engine.org.models import User
-from kpi_engine.words import N_
+from kpi_engine.words import N_, said
 
 
 @dataclass(frozen=True)
@@ -185,9 +185,11 @@ def adjust_points(
     if refusal is not None:
         raise refusal
     if not reason.strip():
-        raise Invalid("an adjustment needs a reason", {"reason": ["required"]})
+        raise Invalid(N_("an adjustment needs a reason"), {"reason": [N_("required")]})
     if points == 0:
-        raise Invalid("an adjustment of 0 points changes nothing", {"points": ["must not be 0"]})
+        raise Invalid(
+            N_("an adjustment of 0 points changes nothing"), {"points": [N_("must not be 0")]}
+        )
     if points < 0:
         _check_clawback(session, challenge, participant.user_id, -points)
     changes = Changes()
@@ -217,14 +219,17 @@ def _check_clawback(session: Session, challenge: Challenge, user_id: int, taken:
     )
     limit = max(0, min(int(earned or 0), balance))
     if taken > limit:
+        least = said(N_("must be at least -%(limit)s"), limit=limit)
         raise Invalid(
-            f"a clawback can take back at most {limit} points: the rep holds {earned} in"
-            f" {challenge.name} and can spend {balance}",
-            {
-                "points": [
-                    f"must be at least -{limit}" if limit else "there is nothing to take back"
-                ]
-            },
+            N_(
+                "a clawback can take back at most %(limit)s points: the rep holds %(earned)s in"
+                " %(challenge)s and can spend %(balance)s"
+            ),
+            {"points": [least if limit else N_("there is nothing to take back")]},
+            limit=limit,
+            earned=int(earned or 0),
+            challenge=challenge.name,
+            balance=balance,
         )
 
 

@@ -22,7 +22,7 @@ from gameplay.scoring.ledger import Ledger, Posting
 from gameplay.scoring.rules import Fact, matches
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
 from kpi_engine.org.models import User
-from kpi_engine.words import N_
+from kpi_engine.words import N_, said
 
 
 class MissionBook:
@@ -145,13 +145,13 @@ def submit_proof(
     """A participant submits evidence (text or a link) for a manual mission."""
     mission = _mission(session, mission_id)
     if not mission.manual:
-        raise Conflict("this mission is measured from sales data; it takes no proof")
+        raise Conflict(N_("this mission is measured from sales data; it takes no proof"))
     if not (text or link):
-        raise Invalid("a proof needs a text or a link", {"text": ["text or link required"]})
+        raise Invalid(N_("a proof needs a text or a link"), {"text": [N_("text or link required")]})
     if challenge_status(mission.challenge, now) != "live":
-        raise Conflict("proofs can be submitted only while the challenge is live")
+        raise Conflict(N_("proofs can be submitted only while the challenge is live"))
     if participant_for(session, mission.challenge_id, actor.id) is None:
-        raise Forbidden("only participants of this challenge can submit a proof")
+        raise Forbidden(N_("only participants of this challenge can submit a proof"))
     proof = Proof(mission_id=mission.id, user_id=actor.id, text=text, link=link, submitted_at=now)
     session.add(proof)
     session.flush()
@@ -171,16 +171,18 @@ def review_proof(
     proof; never their own (gameplay.core.access decides who may)."""
     proof = session.get(Proof, proof_id)
     if proof is None:
-        raise NotFound(f"no proof with id {proof_id}")
+        raise NotFound(N_("no proof with id %(id)s"), id=str(proof_id))
     mission = _mission(session, proof.mission_id)
     refusal = review_refusal(session, actor, proof, mission.challenge)
     if refusal is not None:
         raise refusal
     if proof.status != "pending":
-        raise Conflict(f"this proof was already {proof.status}")
+        raise Conflict(N_("this proof was already %(status)s"), status=said(proof.status))
     if not approve and not (comment or "").strip():
-        raise Invalid("say why the proof is rejected", {"comment": ["required when rejecting"]})
-    proof.status, proof.comment = ("approved" if approve else "rejected"), comment
+        raise Invalid(
+            N_("say why the proof is rejected"), {"comment": [N_("required when rejecting")]}
+        )
+    proof.status, proof.comment = (N_("approved") if approve else N_("rejected")), comment
     proof.reviewer_id, proof.reviewed_at = actor.id, now
     changes = Changes()
     if approve:
@@ -211,7 +213,7 @@ def _credit_proof(
     ledger = Ledger(session, now=now, changes=changes)
     standing = ledger.standings.of(mission.challenge_id, proof.user_id)
     if standing is None:
-        raise Conflict("the submitter no longer takes part in this challenge")
+        raise Conflict(N_("the submitter no longer takes part in this challenge"))
     book = MissionBook(ledger, BadgeBook(session, now=now, changes=changes))
     book.of(mission, proof.user_id).value = Decimal(mission.target)
     complete_ready(book, mission.challenge, standing, at=now)
@@ -221,7 +223,8 @@ def _credit_proof(
 def _mission(session: Session, mission_id: int) -> Mission:
     mission = session.get(Mission, mission_id)
     if mission is None:
-        raise NotFound(f"no mission with id {mission_id}")
+        raise NotFound(N_("no mission with id %(id)s"), id=str(mission_id))
+
     return mission
 
 

@@ -9,6 +9,7 @@ from gameplay.core.models import PlayerProfile
 from kpi_engine.db import Choices
 from kpi_engine.errors import Invalid, NotFound
 from kpi_engine.org.models import User
+from kpi_engine.words import N_
 
 PROFILES_KEY = "gameplay.profiles"
 
@@ -66,14 +67,17 @@ def set_preferences(
     if locale is not None:
         user = session.get(User, user_id)
         if user is None:
-            raise NotFound(f"no user {user_id}")
+            raise NotFound(N_("no user %(id)s"), id=str(user_id))
         user.locale = locale or None
     if anonymised is not None:
         profile.anonymised = anonymised
     if muted_kinds is not None:
         unknown = sorted(set(muted_kinds) - set(NotificationKind.values()))
         if unknown:
-            raise Invalid(f"unknown notification kinds {unknown}", {"muted_kinds": unknown})
+            raise Invalid(
+                N_("unknown notification kinds %(kinds)s"), {"muted_kinds": unknown}, kinds=unknown
+            )
+
         profile.muted_kinds = sorted(set(muted_kinds))
     session.flush()
     return profile

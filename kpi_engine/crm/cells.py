@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from kpi_engine.errors import Invalid
+from kpi_engine.words import N_, said
 
 DATE_FORMATS = ("iso", "us", "eu")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -55,12 +56,20 @@ def decode(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        message = f"{name} is not UTF-8 text (byte {exc.start}); export it as UTF-8 CSV"
+        message = said(
+            N_("%(name)s is not UTF-8 text (byte %(byte)s); export it as UTF-8 CSV"),
+            name=name,
+            byte=str(exc.start),
+        )
         raise Invalid(message, {"file": [message]}) from exc
     if "\x00" in text:
-        message = (
-            f"{name} holds a NUL character (byte {data.index(0)}): it is not plain text;"
-            " export it as UTF-8 CSV"
+        message = said(
+            N_(
+                "%(name)s holds a NUL character (byte %(byte)s): it is not plain text;"
+                " export it as UTF-8 CSV"
+            ),
+            name=name,
+            byte=str(data.index(0)),
         )
         raise Invalid(message, {"file": [message]})
     return text
@@ -91,15 +100,20 @@ def settle_date_format(cells: list[str], named: str | None) -> str:
     month_first = any(b > 12 for _, b in pairs)
     if day_first and month_first:
         raise Invalid(
-            "the file mixes day-first and month-first dates",
-            {"date_format": ["dates such as 25/03 and 03/25 both occur; fix the export"]},
+            N_("the file mixes day-first and month-first dates"),
+            {"date_format": [N_("dates such as 25/03 and 03/25 both occur; fix the export")]},
         )
     if day_first or month_first:
         return "eu" if day_first else "us"
     sample = next(c for c in cells if _DMY.match(c))
     raise Invalid(
-        f"dates such as {sample!r} could be day-first or month-first",
-        {"date_format": ["name the file's date format: iso, us (MM/DD/YYYY) or eu (DD/MM/YYYY)"]},
+        N_("dates such as %(sample)r could be day-first or month-first"),
+        {
+            "date_format": [
+                N_("name the file's date format: iso, us (MM/DD/YYYY) or eu (DD/MM/YYYY)")
+            ]
+        },
+        sample=sample,
     )
 
 
@@ -114,7 +128,13 @@ def parse_moment(cell: str, date_format: str, zone: ZoneInfo) -> datetime:
         except ValueError:
             _parse_day(cell, "iso")  # a day the calendar lacks is the likelier mistake: name it
             example = _EXAMPLE.replace(tzinfo=ZoneInfo("Europe/Berlin")).isoformat()
-            raise UnreadableDate(f"{cell!r} is not an ISO date and time (e.g. {example})") from None
+            raise UnreadableDate(
+                said(
+                    N_("%(cell)r is not an ISO date and time (e.g. %(example)s)"),
+                    cell=cell,
+                    example=example,
+                )
+            ) from None
         if moment.tzinfo is not None:
             return moment.astimezone(ZoneInfo("UTC"))
     day = _parse_day(cell, date_format)
@@ -144,7 +164,14 @@ def _parse_day(cell: str, date_format: str) -> date:
 
 def _unreadable(cell: str, date_format: str) -> UnreadableDate:
     shape = DATE_SHAPES[date_format]
-    return UnreadableDate(f"{cell!r} is not a date in the {date_format} format ({shape})")
+    return UnreadableDate(
+        said(
+            N_("%(cell)r is not a date in the %(format)s format (%(shape)s)"),
+            cell=cell,
+            format=date_format,
+            shape=shape,
+        )
+    )
 
 
 def _parse_pattern(cell: str, pattern: str) -> date:
@@ -155,15 +182,22 @@ def _parse_pattern(cell: str, pattern: str) -> date:
         # value out of range once the shape matched.
         if "match" in str(exc) or "unconverted" in str(exc):
             example = _EXAMPLE.strftime(pattern)
-            message = f"{cell!r} is not a date in the format {pattern} (e.g. {example})"
+            message = said(
+                N_("%(cell)r is not a date in the format %(pattern)s (e.g. %(example)s)"),
+                cell=cell,
+                pattern=pattern,
+                example=example,
+            )
             raise UnreadableDate(message) from None
-        raise ImpossibleDate(f"{cell}: the calendar has no such day") from None
+        raise ImpossibleDate(
+            said(N_("%(cell)s: the calendar has no such day"), cell=cell)
+        ) from None
 
 
 def _day(cell: str, year: int, month: int, day: int) -> date:
     problem = _calendar_problem(year, month, day)
     if problem is not None:
-        raise ImpossibleDate(f"{cell}: {problem}")
+        raise ImpossibleDate(said(N_("%(cell)s: %(problem)s"), cell=cell, problem=problem))
     return date(year, month, day)
 
 
@@ -196,7 +230,10 @@ def _clock(cell: str, found: re.Match[str]) -> time:
     if meridiem == "am" and hour == 12:
         hour = 0
     if hour > 23 or minute > 59 or second > 59:
-        raise ImpossibleDate(f"{cell}: {found[0].strip()} is not a time of day")
+        raise ImpossibleDate(
+            said(N_("%(cell)s: %(time)s is not a time of day"), cell=cell, time=found[0].strip())
+        )
+
     return time(hour, minute, second)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kpi_engine.errors import Invalid
+from kpi_engine.words import N_, said
 
 FIELDS = (
     "deal_id", "owner", "stage", "amount", "created", "engaged", "closed",
@@ -90,25 +91,40 @@ def detect_format(header: Sequence[str]) -> str:
         ):
             return fmt
     raise Invalid(
-        "the file's columns match no known export",
-        {"format": ["name the format (sample, hubspot, salesforce) or give a column mapping"]},
+        N_("the file's columns match no known export"),
+        {"format": [N_("name the format (sample, hubspot, salesforce) or give a column mapping")]},
     )
 
 
 def columns_for(fmt: str, header: Sequence[str], mapping: dict[str, str] | None) -> dict[str, str]:
     if fmt not in EXPORT_COLUMNS and not mapping:
         known_formats = ", ".join(EXPORT_COLUMNS)
-        raise Invalid(f"unknown format {fmt!r}", {"format": [f"one of {known_formats}"]})
+        raise Invalid(
+            N_("unknown format %(format)r"),
+            {"format": [said(N_("one of %(names)s"), names=known_formats)]},
+            format=fmt,
+        )
     known = EXPORT_COLUMNS.get(fmt, {})
     found = {f: next((c for c in names if c in header), "") for f, names in known.items()}
     chosen = {f: c for f, c in (found | (mapping or {})).items() if c}
     unknown = sorted(set(mapping or {}) - set(FIELDS))
     missing = [f for f in REQUIRED if f not in chosen]
     absent = sorted(c for c in chosen.values() if c not in header)
-    problems = {
-        "mapping": [f"unknown field {f!r}; fields are {', '.join(FIELDS)}" for f in unknown],
-        "columns": [f"no column for {f}" for f in missing] + [f"no column {c!r}" for c in absent],
+    problems: dict[str, list[str]] = {
+        "mapping": [
+            said(
+                N_("unknown field %(field)r; fields are %(fields)s"),
+                field=f,
+                fields=", ".join(FIELDS),
+            )
+            for f in unknown
+        ],
+        "columns": [
+            *(said(N_("no column for %(field)s"), field=f) for f in missing),
+            *(said(N_("no column %(column)r"), column=c) for c in absent),
+        ],
     }
     if unknown or missing or absent:
-        raise Invalid(f"the {fmt} columns do not fit the file", problems)
+        raise Invalid(N_("the %(format)s columns do not fit the file"), problems, format=fmt)
+
     return chosen

@@ -28,6 +28,7 @@ from kpi_engine.errors import Conflict, NotFound
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import Reach
 from kpi_engine.sales.ingest import SalesEvent
+from kpi_engine.words import N_
 
 CHUNK_ROWS = 2_000  # rows stored per transaction; each commit moves the progress
 MAX_ATTEMPTS = 3  # runs of one job (the first and two resumptions) before it is failed
@@ -158,7 +159,9 @@ def job_options(job: ImportJob, *, timezone: str, reach: Reach) -> ImportOptions
 def find_job(session: Session, job_id: int) -> ImportJob:
     job = session.get(ImportJob, job_id)
     if job is None:
-        raise NotFound(f"no import job {job_id}", {"job": ["no such import job"]})
+        raise NotFound(
+            N_("no import job %(id)s"), {"job": [N_("no such import job")]}, id=str(job_id)
+        )
     return job
 
 
@@ -166,7 +169,9 @@ def visible_job(session: Session, job_id: int, viewer: User) -> ImportJob:
     """The job for its uploader or an admin; NotFound for anyone else, as for a missing one."""
     job = session.get(ImportJob, job_id)
     if job is None or (viewer.app_role != "admin" and job.actor_id != viewer.id):
-        raise NotFound(f"no import job {job_id}", {"job": ["no such import job"]})
+        raise NotFound(
+            N_("no import job %(id)s"), {"job": [N_("no such import job")]}, id=str(job_id)
+        )
     return job
 
 
@@ -217,8 +222,9 @@ def record_chunk(
     later run has taken the job over."""
     if job.attempts != attempt or job.state != JobState.RUNNING.value:
         raise TakenOver(
-            f"import job {job.id} was taken over by another run",
-            {"job": ["resumed by another worker"]},
+            N_("import job %(id)s was taken over by another run"),
+            {"job": [N_("resumed by another worker")]},
+            id=str(job.id),
         )
     job.rows_accepted += rows
     job.events_stored += stored

@@ -65,6 +65,7 @@ from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
 from kpi_engine.sales.ingest import SalesEvent, refusals, stage_status
 from kpi_engine.sales.models import Deal, ProductAlias, RawEvent
+from kpi_engine.words import N_, Said, said, said_n
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ class Problem:
     value: str = ""  # the cell, kept where a group names values (unknown owners)
 
 
-OWNER_UNKNOWN = "owner unknown"
-OWNER_AMBIGUOUS = "owner shared by several users"
+OWNER_UNKNOWN = N_("owner unknown")
+OWNER_AMBIGUOUS = N_("owner shared by several users")
 OWNER_KINDS = (OWNER_UNKNOWN, OWNER_AMBIGUOUS)
 LINES_SHOWN = 5  # line numbers a group lists; its count is always complete
 VALUES_SHOWN = 10  # unknown owners a group names
@@ -131,30 +132,55 @@ class RejectionGroup:
         return len(self.lines)
 
     @property
-    def summary(self) -> str:
+    def summary(self) -> Said:
         """The cause as one sentence with its count, e.g. "Close Date: not a real date on 3 rows
         (lines 4, 9, 31)"; unknown owners are named with their rows and what to do about them."""
         if self.kind in OWNER_KINDS:
-            return f"{self.column}: {self._owners()} ({self.hint})"
-        return f"{self.column}: {self.kind} on {_rows(self.rows)} ({_lines(self.lines)})"
+            return said(
+                N_("%(column)s: %(owners)s (%(hint)s)"),
+                column=self.column,
+                owners=self._owners(),
+                hint=self.hint,
+            )
+        return said(
+            N_("%(column)s: %(kind)s on %(rows)s (%(lines)s)"),
+            column=self.column,
+            kind=said(self.kind),
+            rows=_rows(self.rows),
+            lines=_lines(self.lines),
+        )
 
-    def _owners(self) -> str:
-        named = ", ".join(f"{v} ({_rows(n)})" for v, n in self.values[:VALUES_SHOWN])
+    def _owners(self) -> Said:
+        named = [
+            said(N_("%(owner)s (%(rows)s)"), owner=v, rows=_rows(n))
+            for v, n in self.values[:VALUES_SHOWN]
+        ]
         more = len(self.values) - VALUES_SHOWN
-        named += f", … and {more} more" if more > 0 else ""
-        owners = f"{len(self.values):,} owner{'s' if len(self.values) != 1 else ''}"
-        return f"{self.kind} for {owners} on {_rows(self.rows)} — {named}"
+        return said(
+            N_("%(kind)s for %(owners)s on %(rows)s — %(named)s%(more)s"),
+            kind=said(self.kind),
+            owners=said_n(N_("%(count)s owner"), N_("%(count)s owners"), len(self.values)),
+            rows=_rows(self.rows),
+            named=_listed(named),
+            more=said(N_(", … and %(count)s more"), count=more) if more > 0 else "",
+        )
 
 
-def _rows(count: int) -> str:
-    return f"{count:,} row{'s' if count != 1 else ''}"
+def _listed(parts: Sequence[str]) -> Said:
+    """Sentences joined with commas, each written in the reader's language."""
+    template = ", ".join(f"%(p{n})s" for n in range(len(parts)))
+    return said(template, **{f"p{n}": part for n, part in enumerate(parts)})
 
 
-def _lines(numbers: Sequence[int]) -> str:
+def _rows(count: int) -> Said:
+    return said_n(N_("%(count)s row"), N_("%(count)s rows"), count)
+
+
+def _lines(numbers: Sequence[int]) -> Said:
     """The first line numbers, e.g. "lines 4, 9, 31, 40, 57, …"."""
     shown = ", ".join(str(n) for n in numbers[:LINES_SHOWN])
     shown += ", …" if len(numbers) > LINES_SHOWN else ""
-    return f"line{'s' if len(numbers) != 1 else ''} {shown}"
+    return said_n(N_("line %(shown)s"), N_("lines %(shown)s"), len(numbers), shown=shown)
 
 
 @dataclass(frozen=True)
@@ -195,23 +221,44 @@ class ImportPlan:
         """Rows that passed every check: each is a deal to create, update or leave unchanged."""
         return len(self.created) + len(self.updated) + len(self.unchanged)
 
-    def totals(self) -> str:
+    def totals(self) -> Said:
         """How many rows the file has, passed and rejected, e.g. "8,800 rows: 0 accepted, 8,800
         rejected"; a file refused as a whole (columns, dates) had none of its rows checked."""
         if self.rows and not self.accepted and not self.rejected:
-            return f"{_rows(self.rows)}: none checked, the file as a whole must be fixed first"
-        return f"{_rows(self.rows)}: {self.accepted:,} accepted, {len(self.rejected):,} rejected"
+            return said(
+                N_("%(rows)s: none checked, the file as a whole must be fixed first"),
+                rows=_rows(self.rows),
+            )
+        return said(
+            N_("%(rows)s: %(accepted)s accepted, %(rejected)s rejected"),
+            rows=_rows(self.rows),
+            accepted=self.accepted,
+            rejected=len(self.rejected),
+        )
 
-    def undated_summary(self) -> str:
+    def undated_summary(self) -> Said:
         """The rows without a creation date as one sentence with their count and first lines:
         their deals stay undated instead of taking the import's time."""
-        columns, one = self.creation_columns, len(self.undated) == 1
-        empty = f"{' and '.join(columns)} empty" if columns else "no column holds one"
-        return (
-            f"{_rows(len(self.undated))} {'has' if one else 'have'} no creation date ({empty};"
-            f" {_lines(self.undated)}): {'its deal gets' if one else 'their deals get'} none"
-            " rather than the import's date, and KPIs that need one (pipeline conversion, sales"
-            " cycle) leave them out and say how many"
+        columns = self.creation_columns
+        empty = (
+            said(N_("%(columns)s empty"), columns=" and ".join(columns))
+            if columns
+            else said(N_("no column holds one"))
+        )
+        return said_n(
+            N_(
+                "%(count)s row has no creation date (%(empty)s; %(lines)s): its deal gets none"
+                " rather than the import's date, and KPIs that need one (pipeline conversion,"
+                " sales cycle) leave them out and say how many"
+            ),
+            N_(
+                "%(count)s rows have no creation date (%(empty)s; %(lines)s): their deals get"
+                " none rather than the import's date, and KPIs that need one (pipeline"
+                " conversion, sales cycle) leave them out and say how many"
+            ),
+            len(self.undated),
+            empty=empty,
+            lines=_lines(self.undated),
         )
 
     def rejection_groups(self) -> list[RejectionGroup]:
@@ -236,20 +283,19 @@ def _owner_hint(kind: str, owners: list[str]) -> str:
     """What makes these owners known: an admin adds them on the People page (a name as their
     CRM user id), or a roster given with the export adds them by name."""
     if kind == OWNER_AMBIGUOUS:
-        return "give each of them their CRM user id on the People page, then import again"
-    hints = []
-    if any("@" not in o for o in owners):
-        hints.append(
-            "add the owners' roster (sales_teams.csv, a HubSpot users export or a Salesforce"
-            " users report) to the import, or have an admin add them on the People page with"
-            " the name as their CRM user id (flask --app wsgi create-user --crm-id NAME …)"
-        )
-    if any("@" in o for o in owners):
-        hints.append(
-            "have an admin add them on the People page"
-            " (flask --app wsgi create-user --email EMAIL …)"
-        )
-    return "; or ".join(hints)
+        return N_("give each of them their CRM user id on the People page, then import again")
+    by_name = N_(
+        "add the owners' roster (sales_teams.csv, a HubSpot users export or a Salesforce"
+        " users report) to the import, or have an admin add them on the People page with"
+        " the name as their CRM user id (flask --app wsgi create-user --crm-id NAME …)"
+    )
+    by_email = N_(
+        "have an admin add them on the People page (flask --app wsgi create-user --email EMAIL …)"
+    )
+    names, emails = any("@" not in o for o in owners), any("@" in o for o in owners)
+    if names and emails:
+        return said(N_("%(one)s; or %(other)s"), one=said(by_name), other=said(by_email))
+    return by_name if names else by_email if emails else ""
 
 
 @dataclass
@@ -285,7 +331,9 @@ def plan_import(
         else:
             tables.append((file.name, table))
     if not tables:
-        raise Invalid("no deal file among the files", {"files": ["give at least one deal export"]})
+        raise Invalid(
+            N_("no deal file among the files"), {"files": [N_("give at least one deal export")]}
+        )
     return [_plan_file(context, name, table) for name, table in tables]
 
 
@@ -295,9 +343,15 @@ def prepare_import(
     """Create the plan's people (with their teams, audited as the import of `actor`, None: the
     command line) and aliases, flushed, and return its events; Invalid if the plan is not ok."""
     if not plan.ok:
+        lines: list[str] = [
+            said(N_("line %(line)s: %(why)s"), line=str(r.line), why=_sentence(r))
+            for r in plan.rejected
+        ]
         raise Invalid(
-            f"{plan.file} was not imported: {len(plan.rejected)} rows rejected",
-            {"file": plan.errors + [f"line {r.line}: {_sentence(r)}" for r in plan.rejected]},
+            N_("%(file)s was not imported: %(count)s rows rejected"),
+            {"file": plan.errors + lines},
+            file=plan.file,
+            count=len(plan.rejected),
         )
     via = f"{actor_name(actor)}, importing {plan.file}"
     add_people(session, plan.people, actor=actor, now=now, via=via)
@@ -308,8 +362,14 @@ def prepare_import(
     return plan.events
 
 
-def _sentence(rejection: RowRejection) -> str:
-    return "; ".join(f"{k}: {', '.join(v)}" for k, v in rejection.errors.items())
+def _sentence(rejection: RowRejection) -> Said:
+    """The row's problems by column: "amount: 'x' is not an amount; stage: ..."."""
+    by_column = [
+        said(N_("%(column)s: %(problems)s"), column=column, problems=_listed(messages))
+        for column, messages in rejection.errors.items()
+    ]
+    template = "; ".join(f"%(p{n})s" for n in range(len(by_column)))
+    return said(template, **{f"p{n}": part for n, part in enumerate(by_column)})
 
 
 def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
@@ -321,7 +381,11 @@ def _plan_file(context: _Context, name: str, table: Table) -> ImportPlan:
         columns = columns_for(plan.format, table.header, context.options.mapping)
         date_format = settle_date_format(_date_cells(table, columns), context.options.date_format)
     except Invalid as exc:
-        plan.errors.append(exc.message + "".join(f" ({m})" for v in exc.fields.values() for m in v))
+        reasons = [m for v in exc.fields.values() for m in v]
+        template = "%(message)s" + "".join(f" (%(r{n})s)" for n in range(len(reasons)))
+        plan.errors.append(
+            said(template, message=exc.message, **{f"r{n}": r for n, r in enumerate(reasons)})
+        )
         return plan
     plan.creation_columns = tuple(columns[f] for f in ("created", "engaged") if f in columns)
     owners = _plan_people(context, plan, table, columns["owner"])
@@ -369,8 +433,12 @@ def _records(
         if owner and owner not in owners.refs:
             problems.append(_owner_problem(owner, owners))
         if deal_id in seen:
-            message = f"deal {deal_id} already appears on line {seen[deal_id]}"
-            problems.append(Problem("deal_id", "already on an earlier line", message))
+            message = said(
+                N_("deal %(deal)s already appears on line %(line)s"),
+                deal=deal_id,
+                line=str(seen[deal_id]),
+            )
+            problems.append(Problem("deal_id", N_("already on an earlier line"), message))
         if deal_id:
             seen.setdefault(deal_id, line)
         if problems:
@@ -383,9 +451,15 @@ def _records(
 def _owner_problem(owner: str, owners: OwnerMatch) -> Problem:
     shared = owners.ambiguous.get(owner)
     if shared:
-        message = f"owner {owner!r} could be any of {', '.join(shared)}: give each a CRM user id"
+        message = said(
+            N_("owner %(owner)r could be any of %(names)s: give each a CRM user id"),
+            owner=owner,
+            names=", ".join(shared),
+        )
         return Problem("owner", OWNER_AMBIGUOUS, message, owner)
-    message = f"unknown owner {owner!r}: no user has that email, CRM user id or name"
+    message = said(
+        N_("unknown owner %(owner)r: no user has that email, CRM user id or name"), owner=owner
+    )
     return Problem("owner", OWNER_UNKNOWN, message, owner)
 
 
@@ -404,9 +478,10 @@ def _moments(
             if cell:
                 moments[name] = parse_moment(cell, date_format, zone)
         except ImpossibleDate as exc:
-            problems.append(Problem(name, "not a real date", str(exc)))
+            problems.append(Problem(name, N_("not a real date"), said(exc.args[0])))
         except ValueError as exc:
-            problems.append(Problem(name, f"not a date in the {date_format} format", str(exc)))
+            kind = said(N_("not a date in the %(format)s format"), format=date_format)
+            problems.append(Problem(name, kind, said(exc.args[0])))
     return moments
 
 
@@ -414,10 +489,12 @@ def _amount(cell: str, delimiter: str, problems: list[Problem]) -> Decimal | Non
     try:
         amount = parse_amount(cell, delimiter) if cell else None
     except ValueError:
-        problems.append(Problem("amount", "not an amount", f"{cell!r} is not an amount"))
+        message = said(N_("%(cell)r is not an amount"), cell=cell)
+        problems.append(Problem("amount", N_("not an amount"), message))
         return None
     if amount is not None and amount < 0:
-        problems.append(Problem("amount", "negative", f"{cell!r} is negative"))
+        message = said(N_("%(cell)r is negative"), cell=cell)
+        problems.append(Problem("amount", N_("negative"), message))
     return amount
 
 
@@ -426,16 +503,17 @@ def _check_row(
 ) -> None:
     for name in REQUIRED:
         if not values.get(name):
-            problems.append(Problem(name, "empty", f"the {name.replace('_', ' ')} is empty"))
+            message = said(N_("the %(field)s is empty"), field=name.replace("_", " "))
+            problems.append(Problem(name, N_("empty"), message))
     currency = values.get("currency", "")
     if currency and not re.fullmatch(r"[A-Za-z]{3}", currency):
-        message = f"{currency!r} is not a three-letter currency code"
-        problems.append(Problem("currency", "not a three-letter currency code", message))
+        message = said(N_("%(currency)r is not a three-letter currency code"), currency=currency)
+        problems.append(Problem("currency", N_("not a three-letter currency code"), message))
     status = stage_status(values.get("stage", ""))
     unreadable = any(p.column == "closed" for p in problems)
     if status != "open" and "closed" not in moments and not unreadable:
-        message = f"a {status} deal needs its close date"
-        problems.append(Problem("closed", "empty on a won or lost deal", message))
+        message = said(N_("a %(status)s deal needs its close date"), status=said(status))
+        problems.append(Problem("closed", N_("empty on a won or lost deal"), message))
 
 
 def _plan_people(context: _Context, plan: ImportPlan, table: Table, column: str) -> OwnerMatch:
@@ -447,7 +525,9 @@ def _plan_people(context: _Context, plan: ImportPlan, table: Table, column: str)
     plan.errors.extend(context.roster_errors)
     for person in match.new_people:
         if not context.options.may_add_people:
-            plan.errors.append(f"{person.name} has no user, and only an admin may add people")
+            plan.errors.append(
+                said(N_("%(name)s has no user, and only an admin may add people"), name=person.name)
+            )
         plan.people.append(person)
     plan.name_matches = [(m, rows[owner]) for owner, m in sorted(match.by_name.items())]
     return match
@@ -455,8 +535,8 @@ def _plan_people(context: _Context, plan: ImportPlan, table: Table, column: str)
 
 # The events API's names for a refusal's subject, as fields of a row.
 _REFUSED = {
-    "rep": ("owner", "a rep outside your teams"),
-    "data.deal_id": ("deal_id", "a deal of a rep outside your teams"),
+    "rep": ("owner", N_("a rep outside your teams")),
+    "data.deal_id": ("deal_id", N_("a deal of a rep outside your teams")),
 }
 
 
@@ -474,7 +554,7 @@ def _plan_reach(
             # A row's events are refused alike (created, then won): its reasons once each.
             errors = {k: v for reasons in refused.values() for k, v in reasons.items()}
             problems = [
-                Problem(*_REFUSED.get(key, (key, "outside your teams")), message)
+                Problem(*_REFUSED.get(key, (key, N_("outside your teams"))), said(message))
                 for key, messages in errors.items()
                 for message in messages
             ]
@@ -500,14 +580,22 @@ def _plan_products(context: _Context, plan: ImportPlan, records: list[_Record]) 
         elif product not in catalogue.values() and _normal(product) in catalogue:
             plan.aliases.append(AliasUse(product, catalogue[_normal(product)], rows, new=True))
         elif context.catalogue and product not in context.catalogue:
-            plan.warnings.append(f"product {product!r} ({rows} rows) is not in the catalogue")
+            plan.warnings.append(
+                said(
+                    N_("product %(product)r (%(rows)s) is not in the catalogue"),
+                    product=product,
+                    rows=_rows(rows),
+                )
+            )
     spellings: dict[str, set[str]] = {}
     for product in counts:
         spellings.setdefault(_normal(product), set()).add(product)
     for group in spellings.values():
         if len(group) > 1 and not context.catalogue:
             names = " / ".join(sorted(group))
-            plan.warnings.append(f"{names} look like one product; kept apart (add an alias)")
+            plan.warnings.append(
+                said(N_("%(names)s look like one product; kept apart (add an alias)"), names=names)
+            )
 
 
 def _plan_deals(context: _Context, plan: ImportPlan, records: list[_Record]) -> None:

@@ -42,6 +42,7 @@ from kpi_engine.impact.kpi_values import NOT_PER_REP, impact_name, registry_cell
 from kpi_engine.impact.panel import CORE_KPIS, FloatArray, KpiCells, Panel, Span, StudyRows
 from kpi_engine.impact.randomised import PermutationInterval, permutation_interval, strata_codes
 from kpi_engine.kpis.registry import REGISTRY
+from kpi_engine.words import N_, said
 
 MIN_REPS = 5
 MIN_RECORDS = 20  # deals, or activities for an activity KPI
@@ -249,19 +250,21 @@ def _check(design: ImpactDesign, now: datetime, keys: Sequence[str]) -> None:
     unknown = ", ".join(repr(k) for k in keys if k not in REGISTRY and k not in CORE_KEYS)
     if unknown:
         known = ", ".join(dict.fromkeys((*CORE_KEYS, *REGISTRY)))
-        errors["kpis"] = [f"unknown KPI {unknown}; known: {known}"]
+        errors["kpis"] = [
+            said(N_("unknown KPI %(unknown)s; known: %(known)s"), unknown=unknown, known=known)
+        ]
     elif not keys:
-        errors["kpis"] = ["ask for at least one KPI"]
+        errors["kpis"] = [N_("ask for at least one KPI")]
     if design.start.tzinfo is None or design.end.tzinfo is None:
-        errors["window"] = ["the window needs aware datetimes"]
+        errors["window"] = [N_("the window needs aware datetimes")]
     elif design.end <= design.start:
-        errors["window"] = ["the window must end after it starts"]
+        errors["window"] = [N_("the window must end after it starts")]
     elif now <= design.start:
-        errors["window"] = ["the challenge has not started, so there is nothing to measure yet"]
+        errors["window"] = [N_("the challenge has not started, so there is nothing to measure yet")]
     if design.participant_ids & design.control_ids:
-        errors["control_ids"] = ["a rep cannot be both a participant and a comparison rep"]
+        errors["control_ids"] = [N_("a rep cannot be both a participant and a comparison rep")]
     if errors:
-        raise Invalid("the impact of this challenge cannot be measured as asked", errors)
+        raise Invalid(N_("the impact of this challenge cannot be measured as asked"), errors)
 
 
 def study_spans(start: datetime, end: datetime, now: datetime) -> list[Span]:

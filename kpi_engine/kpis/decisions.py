@@ -17,6 +17,7 @@ from kpi_engine.org.models import User
 from kpi_engine.org.reach import reach
 from kpi_engine.periods import parse_period
 from kpi_engine.sales.dataframes import check_access, parse_scope
+from kpi_engine.words import N_, said
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def record_decision(
     check_access(session, actor, scope)
     errors = _missing(given) | _out_of_reach(session, actor, given, challenge_ids)
     if errors:
-        raise Invalid("the decision is not complete", errors)
+        raise Invalid(N_("the decision is not complete"), errors)
     decision = KpiDecision(
         kpi_key=definition(given.kpi_key).key, scope=scope.label,
         period=parse_period(given.period, tz).label, action=given.action.strip(),
@@ -71,15 +72,18 @@ def _out_of_reach(
     errors: dict[str, list[str]] = {}
     owner = session.get(User, given.owner_id) if given.owner_id is not None else None
     if given.owner_id is not None and owner is None:
-        errors["owner_id"] = [f"no user with id {given.owner_id}"]
+        errors["owner_id"] = [said(N_("no user with id %(id)s"), id=str(given.owner_id))]
     elif owner is not None and not reach(session, actor).covers({owner.id}):
-        errors["owner_id"] = [f"user {owner.id} is not you or a member of a team you manage"]
+        outside = N_("user %(id)s is not you or a member of a team you manage")
+        errors["owner_id"] = [said(outside, id=str(owner.id))]
     if given.challenge_id is not None and given.challenge_id not in challenge_ids:
-        errors["challenge_id"] = [f"challenge {given.challenge_id} is not one you manage"]
+        foreign = N_("challenge %(id)s is not one you manage")
+        errors["challenge_id"] = [said(foreign, id=str(given.challenge_id))]
     if given.alert_id is not None:
         alert = session.get(KpiAlert, given.alert_id)
         if alert is None or not _sees(session, actor, alert.scope):
-            errors["alert_id"] = [f"no alert with id {given.alert_id} on a scope you see"]
+            unseen = N_("no alert with id %(id)s on a scope you see")
+            errors["alert_id"] = [said(unseen, id=str(given.alert_id))]
     return errors
 
 
@@ -94,11 +98,11 @@ def _sees(session: Session, actor: User, scope_label: str) -> bool:
 def _missing(given: DecisionInput) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not given.action.strip():
-        errors["action"] = ["say what will be done"]
+        errors["action"] = [N_("say what will be done")]
     if given.challenge_id is None:
         for name in ("owner_id", "due_on", "success_criterion"):
             if not getattr(given, name):
-                errors[name] = ["needed for an action that is not a challenge"]
+                errors[name] = [N_("needed for an action that is not a challenge")]
     return errors
 
 
@@ -111,5 +115,8 @@ def decision_log(session: Session, scope_labels: list[str], limit: int = 50) -> 
 def decision(session: Session, decision_id: int) -> KpiDecision:
     found = session.get(KpiDecision, decision_id)
     if found is None:
-        raise NotFound(f"no decision with id {decision_id}", {"decision": ["unknown"]})
+        raise NotFound(
+            N_("no decision with id %(id)s"), {"decision": [N_("unknown")]}, id=str(decision_id)
+        )
+
     return found

@@ -15,6 +15,7 @@ from kpi_engine.errors import Invalid
 from kpi_engine.kpis.models import InputKind, KpiInput
 from kpi_engine.periods import Period, parse_period
 from kpi_engine.sales.dataframes import Scope, parse_scope, rep_ids
+from kpi_engine.words import N_, said
 
 IMPORT_COLUMNS = ("kind", "scope", "period", "amount")
 
@@ -31,12 +32,13 @@ def check_input(kind: str, scope: str, period: str, amount: object, tz: str) -> 
     """The input normalised, or Invalid naming each bad field."""
     errors: dict[str, list[str]] = {}
     if kind not in InputKind.values():
-        errors["kind"] = [f"kind must be one of {', '.join(InputKind.values())}"]
+        kinds = ", ".join(InputKind.values())
+        errors["kind"] = [said(N_("kind must be one of %(kinds)s"), kinds=kinds)]
     scope_label = _label(lambda: parse_scope(scope).label, "scope", errors)
     period_label = _label(lambda: parse_period(period, tz).label, "period", errors)
     value = _amount(str(amount), errors)
     if errors:
-        raise Invalid("the input is not valid", errors)
+        raise Invalid(N_("the input is not valid"), errors)
     return InputRow(kind, scope_label, period_label, value)
 
 
@@ -52,10 +54,10 @@ def _amount(text: str, errors: dict[str, list[str]]) -> Decimal:
     try:
         value = Decimal(text.strip())
     except InvalidOperation:
-        errors["amount"] = [f"{text!r} is not a number"]
+        errors["amount"] = [said(N_("%(text)r is not a number"), text=text)]
         return Decimal(0)
     if not value.is_finite() or value < 0:
-        errors["amount"] = ["must be a number of 0 or more"]
+        errors["amount"] = [N_("must be a number of 0 or more")]
     return value
 
 
@@ -81,7 +83,10 @@ def import_inputs(session: Session, rows: Iterable[Mapping[str, str]], tz: str) 
         except Invalid as exc:
             errors[f"line {line}"] = [f"{k}: {', '.join(v)}" for k, v in exc.fields.items()]
     if errors:
-        raise Invalid(f"{len(errors)} line(s) of the import are not valid", errors)
+        raise Invalid(
+            N_("%(count)s line(s) of the import are not valid"), errors, count=len(errors)
+        )
+
     for row in checked:
         set_input(session, row)
     return len(checked)

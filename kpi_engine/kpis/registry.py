@@ -376,7 +376,9 @@ def definition(key: str) -> KpiDefinition:
     try:
         return REGISTRY[key]
     except KeyError:
-        raise NotFound(f"no KPI with key {key!r}", {"kpi": ["unknown KPI"]}) from None
+        raise NotFound(
+            N_("no KPI with key %(key)r"), {"kpi": [N_("unknown KPI")]}, key=key
+        ) from None
 
 
 def level_one() -> list[KpiDefinition]:

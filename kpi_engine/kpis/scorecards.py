@@ -22,7 +22,7 @@ from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period
 from kpi_engine.sales.dataframes import Frames, Scope, in_scope, load_activity_counts, load_deals
 from kpi_engine.sales.models import RawEvent
-from kpi_engine.words import N_
+from kpi_engine.words import N_, said
 
 DEFAULT_ROLE_KPIS: dict[str, tuple[str, ...]] = {
     "SDR": ("activities", "reply_rate", "meetings_booked", "sqls_created"),
@@ -108,7 +108,11 @@ def role_kpis(session: Session, role: str) -> list[str]:
 def set_role_kpis(session: Session, role: str, keys: Sequence[str]) -> list[str]:
     """Replace the KPIs a role's scorecard shows (an empty list restores the defaults)."""
     if role not in ScorecardRole.values():
-        raise Invalid(f"no scorecard role {role!r}", {"role": [", ".join(ScorecardRole.values())]})
+        raise Invalid(
+            N_("no scorecard role %(role)r"),
+            {"role": [", ".join(ScorecardRole.values())]},
+            role=role,
+        )
     known = [definition(k).key for k in keys]
     session.execute(delete(ScorecardKpi).where(ScorecardKpi.role == role))
     session.add_all(ScorecardKpi(role=role, kpi_key=k, position=n) for n, k in enumerate(known))
@@ -239,8 +243,19 @@ def check_keys(keys: Sequence[str]) -> None:
     unknown = ", ".join(repr(k) for k in keys if k not in REGISTRY)
     if unknown:
         known = ", ".join(REGISTRY)
-        message = f"unknown KPI {unknown}"
-        raise Invalid(message, {"kpis": [f"{message}; known: {known}"]})
+        raise Invalid(
+            N_("unknown KPI %(unknown)s"),
+            {
+                "kpis": [
+                    said(
+                        N_("unknown KPI %(unknown)s; known: %(known)s"),
+                        unknown=unknown,
+                        known=known,
+                    )
+                ]
+            },
+            unknown=unknown,
+        )
 
 
 def scope_name(session: Session, scope: Scope) -> str:
@@ -278,7 +293,12 @@ def breakdown(
 ) -> list[Slice]:
     """Level 2 and 3: the deal KPIs split by segment, product or team, or every KPI per rep."""
     if by not in BREAKDOWNS:
-        raise Invalid(f"cannot split by {by!r}", {"by": [f"one of {', '.join(BREAKDOWNS)}"]})
+        raise Invalid(
+            N_("cannot split by %(by)r"),
+            {"by": [said(N_("one of %(names)s"), names=", ".join(BREAKDOWNS))]},
+            by=by,
+        )
+
     # Splitting reads the owner, product, segment and team of each deal, which no formula does.
     frames = Frames(session, scope, period, inputs_for(session, scope, period), now)
     if by == "rep":

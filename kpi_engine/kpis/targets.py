@@ -18,6 +18,7 @@ from kpi_engine.kpis.models import KpiTarget
 from kpi_engine.kpis.registry import KpiDefinition, definition
 from kpi_engine.periods import parse_period
 from kpi_engine.sales.dataframes import parse_scope
+from kpi_engine.words import N_, said
 
 DEFAULT_RED_MARGIN = 0.10
 
@@ -61,11 +62,19 @@ def set_target(
     scope_label, period_label = parse_scope(scope).label, parse_period(period, tz).label
     sign = 1 if kpi.direction == "higher" else -1
     if red_at is not None and sign * red_at > sign * target:
-        side = "below" if sign == 1 else "above"
-        raise Invalid(
-            f"for {kpi.name} (where {kpi.direction} is better) red must start {side} the target",
-            {"red_at": [f"must be {side} the target {target}"]},
+        sentence, field = (
+            (
+                N_("for %(kpi)s (where higher is better) red must start below the target"),
+                N_("must be below the target %(target)s"),
+            )
+            if sign == 1
+            else (
+                N_("for %(kpi)s (where lower is better) red must start above the target"),
+                N_("must be above the target %(target)s"),
+            )
         )
+        raise Invalid(sentence, {"red_at": [said(field, target=str(target))]}, kpi=said(kpi.name))
+
     row = session.scalar(_query(kpi.key, scope_label, period_label)) or KpiTarget(
         kpi_key=kpi.key, scope=scope_label, period=period_label
     )

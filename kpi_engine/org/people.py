@@ -24,6 +24,7 @@ from kpi_engine.org.audit import record_change
 from kpi_engine.org.history import record_move
 from kpi_engine.org.models import ApiToken, AppRole, OrgAction, SalesRole, Team, User
 from kpi_engine.org.reach import check_org_change
+from kpi_engine.words import N_, Said, said
 
 PERSON_FIELDS = ("email", "name", "app_role", "sales_role", "team_id", "crm_user_id", "active")
 NEW_PERSON_FIELDS = (*PERSON_FIELDS, "hire_date")
@@ -46,7 +47,7 @@ def person_by_id(session: Session, user_id: int) -> User:
     """The user with this id, or NotFound naming it."""
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user {user_id}", {"user_id": ["unknown user"]})
+        raise NotFound(N_("no user %(id)s"), {"user_id": [N_("unknown user")]}, id=str(user_id))
     return user
 
 
@@ -78,7 +79,13 @@ def add_person(
     session.flush()
     after = person_facts(user)
     record_change(
-        session, OrgAction.USER_CREATED, by=actor, via=via, at=now, before={}, after=after,
+        session,
+        OrgAction.USER_CREATED,
+        by=actor,
+        via=via,
+        at=now,
+        before={},
+        after=after,
         user_id=user.id,
     )
     return user
@@ -105,7 +112,12 @@ def change_person(
     session.flush()
     after = person_facts(user)
     record_change(
-        session, OrgAction.USER_CHANGED, by=actor, at=now, before=before, after=after,
+        session,
+        OrgAction.USER_CHANGED,
+        by=actor,
+        at=now,
+        before=before,
+        after=after,
         user_id=user.id,
     )
     moved = any(getattr(user, f) != v for f, v in audience.items())
@@ -128,7 +140,7 @@ def person_facts(user: User) -> dict[str, Any]:
 def _check_known(given: Mapping[str, Any], known: tuple[str, ...]) -> None:
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise Invalid("unknown fields", {k: ["not a field of a person"] for k in unknown})
+        raise Invalid(N_("unknown fields"), {k: [N_("not a field of a person")] for k in unknown})
 
 
 def _values(
@@ -147,42 +159,45 @@ def _values(
             try:
                 values.update(check(session, given[name]))
             except ValueError as exc:
-                errors[name] = [str(exc)]
-    taken, said = _taken(session, user, values)
+                errors[name] = [exc.args[0]]
+    taken, sentences = _taken(session, user, values)
     if errors:
-        raise Invalid("the person's details are not valid", errors | taken)
+        raise Invalid(N_("the person's details are not valid"), errors | taken)
     if taken:
-        raise Conflict("; ".join(said), taken)
+        first, *other = sentences
+        raise Conflict(
+            said(N_("%(one)s; %(other)s"), one=first, other=other[0]) if other else first, taken
+        )
     return values
 
 
 def _email(_session: Session, value: Any) -> dict[str, Any]:
     email = str(value or "").strip().lower()
     if not EMAIL.fullmatch(email):
-        raise ValueError(f"{email!r} is not an email address")
+        raise ValueError(said(N_("%(email)r is not an email address"), email=email))
     if len(email) > EMAIL_MAX:
-        raise ValueError(f"at most {EMAIL_MAX} characters")
+        raise ValueError(said(N_("at most %(most)s characters"), most=EMAIL_MAX))
     return {"email": email}
 
 
 def _name(_session: Session, value: Any) -> dict[str, Any]:
     name = str(value or "").strip()
     if not name:
-        raise ValueError("must not be empty")
+        raise ValueError(N_("must not be empty"))
     if len(name) > NAME_MAX:
-        raise ValueError(f"at most {NAME_MAX} characters")
+        raise ValueError(said(N_("at most %(most)s characters"), most=NAME_MAX))
     return {"name": name}
 
 
 def _app_role(_session: Session, value: Any) -> dict[str, Any]:
     if value not in AppRole.values():
-        raise ValueError(f"one of {', '.join(AppRole.values())}")
+        raise ValueError(said(N_("one of %(names)s"), names=", ".join(AppRole.values())))
     return {"app_role": value}
 
 
 def _sales_role(_session: Session, value: Any) -> dict[str, Any]:
     if value is not None and value not in SalesRole.values():
-        raise ValueError(f"one of {', '.join(SalesRole.values())}, or none")
+        raise ValueError(said(N_("one of %(names)s, or none"), names=", ".join(SalesRole.values())))
     return {"sales_role": value}
 
 
@@ -191,20 +206,20 @@ def _team(session: Session, value: Any) -> dict[str, Any]:
         return {"team": None}
     team = session.get(Team, value)
     if team is None:
-        raise ValueError(f"no team {value}")
+        raise ValueError(said(N_("no team %(id)s"), id=str(value)))
     return {"team": team}
 
 
 def _crm_user_id(_session: Session, value: Any) -> dict[str, Any]:
     crm_id = str(value or "").strip()
     if len(crm_id) > CRM_ID_MAX:
-        raise ValueError(f"at most {CRM_ID_MAX} characters")
+        raise ValueError(said(N_("at most %(most)s characters"), most=CRM_ID_MAX))
     return {"crm_user_id": crm_id or None}
 
 
 def _active(_session: Session, value: Any) -> dict[str, Any]:
     if not isinstance(value, bool):
-        raise ValueError("true or false")
+        raise ValueError(N_("true or false"))
     return {"active": value}
 
 
@@ -222,19 +237,19 @@ _CHECKS = {
 def _hire_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
-    raise Invalid("the hire date is not a date", {"hire_date": ["a date, YYYY-MM-DD"]})
+    raise Invalid(N_("the hire date is not a date"), {"hire_date": [N_("a date, YYYY-MM-DD")]})
 
 
 def _taken(
     session: Session, user: User, values: dict[str, Any]
-) -> tuple[dict[str, list[str]], list[str]]:
+) -> tuple[dict[str, list[str]], list[Said]]:
     """The email or CRM user id among these values that is another person's: by field, and as
     sentences naming the value and its holder."""
     taken: dict[str, list[str]] = {}
-    said: list[str] = []
-    for field, column, label in (
-        ("email", User.email, "email"),
-        ("crm_user_id", User.crm_user_id, "CRM user id"),
+    sentences: list[Said] = []
+    for field, column, sentence in (
+        ("email", User.email, N_("the email %(value)s is already %(holder)s's")),
+        ("crm_user_id", User.crm_user_id, N_("the CRM user id %(value)s is already %(holder)s's")),
     ):
         value = values.get(field)
         if value is None:
@@ -242,9 +257,9 @@ def _taken(
         query = select(User.name).where(func.lower(column) == value.lower())
         holder = session.scalar(query.where(User.id != user.id) if user.id else query)
         if holder is not None:
-            taken[field] = [f"already {holder}'s"]
-            said.append(f"the {label} {value} is already {holder}'s")
-    return taken, said
+            taken[field] = [said(N_("already %(holder)s's"), holder=holder)]
+            sentences.append(said(sentence, value=value, holder=holder))
+    return taken, sentences
 
 
 def _check_consequences(
@@ -257,8 +272,8 @@ def _check_consequences(
     if actor is not None and actor.id == user.id and (demoted or leaving):
         field = "active" if leaving else "app_role"
         raise Forbidden(
-            "nobody changes their own role or deactivates themself",
-            {field: ["nobody changes their own role or access: ask another admin"]},
+            N_("nobody changes their own role or deactivates themself"),
+            {field: [N_("nobody changes their own role or access: ask another admin")]},
         )
     if (demoted and user.app_role == AppRole.MANAGER) or leaving:
         _check_no_team_left_behind(session, user, "active" if leaving else "app_role")
@@ -271,8 +286,14 @@ def _check_no_team_left_behind(session: Session, user: User, field: str) -> None
     if managed:
         names = ", ".join(sorted(managed))
         raise Conflict(
-            f"{user.name} manages {names}",
-            {field: [f"manages {names}: give the team another manager first"]},
+            N_("%(name)s manages %(teams)s"),
+            {
+                field: [
+                    said(N_("manages %(teams)s: give the team another manager first"), teams=names)
+                ]
+            },
+            name=user.name,
+            teams=names,
         )
 
 
@@ -282,7 +303,9 @@ def _check_not_last_admin(session: Session, user: User, field: str) -> None:
     )
     if not session.scalar(others):
         raise Conflict(
-            f"{user.name} is the last active admin", {field: ["the last active admin stays one"]}
+            N_("%(name)s is the last active admin"),
+            {field: [N_("the last active admin stays one")]},
+            name=user.name,
         )
 
 

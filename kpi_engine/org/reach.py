@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from kpi_engine.errors import Forbidden
 from kpi_engine.org.models import Team, User
+from kpi_engine.words import N_
 
 
 @dataclass(frozen=True)
@@ -56,4 +57,4 @@ def check_org_change(actor: User | None) -> None:
     """Forbidden unless the actor may change people or teams: an admin may, and so may the
     command line (actor None), which runs with the server's own rights."""
     if actor is not None and actor.app_role != "admin":
-        raise Forbidden("only an admin changes people and teams")
+        raise Forbidden(N_("only an admin changes people and teams"))

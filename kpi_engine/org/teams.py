@@ -15,6 +15,7 @@ from kpi_engine.errors import Conflict, Invalid, NotFound
 from kpi_engine.org.audit import record_change
 from kpi_engine.org.models import AppRole, OrgAction, Team, User
 from kpi_engine.org.reach import check_org_change
+from kpi_engine.words import N_, said
 
 NAME_MAX = 120
 TEAM_FIELDS = ("name", "region", "manager_id")
@@ -24,7 +25,7 @@ def team_by_id(session: Session, team_id: int) -> Team:
     """The team with this id, or NotFound naming it."""
     team = session.get(Team, team_id)
     if team is None:
-        raise NotFound(f"no team {team_id}", {"team_id": ["unknown team"]})
+        raise NotFound(N_("no team %(id)s"), {"team_id": [N_("unknown team")]}, id=str(team_id))
     return team
 
 
@@ -32,7 +33,7 @@ def find_team(session: Session, name: str) -> Team:
     """The team of that name (any case), or NotFound naming it."""
     team = session.scalar(select(Team).where(func.lower(Team.name) == name.strip().lower()))
     if team is None:
-        raise NotFound(f"no team named {name!r}", {"team": ["unknown team"]})
+        raise NotFound(N_("no team named %(name)r"), {"team": [N_("unknown team")]}, name=name)
     return team
 
 
@@ -47,14 +48,20 @@ def create_team(
     """Add a team with a name (unique, any case), and optionally a region and a manager."""
     check_org_change(actor)
     if "name" not in given:
-        raise Invalid("a team needs a name", {"name": ["give the team a name"]})
+        raise Invalid(N_("a team needs a name"), {"name": [N_("give the team a name")]})
     team = Team()
     _apply(session, team, given)
     session.add(team)
     session.flush()
     after = _facts(team)
     record_change(
-        session, OrgAction.TEAM_CREATED, by=actor, via=via, at=now, before={}, after=after,
+        session,
+        OrgAction.TEAM_CREATED,
+        by=actor,
+        via=via,
+        at=now,
+        before={},
+        after=after,
         team_id=team.id,
     )
     return team
@@ -77,7 +84,13 @@ def change_team(
     session.flush()
     after = _facts(team)
     record_change(
-        session, OrgAction.TEAM_CHANGED, by=actor, via=via, at=now, before=before, after=after,
+        session,
+        OrgAction.TEAM_CHANGED,
+        by=actor,
+        via=via,
+        at=now,
+        before=before,
+        after=after,
         team_id=team.id,
     )
     return team
@@ -87,7 +100,9 @@ def _apply(session: Session, team: Team, given: Mapping[str, Any]) -> None:
     """Check every given field, naming each problem, then set them all or none."""
     unknown = sorted(set(given) - set(TEAM_FIELDS))
     if unknown:
-        raise Invalid("unknown team fields", {k: ["not a field of a team"] for k in unknown})
+        raise Invalid(
+            N_("unknown team fields"), {k: [N_("not a field of a team")] for k in unknown}
+        )
     errors: dict[str, list[str]] = {}
     values: dict[str, Any] = {}
     if "name" in given:
@@ -97,7 +112,7 @@ def _apply(session: Session, team: Team, given: Mapping[str, Any]) -> None:
     if "manager_id" in given:
         values["manager"] = _manager(session, given["manager_id"], errors)
     if errors:
-        raise Invalid("the team's details are not valid", errors)
+        raise Invalid(N_("the team's details are not valid"), errors)
     if "name" in values:
         _check_free(session, team, values["name"])
     for key, value in values.items():
@@ -107,9 +122,9 @@ def _apply(session: Session, team: Team, given: Mapping[str, Any]) -> None:
 def _text(value: Any, field: str, errors: dict[str, list[str]], *, required: bool) -> str | None:
     text = str(value or "").strip()
     if required and not text:
-        errors[field] = ["must not be empty"]
+        errors[field] = [N_("must not be empty")]
     elif len(text) > NAME_MAX:
-        errors[field] = [f"at most {NAME_MAX} characters"]
+        errors[field] = [said(N_("at most %(most)s characters"), most=NAME_MAX)]
     return text or None
 
 
@@ -119,11 +134,17 @@ def _manager(session: Session, user_id: Any, errors: dict[str, list[str]]) -> Us
         return None
     user = session.get(User, user_id)
     if user is None:
-        errors["manager_id"] = [f"no user {user_id}"]
+        errors["manager_id"] = [said(N_("no user %(id)s"), id=str(user_id))]
     elif user.app_role != AppRole.MANAGER:
-        errors["manager_id"] = [f"{user.name} is a {user.app_role}; make them a manager first"]
+        errors["manager_id"] = [
+            said(
+                N_("%(name)s is a %(role)s; make them a manager first"),
+                name=user.name,
+                role=said(user.app_role),
+            )
+        ]
     elif not user.active:
-        errors["manager_id"] = [f"{user.name} is deactivated"]
+        errors["manager_id"] = [said(N_("%(name)s is deactivated"), name=user.name)]
     return user
 
 
@@ -132,7 +153,9 @@ def _check_free(session: Session, team: Team, name: str) -> None:
     if team.id is not None:
         query = query.where(Team.id != team.id)
     if session.scalar(query) is not None:
-        raise Conflict(f"a team named {name!r} already exists", {"name": ["already taken"]})
+        raise Conflict(
+            N_("a team named %(name)r already exists"), {"name": [N_("already taken")]}, name=name
+        )
 
 
 def _facts(team: Team) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from kpi_engine.org.history import members, teams_at
 from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period
 from kpi_engine.sales.models import Activity, Deal, DealStageChange
+from kpi_engine.words import N_
 
 SCOPE_KINDS = ("rep", "team", "region", "org")
 DEAL_COLUMNS = (
@@ -77,8 +78,9 @@ def parse_scope(text: str) -> Scope:
     if numeric or (kind == "region" and ref) or (kind == "org" and not ref):
         return Scope(kind, ref)
     raise Invalid(
-        f"scope {text!r} is not valid",
-        {"scope": ["use rep:<id>, team:<id> (ids up to 2147483647), region:<name> or org"]},
+        N_("scope %(scope)r is not valid"),
+        {"scope": [N_("use rep:<id>, team:<id> (ids up to 2147483647), region:<name> or org")]},
+        scope=text,
     )
 
 
@@ -95,7 +97,9 @@ def check_access(session: Session, actor: User, scope: Scope) -> None:
         )
         if team_id is not None and session.scalar(managed.where(Team.id == team_id)):
             return
-    raise Forbidden(f"you may not see the scope {scope.label}", {"scope": ["not yours"]})
+    raise Forbidden(
+        N_("you may not see the scope %(scope)s"), {"scope": [N_("not yours")]}, scope=scope.label
+    )
 
 
 def scope_teams(scope: Scope) -> Select[Any] | None:

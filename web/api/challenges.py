@@ -24,6 +24,7 @@ from gameplay.scoring.ledger import adjust_points, entries_for
 from gameplay.scoring.missions import mission_board, pending_proofs, review_proof, submit_proof
 from kpi_engine.db import utcnow
 from kpi_engine.errors import Forbidden, NotFound
+from kpi_engine.words import N_
 from web.api import bp
 from web.board_cache import board_response
 from web.extensions import db
@@ -153,7 +154,11 @@ def submit_proof_view(challenge_id: int, mission_id: int):
     body = ProofSchema().load(request.get_json(force=True))
     challenge = get_challenge(db.session(), challenge_id, actor())
     if mission_id not in {m.id for m in challenge.missions}:
-        raise NotFound(f"challenge {challenge_id} has no mission {mission_id}")
+        raise NotFound(
+            N_("challenge %(challenge)s has no mission %(mission)s"),
+            challenge=str(challenge_id),
+            mission=str(mission_id),
+        )
     proof = submit_proof(db.session(), mission_id, actor(), now=utcnow(), **body)
     db.session.commit()
     return jsonify(ProofOutSchema().dump(proof)), 201
@@ -186,8 +191,9 @@ def adjust_points_view(challenge_id: int):
     participant = participant_for(session, challenge_id, body["user_id"])
     if participant is None:
         raise NotFound(
-            f"user {body['user_id']} does not take part in this challenge",
-            {"user_id": ["not a participant"]},
+            N_("user %(id)s does not take part in this challenge"),
+            {"user_id": [N_("not a participant")]},
+            id=str(body["user_id"]),
         )
     entry, changes = adjust_points(
         session,
@@ -208,7 +214,7 @@ def ledger_view(challenge_id: int):
     session, viewer = db.session(), actor()
     _, manages = viewed_challenge(session, challenge_id, viewer)
     if not manages and participant_for(session, challenge_id, viewer.id) is None:
-        raise Forbidden("only participants and managers read this ledger")
+        raise Forbidden(N_("only participants and managers read this ledger"))
     user_id = None if manages else viewer.id
     return jsonify(
         {"entries": LedgerOutSchema(many=True).dump(entries_for(session, challenge_id, user_id))}

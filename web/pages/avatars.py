@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 
 from flask import abort, flash, redirect, request, send_file, url_for
+from flask_babel import gettext
 
 from kpi_engine.errors import DomainError
 from web.avatars import face_of, picture_path, remove_picture, save_picture
@@ -53,7 +54,7 @@ def play_avatar():
     except DomainError as exc:
         keep_refusal("avatar", 0, inline_errors(exc, ("avatar",)), {})
         return redirect(url_for("pages.play_profile", _anchor="avatar-title"), 303)
-    flash("Picture saved.", "info")
+    flash(gettext("Picture saved."), "info")
     return redirect(url_for("pages.play_profile", _anchor="avatar-title"), 303)
 
 
@@ -61,5 +62,5 @@ def play_avatar():
 @login_required
 def play_avatar_remove():
     remove_picture(actor().id)
-    flash("Picture removed: your initials show instead.", "info")
+    flash(gettext("Picture removed: your initials show instead."), "info")
     return redirect(url_for("pages.play_profile", _anchor="avatar-title"), 303)

@@ -27,6 +27,7 @@ from kpi_engine.org.models import Team
 from web.channel_sender import open_url, post_now, seal
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
+from web.i18n import in_locale, org_locale
 from web.pages import bp
 from web.permissions import actor, manager_required
 from web.schemas.channels import ChannelFormSchema, ChannelNewsSchema
@@ -108,9 +109,11 @@ def manage_test_channel(channel_id: int):
         flash(gettext("The %(channel)s webhook can no longer be read: connect the channel again.",
                       channel=name), "error")  # fmt: skip
     else:
-        lines = ("The news you chose on the Team channels page will show up here.",)
-        headline = Headline("👋", f"SalesQuest test message for {team.name}", lines)
-        error = post_now(url, BODIES[channel.kind](headline)).error
+        with in_locale(org_locale()):
+            lines = (gettext("The news you chose on the Team channels page will show up here."),)
+            title = gettext("SalesQuest test message for %(team)s", team=team.name)
+            body = BODIES[channel.kind](Headline("👋", title, lines))
+        error = post_now(url, body).error
         if error is None:
             flash(gettext("Test message sent: look in %(team)s's %(channel)s channel.",
                           team=team.name, channel=name), "info")  # fmt: skip

@@ -41,7 +41,9 @@ from kpi_engine.org.membership import teams_of
 from kpi_engine.org.models import User
 from kpi_engine.periods import Period, parse_period, quarter_of
 from kpi_engine.sales.dataframes import Scope, check_access, parse_scope, rep_ids
+from kpi_engine.words import N_, said
 from web.csv_export import csv_response, kpi_number, neutralise, unit_label
+from web.error_words import in_words
 from web.extensions import db
 from web.formats import kpi_value
 from web.pages import bp
@@ -186,7 +188,11 @@ def _export_rows(scope: Scope, period: Period, table: str) -> tuple[list[str], l
         return header, [_export_row(r) for r in card.rows]
     if table not in BREAKDOWNS:
         tables = ", ".join(("scorecard", "level1", *BREAKDOWNS))
-        raise Invalid(f"no table {table!r}", {"table": [f"one of {tables}"]})
+        raise Invalid(
+            N_("no table %(table)r"),
+            {"table": [said(N_("one of %(names)s"), names=tables)]},
+            table=table,
+        )
     slices = breakdown(session, scope, period, table, now)
     kpis = [REGISTRY[k] for k in (PERSON_KPIS if table == "rep" else BREAKDOWN_KPIS)]
     header = [BREAKDOWN_NAMES[table], *(f"{_(k.name)} ({unit_label(k.unit)})" for k in kpis)]
@@ -242,7 +248,7 @@ def _post(schema: Schema, save: Callable[[dict[str, Any]], str]) -> Response:
     except (ValidationError, Invalid) as exc:
         db.session.rollback()
         detail = exc.messages if isinstance(exc, ValidationError) else exc.fields
-        flash(f"Not saved: {_in_words(detail)}", "error")
+        flash(f"Not saved: {_in_words(in_words(detail))}", "error")
         return _back(scope, period)
     db.session.commit()
     flash(message, "info")

@@ -30,6 +30,7 @@ from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.membership import teams_of
 from kpi_engine.org.models import SalesRole
 from web.builder_presets import TITLES, preset_form
+from web.error_words import in_words
 from web.extensions import db
 from web.pages import bp
 from web.pages.impact_charts import format_value
@@ -107,7 +108,7 @@ def manage_create():
         challenge = create_challenge(db.session(), spec, actor(), now=utcnow())
     except (ValidationError, Invalid) as exc:
         db.session.rollback()
-        errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
+        errors = in_words(exc.messages if isinstance(exc, ValidationError) else exc.fields)
         return _builder(form, flat_errors(errors) if isinstance(errors, dict) else {}, 422)
     db.session.commit()
     flash(gettext("Draft saved. Check the preview, then launch it."), "info")
@@ -175,7 +176,8 @@ def _refused(challenge_id: int, exc: DomainError):
     db.session.rollback()
     if exc.status in (403, 404):
         raise exc
-    flash(f"{exc.message[:1].upper()}{exc.message[1:]}.", "error")
+    message = in_words(exc.message)
+    flash(f"{message[:1].upper()}{message[1:]}.", "error")
     return redirect(url_for("pages.manage_challenge", challenge_id=challenge_id))
 
 
@@ -209,7 +211,7 @@ def _review_refused(proof_id: int, form: dict[str, Any], exc: ValidationError | 
     proof = db.session.get(Proof, proof_id)
     if proof is None:
         raise exc
-    errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
+    errors = in_words(exc.messages if isinstance(exc, ValidationError) else exc.fields)
     session[REFUSED_REVIEW] = {
         "proof_id": proof_id,
         "comment": str(form.get("comment", ""))[:1000],

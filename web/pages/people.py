@@ -25,6 +25,7 @@ from kpi_engine.org.models import AppRole, SalesRole, Team, User
 from kpi_engine.org.people import person_by_id
 from kpi_engine.org.teams import change_team, create_team
 from web.auth import hash_password
+from web.error_words import in_words
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
 from web.org_words import field_changes, local_time, subject
@@ -205,13 +206,13 @@ def _refused(
 def field_errors(exc: ValidationError | DomainError, fields: tuple[str, ...]) -> dict[str, str]:
     """Each field's problem as a sentence; what belongs to no field of the form (or a refusal
     with none) is the form's own."""
-    found: Any = exc.messages if isinstance(exc, ValidationError) else exc.fields
+    found: Any = in_words(exc.messages if isinstance(exc, ValidationError) else exc.fields)
     errors = {
         name: _sentence(found[name]) for name in fields if isinstance(found, dict) and name in found
     }
     others = set(found) - set(fields) if isinstance(found, dict) else set()
     if isinstance(exc, DomainError) and not errors:
-        errors["_form"] = _sentence([exc.message])
+        errors["_form"] = _sentence([in_words(exc.message)])
     elif others:
         errors["_form"] = f"The form sent fields it does not take: {', '.join(sorted(others))}."
     return errors

@@ -20,6 +20,7 @@ from gameplay.manage.rewards import (
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError, Invalid
 from kpi_engine.org.models import User
+from kpi_engine.words import N_
 from web.extensions import db
 from web.form_refusals import keep_refusal, take_refusal
 from web.formats import points, translated
@@ -103,7 +104,9 @@ def manage_handle_redemption(redemption_id: int):
     handle = {"fulfil": fulfil_redemption, "refuse": refuse_redemption}.get(decision or "")
     try:
         if handle is None:
-            raise Invalid("choose to hand it over or to refuse it", {"decision": ["required"]})
+            raise Invalid(
+                N_("choose to hand it over or to refuse it"), {"decision": [N_("required")]}
+            )
         redemption: Redemption = handle(db.session(), redemption_id, actor(), now=utcnow())
     except DomainError as exc:
         db.session.rollback()
