@@ -18,7 +18,7 @@ from babel.numbers import format_decimal as _babel_decimal
 from flask import Flask
 from flask_babel import get_translations, gettext, ngettext, pgettext
 
-from kpi_engine.words import Words
+from kpi_engine.words import Text, Words, write
 
 Number = int | float | Decimal
 
@@ -158,6 +158,12 @@ def words() -> Words:
     )
 
 
+def written(text: Text | None) -> str:
+    """What the domain says (an N_-marked word, or a Sentence with its values) in the reader's
+    language and number formats."""
+    return write(text, words()) if text is not None else ""
+
+
 def live_words() -> dict[str, str]:
     """The live board's words for js/live.js, in the reader's language."""
     return {
@@ -198,6 +204,7 @@ FILTERS: dict[str, Any] = {
     "week": week,
     "points": points,
     "translated": translated,
+    "written": written,
 }
 
 
