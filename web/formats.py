@@ -181,6 +181,21 @@ def live_words() -> dict[str, str]:
     }
 
 
+def wall_words() -> dict[str, str]:
+    """The wall screen's words for js/wall.js: its live status and its moments ({name}...)."""
+    live = live_words()
+    return {
+        **{key: live[key] for key in ("live", "asOf", "reconnecting", "offline")},
+        "lead": gettext("%(name)s takes the lead").replace("%(name)s", "{name}"),
+        "pointsOne": ngettext("%(count)s point", "%(count)s points", 1, count="{count}"),
+        "pointsOther": ngettext("%(count)s point", "%(count)s points", 2, count="{count}"),
+        "won": gettext("%(name)s won %(deal)s")
+        .replace("%(name)s", "{name}")
+        .replace("%(deal)s", "{deal}"),
+        "aDeal": gettext("a deal"),
+    }
+
+
 def moment_words() -> dict[str, str]:
     """The gap line's and the toasts' words for js/moments.js and js/toasts.js."""
     return {
@@ -214,3 +229,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["countdown_words"] = countdown_words
     app.jinja_env.globals["live_words"] = live_words
     app.jinja_env.globals["moment_words"] = moment_words
+    app.jinja_env.globals["wall_words"] = wall_words

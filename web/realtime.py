@@ -131,6 +131,8 @@ def notification_frame(note: Notification, locale: str = "en") -> dict[str, Any]
 
 def moment_frame(moment: Moment) -> dict[str, Any]:
     frame: dict[str, Any] = {"kind": moment.kind, "title": moment.title, "line": moment.line}
+    if moment.values:
+        frame["values"] = dict(moment.values)
     # A board's moment also says which board, for pages showing more than one.
     if moment.audience == "board":
         frame["challenge_id"] = moment.wall_id

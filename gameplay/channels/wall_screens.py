@@ -25,6 +25,7 @@ from kpi_engine.db import Base, Choices, UTCDateTime
 from kpi_engine.errors import Invalid
 from kpi_engine.kpis.registry import REGISTRY
 from kpi_engine.org.models import User
+from kpi_engine.words import N_
 
 DEFAULT_SECONDS = 20
 DEFAULT_BIG_DEAL = Decimal(10_000)
@@ -44,10 +45,10 @@ class KpiPeriod(Choices):
 
 
 SLIDE_NAMES = {
-    "board": "Leaderboard",
-    "team_battle": "Team battle",
-    "kpi": "KPI tile",
-    "wins": "Recent wins",
+    "board": N_("Leaderboard"),
+    "team_battle": N_("Team battle"),
+    "kpi": N_("KPI tile"),
+    "wins": N_("Recent wins"),
 }
 
 

@@ -26,6 +26,7 @@ from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period, parse_period, quarter_of, zone
 from kpi_engine.sales.dataframes import Scope
 from kpi_engine.sales.models import Deal
+from kpi_engine.words import N_, Text, said
 
 # A TV shows this many of a board's rows, scrolling through those below the first ten.
 BOARD_ROWS = 30
@@ -73,7 +74,7 @@ class Win:
 @dataclass(frozen=True)
 class WinsSlide:
     kind: str
-    scope: str
+    scope: Text
     wins: list[Win]
 
 
@@ -180,8 +181,9 @@ def wall_teams(session: Session, playlist: Playlist) -> set[int]:
     return teams | {s.team_id for s in playlist.slides if s.team_id is not None}
 
 
-def _teams_name(session: Session, team_ids: set[int]) -> str:
+def _teams_name(session: Session, team_ids: set[int]) -> Text:
     names = sorted(session.scalars(select(Team.name).where(Team.id.in_(team_ids))))
     if len(names) <= 3:
-        return ", ".join(names) or "no team"
-    return f"{', '.join(names[:2])} and {len(names) - 2} more teams"
+        return ", ".join(names) or N_("no team")
+    return said(N_("%(names)s and %(count)s more teams"), names=", ".join(names[:2]),
+                count=len(names) - 2)  # fmt: skip

@@ -159,5 +159,6 @@ def test_a_wall_gets_the_moment_after_the_commit_and_none_for_a_rollback(
         _ann_leads([SalesEvent("c-1", "activity.logged", now, "ann@example.test", call)])
     moments = [m["args"][0] for m in wall.get_received() if m["name"] == "moment"]
     assert moments == [
-        {"kind": "lead", "title": "Ann takes the lead", "line": "Call blitz · 10 points"}
-    ]
+        {"kind": "lead", "title": "Ann takes the lead", "line": "Call blitz · 10 points",
+         "values": {"name": "Ann", "challenge": "Call blitz", "points": 10}}
+    ]  # fmt: skip
