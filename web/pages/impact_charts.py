@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask_babel import gettext as _
-from flask_babel import pgettext
 
 from kpi_engine.impact.bootstrap import Interval
 from kpi_engine.impact.estimates import GroupMeans
@@ -24,9 +23,7 @@ def format_value(value: float | None, unit: str, *, signed: bool = False) -> str
     sign = "+" if signed and value > 0 else ""
     if unit == "fraction":
         if signed:
-            return pgettext(
-                "percentage points", "%(value)s pts", value=sign + number(value * 100, 1)
-            )
+            return _("%(value)s pts", value=sign + number(value * 100, 1))
         return percent(value)
     if unit == "days":
         return _("%(value)s d", value=sign + number(value, 1))
