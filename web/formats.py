@@ -196,6 +196,18 @@ def wall_words() -> dict[str, str]:
     }
 
 
+def chart_words() -> dict[str, str]:
+    """The chart axes' words for js/charts.js ({value}: a number it writes the locale's way)."""
+    return {
+        "days": gettext("%(value)s d").replace("%(value)s", "{value}"),
+        "pts": gettext("%(value)s pts").replace("%(value)s", "{value}"),
+        "percent": percent(0.5, 0).replace(number(50), "{value}"),
+        "range": gettext("%(low)s to %(high)s")
+        .replace("%(low)s", "{low}")
+        .replace("%(high)s", "{high}"),
+    }
+
+
 def moment_words() -> dict[str, str]:
     """The gap line's and the toasts' words for js/moments.js and js/toasts.js."""
     return {
@@ -230,3 +242,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["live_words"] = live_words
     app.jinja_env.globals["moment_words"] = moment_words
     app.jinja_env.globals["wall_words"] = wall_words
+    app.jinja_env.globals["chart_words"] = chart_words

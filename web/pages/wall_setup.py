@@ -94,7 +94,9 @@ def _page(challenge_id: int, form: dict[str, Any], errors: dict[str, str], statu
         errors=errors,
         rows=range(rows),
         slide_names={kind: translated(name) for kind, name in SLIDE_NAMES.items()},
-        challenges=[(c.id, c.name) for c in managed_challenges(db.session(), user, now=utcnow())],
+        challenges=[
+            (c.id, translated(c.name)) for c in managed_challenges(db.session(), user, now=utcnow())
+        ],
         kpis=sorted(
             ((k.key, translated(k.name) or k.key) for k in REGISTRY.values()),
             key=lambda kpi: kpi[1],
