@@ -130,7 +130,7 @@ def challenge_impact_page(challenge_id: int) -> str:
         )
         for link in report.impact.intensity
     }
-    steps = [(step.mission, step.completed) for step in report.funnel]
+    steps = [(translated(step.mission) or "", step.completed) for step in report.funnel]
     return render_template(
         "impact/challenge.html",
         r=report,

@@ -19,6 +19,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.org.models import User
 from kpi_engine.periods import Period, period_kind
 from web.extensions import db, limiter
+from web.formats import translated
 from web.i18n import in_locale, locale_for
 from web.pages import bp
 from web.pages.dashboards import STATUS_WORDS
@@ -41,9 +42,12 @@ def wall(token: str):
     now, tz = utcnow(), current_app.config["ORG_TIMEZONE"]
     slides = shown_slides(db.session(), playlist, owner, now=now, tz=tz)
     with in_locale(locale_for(owner)):
+        # A moment names its challenge as stored: js/wall.js shows the name as this wall does.
+        boards = [getattr(view, "challenge", None) for _index, view in slides]
+        names = {c.name: translated(c.name) for c in [challenge, *boards] if c is not None}
         return render_template(
             "wall.html", challenge=challenge, playlist=playlist, slides=slides, token=token,
-            **_helpers(now),
+            names=names, **_helpers(now),
         )  # fmt: skip
 
 

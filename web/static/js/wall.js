@@ -165,7 +165,8 @@
       const count = new Intl.NumberFormat(LANG).format(v.points);
       const one = new Intl.PluralRules(LANG).select(v.points) === "one";
       const points = fill(one ? WORDS.pointsOne : WORDS.pointsOther, { count });
-      return [fill(WORDS.lead, { name: v.name }), v.challenge + " · " + points];
+      const challenge = (WORDS.names || {})[v.challenge] || v.challenge;
+      return [fill(WORDS.lead, { name: v.name }), challenge + " · " + points];
     }
     return [fill(WORDS.won, { name: v.name, deal: v.account || WORDS.aDeal }), money(v.amount, v.currency)];
   }
