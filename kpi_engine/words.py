@@ -10,6 +10,7 @@ write it again in the reader's language.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -56,9 +57,11 @@ ENGLISH = Words()
 
 class Said(str):
     """English text filled from a template marked with `N_` (or one of a singular and plural
-    pair, by `count`), which keeps the template and its values for web/ to write it again in
-    the reader's language. Numbers among the values are quantities, grouped as the reader
-    groups them (pass an identifier as text); a `Said` among them is written in turn."""
+    pair, by `count`), which keeps the template and its values, so `write` (and web/) can
+    write it again in a reader's language. Among the values, numbers are quantities, grouped
+    and rounded as the reader writes them (pass an identifier as text); other text stays as
+    it is (a person's or a file's name); a `Said` is written in turn (so `said(N_("a word"))`
+    is a word translated where shown); a `Lowered` word is translated, then lower-cased."""
 
     template: str
     plural: str
@@ -74,8 +77,7 @@ class Said(str):
         count: int | None = None,
     ) -> Said:
         values = dict(values or {})
-        chosen = plural if plural and count != 1 else template
-        english = chosen % {k: _english(v) for k, v in values.items()} if values else chosen
+        english = _filled(template, plural, count, values, ENGLISH)
         said = super().__new__(cls, english)
         said.template, said.plural, said.quantity, said.values = template, plural, count, values
         return said
@@ -86,12 +88,6 @@ class Said(str):
 
 def _said(template: str, values: Mapping[str, Any], plural: str, count: int | None) -> Said:
     return Said(template, values, plural=plural, count=count)
-
-
-def _english(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return value
-    return f"{value:,}"
 
 
 def said(template: str, /, **values: Any) -> Said:
@@ -106,3 +102,51 @@ def said_n(singular: str, plural: str, count: int, /, **values: Any) -> Said:
     """The singular or plural template (each marked with `N_`) by `count`, which fills
     `%(count)s`, with the other `values`."""
     return Said(singular, {"count": count, **values}, plural=plural, count=count)
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A name written inside a sentence (a KPI's): translated, then lower-cased."""
+
+    name: str
+
+
+def write(text: str, words: Words = ENGLISH) -> str:
+    """`text` in the words of `words`: a `Said` from its template, translated, with its values
+    written that way; other text (an `N_`-marked word) translated where the catalogue has it."""
+    if isinstance(text, Said):
+        return _filled(text.template, text.plural, text.quantity, text.values, words)
+    return words.gettext(text) if text else text
+
+
+def _filled(
+    template: str, plural: str, count: int | None, values: Mapping[str, Any], words: Words
+) -> str:
+    if plural and count is not None:
+        # Each form is its own catalogue entry (both marked N_): the count picks the English
+        # form, which is then translated.
+        chosen = words.gettext(words.ngettext(template, plural, count))
+    else:
+        chosen = words.gettext(template)
+    if not values:
+        return chosen
+    return chosen % {key: _word(value, words) for key, value in values.items()}
+
+
+def _word(value: object, words: Words) -> str:
+    if isinstance(value, Lowered):
+        return write(value.name, words).lower()
+    if isinstance(value, Said):
+        return write(value, words)
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, int):
+        return words.number(value)
+    return words.number(value, _significant(float(value)))
+
+
+def _significant(value: float, digits: int = 3) -> int:
+    """Decimals that show `digits` significant figures of `value` (none for large values)."""
+    if value == 0 or not math.isfinite(value):
+        return 0
+    return max(0, digits - 1 - math.floor(math.log10(abs(value))))

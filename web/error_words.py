@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from kpi_engine.words import N_, Said
-from web.formats import said_words, translated
+from web.formats import translated, written
 
 MARSHMALLOW = (
     N_("Field may not be null."),
@@ -41,7 +41,7 @@ RATE_LIMITED = N_("too many requests: %(why)s")
 def in_words(message: Any) -> Any:
     """A message, a list of them or a mapping of them by field, translated where known."""
     if isinstance(message, Said):
-        return said_words(message)
+        return written(message)
     if isinstance(message, str):
         return translated(message)
     if isinstance(message, list):

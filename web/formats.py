@@ -21,7 +21,7 @@ from flask_babel import get_translations, gettext, ngettext, pgettext
 
 from kpi_engine.errors import Invalid
 from kpi_engine.periods import parse_period, period_kind
-from kpi_engine.words import Said, Words
+from kpi_engine.words import Words, write
 
 Number = int | float | Decimal
 
@@ -162,30 +162,6 @@ def translated(text: str | None) -> str | None:
     return get_translations().ugettext(text) if text else text
 
 
-def said_words(text: str | None) -> str | None:
-    """A domain sentence built with values (`Said`) in the reader's language, its numbers
-    written the reader's way; any other text as `translated` writes it."""
-    if not isinstance(text, Said):
-        return translated(text)
-    translations = get_translations()
-    if text.plural and text.quantity is not None:
-        english = translations.ungettext(text.template, text.plural, text.quantity)
-        template = translations.ugettext(english)
-    else:
-        template = translations.ugettext(text.template)
-    return (
-        template % {k: _value_words(v) for k, v in text.values.items()} if text.values else template
-    )
-
-
-def _value_words(value: object) -> object:
-    if isinstance(value, Said):
-        return said_words(value)
-    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
-        return value
-    return number(value, 0 if isinstance(value, int) else 2)
-
-
 def kpi_value(value: Number | None, unit: str) -> str:
     """A KPI's value by its unit: percent (a fraction), currency, days, count, ratio, per day."""
     if value is None:
@@ -211,6 +187,12 @@ def words() -> Words:
     )
 
 
+def written(text: str | None) -> str:
+    """What the domain says (an N_-marked word, or a `Said` sentence with its values) in the
+    reader's language and number formats."""
+    return write(text, words()) if text is not None else ""
+
+
 def live_words() -> dict[str, str]:
     """The live board's words for js/live.js, in the reader's language."""
     return {
@@ -225,6 +207,33 @@ def live_words() -> dict[str, str]:
         "you": gettext("%(name)s (you)").replace("%(name)s", "{name}"),
         "movedUp": gettext("moved up"),
         "movedDown": gettext("moved down"),
+    }
+
+
+def wall_words() -> dict[str, str]:
+    """The wall screen's words for js/wall.js: its live status and its moments ({name}...)."""
+    live = live_words()
+    return {
+        **{key: live[key] for key in ("live", "asOf", "reconnecting", "offline")},
+        "lead": gettext("%(name)s takes the lead").replace("%(name)s", "{name}"),
+        "pointsOne": ngettext("%(count)s point", "%(count)s points", 1, count="{count}"),
+        "pointsOther": ngettext("%(count)s point", "%(count)s points", 2, count="{count}"),
+        "won": gettext("%(name)s won %(deal)s")
+        .replace("%(name)s", "{name}")
+        .replace("%(deal)s", "{deal}"),
+        "aDeal": gettext("a deal"),
+    }
+
+
+def chart_words() -> dict[str, str]:
+    """The chart axes' words for js/charts.js ({value}: a number it writes the locale's way)."""
+    return {
+        "days": gettext("%(value)s d").replace("%(value)s", "{value}"),
+        "pts": gettext("%(value)s pts").replace("%(value)s", "{value}"),
+        "percent": percent(0.5, 0).replace(number(50), "{value}"),
+        "range": gettext("%(low)s to %(high)s")
+        .replace("%(low)s", "{low}")
+        .replace("%(high)s", "{high}"),
     }
 
 
@@ -252,7 +261,7 @@ FILTERS: dict[str, Any] = {
     "period": period,
     "points": points,
     "translated": translated,
-    "said": said_words,
+    "written": written,
 }
 
 
@@ -262,3 +271,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["countdown_words"] = countdown_words
     app.jinja_env.globals["live_words"] = live_words
     app.jinja_env.globals["moment_words"] = moment_words
+    app.jinja_env.globals["wall_words"] = wall_words
+    app.jinja_env.globals["chart_words"] = chart_words

@@ -68,6 +68,13 @@ def select_locale() -> str:
     return negotiate(chosen, current_app.config.get("ORG_LOCALE"), _browser_choice)
 
 
+def locale_for(user: object) -> str:
+    """The language of a page shown on `user`'s behalf to whoever opens it (a wall screen
+    opened by their link): theirs, else the organisation's, else the browser's."""
+    return negotiate(getattr(user, "locale", None), current_app.config.get("ORG_LOCALE"),
+                     _browser_choice)  # fmt: skip
+
+
 def _browser_choice() -> str | None:
     if not has_request_context():
         return None

@@ -24,6 +24,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, abort, current_app, request
+from flask_babel import gettext as _
 from redis import Redis, RedisError
 from rq import Queue
 from sqlalchemy.engine import make_url
@@ -53,6 +54,7 @@ from kpi_engine.sales.ingest import IngestResult
 from kpi_engine.words import N_
 from web.cli_sales import describe
 from web.extensions import db, socketio
+from web.i18n import in_locale, locale_of
 from web.ingest import import_in_chunks
 from web.scheduler import run_every
 
@@ -88,7 +90,7 @@ def submit_import(files: Sequence[CsvFile], options: ImportOptions, actor: User)
     except RedisError as exc:
         fail_job(job, "the job queue (JOBS_REDIS_URL) could not be reached", now=utcnow())
         db.session.commit()
-        abort(503, description="the job queue is unreachable; nothing was imported, try again")
+        abort(503, description=_("the job queue is unreachable; nothing was imported, try again"))
         raise AssertionError("abort raises") from exc
     return job
 
@@ -171,7 +173,9 @@ def _run(session: Session, job_id: int) -> None:
     except Exception as exc:
         db.session.rollback()
         reason = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
-        fail_job(find_job(db.session(), job_id), f"the import stopped: {reason}", now=utcnow())
+        job = find_job(db.session(), job_id)
+        with in_locale(locale_of(job.actor)):
+            fail_job(job, _("the import stopped: %(reason)s", reason=reason), now=utcnow())
         db.session.commit()
         if not isinstance(exc, DomainError):
             current_app.logger.exception("import job %s failed", job_id)
@@ -193,7 +197,12 @@ def _import(session: Session, job_id: int) -> None:
         if plan.ok:
             skip = _import_plan(plan, job_id, options.reach, skip)
     job = find_job(db.session(), job_id)
-    refused = [f"nothing imported from {p.file}: {p.totals()}" for p in plans if not p.ok]
+    with in_locale(locale_of(job.actor)):  # the uploader reads it, later, on the job's page
+        refused = [
+            _("nothing imported from %(file)s: %(totals)s", file=p.file, totals=p.totals())
+            for p in plans
+            if not p.ok
+        ]
     finish_job(job, now=utcnow(), error="; ".join(refused) or None)
     db.session.commit()
 

@@ -39,6 +39,18 @@ ACTIVITY_KINDS = {
     "demo": _l("demo"),
     "social": _l("social"),
 }
+CHALLENGE_KINDS = {
+    "onboarding": _l("Onboarding"),
+    "upsell": _l("Upsell"),
+    "prospecting": _l("Prospecting"),
+    "custom": _l("Custom"),
+}
+IMPACT_VERDICTS = {
+    "effect": _l("effect"),
+    "no_detectable_effect": _l("no detectable effect"),
+    "too_noisy": _l("too noisy to tell"),
+    "inconclusive": _l("no claim"),
+}
 ACTIVITY_OUTCOMES = {
     "none": _l("none"),
     "no_answer": _l("no answer"),
@@ -55,4 +67,6 @@ def init_app(app: Flask) -> None:
         deal_status_words=DEAL_STATUSES,
         activity_kind_words=ACTIVITY_KINDS,
         outcome_words=ACTIVITY_OUTCOMES,
+        challenge_kind_words=CHALLENGE_KINDS,
+        verdict_words=IMPACT_VERDICTS,
     )

@@ -34,7 +34,7 @@ from kpi_engine.sales.folds import FoldedDeal
 from web.board_relay import challenge_room as challenge_room  # where callers look for it
 from web.board_relay import relay_boards
 from web.extensions import db, socketio
-from web.formats import said_words, words
+from web.formats import words, written
 from web.i18n import in_locale, locales_of, note_text, org_locale, push_words
 from web.wall_links import walls_in_force
 
@@ -148,10 +148,13 @@ def notification_frame(note: Notification, locale: str = "en") -> dict[str, Any]
 
 
 def moment_frame(moment: Moment) -> dict[str, Any]:
-    """A moment's frame, its words in the organisation's language (a room of many readers)."""
+    """A moment's frame, its words in the organisation's language (a room of many readers);
+    its values let a wall write it again in the wall's own language (js/wall.js)."""
     with in_locale(org_locale()):
-        title, line = said_words(moment.title), said_words(moment.line)
+        title, line = written(moment.title), written(moment.line)
     frame: dict[str, Any] = {"kind": moment.kind, "title": title, "line": line}
+    if moment.values:
+        frame["values"] = dict(moment.values)
     # A board's moment also says which board, for pages showing more than one.
     if moment.audience == "board":
         frame["challenge_id"] = moment.wall_id

@@ -119,7 +119,9 @@ def _remember(session: Session, challenge_id: int, user_id: int | None, now: dat
 def _lead(session: Session, wall_id: int, challenge: Challenge, leader: Participant) -> Moment:
     points = f"{leader.points:,} point{'' if leader.points == 1 else 's'}"
     name = shown_names(session, {leader.user_id})[leader.user_id]
-    return Moment(wall_id, "lead", f"{name} takes the lead", f"{challenge.name} · {points}")
+    values = (("name", name), ("challenge", challenge.name), ("points", leader.points))
+    return Moment(wall_id, "lead", f"{name} takes the lead", f"{challenge.name} · {points}",
+                  values=values)  # fmt: skip
 
 
 def _big_deals(session: Session, won: list[FoldedDeal], playlists: list[Playlist]) -> list[Moment]:
@@ -145,7 +147,9 @@ def _big_deals(session: Session, won: list[FoldedDeal], playlists: list[Playlist
 def _deal(wall_id: int, name: str, deal: FoldedDeal) -> Moment:
     what = deal.account or "a deal"
     amount = f"{deal.amount:,.0f} {deal.currency}"
-    return Moment(wall_id, "big_deal", f"{name} won {what}", amount)
+    values = (("name", name), ("account", deal.account), ("currency", deal.currency),
+              ("amount", float(deal.amount) if deal.amount is not None else None))  # fmt: skip
+    return Moment(wall_id, "big_deal", f"{name} won {what}", amount, values=values)
 
 
 def shown_names(session: Session, user_ids: set[int]) -> dict[int, str]:

@@ -45,10 +45,10 @@ class KpiPeriod(Choices):
 
 
 SLIDE_NAMES = {
-    "board": "Leaderboard",
-    "team_battle": "Team battle",
-    "kpi": "KPI tile",
-    "wins": "Recent wins",
+    "board": N_("Leaderboard"),
+    "team_battle": N_("Team battle"),
+    "kpi": N_("KPI tile"),
+    "wins": N_("Recent wins"),
 }
 
 

@@ -26,6 +26,7 @@ from kpi_engine.org.models import Team, User
 from kpi_engine.periods import Period, parse_period, quarter_of, zone
 from kpi_engine.sales.dataframes import Scope
 from kpi_engine.sales.models import Deal
+from kpi_engine.words import N_, said
 
 # A TV shows this many of a board's rows, scrolling through those below the first ten.
 BOARD_ROWS = 30
@@ -183,5 +184,6 @@ def wall_teams(session: Session, playlist: Playlist) -> set[int]:
 def _teams_name(session: Session, team_ids: set[int]) -> str:
     names = sorted(session.scalars(select(Team.name).where(Team.id.in_(team_ids))))
     if len(names) <= 3:
-        return ", ".join(names) or "no team"
-    return f"{', '.join(names[:2])} and {len(names) - 2} more teams"
+        return ", ".join(names) or N_("no team")
+    return said(N_("%(names)s and %(count)s more teams"), names=", ".join(names[:2]),
+                count=len(names) - 2)  # fmt: skip

@@ -51,6 +51,8 @@ class Moment:
     title: str
     line: str
     audience: str = "wall"  # wall: the wall screens; board: the reps watching the board
+    # What the title and line are made of, for a screen that writes them in its own language.
+    values: tuple[tuple[str, object], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from gameplay.core.models import PlayerProfile
 from kpi_engine.org.models import User
 from kpi_engine.words import N_
 
-ANONYMOUS = "Anonymous rep"
+ANONYMOUS = N_("Anonymous rep")
 
 
 @dataclass(frozen=True)

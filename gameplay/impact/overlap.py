@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gameplay.core.models import Challenge, Participant
+from kpi_engine.words import N_, Said, said
 
 
 @dataclass(frozen=True)
@@ -34,12 +35,16 @@ class Overlap:
     window_days: float
 
     @property
-    def handling(self) -> str:
-        return (
-            f"estimated with the overlap controlled: {self.participants_in_other} participants "
-            f"and {self.comparison_in_other} comparison reps were in another challenge during "
-            "the window, and each rep's share of the window spent there is held equal "
-            "(regression adjustment), so the other challenge's effect is not counted as this one's"
+    def handling(self) -> Said:
+        return said(
+            N_(
+                "estimated with the overlap controlled: %(participants)s participants and "
+                "%(comparison)s comparison reps were in another challenge during the window, and "
+                "each rep's share of the window spent there is held equal (regression "
+                "adjustment), so the other challenge's effect is not counted as this one's"
+            ),
+            participants=self.participants_in_other,
+            comparison=self.comparison_in_other,
         )
 
 

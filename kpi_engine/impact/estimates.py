@@ -42,34 +42,60 @@ from kpi_engine.impact.kpi_values import NOT_PER_REP, impact_name, registry_cell
 from kpi_engine.impact.panel import CORE_KPIS, FloatArray, KpiCells, Panel, Span, StudyRows
 from kpi_engine.impact.randomised import PermutationInterval, permutation_interval, strata_codes
 from kpi_engine.kpis.registry import REGISTRY
-from kpi_engine.words import N_, said
+from kpi_engine.words import N_, Lowered, said
 
 MIN_REPS = 5
 MIN_RECORDS = 20  # deals, or activities for an activity KPI
 # The pre-trend check runs for every KPI of every challenge: at 95 % it would cry wolf on one
 # challenge in seven (three KPIs); at 99 % it still catches a real divergence of a few points.
 PLACEBO_LEVEL = 0.99
-METHOD = (
-    "difference in differences on per-rep values (window minus pre-window), participants "
-    "against comparable non-participants; 95% percentile bootstrap over reps"
+METHOD = said(
+    N_(
+        "difference in differences on per-rep values (window minus pre-window), participants "
+        "against comparable non-participants; 95%% percentile bootstrap over reps"
+    )
 )
-PRE_TREND, PRE, WINDOW, POST = "before pre-window", "pre-window", "window", "post-window"
+PRE_TREND, PRE, WINDOW, POST = (
+    N_("before pre-window"),
+    N_("pre-window"),
+    N_("window"),
+    N_("post-window"),
+)
 CORE_KEYS = tuple(k.key for k in CORE_KPIS)
-RANDOMISED_METHOD = (
-    "randomised comparison: difference in mean per-rep values over the window, reps kept in "
-    "against the randomised holdout; 95% interval by randomisation inference (the draw "
-    "repeated 2,000 times within its strata)"
+RANDOMISED_METHOD = said(
+    N_(
+        "randomised comparison: difference in mean per-rep values over the window, reps kept "
+        "in against the randomised holdout; 95%% interval by randomisation inference (the draw "
+        "repeated %(draws)s times within its strata)"
+    ),
+    draws=2000,
 )
 MIN_ARM = 2  # reps with a value in each arm; fewer and no draw can tell anything apart
 # Below this many reps in a group, the bootstrap interval runs narrow (it cannot see how much
 # a handful of reps could differ by chance): the interval comes from permuting reps instead.
 SMALL_GROUP = 15
-SMALL_METHOD = (
-    "difference in differences on per-rep values (window minus pre-window), participants "
-    "against comparable non-participants; few reps, so the 95% interval is by permutation "
-    "of reps between the groups (randomisation inference), honest where a bootstrap is not"
+SMALL_METHOD = said(
+    N_(
+        "difference in differences on per-rep values (window minus pre-window), participants "
+        "against comparable non-participants; few reps, so the 95%% interval is by permutation "
+        "of reps between the groups (randomisation inference), honest where a bootstrap is not"
+    )
 )
-REMEDY = "a longer window, a holdout at launch, or a comparison team would make it measurable"
+REMEDY = said(
+    N_("a longer window, a holdout at launch, or a comparison team would make it measurable")
+)
+# One sentence per kind of record, so that each language words its own plural noun.
+RECORDS_TOO_FEW = {
+    "deals": N_(
+        "too few deals behind the %(kpi)s (%(participants)s for participants, %(comparison)s for "
+        "the comparison group; at least %(least)s in each are needed); %(remedy)s"
+    ),
+    "activities": N_(
+        "too few activities behind the %(kpi)s (%(participants)s for participants, "
+        "%(comparison)s for the comparison group; at least %(least)s in each are needed); "
+        "%(remedy)s"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -213,7 +239,7 @@ def measure_impact(
 
 def kpi_choices() -> dict[str, str]:
     """The KPIs impact analytics can measure per rep, key to name: the core four first."""
-    core = {k.key: k.name for k in CORE_KPIS}
+    core: dict[str, str] = {k.key: k.name for k in CORE_KPIS}
     others = {k: impact_name(d) for k, d in REGISTRY.items() if k not in core | NOT_PER_REP.keys()}
     return core | others
 
@@ -375,31 +401,45 @@ def _blocker(
     if kpi.unmeasurable:
         return kpi.unmeasurable
     if not design.control_ids:
-        return (
-            "no comparable group: there are no reps of the same sales roles who did not take "
-            "part, so the challenge's effect cannot be told apart from everything else; a "
-            "holdout at launch, or a comparison team of the same sales roles, would make it "
-            "measurable"
+        return said(
+            N_(
+                "no comparable group: there are no reps of the same sales roles who did not "
+                "take part, so the challenge's effect cannot be told apart from everything "
+                "else; a holdout at launch, or a comparison team of the same sales roles, would "
+                "make it measurable"
+            )
         )
     least = MIN_ARM if _small(treated, control) else MIN_REPS
     if effect.estimate is None and min(treated.values.size, control.values.size) >= least:
-        return (
-            "the reps who took part were exactly those in another challenge at the same time "
-            "(or none of them was and every comparison rep was): the two challenges' effects "
-            "cannot be told apart; a holdout, or a comparison team outside the other challenge, "
-            "would make it measurable"
+        return said(
+            N_(
+                "the reps who took part were exactly those in another challenge at the same "
+                "time (or none of them was and every comparison rep was): the two challenges' "
+                "effects cannot be told apart; a holdout, or a comparison team outside the "
+                "other challenge, would make it measurable"
+            )
         )
     if min(treated.values.size, control.values.size) < least:
-        return (
-            f"too few reps with a {kpi.name.lower()} both before and during the challenge "
-            f"({treated.values.size} participants, {control.values.size} comparable; "
-            f"at least {least} in each group are needed); {REMEDY}"
+        return said(
+            N_(
+                "too few reps with a %(kpi)s both before and during the challenge "
+                "(%(participants)s participants, %(comparable)s comparable; "
+                "at least %(least)s in each group are needed); %(remedy)s"
+            ),
+            kpi=Lowered(kpi.name),
+            participants=int(treated.values.size),
+            comparable=int(control.values.size),
+            least=least,
+            remedy=REMEDY,
         )
     if not _small(treated, control) and min(treated.records, control.records) < MIN_RECORDS:
-        return (
-            f"too few {kpi.records_are} behind the {kpi.name.lower()} ({treated.records} for "
-            f"participants, {control.records} for the comparison group; at least "
-            f"{MIN_RECORDS} in each are needed); {REMEDY}"
+        return said(
+            RECORDS_TOO_FEW[kpi.records_are],
+            kpi=Lowered(kpi.name),
+            participants=int(treated.records),
+            comparison=int(control.records),
+            least=MIN_RECORDS,
+            remedy=REMEDY,
         )
     return None
 
@@ -410,15 +450,24 @@ def _pre_trend_warning(
     """Whether the groups were already diverging before the challenge, and what to say."""
     least = MIN_ARM if _small(treated, control) else MIN_REPS
     if min(treated.values.size, control.values.size) < least:
-        return False, (
-            "the trends before the challenge could not be checked (too little data in the "
-            "period before the pre-window); the estimate assumes both groups were moving alike"
+        return False, said(
+            N_(
+                "the trends before the challenge could not be checked (too little data in the "
+                "period before the pre-window); the estimate assumes both groups were moving "
+                "alike"
+            )
         )
     if placebo.excludes_zero:
-        return True, (
-            f"participants' {kpi.name.lower()} was already moving differently from the "
-            f"comparison group's before the challenge (placebo difference {placebo.estimate:.3g}, "
-            f"99% interval {placebo.low:.3g} to {placebo.high:.3g}), so no effect is claimed"
+        return True, said(
+            N_(
+                "participants' %(kpi)s was already moving differently from the comparison "
+                "group's before the challenge (placebo difference %(estimate)s, 99%% interval "
+                "%(low)s to %(high)s), so no effect is claimed"
+            ),
+            kpi=Lowered(kpi.name),
+            estimate=placebo.estimate,
+            low=placebo.low,
+            high=placebo.high,
         )
     return False, None
 
@@ -535,18 +584,29 @@ def permutation_verdict(found: PermutationInterval) -> str:
 
 
 def _randomised_warnings(kpi: KpiCells, found: PermutationInterval) -> list[str]:
-    name = kpi.name.lower()
+    counts = {"kpi": Lowered(kpi.name), "kept": found.n_treated, "held": found.n_control}
     if min(found.n_treated, found.n_control) < MIN_ARM:
         return [
-            f"too few reps with a {name} in the window ({found.n_treated} kept in, "
-            f"{found.n_control} held out; at least {MIN_ARM} in each are needed): a longer "
-            "window or a larger holdout would make it measurable"
+            said(
+                N_(
+                    "too few reps with a %(kpi)s in the window (%(kept)s kept in, %(held)s held "
+                    "out; at least %(least)s in each are needed): a longer window or a larger "
+                    "holdout would make it measurable"
+                ),
+                least=MIN_ARM,
+                **counts,
+            )
         ]
     if found.low is None or found.high is None:
         return [
-            f"with {found.n_treated} reps kept in and {found.n_control} held out, no re-draw of "
-            f"the holdout can tell an effect on {name} from chance, however large: too noisy "
-            "to tell; a larger holdout or a longer window would make it measurable"
+            said(
+                N_(
+                    "with %(kept)s reps kept in and %(held)s held out, no re-draw of the holdout "
+                    "can tell an effect on %(kpi)s from chance, however large: too noisy to "
+                    "tell; a larger holdout or a longer window would make it measurable"
+                ),
+                **counts,
+            )
         ]
     return []
 
@@ -566,8 +626,14 @@ def _noise_note(kpi: KpiCells, effect: Interval, small: bool) -> list[str]:
     if not small or effect.excludes_zero:
         return []
     return [
-        f"too few reps to tell an effect on {kpi.name.lower()} from chance (the interval spans "
-        f"zero); {REMEDY}"
+        said(
+            N_(
+                "too few reps to tell an effect on %(kpi)s from chance (the interval spans "
+                "zero); %(remedy)s"
+            ),
+            kpi=Lowered(kpi.name),
+            remedy=REMEDY,
+        )
     ]
 
 
@@ -586,8 +652,10 @@ def _intensity(
     earned = np.array([p.points for p in points], dtype=np.float64)
     changes = np.array([p.change for p in points], dtype=np.float64)
     if len(points) < MIN_REPS:
-        note = kpi.unmeasurable or (
-            f"only {len(points)} participants have a {kpi.name.lower()} to compare"
+        note = kpi.unmeasurable or said(
+            N_("only %(count)s participants have a %(kpi)s to compare"),
+            count=len(points),
+            kpi=Lowered(kpi.name),
         )
         return IntensityLink(kpi.key, NO_INTERVAL, NO_INTERVAL, points, [note])
     return IntensityLink(

@@ -23,19 +23,22 @@ from kpi_engine.impact.panel import KpiCells, Span, StudyRows
 from kpi_engine.kpis.registry import REGISTRY, KpiDefinition, Measure
 from kpi_engine.periods import Period
 from kpi_engine.sales.dataframes import Frames, Scope
+from kpi_engine.words import N_, Said, said
 
 # Inputs are entered per scope and period (a quarter's quota for a team), never per rep over a
 # challenge's own windows, so a KPI that needs one has no per-rep value to compare.
-_INPUTS = "which a manager enters per scope and period, not per rep over a challenge's windows"
-NOT_PER_REP: dict[str, str] = {
-    "quota_attainment": f"it needs a quota, {_INPUTS}",
-    "cac": f"it needs marketing and sales costs, {_INPUTS}",
-    "ltv": f"it needs the churned customers, {_INPUTS}",
-    "ltv_to_cac": f"it needs costs and churned customers, {_INPUTS}",
-    "churn_rate": f"it needs the churned customers, {_INPUTS}",
-    "forecast_accuracy": f"it needs a forecast, {_INPUTS}",
-    "tool_adoption": "it is the share of a group's reps who logged an activity, which for one "
-    "rep is only ever 100 % or nothing",
+_INPUTS = said(
+    N_("which a manager enters per scope and period, not per rep over a challenge's windows")
+)
+NOT_PER_REP: dict[str, Said] = {
+    "quota_attainment": said(N_("it needs a quota, %(inputs)s"), inputs=_INPUTS),
+    "cac": said(N_("it needs marketing and sales costs, %(inputs)s"), inputs=_INPUTS),
+    "ltv": said(N_("it needs the churned customers, %(inputs)s"), inputs=_INPUTS),
+    "ltv_to_cac": said(N_("it needs costs and churned customers, %(inputs)s"), inputs=_INPUTS),
+    "churn_rate": said(N_("it needs the churned customers, %(inputs)s"), inputs=_INPUTS),
+    "forecast_accuracy": said(N_("it needs a forecast, %(inputs)s"), inputs=_INPUTS),
+    "tool_adoption": said(N_("it is the share of a group's reps who logged an activity, which "
+                             "for one rep is only ever all or nothing")),
 }  # fmt: skip
 # The impact vocabulary calls a rate a fraction (0.12 is twelve points).
 UNITS = {"percent": "fraction"}
@@ -165,7 +168,7 @@ def _value(kpi: KpiDefinition, measure: Measure) -> float:
 
 def impact_name(kpi: KpiDefinition) -> str:
     """The KPI's name in an impact table: a sum is compared per rep."""
-    return f"{kpi.name} per rep" if kpi.additive else kpi.name
+    return said(N_("%(kpi)s per rep"), kpi=said(kpi.name)) if kpi.additive else kpi.name
 
 
 def registry_cells(rows: StudyRows, key: str) -> KpiCells:
@@ -176,13 +179,14 @@ def registry_cells(rows: StudyRows, key: str) -> KpiCells:
     blank = KpiCells(key, impact_name(kpi), unit, kpi.direction, np.full(shape, np.nan),
                      np.zeros(shape))  # fmt: skip
     if key in NOT_PER_REP:
-        return replace(
-            blank, unmeasurable=f"{kpi.name} is not measurable per rep: {NOT_PER_REP[key]}"
-        )
+        why = said(N_("%(kpi)s is not measurable per rep: %(why)s"), kpi=kpi.name,
+                   why=NOT_PER_REP[key])  # fmt: skip
+        return replace(blank, unmeasurable=why)
     cells, reasons = _measured(kpi, rows, blank)
     if np.isnan(cells.value).all():
-        why = reasons.most_common(1)[0][0] if reasons else "no rep has data"
-        return replace(blank, unmeasurable=f"{kpi.name} has no data for any rep: {why}")
+        reason = reasons.most_common(1)[0][0] if reasons else N_("no rep has data")
+        why = said(N_("%(kpi)s has no data for any rep: %(why)s"), kpi=kpi.name, why=reason)
+        return replace(blank, unmeasurable=why)
     return cells
 
 

@@ -26,6 +26,7 @@ from kpi_engine.sales.dataframes import (
     load_deals,
     load_stages_reached,
 )
+from kpi_engine.words import N_, Said
 
 FloatArray = NDArray[np.float64]
 
@@ -85,7 +86,7 @@ class KpiCells:
     records: FloatArray
     records_are: str = "deals"
     # Why no rep can have a value at all (a KPI that needs a manager's inputs, say).
-    unmeasurable: str | None = None
+    unmeasurable: Said | None = None
 
 
 def _seconds(moments: pd.Series) -> FloatArray:
@@ -158,19 +159,19 @@ def _ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
 
 CORE_KPIS: tuple[CoreKpi, ...] = (
     CoreKpi(
-        "win_rate", "Win rate", "fraction", "higher", lambda p: _ratio(p.won, p.closed),
+        "win_rate", N_("Win rate"), "fraction", "higher", lambda p: _ratio(p.won, p.closed),
         lambda p: p.closed,
     ),
     CoreKpi(
-        "avg_deal_size", "Average deal size", "currency", "higher",
+        "avg_deal_size", N_("Average deal size"), "currency", "higher",
         lambda p: _ratio(p.won_amount, p.won), lambda p: p.won,
     ),
     CoreKpi(
-        "days_to_close", "Days to close", "days", "lower",
+        "days_to_close", N_("Days to close"), "days", "lower",
         lambda p: _ratio(p.won_days, p.timed), lambda p: p.timed,
     ),
     CoreKpi(
-        "revenue_won", "Revenue won per rep", "currency", "higher",
+        "revenue_won", N_("Revenue won per rep"), "currency", "higher",
         lambda p: p.won_amount, lambda p: p.won,
     ),
 )  # fmt: skip

@@ -21,6 +21,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from kpi_engine.impact.panel import CORE_KPIS, FloatArray, Panel, Span, StudyRows
+from kpi_engine.words import N_, Lowered, Said, said
 
 Z_SUM = 1.959964 + 0.841621  # two-sided 5 % test, 80 % power
 HISTORY = 3  # periods of the window's length read before the start
@@ -36,7 +37,7 @@ class Detectable:
     name: str
     unit: str
     effect: float | None
-    reason: str | None
+    reason: Said | None
 
 
 def _spread(values: FloatArray, changes: bool) -> tuple[float | None, float]:
@@ -75,7 +76,7 @@ def detectable_effects(
     for kpi in (k for k in CORE_KPIS if k.key in POWER_KPIS):
         sigma, share = _spread(kpi.value(panel), changes=not randomised)
         n_t, n_c = len(treated) * share, len(control) * share
-        reason = _reason(kpi.name.lower(), len(treated), len(control), sigma, n_t, n_c)
+        reason = _reason(kpi.name, len(treated), len(control), sigma, n_t, n_c)
         effect = None if reason or sigma is None else Z_SUM * sigma * np.sqrt(1 / n_t + 1 / n_c)
         found.append(Detectable(kpi.key, kpi.name, kpi.unit, effect, reason))
     return found
@@ -83,11 +84,14 @@ def detectable_effects(
 
 def _reason(
     name: str, treated: int, control: int, sigma: float | None, n_t: float, n_c: float
-) -> str | None:
+) -> Said | None:
     if control == 0:
-        return "no comparison group: add a holdout, or include reps outside the audience"
+        return said(N_("no comparison group: add a holdout, or include reps outside the audience"))
     if treated == 0:
-        return "nobody would take part"
+        return said(N_("nobody would take part"))
     if sigma is None or min(n_t, n_c) < 1:
-        return f"too little history of {name} for these reps (no closed deals before the start)"
+        return said(
+            N_("too little history of %(kpi)s for these reps (no closed deals before the start)"),
+            kpi=Lowered(name),
+        )
     return None

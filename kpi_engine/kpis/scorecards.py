@@ -261,7 +261,7 @@ def check_keys(keys: Sequence[str]) -> None:
 def scope_name(session: Session, scope: Scope) -> str:
     """A scope as people call it: the rep's or the team's name, the region, the organisation."""
     if scope.kind == "org":
-        return "Whole organisation"
+        return N_("Whole organisation")
     if scope.kind == "region":
         return f"Region {scope.ref}"
     model = User if scope.kind == "rep" else Team

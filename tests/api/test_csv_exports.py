@@ -139,7 +139,7 @@ def test_the_impact_export_keeps_negative_effects_as_numbers(
     header = rows[0]
     assert header[:5] == ["Challenge", "Kind", "Ended", "Audience (reps)", "Took part (reps)"]
     effect = header.index("Days to close: effect (days)")
-    low = header.index("Days to close: 95 % interval low (days)")
+    low = header.index("Days to close: 95% interval low (days)")
     # The planted campaign (participants close 12 days faster) is named "=SUM(A1)".
     planted = next(r for r in rows[1:] if r[0] == "'=SUM(A1)")
     assert float(planted[effect]) < 0 and float(planted[low]) < float(planted[effect])

@@ -59,7 +59,7 @@ def test_the_forest_plot_writes_each_interval_and_says_when_one_is_not_measurabl
     app: Flask,
 ) -> None:
     rows = [("Blitz <b>", Interval(0.1, -0.02, 0.2)), ("Quiet", Interval(None, None, None))]
-    chart = forest_plot(rows, "Win rate uplift per challenge", "fraction")
+    chart = forest_plot(rows, "Win rate", "fraction")
     with app.test_request_context():
         html = render_template_string(CHART, c=chart)
     assert chart.caption == "Win rate" and chart.kind == "forest"

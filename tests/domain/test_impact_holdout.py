@@ -118,7 +118,7 @@ def test_the_report_leads_with_the_randomised_comparison_and_keeps_the_did_besid
     challenge = get_challenge(session, challenge_id, manager)
     win = report.impact.kpis["win_rate"]
     assert win.design == "randomised"
-    assert win.method.startswith("randomised comparison")
+    assert str(win.method).startswith("randomised comparison")
     assert win.n_control == len(challenge.held_out_ids)
     assert win.robustness is not None and win.robustness_verdict is not None
     assert win.verdict in ("too_noisy", "effect")
@@ -216,7 +216,7 @@ def test_without_a_holdout_or_comparable_reps_power_says_what_is_missing(
                              now=org.start)  # fmt: skip
     plan = power_plan(session, draft)
     assert not plan.randomised and plan.control == 0
-    assert all(e.effect is None and "add a holdout" in (e.reason or "") for e in plan.effects)
+    assert all(e.effect is None and "add a holdout" in str(e.reason) for e in plan.effects)
 
 
 def test_the_small_team_did_claims_an_effect_under_none_at_most_about_5_percent() -> None:

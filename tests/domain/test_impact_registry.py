@@ -75,7 +75,7 @@ def test_a_kpi_no_rep_can_have_warns_why_and_claims_nothing(
     kpi = report.kpis[key]
     assert kpi.verdict == "inconclusive"
     assert (kpi.estimate, kpi.ci_low, kpi.ci_high, kpi.naive_difference) == (None,) * 4
-    assert len(kpi.warnings) == 1 and says in kpi.warnings[0]
+    assert len(kpi.warnings) == 1 and says in str(kpi.warnings[0])
     assert [link.warnings for link in report.intensity if link.kpi == key] == [kpi.warnings]
     assert report.kpis["win_rate"].estimate is not None
 

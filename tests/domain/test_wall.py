@@ -143,7 +143,12 @@ def test_a_wall_cheers_when_someone_takes_the_lead_after_it_started_watching(
     blitz = launched(session, manager, team_ids=[team.id])
     note_leaders(session, board_ids(playlist_of(session, blitz.id)), now=LIVE)
     first = _moments(session, blitz.id, *_calls(ana, 1))
-    assert first == [Moment(blitz.id, "lead", "Ana Ruiz takes the lead", "March blitz · 10 points")]
+    values = (("name", "Ana Ruiz"), ("challenge", "March blitz"), ("points", 10))
+    assert first == [
+        Moment(
+            blitz.id, "lead", "Ana Ruiz takes the lead", "March blitz · 10 points", values=values
+        )
+    ]
     assert _moments(session, blitz.id, *_calls(ana, 1, LIVE + timedelta(hours=1))) == []
     passed = _moments(session, blitz.id, *_calls(ben, 3, LIVE + timedelta(hours=2)))
     assert [m.title for m in passed] == ["Ben Ode takes the lead"]
@@ -181,8 +186,10 @@ def test_a_big_deal_by_a_rep_of_the_walls_teams_is_cheered_and_a_small_one_is_no
         event("deal.won", outsider, LIVE, deal_id="B3", account="Elsewhere", amount=90000),
     ]
     assert _moments(session, blitz.id, *won) == [
-        Moment(blitz.id, "big_deal", "Ana Ruiz won Acme", "12,000 EUR")
-    ]
+        Moment(blitz.id, "big_deal", "Ana Ruiz won Acme", "12,000 EUR",
+               values=(("name", "Ana Ruiz"), ("account", "Acme"), ("currency", "EUR"),
+                       ("amount", 12000.0)))
+    ]  # fmt: skip
     set_playlist(session, manager, blitz.id, own, seconds=20, big_deal=None, now=LIVE)
     again = event("deal.won", ana, LIVE, deal_id="B4", account="Initech", amount=50000)
     assert _moments(session, blitz.id, again) == []

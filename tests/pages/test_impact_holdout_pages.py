@@ -88,7 +88,7 @@ def test_the_draft_says_what_its_holdout_could_measure(app: Flask, client: Flask
     html = " ".join(client.get(created.headers["Location"]).get_data(as_text=True).split())
     assert "What it could measure" in html
     assert "With 21 reps kept in and 9 held out at random over 30 days" in html
-    assert re.search(r"a win rate change of \d+\.\d pts or more, an average deal size change", html)
+    assert re.search(r"a change in win rate of \d+\.\d pts or more, a change in average deal", html)
 
 
 def test_a_holdout_over_half_is_refused_beside_its_field(app: Flask, client: FlaskClient) -> None:

@@ -41,7 +41,7 @@ def test_leadership_sees_a_pooled_estimate_for_a_kind_run_twice(
     log_in(client, email)
     html = " ".join(client.get("/impact?kind=upsell").get_data(as_text=True).split())
     assert "Across campaigns" in html and "2 campaigns: Upsell 1, Upsell 0" in html
-    assert "Pooled: upsell" in html
+    assert "Pooled: Upsell" in html
     assert "Prizes paid" in html and "points; extra won revenue" in html
     assert "each 1 of prizes went with" in html
 

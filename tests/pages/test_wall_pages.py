@@ -159,5 +159,22 @@ def test_a_wall_gets_the_moment_after_the_commit_and_none_for_a_rollback(
         _ann_leads([SalesEvent("c-1", "activity.logged", now, "ann@example.test", call)])
     moments = [m["args"][0] for m in wall.get_received() if m["name"] == "moment"]
     assert moments == [
-        {"kind": "lead", "title": "Ann takes the lead", "line": "Call blitz · 10 points"}
-    ]
+        {"kind": "lead", "title": "Ann takes the lead", "line": "Call blitz · 10 points",
+         "values": {"name": "Ann", "challenge": "Call blitz", "points": 10}}
+    ]  # fmt: skip
+
+
+def test_a_wall_speaks_the_language_of_the_manager_whose_link_opened_it(
+    app: Flask, org: Org
+) -> None:
+    token = _link(app, org)
+    with app.app_context():
+        boss = db.session.scalars(select(User).where(User.email == "boss@example.test")).one()
+        boss.locale = "fr"
+        db.session.commit()
+    tv = app.test_client().get(f"/wall/{token}", headers={"Accept-Language": "en"})
+    html = tv.get_data(as_text=True)
+    assert '<html lang="fr">' in html and "Classement" in html and "Leaderboard" not in html
+    assert "{name} prend la t" in html  # the moments' words, for js/wall.js
+    slide = app.test_client().get(f"/wall/{token}/slides/0").get_data(as_text=True)
+    assert "Commercial" in slide and "Points" in slide and "Rep" not in slide

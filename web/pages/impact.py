@@ -7,6 +7,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from gameplay.core.models import ChallengeKind
@@ -26,6 +27,8 @@ from kpi_engine.org.membership import teams_of
 from kpi_engine.periods import parse_period
 from web.csv_export import csv_response, kpi_number, unit_label
 from web.extensions import db
+from web.formats import percent, translated, written
+from web.labels import CHALLENGE_KINDS, IMPACT_VERDICTS
 from web.pages import bp
 from web.pages.charts import mission_completion
 from web.pages.impact_charts import (
@@ -85,7 +88,7 @@ def record_past_campaign_page() -> Any:
         errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
         return _past_campaign_form(typed, _flat(errors)), 422
     commit_and_publish(changes)
-    flash("Campaign recorded. Its impact is below.", "info")
+    flash(_("Campaign recorded. Its impact is below."), "info")
     return redirect(url_for("pages.challenge_impact_page", challenge_id=challenge.id))
 
 
@@ -122,13 +125,12 @@ def challenge_impact_page(challenge_id: int) -> str:
     scatters = {
         link.kpi: scatter_chart(
             [(p.missions_completed, p.change) for p in link.points],
-            "missions completed",
-            f"change in {report.impact.kpis[link.kpi].name.lower()}",
+            written(report.impact.kpis[link.kpi].name),
             report.impact.kpis[link.kpi].unit,
         )
         for link in report.impact.intensity
     }
-    steps = [(step.mission, step.completed) for step in report.funnel]
+    steps = [(translated(step.mission) or "", step.completed) for step in report.funnel]
     return render_template(
         "impact/challenge.html",
         r=report,
@@ -171,11 +173,12 @@ def _compared() -> tuple[dict[str, Any], list[ChallengeImpact]]:
 def leadership_impact() -> str:
     filters, reports = _compared()
     pools = pool_by_kind(reports, filters["kpis"])
+    names = _kpi_names()
     forests = {
         key: forest_plot(
-            [(r.challenge.name, r.impact.kpis[key].interval) for r in reports]
-            + [(f"Pooled: {p.kind}", p.effects[key].estimate) for p in pools],
-            f"{_kpi_names().get(key, key)} uplift per challenge",
+            [(translated(r.challenge.name) or "", r.impact.kpis[key].interval) for r in reports]
+            + [(_("Pooled: %(kind)s", kind=_kind(p.kind)), p.effects[key].estimate) for p in pools],
+            names.get(key, key),
             reports[0].impact.kpis[key].unit,
         )
         for key in (filters["kpis"] if reports else [])
@@ -194,12 +197,6 @@ def leadership_impact() -> str:
     )
 
 
-VERDICT_WORDS = {"effect": "effect", "no_detectable_effect": "no detectable effect",
-                 "too_noisy": "too noisy to tell", "inconclusive": "no claim"}  # fmt: skip
-KIND_WORDS = {"onboarding": "Onboarding", "upsell": "Upsell", "prospecting": "Prospecting",
-              "custom": "Custom"}  # fmt: skip
-
-
 @bp.get("/impact.csv")
 @manager_required
 def leadership_impact_csv() -> Response:
@@ -210,36 +207,45 @@ def leadership_impact_csv() -> Response:
 
 
 def _kpi_names() -> dict[str, str]:
-    """Every KPI's name as the impact pages show it, by key."""
-    return {k: d.name for k, d in REGISTRY.items()} | kpi_choices()
+    """Every KPI's name as the impact pages show it, by key, in the reader's language."""
+    return {k: written(name) for k, name in ({k: d.name for k, d in REGISTRY.items()}
+                                               | kpi_choices()).items()}  # fmt: skip
+
+
+def _kind(kind: str) -> str:
+    return str(CHALLENGE_KINDS.get(kind, kind))
 
 
 def _csv_header(keys: list[str], reports: list[ChallengeImpact]) -> list[str]:
     """Columns named for people: the KPI's name, what the number is, and its unit."""
     names = _kpi_names()
     units = {k: v.unit for r in reports for k, v in r.impact.kpis.items()}
-    header = ["Challenge", "Kind", "Ended", "Audience (reps)", "Took part (reps)"]
+    level = percent(0.95, 0)
+    header = [_("Challenge"), _("Kind"), _("Ended"), _("Audience (reps)"), _("Took part (reps)")]
     for key in keys:
         name, unit = names.get(key, key), units.get(key, "")
-        label = f" ({unit_label(unit, points=True)})" if unit else ""
-        header += [f"{name}: effect{label}", f"{name}: 95 % interval low{label}",
-                   f"{name}: 95 % interval high{label}", f"{name}: naive difference{label}",
-                   f"{name}: verdict"]  # fmt: skip
-    money = ["Incremental revenue", "Incremental revenue: 95 % low",
-             "Incremental revenue: 95 % high", "Reward cost", "Return on cost (×)"]  # fmt: skip
+        label = _(" (%(unit)s)", unit=unit_label(unit, points=True)) if unit else ""
+        header += [_("%(kpi)s: effect", kpi=name) + label,
+                   _("%(kpi)s: %(level)s interval low", kpi=name, level=level) + label,
+                   _("%(kpi)s: %(level)s interval high", kpi=name, level=level) + label,
+                   _("%(kpi)s: naive difference", kpi=name) + label,
+                   _("%(kpi)s: verdict", kpi=name)]  # fmt: skip
+    money = [_("Incremental revenue"), _("Incremental revenue: %(level)s low", level=level),
+             _("Incremental revenue: %(level)s high", level=level), _("Reward cost"),
+             _("Return on cost (×)")]  # fmt: skip
     return [*header, *money]
 
 
 def _csv_row(r: ChallengeImpact, keys: list[str]) -> list[Any]:
     """Numbers as numbers (percent KPIs' effects in percentage points), words for codes."""
     c = r.challenge
-    row: list[Any] = [c.name, KIND_WORDS.get(c.kind, c.kind), c.ends_at.date().isoformat(),
+    row: list[Any] = [translated(c.name), _kind(c.kind), c.ends_at.date().isoformat(),
                       r.audience_size, r.participants]  # fmt: skip
     for key in keys:
         k = r.impact.kpis[key]
         row += [kpi_number(v, k.unit) for v in (k.estimate, k.ci_low, k.ci_high,
                                                 k.naive_difference)]  # fmt: skip
-        row.append(VERDICT_WORDS.get(k.verdict, k.verdict))
+        row.append(str(IMPACT_VERDICTS.get(k.verdict, k.verdict)))
     rev, roc = r.impact.incremental_revenue, r.return_on_cost
     row += [kpi_number(v, "currency") for v in (rev.estimate, rev.low, rev.high)]
     return [*row, kpi_number(float(r.reward_cost), "currency"),

@@ -6,6 +6,7 @@ job's page, whose progress bar follows the job until its report."""
 from __future__ import annotations
 
 from flask import redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from kpi_engine.crm.columns import EXPORT_COLUMNS
 from kpi_engine.crm.import_jobs import recent_jobs, visible_job
@@ -42,7 +43,16 @@ def run_import():
 @manager_required
 def import_job(job_id: int):
     job = visible_job(db.session(), job_id, actor())
-    return render_template("import_job.html", job=job, status=job_json(job))
+    return render_template("import_job.html", job=job, status=job_json(job), words=_job_words())
+
+
+def _job_words() -> dict[str, str]:
+    """The job's states in the reader's language, for the page and js/import_job.js."""
+    return {
+        "queued": _("Waiting for a worker to take it…"),
+        "reading": _("Reading and checking the files…"),
+        "importing": _("Importing…"),
+    }
 
 
 def _page(**context: object) -> str:

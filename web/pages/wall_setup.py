@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from gameplay.channels.wall_moments import board_ids, note_leaders
@@ -24,6 +25,7 @@ from kpi_engine.errors import Invalid
 from kpi_engine.kpis.registry import REGISTRY
 from kpi_engine.org.membership import teams_of
 from web.extensions import db, socketio
+from web.formats import translated
 from web.pages import bp
 from web.permissions import actor, manager_required
 from web.realtime import wall_room
@@ -58,7 +60,7 @@ def manage_save_wall(challenge_id: int):
     note_leaders(db.session(), board_ids(playlist), now=utcnow())
     db.session.commit()
     socketio.emit("wall_changed", {}, to=wall_room(challenge_id))  # the TVs reload themselves
-    flash("Playlist saved: the wall screens show it now.", "info")
+    flash(_("Playlist saved: the wall screens show it now."), "info")
     return redirect(url_for("pages.manage_wall", challenge_id=challenge_id), 303)
 
 
@@ -91,9 +93,14 @@ def _page(challenge_id: int, form: dict[str, Any], errors: dict[str, str], statu
         form=form,
         errors=errors,
         rows=range(rows),
-        slide_names=SLIDE_NAMES,
-        challenges=[(c.id, c.name) for c in managed_challenges(db.session(), user, now=utcnow())],
-        kpis=sorted(((k.key, k.name) for k in REGISTRY.values()), key=lambda kpi: kpi[1]),
+        slide_names={kind: translated(name) for kind, name in SLIDE_NAMES.items()},
+        challenges=[
+            (c.id, translated(c.name)) for c in managed_challenges(db.session(), user, now=utcnow())
+        ],
+        kpis=sorted(
+            ((k.key, translated(k.name) or k.key) for k in REGISTRY.values()),
+            key=lambda kpi: kpi[1],
+        ),
         teams=[(t.id, t.name) for t in teams_of(db.session(), user)],
         admin=user.app_role == "admin",
         links=wall_links(db.session(), challenge_id),

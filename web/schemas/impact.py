@@ -8,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from gameplay.core.models import ChallengeKind
 from kpi_engine.impact.estimates import CORE_KEYS
+from web.formats import written
 from web.schemas.challenges import ChallengeSchema
 from web.schemas.fields import ID_MAX, BoundedInt, BusinessDate, Id
 
@@ -29,6 +30,13 @@ class IdList(fields.Field):
         if len(ids) > MAX_COMPARED:
             raise ValidationError(f"compare at most {MAX_COMPARED} challenges at once")
         return ids
+
+
+class Written(fields.Field):
+    """What the domain says (a word or a Said), in the reader's language."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else written(value)
 
 
 def _is_id(text: str) -> bool:
@@ -108,7 +116,7 @@ class GroupMeansSchema(Schema):
 
 
 class KpiImpactSchema(Schema):
-    name = fields.String()
+    name = Written()
     unit = fields.String()
     better = fields.String()
     estimate = fields.Float(allow_none=True)
@@ -119,8 +127,8 @@ class KpiImpactSchema(Schema):
     n_control = fields.Integer()
     n_deals = fields.Integer()
     n_activities = fields.Integer()
-    method = fields.String()
-    warnings = fields.List(fields.String())
+    method = Written()
+    warnings = fields.List(Written())
     verdict = fields.String()
     pre_trend = fields.Nested(IntervalSchema)
     post = fields.Nested(IntervalSchema, allow_none=True)
@@ -144,7 +152,7 @@ class IntensitySchema(Schema):
     by_missions = fields.Nested(IntervalSchema)
     by_points = fields.Nested(IntervalSchema)
     points = fields.List(fields.Nested(IntensityPointSchema))
-    warnings = fields.List(fields.String())
+    warnings = fields.List(Written())
 
 
 class FunnelStepSchema(Schema):
@@ -163,7 +171,7 @@ class OverlapSchema(Schema):
     others = fields.List(fields.Nested(OverlappingSchema))
     participants_in_other = fields.Integer()
     comparison_in_other = fields.Integer()
-    handling = fields.String()
+    handling = Written()
 
 
 class ChallengeImpactSchema(Schema):

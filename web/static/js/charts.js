@@ -16,14 +16,22 @@
   Chart.defaults.animation = window.matchMedia("(prefers-reduced-motion: reduce)").matches
     ? false : { duration: 400 };
 
-  var compact = new Intl.NumberFormat(undefined, { notation: "compact", maximumFractionDigits: 1 });
-  var plain = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
+  // The page's language: the server writes these words on this script tag (data-words).
+  var script = document.currentScript;
+  var WORDS = Object.assign({ days: "{value} d", pts: "{value} pts", percent: "{value} %", range: "{low} to {high}" },
+    script && script.dataset.words ? JSON.parse(script.dataset.words) : {});
+  var LANG = document.documentElement.lang || undefined;
+  var compact = new Intl.NumberFormat(LANG, { notation: "compact", maximumFractionDigits: 1 });
+  var plain = new Intl.NumberFormat(LANG, { maximumFractionDigits: 2 });
+  function say(words, values) {
+    return words.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
   function formatter(unit, signed) {
     return function (value) {
       if (value === null || value === undefined || isNaN(value)) return "";
       var sign = signed && value > 0 ? "+" : "";
-      if (unit === "fraction" || unit === "percent") return sign + plain.format(Math.round(value * 1000) / 10) + (signed ? " pts" : " %");
-      if (unit === "days") return sign + plain.format(value) + " d";
+      if (unit === "fraction" || unit === "percent") return say(signed ? WORDS.pts : WORDS.percent, { value: sign + plain.format(Math.round(value * 1000) / 10) });
+      if (unit === "days") return say(WORDS.days, { value: sign + plain.format(value) });
       if (unit === "currency") return sign + compact.format(value);
       return sign + plain.format(value);
     };
@@ -151,7 +159,7 @@
                   y: axis(fig.labelTitle, { grid: { display: false }, ticks: { callback: shortLabel } }) },
         plugins: { legend: { display: false }, tooltip: { callbacks: { label: function (item) {
           var row = data.rows[item.dataIndex];
-          return row.shown[0] + " (" + row.shown[1] + " to " + row.shown[2] + ")";
+          return row.shown[0] + " (" + say(WORDS.range, { low: row.shown[1], high: row.shown[2] }) + ")";
         } } } },
       },
       plugins: [zeroLine],

@@ -2,9 +2,12 @@
 // finished, load the page again for its report.
 (function () {
   "use strict";
+  // The page's language: the server writes these words on this script tag (data-words).
+  var script = document.currentScript;
+  var words = script && script.dataset.words ? JSON.parse(script.dataset.words) : {};
   var box = document.getElementById("job");
   if (!box || box.dataset.state === "done" || box.dataset.state === "failed") return;
-  var number = new Intl.NumberFormat();
+  var number = new Intl.NumberFormat(document.documentElement.lang || undefined);
   function show(id, value) { document.getElementById(id).textContent = number.format(value); }
   function poll() {
     fetch(box.dataset.url, { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -20,8 +23,9 @@
         show("job-accepted", job.rows_accepted);
         show("job-rejected", job.rows_rejected);
         document.getElementById("job-state").textContent =
-          job.state === "queued" ? "Waiting for a worker to take it…"
-            : job.rows_total ? "Importing…" : "Reading and checking the files…";
+          job.state === "queued" ? words.queued || "Waiting for a worker to take it…"
+            : job.rows_total ? words.importing || "Importing…"
+              : words.reading || "Reading and checking the files…";
         document.getElementById("job-stalled").hidden = !job.stalled;
         setTimeout(poll, 1000);
       })

@@ -4,6 +4,14 @@
 // which the server sends only for changes that committed.
 "use strict";
 (function () {
+  // The wall's language: the server writes these words on this script tag (data-words).
+  const script = document.currentScript;
+  const WORDS = Object.assign({
+    live: "live", asOf: "as of {time}", reconnecting: "reconnecting…", offline: "offline",
+    lead: "{name} takes the lead", pointsOne: "{count} point", pointsOther: "{count} points",
+    won: "{name} won {deal}", aDeal: "a deal",
+  }, script && script.dataset.words ? JSON.parse(script.dataset.words) : {});
+  const LANG = document.documentElement.lang || undefined;
   const body = document.body;
   const token = body.dataset.wall;
   if (!token) return;
@@ -139,11 +147,37 @@
     clearTimeout(rotation);
     momentBox.hidden = true;
     momentBox.className = "moment kind-" + moment.kind;
-    momentBox.querySelector("[data-moment-title]").textContent = moment.title;
-    momentBox.querySelector("[data-moment-line]").textContent = moment.line;
+    const [title, line] = momentWords(moment);
+    momentBox.querySelector("[data-moment-title]").textContent = title;
+    momentBox.querySelector("[data-moment-line]").textContent = line;
     void momentBox.offsetWidth; // replay the entrance for each moment
     momentBox.hidden = false;
     setTimeout(celebrate, MOMENT_MS);
+  }
+
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (all, key) => (key in values ? values[key] : all));
+
+  // A moment in the wall's language from what it is made of (the server's English otherwise).
+  function momentWords(moment) {
+    const v = moment.values;
+    if (!v) return [moment.title, moment.line];
+    if (moment.kind === "lead") {
+      const count = new Intl.NumberFormat(LANG).format(v.points);
+      const one = new Intl.PluralRules(LANG).select(v.points) === "one";
+      const points = fill(one ? WORDS.pointsOne : WORDS.pointsOther, { count });
+      const challenge = (WORDS.names || {})[v.challenge] || v.challenge;
+      return [fill(WORDS.lead, { name: v.name }), challenge + " · " + points];
+    }
+    return [fill(WORDS.won, { name: v.name, deal: v.account || WORDS.aDeal }), money(v.amount, v.currency)];
+  }
+
+  function money(amount, currency) {
+    if (amount === null || amount === undefined) return "";
+    try {
+      return new Intl.NumberFormat(LANG, { style: "currency", currency, maximumFractionDigits: 0, minimumFractionDigits: 0 }).format(amount);
+    } catch (e) {
+      return new Intl.NumberFormat(LANG, { maximumFractionDigits: 0 }).format(amount) + " " + currency;
+    }
   }
 
   function onMoment(moment) {
@@ -169,8 +203,8 @@
   // "live" only while connected and heard from within two heartbeats (and a little).
   function showState() {
     const live = socket && socket.connected && heard && Date.now() - heard < (2 * every + 2) * 1000;
-    const time = asOf.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-    say(live ? "live" : "as of " + time + (problem ? " · " + problem : ""));
+    const time = asOf.toLocaleTimeString(LANG, { hour: "2-digit", minute: "2-digit" });
+    say(live ? WORDS.live : WORDS.asOf.replace("{time}", time) + (problem ? " · " + problem : ""));
     if (state) state.classList.toggle("stale", !live);
   }
 
@@ -201,9 +235,9 @@
   const socket = io({ auth: { wall: token } });
   setInterval(showState, 1000);
   socket.on("connect", fresh);
-  socket.on("disconnect", () => { problem = "reconnecting…"; showState(); });
+  socket.on("disconnect", () => { problem = WORDS.reconnecting; showState(); });
   socket.on("connect_error", (err) => {
-    problem = err && err.message ? err.message : "offline";
+    problem = err && err.message ? err.message : WORDS.offline;
     showState();
     const wait = err && err.data && err.data.retry_after;
     if (wait) setTimeout(() => socket.connect(), wait * 1000);
