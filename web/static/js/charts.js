@@ -63,10 +63,19 @@
     return scale;
   }
 
-  // Long category names (a challenge, a mission) are cut on the axis; the table has them whole.
+  // Long category names (a challenge, a mission) are cut on the axis, shorter on a phone; the
+  // table has them whole. The cut is in the middle: two names that begin alike ("Demo: spring
+  // meeting blitz", "Demo: meeting blitz") still end apart.
   function shortLabel(value) {
     var label = String(this.getLabelForValue(value));
-    return label.length > 22 ? label.slice(0, 21) + "…" : label;
+    var most = this.chart.width < 480 ? 18 : 26;
+    if (label.length <= most) return label;
+    var head = Math.ceil((most - 1) / 2);
+    return label.slice(0, head).trimEnd() + "…" + label.slice(label.length - (most - 1 - head)).trimStart();
+  }
+
+  function namesAxis(title) {
+    return axis(title, { grid: { display: false }, ticks: { callback: shortLabel } });
   }
 
   // A vertical line at zero: on a forest plot an interval that crosses it claims nothing.
@@ -98,8 +107,7 @@
     var ticks = fig.unit === "count" ? { callback: formatter(fig.unit), precision: 0 }
                                      : { callback: formatter(fig.unit) };
     var values = axis(fig.valueTitle, { beginAtZero: true, ticks: ticks });
-    var labels = axis(fig.labelTitle, { grid: { display: false },
-                                        ticks: horizontal ? { callback: shortLabel } : {} });
+    var labels = horizontal ? namesAxis(fig.labelTitle) : axis(fig.labelTitle, { grid: { display: false } });
     return {
       type: kind === "line" ? "line" : "bar",
       data: {
@@ -156,7 +164,7 @@
       options: {
         indexAxis: "y",
         scales: { x: axis(fig.valueTitle, { ticks: { callback: formatter(fig.unit, true) } }),
-                  y: axis(fig.labelTitle, { grid: { display: false }, ticks: { callback: shortLabel } }) },
+                  y: namesAxis(fig.labelTitle) },
         plugins: { legend: { display: false }, tooltip: { callbacks: { label: function (item) {
           var row = data.rows[item.dataIndex];
           return row.shown[0] + " (" + say(WORDS.range, { low: row.shown[1], high: row.shown[2] }) + ")";
