@@ -137,15 +137,15 @@ def slide_problem(session: Session, viewer: User, slide: Slide) -> str | None:
         return _challenge_problem(session, viewer, slide)
     if slide.kind == SlideKind.KPI:
         if slide.kpi not in REGISTRY:
-            return "choose a KPI"
+            return N_("choose a KPI")
         if slide.period not in KpiPeriod.values():
-            return "choose this month or this quarter"
+            return N_("choose this month or this quarter")
         if slide.team_id is None and viewer.app_role != "admin":
-            return "choose one of your teams (the whole organisation is for admins)"
+            return N_("choose one of your teams (the whole organisation is for admins)")
     if slide.kind not in SlideKind.values():
-        return "choose what the slide shows"
+        return N_("choose what the slide shows")
     if slide.team_id is not None and not may_manage_team(session, viewer, slide.team_id):
-        return "choose a team you manage"
+        return N_("choose a team you manage")
     return None
 
 
@@ -161,9 +161,11 @@ def shown_boards(session: Session, playlist: Playlist, viewer: User) -> set[int]
 def _challenge_problem(session: Session, viewer: User, slide: Slide) -> str | None:
     challenge = session.get(Challenge, slide.challenge_id) if slide.challenge_id else None
     if challenge is None or not may_view_challenge(session, viewer, challenge):
-        return "choose a challenge you can see"
+        return N_("choose a challenge you can see")
     if slide.kind == SlideKind.TEAM_BATTLE and challenge.format != "team_battle":
-        return f"{challenge.name} is not a team battle; show it as a leaderboard"
+        return said(
+            N_("%(name)s is not a team battle; show it as a leaderboard"), name=challenge.name
+        )
     return None
 
 

@@ -281,3 +281,17 @@ def test_a_past_campaign_form_without_participants_is_refused(
     # Said beside the field, in words, with what was typed kept.
     assert 'id="participant_ids-error"' in html and "Tick who took part" in html
     assert 'value="Nobody"' in html and 'value="2026-06-30"' in html
+
+
+def test_a_past_campaign_refused_by_the_domain_is_said_in_french_beside_its_field(
+    client: FlaskClient, world: World
+) -> None:
+    csrf = log_in(client, world.manager)
+    form = {"csrf_token": csrf, "name": "Personne", "team_id": str(world.team_id),
+            "starts_on": "2026-06-01", "ends_on": "2026-06-30",
+            "participant_ids": ["999999"]}  # fmt: skip
+    response = client.post("/impact/past-campaigns", data=form, headers={"Accept-Language": "fr"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="participant_ids-error"' in html and "utilisateur inconnu 999999" in html
+    assert "unknown user" not in html

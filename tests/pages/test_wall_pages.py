@@ -178,3 +178,15 @@ def test_a_wall_speaks_the_language_of_the_manager_whose_link_opened_it(
     assert "{name} prend la t" in html  # the moments' words, for js/wall.js
     slide = app.test_client().get(f"/wall/{token}/slides/0").get_data(as_text=True)
     assert "Commercial" in slide and "Points" in slide and "Rep" not in slide
+
+
+def test_a_refused_slide_is_said_in_the_managers_language(boss: FlaskClient, org: Org) -> None:
+    boss.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr"
+    form = {"seconds": "20", "slides-0-kind": "board", "slides-0-challenge_id": org.challenge_id,
+            "slides-1-kind": "team_battle", "slides-1-challenge_id": org.challenge_id}  # fmt: skip
+    answer = _save(boss, org, form)
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    error = re.search(r'<p class="errors" role="alert" id="slides-1-error">([^<]*)</p>', html)
+    assert error is not None
+    assert "Call blitz n&#39;est pas une bataille d&#39;équipes" in error.group(1), error.group(1)

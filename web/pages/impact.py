@@ -26,6 +26,7 @@ from kpi_engine.kpis.registry import REGISTRY
 from kpi_engine.org.membership import teams_of
 from kpi_engine.periods import parse_period
 from web.csv_export import csv_response, kpi_number, unit_label
+from web.error_words import in_words
 from web.extensions import db
 from web.formats import percent, translated, written
 from web.labels import CHALLENGE_KINDS, IMPACT_VERDICTS
@@ -86,7 +87,7 @@ def record_past_campaign_page() -> Any:
     except (ValidationError, Invalid) as exc:
         db.session.rollback()
         errors = exc.messages if isinstance(exc, ValidationError) else exc.fields
-        return _past_campaign_form(typed, _flat(errors)), 422
+        return _past_campaign_form(typed, _flat(in_words(errors))), 422
     commit_and_publish(changes)
     flash(_("Campaign recorded. Its impact is below."), "info")
     return redirect(url_for("pages.challenge_impact_page", challenge_id=challenge.id))

@@ -24,6 +24,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.errors import Invalid
 from kpi_engine.kpis.registry import REGISTRY
 from kpi_engine.org.membership import teams_of
+from web.error_words import in_words
 from web.extensions import db, socketio
 from web.formats import translated
 from web.pages import bp
@@ -56,7 +57,7 @@ def manage_save_wall(challenge_id: int):
     except (ValidationError, Invalid) as exc:
         db.session.rollback()
         messages = exc.messages if isinstance(exc, ValidationError) else exc.fields
-        return _page(challenge_id, form, row_errors(_mapping(messages), used), 422)
+        return _page(challenge_id, form, row_errors(_mapping(in_words(messages)), used), 422)
     note_leaders(db.session(), board_ids(playlist), now=utcnow())
     db.session.commit()
     socketio.emit("wall_changed", {}, to=wall_room(challenge_id))  # the TVs reload themselves
