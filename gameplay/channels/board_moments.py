@@ -19,6 +19,7 @@ from gameplay.channels.wall_moments import shown_names
 from gameplay.core.changes import Changes, Moment
 from gameplay.core.models import Challenge
 from kpi_engine.sales.folds import FoldedDeal
+from kpi_engine.words import N_, said
 
 
 def board_moments(
@@ -43,5 +44,13 @@ def board_moments(
 
 
 def _won(challenge_id: int, challenge: str, name: str, deal: FoldedDeal) -> Moment:
-    amount = f" · {deal.amount:,.0f} {deal.currency}" if deal.amount is not None else ""
-    return Moment(challenge_id, "deal_won", f"{name} won a deal", f"{challenge}{amount}", "board")
+    title = said(N_("%(name)s won a deal"), name=name)
+    line = said(challenge)  # a demo challenge's name is in the catalogue
+    if deal.amount is not None:
+        line = said(
+            N_("%(challenge)s · %(amount)s %(currency)s"),
+            challenge=line,
+            amount=deal.amount,
+            currency=deal.currency,
+        )
+    return Moment(challenge_id, "deal_won", title, line, "board")

@@ -67,6 +67,23 @@ def test_a_won_deal_is_celebrated_on_its_board_after_the_commit_and_never_for_a_
     ]  # fmt: skip
 
 
+def test_a_won_deal_is_celebrated_in_the_organisations_language(app: Flask, org: Org) -> None:
+    race = _deal_race(app, org)
+    app.config["ORG_LOCALE"] = "fr"
+    flask_client = app.test_client()
+    log_in(flask_client, "bob@example.test")
+    bob = socketio.test_client(app, flask_test_client=flask_client)
+    assert bob.emit("subscribe", {"challenge_id": race}, callback=True) == {"ok": True}
+    bob.get_received()
+    deal = {"deal_id": "D-1", "account": "Acme", "amount": 1200}
+    with app.test_request_context():
+        ingest([SalesEvent("w-1", "deal.won", utcnow(), "ann@example.test", deal)], source="api")
+    (moment,) = [m["args"][0] for m in bob.get_received() if m["name"] == "board_moment"]
+    assert moment["title"] == "Ann a gagné une affaire"
+    # French groups thousands with a narrow no-break space.
+    assert moment["line"].replace("\u202f", " ") == "Deal race · 1 200 USD"
+
+
 def test_everyone_watching_a_board_hears_when_its_challenge_is_over(app: Flask, org: Org) -> None:
     flask_client = app.test_client()
     log_in(flask_client, "bob@example.test")
