@@ -45,6 +45,7 @@ from kpi_engine.sales.models import (
     ProductAlias,
     RawEvent,
 )
+from kpi_engine.words import N_, said
 
 DEAL_EVENT_TYPES = ("deal.created", "deal.updated", "deal.stage_changed", "deal.won", "deal.lost")
 EVENT_TYPES = ("activity.logged", *DEAL_EVENT_TYPES)
@@ -131,28 +132,43 @@ def event_errors(event: SalesEvent) -> dict[str, list[str]]:
     """What is wrong with an event's meaning, field by field (empty when nothing is)."""
     errors: dict[str, list[str]] = {}
     if event.type not in EVENT_TYPES:
-        errors["type"] = [f"unknown event type {event.type!r}; expected one of {EVENT_TYPES}"]
+        errors["type"] = [
+            said(
+                N_("unknown event type %(type)s; expected one of %(types)s"),
+                type=repr(event.type),
+                types=str(EVENT_TYPES),
+            )
+        ]
         return errors
     if event.occurred_at.tzinfo is None:
-        errors["occurred_at"] = ["must carry a UTC offset"]
+        errors["occurred_at"] = [N_("must carry a UTC offset")]
     data = event.data
     if event.type == "activity.logged":
         if data.get("kind") not in ActivityKind.values():
-            errors["data.kind"] = [f"kind must be one of {ActivityKind.values()}"]
+            errors["data.kind"] = [
+                said(N_("kind must be one of %(kinds)s"), kinds=str(ActivityKind.values()))
+            ]
         if data.get("outcome", "none") not in ActivityOutcome.values():
-            errors["data.outcome"] = [f"outcome must be one of {ActivityOutcome.values()}"]
+            errors["data.outcome"] = [
+                said(
+                    N_("outcome must be one of %(outcomes)s"),
+                    outcomes=str(ActivityOutcome.values()),
+                )
+            ]
         return errors
     if not data.get("deal_id"):
-        errors["data.deal_id"] = ["a deal event needs the CRM deal id"]
+        errors["data.deal_id"] = [N_("a deal event needs the CRM deal id")]
     if event.type == "deal.stage_changed" and not data.get("stage"):
-        errors["data.stage"] = ["a stage change needs the new stage"]
+        errors["data.stage"] = [N_("a stage change needs the new stage")]
     amount = data.get("amount")
     if amount is not None:
         try:
             if Decimal(str(amount)) < 0:
-                errors["data.amount"] = ["amount cannot be negative"]
+                errors["data.amount"] = [N_("amount cannot be negative")]
         except InvalidOperation:
-            errors["data.amount"] = [f"amount {amount!r} is not a number"]
+            errors["data.amount"] = [
+                said(N_("amount %(amount)s is not a number"), amount=repr(amount))
+            ]
     return errors
 
 
@@ -183,7 +199,12 @@ def ingest_events(
         errors = event_errors(event) | refused.get(index, {})
         rep = reps.get(event.rep)
         if rep is None:
-            errors["rep"] = [f"unknown rep {event.rep!r}: no user has that email or CRM id"]
+            errors["rep"] = [
+                said(
+                    N_("unknown rep %(rep)s: no user has that email or CRM id"),
+                    rep=repr(event.rep),
+                )
+            ]
         if errors:
             result.rejected.append(Rejection(index, event.id, errors))
         elif event.id in seen:
@@ -254,7 +275,9 @@ def refusals(
         key = _owned_subject(event)
         owner = owners.get(key)
         if not reach.covers({rep.id}):
-            refused[index] = {"rep": [f"you may not record events for {event.rep}"]}
+            refused[index] = {
+                "rep": [said(N_("you may not record events for %(rep)s"), rep=event.rep)]
+            }
         elif owner is not None and owner != rep.id and not reach.covers({owner}):
             refused[index] = _move_refused(session, key, owner, event.rep)
         else:
@@ -332,12 +355,18 @@ def _move_refused(
     owner = session.get(User, owner_id)
     name = owner.name if owner is not None else f"user {owner_id}"
     field = "data.deal_id" if kind == "deal" else "data.activity_id"
-    return {
-        field: [
-            f"{kind} {crm_id} belongs to {name}: moving it to {rep} needs the right to act"
-            f" for both, which you do not have"
-        ]
-    }
+    template = (
+        N_(
+            "deal %(id)s belongs to %(owner)s: moving it to %(rep)s needs the right to act for "
+            "both, which you do not have"
+        )
+        if kind == "deal"
+        else N_(
+            "activity %(id)s belongs to %(owner)s: moving it to %(rep)s needs the right to act "
+            "for both, which you do not have"
+        )
+    )
+    return {field: [said(template, id=crm_id, owner=name, rep=rep)]}
 
 
 def product_aliases(session: Session) -> dict[str, str]:

@@ -39,7 +39,7 @@ def test_a_missing_challenge_is_named_in_french_with_its_id(client: FlaskClient,
     answer = client.get("/api/v1/challenges/987654", headers=FRENCH)
     error = answer.get_json()["error"]
     assert answer.status_code == 404 and error["code"] == "not_found"
-    assert error["message"] == "aucun défi avec l'id 987654"
+    assert error["message"] == "aucun challenge avec l'id 987654"
 
 
 def test_an_invalid_value_is_named_in_french_and_the_code_stays(
@@ -121,3 +121,16 @@ def test_the_builder_names_a_bad_window_in_french(
     form = builder_form(token, team_id, ends_at="2020-01-01T00:00")
     html = client.post("/manage/challenges", data=form, headers=FRENCH).get_data(as_text=True)
     assert "doit être après le début" in html
+
+
+def test_an_event_for_an_unknown_rep_is_refused_in_french(client: FlaskClient, org: Org) -> None:
+    event = {"id": "c-1", "type": "activity.logged", "occurred_at": utcnow().isoformat(),
+             "rep": "ghost@example.test", "data": {"kind": "call"}}  # fmt: skip
+    headers = {"Authorization": f"Bearer {org.token}", **FRENCH}
+    answer = client.post("/api/v1/events", json=event, headers=headers)
+    assert answer.status_code == 422
+    (rejected,) = answer.get_json()["rejected"]
+    assert rejected["errors"]["rep"] == [
+        "commercial inconnu 'ghost@example.test' : aucun utilisateur n'a cet e-mail ni cet "
+        "identifiant CRM"
+    ]

@@ -7,6 +7,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kpi_engine.sales.ingest import EVENT_TYPES, IngestResult, Rejection, SalesEvent
+from web.error_words import in_words
 from web.schemas.fields import Amount, BusinessAwareDateTime
 
 MAX_BATCH = 1000
@@ -93,5 +94,7 @@ def batch_answer(
     return {
         "accepted": len(result.accepted),
         "duplicates": len(result.duplicates),
-        "rejected": [{"index": r.index, "id": r.id, "errors": r.errors} for r in rejected],
+        "rejected": [
+            {"index": r.index, "id": r.id, "errors": in_words(r.errors)} for r in rejected
+        ],
     }
