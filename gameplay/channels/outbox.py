@@ -26,7 +26,7 @@ from gameplay.core.lifecycle import challenge_status, is_frozen
 from gameplay.core.models import Challenge, ChallengeAward, Participant
 from kpi_engine.org.models import User
 from kpi_engine.sales.folds import FoldedDeal
-from kpi_engine.words import ENGLISH, N_, Words
+from kpi_engine.words import ENGLISH, N_, Words, said, write
 
 # A win closed (or a challenge started) longer ago than this is old news: a backfill, a CSV
 # import of last quarter, a challenge already running when its team's channel was connected.
@@ -89,7 +89,7 @@ class _Outbox:
         self.words = words
 
     def say(self, template: str, **values: object) -> str:
-        return self.words.gettext(template) % values if values else self.words.gettext(template)
+        return write(said(template, **values), self.words)
 
     def post(self, team_ids: Iterable[int], news: str, headline: Headline) -> None:
         for team_id in sorted(set(team_ids)):
