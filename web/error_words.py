@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kpi_engine.words import N_, Said
-from web.formats import translated, written
+from kpi_engine.words import N_
+from web.formats import written
 
 MARSHMALLOW = (
     N_("Field may not be null."),
@@ -40,10 +40,8 @@ RATE_LIMITED = N_("too many requests: %(why)s")
 
 def in_words(message: Any) -> Any:
     """A message, a list of them or a mapping of them by field, translated where known."""
-    if isinstance(message, Said):
-        return written(message)
     if isinstance(message, str):
-        return translated(message)
+        return written(message)
     if isinstance(message, list):
         return [in_words(m) for m in message]
     if isinstance(message, dict):

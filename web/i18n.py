@@ -64,8 +64,7 @@ def negotiate(chosen: str | None, org_default: str | None, accept: Callable[[], 
 
 def select_locale() -> str:
     """Flask-Babel's locale selector for the current request."""
-    chosen = getattr(current_user, "locale", None) if has_request_context() else None
-    return negotiate(chosen, current_app.config.get("ORG_LOCALE"), _browser_choice)
+    return locale_for(current_user if has_request_context() else None)
 
 
 def locale_for(user: object) -> str:
