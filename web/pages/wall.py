@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, current_app, render_template
-from flask_babel import format_date
 from flask_babel import gettext as _
 
 from gameplay.channels.wall_screens import SLIDE_NAMES, Playlist, playlist_of, slide_problem
@@ -17,7 +16,6 @@ from gameplay.channels.wall_slides import show_slide, shown_slides
 from gameplay.core.models import Challenge
 from kpi_engine.db import utcnow
 from kpi_engine.org.models import User
-from kpi_engine.periods import Period, period_kind
 from web.extensions import db, limiter
 from web.formats import translated
 from web.i18n import in_locale, locale_for
@@ -71,13 +69,5 @@ def _helpers(now: datetime) -> dict[str, object]:
         "time_left": lambda challenge: time_left(challenge, now),
         "status_words": STATUS_WORDS,
         "slide_names": SLIDE_NAMES,
-        "period_words": period_words,
     }
 
-
-def period_words(period: Period) -> str:
-    """'November 2026' / 'novembre 2026', 'Q4 2026' / 'T4 2026': a period as the floor reads it."""
-    first = period.first_day
-    if period_kind(period.label) == "quarter":
-        return _("Q%(quarter)s %(year)s", quarter=(first.month - 1) // 3 + 1, year=first.year)
-    return format_date(first, "LLLL y")
