@@ -82,7 +82,7 @@ lint: $(STAMP)
 ## translations: extract the code's messages and add new ones to every catalogue
 ## (web/translations/<lang>/LC_MESSAGES/messages.po; translate them, then tests/i18n checks)
 translations: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k said_n:1,2 --no-location --sort-output \
 	  --project SalesQuest -o messages.pot .
 	$(BIN)/pybabel update -i messages.pot -d web/translations --no-fuzzy-matching \
 	  --ignore-obsolete -w 100

@@ -56,8 +56,8 @@ ENGLISH = Words()
 
 
 class Said(str):
-    """English text filled from a template marked with `N_` (or one of a singular and plural
-    pair, by `count`), which keeps the template and its values, so `write` (and web/) can
+    """English text filled from a template marked with `N_` (or a singular and plural pair
+    from `said_n`, by `count`), which keeps the template and its values, so `write` (and web/) can
     write it again in a reader's language. Among the values, numbers are quantities, grouped
     and rounded as the reader writes them (pass an identifier as text); other text stays as
     it is (a person's or a file's name); a `Said` is written in turn (so `said(N_("a word"))`
@@ -99,8 +99,9 @@ def said(template: str, /, **values: Any) -> Said:
 
 
 def said_n(singular: str, plural: str, count: int, /, **values: Any) -> Said:
-    """The singular or plural template (each marked with `N_`) by `count`, which fills
-    `%(count)s`, with the other `values`."""
+    """The singular or plural template by `count`, which fills `%(count)s`, with the other
+    `values`. The pair is one catalogue entry (the extractor knows `said_n` as ngettext), so
+    each language picks its own form by the count; no `N_` around them."""
     return Said(singular, {"count": count, **values}, plural=plural, count=count)
 
 
@@ -123,9 +124,9 @@ def _filled(
     template: str, plural: str, count: int | None, values: Mapping[str, Any], words: Words
 ) -> str:
     if plural and count is not None:
-        # Each form is its own catalogue entry (both marked N_): the count picks the English
-        # form, which is then translated.
-        chosen = words.gettext(words.ngettext(template, plural, count))
+        # One catalogue entry with its plural forms (`said_n` is an extraction keyword): the
+        # reader's language picks the form by the count (French says "0 ligne").
+        chosen = words.ngettext(template, plural, count)
     else:
         chosen = words.gettext(template)
     if not values:

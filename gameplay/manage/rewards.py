@@ -241,4 +241,4 @@ def redemptions_of(session: Session, user_id: int) -> list[Redemption]:
 
 
 def _points(count: int) -> Said:
-    return said_n(N_("%(count)s point"), N_("%(count)s points"), count)
+    return said_n("%(count)s point", "%(count)s points", count)

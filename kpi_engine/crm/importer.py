@@ -159,7 +159,7 @@ class RejectionGroup:
         return said(
             N_("%(kind)s for %(owners)s on %(rows)s — %(named)s%(more)s"),
             kind=said(self.kind),
-            owners=said_n(N_("%(count)s owner"), N_("%(count)s owners"), len(self.values)),
+            owners=said_n("%(count)s owner", "%(count)s owners", len(self.values)),
             rows=_rows(self.rows),
             named=_listed(named),
             more=said(N_(", … and %(count)s more"), count=more) if more > 0 else "",
@@ -173,14 +173,14 @@ def _listed(parts: Sequence[str]) -> Said:
 
 
 def _rows(count: int) -> Said:
-    return said_n(N_("%(count)s row"), N_("%(count)s rows"), count)
+    return said_n("%(count)s row", "%(count)s rows", count)
 
 
 def _lines(numbers: Sequence[int]) -> Said:
     """The first line numbers, e.g. "lines 4, 9, 31, 40, 57, …"."""
     shown = ", ".join(str(n) for n in numbers[:LINES_SHOWN])
     shown += ", …" if len(numbers) > LINES_SHOWN else ""
-    return said_n(N_("line %(shown)s"), N_("lines %(shown)s"), len(numbers), shown=shown)
+    return said_n("line %(shown)s", "lines %(shown)s", len(numbers), shown=shown)
 
 
 @dataclass(frozen=True)
@@ -230,10 +230,10 @@ class ImportPlan:
                 rows=_rows(self.rows),
             )
         return said(
-            N_("%(rows)s: %(accepted)s accepted, %(rejected)s rejected"),
+            N_("%(rows)s: %(accepted)s, %(rejected)s"),
             rows=_rows(self.rows),
-            accepted=self.accepted,
-            rejected=len(self.rejected),
+            accepted=said_n("%(count)s accepted", "%(count)s accepted", self.accepted),
+            rejected=said_n("%(count)s rejected", "%(count)s rejected", len(self.rejected)),
         )
 
     def undated_summary(self) -> Said:
@@ -241,21 +241,19 @@ class ImportPlan:
         their deals stay undated instead of taking the import's time."""
         columns = self.creation_columns
         empty = (
-            said(N_("%(columns)s empty"), columns=" and ".join(columns))
+            said_n(
+                "%(columns)s empty", "%(columns)s empty", len(columns), columns=", ".join(columns)
+            )
             if columns
             else said(N_("no column holds one"))
         )
         return said_n(
-            N_(
-                "%(count)s row has no creation date (%(empty)s; %(lines)s): its deal gets none"
-                " rather than the import's date, and KPIs that need one (pipeline conversion,"
-                " sales cycle) leave them out and say how many"
-            ),
-            N_(
-                "%(count)s rows have no creation date (%(empty)s; %(lines)s): their deals get"
-                " none rather than the import's date, and KPIs that need one (pipeline"
-                " conversion, sales cycle) leave them out and say how many"
-            ),
+            "%(count)s row has no creation date (%(empty)s; %(lines)s): its deal gets none"
+            " rather than the import's date, and KPIs that need one (pipeline conversion,"
+            " sales cycle) leave them out and say how many",
+            "%(count)s rows have no creation date (%(empty)s; %(lines)s): their deals get"
+            " none rather than the import's date, and KPIs that need one (pipeline"
+            " conversion, sales cycle) leave them out and say how many",
             len(self.undated),
             empty=empty,
             lines=_lines(self.undated),

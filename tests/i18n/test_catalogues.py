@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def code_messages(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     pot = tmp_path_factory.mktemp("pot") / "messages.pot"
     command = [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg"]
-    command += ["-k", "_l", "-k", "N_", "--no-location", "-o", str(pot), "."]
+    command += ["-k", "_l", "-k", "N_", "-k", "said_n:1,2", "--no-location", "-o", str(pot), "."]
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
     with pot.open("rb") as file:
         return read_po(file)

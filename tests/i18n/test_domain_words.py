@@ -16,12 +16,12 @@ from kpi_engine.db import utcnow
 from kpi_engine.errors import NotFound
 from kpi_engine.org.models import Team
 from kpi_engine.sales.ingest import SalesEvent
-from kpi_engine.words import N_, said
+from kpi_engine.words import N_, said, said_n
 from tests.conftest import log_in
 from tests.live.conftest import Org
 from tests.pages.test_manage_pages import builder_form
 from web.extensions import db
-from web.formats import period
+from web.formats import period, written
 from web.i18n import in_locale
 from web.ingest import ingest
 from web.realtime import moment_frame
@@ -70,8 +70,24 @@ def test_the_import_page_gives_a_rows_cause_in_french(client: FlaskClient, org: 
         "/imports", data=data, content_type="multipart/form-data", headers=FRENCH
     ).get_data(as_text=True)
     assert "Amount : pas un montant sur 1 ligne (ligne 2)" in page
-    assert "1 ligne : 0 acceptées, 1 refusées" in page
+    # The catalogue's plural forms: French says "0 acceptée" (singular for 0 and 1).
+    assert "1 ligne : 0 acceptée, 1 refusée" in page
     assert "&#39;lots&#39; n&#39;est pas un montant" in page
+
+
+@pytest.mark.parametrize(
+    ("code", "count", "text"),
+    [("fr", 0, "0 ligne"), ("fr", 1, "1 ligne"), ("fr", 2, "2 lignes"),
+     ("fr", 1500, "1\u202f500 lignes"), ("en", 0, "0 rows"),
+     ("en", 1, "1 row"), ("en", 1500, "1,500 rows")],
+)  # fmt: skip
+def test_a_counted_sentence_takes_the_readers_plural_form(
+    app: Flask, code: str, count: int, text: str
+) -> None:
+    rows = said_n("%(count)s row", "%(count)s rows", count)
+    assert rows == ("1 row" if count == 1 else f"{count:,} rows")  # English, whatever is read
+    with app.test_request_context(), in_locale(code):
+        assert written(rows) == text
 
 
 @pytest.mark.parametrize(
