@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from gameplay.channels.pushes import TITLES
 from gameplay.core.changes import Notification
 from kpi_engine.org.models import User
+from kpi_engine.words import Said
 from web import formats, labels
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -121,6 +122,8 @@ def push_words(note: Notification, more: int, code: str) -> tuple[str, str]:
 
 
 def _value_words(value: object) -> object:
+    if isinstance(value, Said):  # a sentence the domain built (a points note's reason)
+        return formats.written(value)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return value
     return formats.translated(value) if isinstance(value, str) else formats.number(value)

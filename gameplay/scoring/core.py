@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from gameplay.core.models import Challenge, ScoringRule
-from gameplay.scoring.rules import Fact, describe_criteria, matches, rule_points
+from gameplay.scoring.rules import Fact, matches, rule_points, what_counts
 
 RuleKey = tuple[int, int, int]  # challenge, user, rule
 Seat = tuple[int, int]  # challenge, user
@@ -48,7 +48,7 @@ class Board:
             tuple(challenge.rules),
             challenge.target,
             quotas,
-            {rule.id: describe_criteria(rule) for rule in challenge.rules},
+            {rule.id: what_counts(rule) for rule in challenge.rules},
         )
 
 
@@ -146,7 +146,7 @@ def rule_entry(board: Board, rule: ScoringRule, fact: Fact, history: History) ->
         points = min(points, rule.daily_cap - history.used_today(board, key, fact.occurred_at))
     if points <= 0:
         return None
-    reason = board.reasons.get(rule.id) or describe_criteria(rule)
+    reason = board.reasons.get(rule.id) or what_counts(rule)
     return Entry(
         board.challenge_id, fact.rep_id, points, "rule", reason, fact.occurred_at, rule.id,
         fact.source_ref, fact.raw_event_id,

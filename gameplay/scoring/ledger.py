@@ -66,6 +66,7 @@ class Ledger:
             "points": points,
             "created_at": self.now,
             **posting.__dict__,
+            "reason": str(posting.reason),  # stored as English; a note writes it for its reader
         }
         self.pending.append(entry)
         if posting.rule_id is not None:

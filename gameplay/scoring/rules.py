@@ -10,7 +10,7 @@ from typing import Any
 from gameplay.core.models import EventCriteria, ScoringRule
 from kpi_engine.sales.folds import FoldedDeal, NewActivity
 from kpi_engine.sales.models import Activity, Deal
-from kpi_engine.words import ENGLISH, N_, Words
+from kpi_engine.words import ENGLISH, N_, Said, Words, said, write
 
 
 @dataclass(frozen=True)
@@ -109,25 +109,33 @@ def _multiplier_applies(rule: ScoringRule, at: datetime) -> bool:
     return (starts is None or at >= starts) and (ends is None or at < ends)
 
 
-def describe_criteria(criteria: EventCriteria, words: Words = ENGLISH) -> str:
-    """What a rule or mission counts, e.g. "call (meeting booked), product Pro"."""
+def what_counts(criteria: EventCriteria) -> Said:
+    """What a rule or mission counts, e.g. "call (meeting booked), product Pro": English that
+    web/ writes again in a reader's language (a points note's reason)."""
     if criteria.fact == "deal_won":
-        text = words.gettext("deal won")
+        text = said(N_("deal won"))
     else:
-        text = words.gettext(ACTIVITY_WORDS.get(criteria.activity_kind or "", N_("activity")))
+        text = said(ACTIVITY_WORDS.get(criteria.activity_kind or "", N_("activity")))
     if criteria.outcome:
-        outcome = OUTCOME_WORDS.get(criteria.outcome, criteria.outcome.replace("_", " "))
-        text += f" ({words.gettext(outcome)})"
+        known = OUTCOME_WORDS.get(criteria.outcome)
+        outcome = said(known) if known else criteria.outcome.replace("_", " ")
+        text = said(N_("%(counted)s (%(outcome)s)"), counted=text, outcome=outcome)
     filters = [
-        words.gettext(label) % {"value": value}
+        said(label, value=value)
         for label, value in ((N_("product %(value)s"), criteria.product),
                              (N_("segment %(value)s"), criteria.segment))
         if value
     ]  # fmt: skip
     if criteria.min_amount is not None:
-        amount = words.number(criteria.min_amount)
-        filters.append(words.gettext("of at least %(amount)s") % {"amount": amount})
-    return text + (", " + ", ".join(filters) if filters else "")
+        filters.append(said(N_("of at least %(amount)s"), amount=criteria.min_amount))
+    for condition in filters:
+        text = said(N_("%(counted)s, %(condition)s"), counted=text, condition=condition)
+    return text
+
+
+def describe_criteria(criteria: EventCriteria, words: Words = ENGLISH) -> str:
+    """What a rule or mission counts, in the words of `words`."""
+    return write(what_counts(criteria), words)
 
 
 def describe_rule(rule: ScoringRule, words: Words = ENGLISH) -> str:

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Flask
+from sqlalchemy import select
 
 from gameplay.core.changes import note
+from gameplay.core.models import LedgerEntry, ScoringRule
+from gameplay.scoring.rules import what_counts
 from kpi_engine.org.models import User
 from tests.live.conftest import Org
+from tests.live.test_board_wire import post_call
+from tests.live.test_publishing import frames, live_client
+from web import realtime
 from web.extensions import db
-from web.i18n import locales_of, note_text
+from web.formats import written
+from web.i18n import in_locale, locales_of, note_text
 from web.realtime import notification_frame
 
 
@@ -42,3 +51,32 @@ def test_each_recipients_language_comes_from_their_profile_then_the_organisation
         ann.locale = "en"
         db.session.commit()
         assert locales_of(db.session(), {org.ann, org.bob}) == {org.ann: "en", org.bob: "fr"}
+
+
+def test_a_points_notes_reason_reads_in_the_reps_language(app: Flask, org: Org) -> None:
+    """The rule's words inside the note ("call (connected)") are the rep's language too, not
+    only the sentence around them; the ledger keeps the English."""
+    with app.app_context():
+        rule = db.session.scalars(
+            select(ScoringRule).where(ScoringRule.challenge_id == org.challenge_id)
+        ).one()
+        rule.outcome = "connected"
+        db.session.get_one(User, org.ann).locale = "fr"
+        db.session.commit()
+    ann = live_client(app, "ann@example.test", org.challenge_id)
+    post_call(app, org, "french-call-1")
+    realtime.throttle.flush()
+    [note_frame] = [f for f in frames(ann, "notification") if f["kind"] == "points_earned"]
+    assert note_frame["message"] == "+10 points dans Call blitz : appel (joint)"
+    with app.app_context():
+        entry = db.session.scalars(select(LedgerEntry)).one()
+        assert entry.reason == "call (connected)"
+
+
+def test_what_a_rule_counts_is_one_sentence_in_each_language(app: Flask) -> None:
+    rule = ScoringRule(fact="activity", activity_kind="call", outcome="meeting_booked",
+                       product="Pro", min_amount=Decimal("1000"))  # fmt: skip
+    counted = what_counts(rule)
+    assert counted == "call (meeting booked), product Pro, of at least 1,000"
+    with app.test_request_context(), in_locale("fr"):
+        assert written(counted) == "appel (rendez-vous obtenu), produit Pro, d'au moins 1\u202f000"

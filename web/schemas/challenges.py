@@ -21,6 +21,7 @@ from gameplay.scoring.rules import describe_criteria, describe_rule
 from kpi_engine.db import utcnow
 from kpi_engine.org.models import SalesRole
 from kpi_engine.sales.models import ActivityKind, ActivityOutcome
+from web import formats
 from web.schemas.fields import (
     MULTIPLIER_MAX,
     RATE_MAX,
@@ -201,7 +202,7 @@ class AdjustmentSchema(Schema):
 
 class RuleOutSchema(Schema):
     id = fields.Integer()
-    words = fields.Function(describe_rule)
+    words = fields.Function(lambda rule: describe_rule(rule, formats.words()))
     fact = fields.String()
     points = fields.Integer()
     daily_cap = fields.Integer(allow_none=True)
@@ -217,7 +218,9 @@ class MissionOutSchema(Schema):
     target = fields.Integer()
     points = fields.Integer()
     badge = fields.String(allow_none=True)
-    counts = fields.Function(lambda m: None if m.manual else describe_criteria(m))
+    counts = fields.Function(
+        lambda m: None if m.manual else describe_criteria(m, formats.words())
+    )
 
 
 class PrizeOutSchema(Schema):
