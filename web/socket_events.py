@@ -1,5 +1,8 @@
 """Socket.IO handlers: who may connect and which challenge rooms they may join.
 
+A refusal's reason is in the caller's language (the handlers run in the connection's request,
+so the locale is chosen as for a page).
+
 A connection needs a logged-in session (the same cookie as the pages) or a wall-screen link
 token; each user joins a personal room for notifications. Subscribing to a challenge is
 checked like reading it, and answers with the current standings at once, so a late or
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, emit, join_room, leave_room, rooms
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -22,6 +26,7 @@ from kpi_engine.db import utcnow
 from web.board_frames import snapshot_frame
 from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db, socketio
+from web.formats import number
 from web.permissions import actor
 from web.realtime import challenge_room, user_room, wall_room
 from web.schemas.fields import ID_MAX
@@ -35,7 +40,7 @@ def connect(auth: dict[str, Any] | None = None) -> None:
     if token:
         return _connect_wall(str(token))
     if not current_user.is_authenticated:
-        raise ConnectionRefusedError("log in first")
+        raise ConnectionRefusedError(_("log in first"))
     join_room(user_room(actor().id))
     return None
 
@@ -43,7 +48,7 @@ def connect(auth: dict[str, Any] | None = None) -> None:
 def _connect_wall(token: str) -> None:
     found = wall_for_token(db.session(), token)
     if found is None:
-        raise ConnectionRefusedError("this wall-screen link is not valid or was revoked")
+        raise ConnectionRefusedError(_("this wall-screen link is not valid or was revoked"))
     challenge, owner = found
     # Wall screens are read-only: the wall's own room (its moments) and the rooms of the boards
     # its playlist shows and its link's owner may still see; no user, so no personal room.
@@ -58,13 +63,14 @@ def subscribe(data: Any = None) -> dict[str, Any]:
     """Join a challenge's room exactly when the HTTP board read is allowed (gameplay.core.access);
     answer with the reason if not."""
     if not current_user.is_authenticated:
-        return {"ok": False, "reason": "log in first"}
+        return {"ok": False, "reason": _("log in first")}
     challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
     if type(challenge_id) is not int or not 1 <= challenge_id <= ID_MAX:
-        return {"ok": False, "reason": f"challenge_id must be a whole number from 1 to {ID_MAX}"}
+        reason = _("challenge_id must be a whole number from 1 to %(most)s", most=number(ID_MAX))
+        return {"ok": False, "reason": reason}
     challenge = db.session.get(Challenge, challenge_id)
     if challenge is None or not may_view_challenge(db.session(), actor(), challenge):
-        return {"ok": False, "reason": "you may not see this challenge's leaderboard"}
+        return {"ok": False, "reason": _("you may not see this challenge's leaderboard")}
     join_room(challenge_room(challenge.id))
     frame = snapshot_frame(db.session(), challenge, actor().id, now=utcnow())
     emit("leaderboard", frame)
@@ -77,10 +83,10 @@ def snapshot(data: Any = None) -> dict[str, Any]:
     in the versions or a heartbeat newer than what it shows re-syncs this way)."""
     challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
     if type(challenge_id) is not int or challenge_room(challenge_id) not in rooms():
-        return {"ok": False, "reason": "subscribe to this challenge first"}
+        return {"ok": False, "reason": _("subscribe to this challenge first")}
     challenge = db.session.get(Challenge, challenge_id)
     if challenge is None:
-        return {"ok": False, "reason": "this challenge is gone"}
+        return {"ok": False, "reason": _("this challenge is gone")}
     viewer_id = actor().id if current_user.is_authenticated else 0
     emit("leaderboard", snapshot_frame(db.session(), challenge, viewer_id, now=utcnow()))
     return {"ok": True}
@@ -101,6 +107,7 @@ def database_unavailable(exc: Exception) -> dict[str, Any]:
     if not isinstance(exc, OperationalError | DisconnectionError):
         raise exc
     db.session.rollback()
+    # Not translated: choosing the language would load the user from the database that is down.
     reason = "the database is not answering; trying again shortly"
     if request.event["message"] == "connect":  # type: ignore[attr-defined]
         # The second argument reaches the client as connect_error's err.data.
