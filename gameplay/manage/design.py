@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from gameplay.core.enrollment import audience_users
 from gameplay.core.models import Challenge
+from gameplay.manage.holdout import stratum_words
 from kpi_engine.impact.power import Detectable, detectable_effects
 from kpi_engine.org.models import User
+from kpi_engine.words import Said
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class HoldoutView:
     share: float
     seed: int | None
     kept_in: int
-    kept_out: list[tuple[str, str]]  # (stratum, rep's name)
+    kept_out: list[tuple[Said, str]]  # (stratum, rep's name)
 
 
 def power_plan(session: Session, challenge: Challenge) -> PowerPlan:
@@ -77,9 +79,10 @@ def holdout_view(session: Session, challenge: Challenge) -> HoldoutView | None:
     out = {a.user_id: a.stratum for a in challenge.assignments if a.arm == "holdout"}
     query = select(User.id, User.name).where(User.id.in_(out))
     names: dict[int, str] = dict(session.execute(query).all())
+    kept_out = [(out[i], names.get(i, f"user {i}")) for i in out]
     return HoldoutView(
         float(challenge.holdout_share or 0),
         challenge.holdout_seed,
         len(challenge.assignments) - len(out),
-        sorted((out[i], names.get(i, f"user {i}")) for i in out),
+        [(stratum_words(label), name) for label, name in sorted(kept_out)],
     )

@@ -19,10 +19,14 @@ import numpy as np
 
 from gameplay.core.models import Assignment, Challenge
 from kpi_engine.org.models import User
+from kpi_engine.words import N_, Said, said
 
 MAX_SHARE = Decimal("0.5")
-TENURE_BUCKETS = ((182, "under 6 months"), (730, "6 to 24 months"))
-LONG_TENURE = "over 2 years"
+TENURE_BUCKETS = ((182, N_("under 6 months")), (730, N_("6 to 24 months")))
+LONG_TENURE = N_("over 2 years")
+NO_TEAM, NO_ROLE = N_("no team"), N_("no role")
+# A stratum is kept as its English label (the draw's grouping key): team, role and tenure.
+PARTS = " · "
 
 
 def tenure_bucket(user: User, now: datetime) -> str:
@@ -34,8 +38,20 @@ def tenure_bucket(user: User, now: datetime) -> str:
 
 def stratum_of(user: User, now: datetime) -> str:
     """The stratum a rep is drawn within: team, sales role and tenure bucket."""
-    team = user.team.name if user.team is not None else "no team"
-    return f"{team} · {user.sales_role or 'no role'} · {tenure_bucket(user, now)}"
+    team = user.team.name if user.team is not None else NO_TEAM
+    return PARTS.join((team, user.sales_role or NO_ROLE, tenure_bucket(user, now)))
+
+
+def stratum_words(label: str) -> Said:
+    """A stored stratum in words a reader's language can write: its English parts (no team,
+    a tenure bucket) translated, a team's name and a role's code as they are."""
+    team, role, tenure = [*label.split(PARTS), "", ""][:3]
+    return said(
+        N_("%(team)s · %(role)s · %(tenure)s"),
+        team=said(NO_TEAM) if team == NO_TEAM else team,
+        role=said(NO_ROLE) if role == NO_ROLE else role,
+        tenure=said(tenure) if tenure else tenure,
+    )
 
 
 def draw_holdout(

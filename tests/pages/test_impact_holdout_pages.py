@@ -135,3 +135,21 @@ def test_a_held_out_rep_does_not_see_the_challenge(app: Flask, client: FlaskClie
     listed = rep.get("/api/v1/challenges").get_json()
     items = listed if isinstance(listed, list) else listed.get("items", listed.get("challenges"))
     assert challenge_id not in [c["id"] for c in items]
+
+
+def test_a_french_manager_reads_who_was_kept_out_by_stratum_in_french(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The strata are stored as English labels (the draw's grouping key); the page writes their
+    words in the reader's language, a team's name and a role's code as they are."""
+    floor = build_floor(app)
+    challenge_id, _ = launch_with_holdout(app, client, floor)
+    with app.app_context():
+        strata = {a.stratum for a in db.session.get_one(Challenge, challenge_id).assignments}
+    page = client.get(
+        f"/manage/challenges/{challenge_id}", headers={"Accept-Language": "fr"}
+    ).get_data(as_text=True)
+    english = re.findall(r"under 6 months|6 to 24 months|over 2 years|no role|no team", page)
+    french = re.findall(r"moins de 6 mois|6 à 24 mois|plus de 2 ans|sans rôle|aucune équipe", page)
+    assert strata and all(" · " in label for label in strata)
+    assert not english and french
