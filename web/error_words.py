@@ -33,6 +33,29 @@ MARSHMALLOW = (
     N_("Special numeric values (nan or infinity) are not permitted."),
 )
 INVALID_REQUEST = N_("the request has fields that are not valid")
+# Flask-WTF's fixed reasons a form's CSRF token is refused, written inside CSRF below.
+CSRF_REASONS = (
+    N_("The CSRF token is missing."),
+    N_("The CSRF token has expired."),
+    N_("The CSRF session token is missing."),
+    N_("The CSRF tokens do not match."),
+    N_("The CSRF token is invalid."),
+    N_("The referrer header is missing."),
+    N_("The referrer does not match the host."),
+)
+# Said for an HTTP error raised with werkzeug's own (English) description; an error raised with
+# a description of ours keeps it.
+HTTP_ERRORS = {
+    400: N_("the request could not be read"),
+    403: N_("you may not do this"),
+    404: N_("there is nothing at this address; check it, or start again from the home page"),
+    405: N_("this address does not take this kind of request"),
+    409: N_("this conflicts with a change made meanwhile; reload and try again"),
+    413: N_("what was sent is too large"),
+    415: N_("this kind of content is not accepted here"),
+    422: INVALID_REQUEST,
+    500: N_("something went wrong on our side; nothing was changed"),
+}
 DATABASE_DOWN = N_("the database is unreachable; retry shortly")
 CSRF = N_("the form's CSRF token is missing or wrong (%(why)s)")
 RATE_LIMITED = N_("too many requests: %(why)s")

@@ -11,7 +11,14 @@ from sqlalchemy.exc import DisconnectionError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from kpi_engine.errors import DomainError
-from web.error_words import CSRF, DATABASE_DOWN, INVALID_REQUEST, RATE_LIMITED, in_words
+from web.error_words import (
+    CSRF,
+    DATABASE_DOWN,
+    HTTP_ERRORS,
+    INVALID_REQUEST,
+    RATE_LIMITED,
+    in_words,
+)
 from web.extensions import db, login_manager
 from web.formats import translated
 
@@ -56,7 +63,7 @@ def _database_unavailable(exc: OperationalError | DisconnectionError) -> Any:
 
 
 def _csrf_error(exc: CSRFError) -> Any:
-    return _answer(400, "csrf", str(translated(CSRF)) % {"why": exc.description})
+    return _answer(400, "csrf", str(translated(CSRF)) % {"why": translated(exc.description)})
 
 
 def _http_error(exc: HTTPException) -> Any:
@@ -68,7 +75,10 @@ def _http_error(exc: HTTPException) -> Any:
         )
         return response
     code = (exc.name or "error").lower().replace(" ", "_")
-    return _answer(exc.code or 500, code, exc.description or exc.name)
+    message = exc.description
+    if not message or message == type(exc).description:
+        message = HTTP_ERRORS.get(exc.code or 500, exc.name)
+    return _answer(exc.code or 500, code, message)
 
 
 def init_app(app: Flask) -> None:

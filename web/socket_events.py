@@ -26,7 +26,6 @@ from kpi_engine.db import utcnow
 from web.board_frames import snapshot_frame
 from web.errors import RETRY_AFTER_SECONDS
 from web.extensions import db, socketio
-from web.formats import number
 from web.permissions import actor
 from web.realtime import challenge_room, user_room, wall_room
 from web.schemas.fields import ID_MAX
@@ -66,7 +65,7 @@ def subscribe(data: Any = None) -> dict[str, Any]:
         return {"ok": False, "reason": _("log in first")}
     challenge_id = data.get("challenge_id") if isinstance(data, dict) else None
     if type(challenge_id) is not int or not 1 <= challenge_id <= ID_MAX:
-        reason = _("challenge_id must be a whole number from 1 to %(most)s", most=number(ID_MAX))
+        reason = _("challenge_id must be a whole number from 1 to %(most)s", most=ID_MAX)
         return {"ok": False, "reason": reason}
     challenge = db.session.get(Challenge, challenge_id)
     if challenge is None or not may_view_challenge(db.session(), actor(), challenge):

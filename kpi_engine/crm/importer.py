@@ -63,6 +63,7 @@ from kpi_engine.errors import Invalid
 from kpi_engine.org.audit import actor_name
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import EVERYONE, Reach
+from kpi_engine.sales.folds import ENGAGED_STAGE, FIRST_STAGE
 from kpi_engine.sales.ingest import SalesEvent, refusals, stage_status
 from kpi_engine.sales.models import Deal, ProductAlias, RawEvent
 from kpi_engine.words import N_, Said, said, said_n
@@ -638,12 +639,12 @@ def _events(record: _Record, now: datetime, zone: ZoneInfo) -> list[SalesEvent]:
     attrs["currency"] = (values.get("currency") or "USD").upper()
     if record.amount is not None and status == "open":
         attrs["amount"] = str(record.amount)
-    first = values["stage"] if status == "open" and "engaged" not in moments else "Prospecting"
+    first = values["stage"] if status == "open" and "engaged" not in moments else FIRST_STAGE
     created = creation_moment(moments)
     start = created or moments.get("closed") or now
     steps: list[_Step] = [("deal.created", "created", start, {**attrs, "stage": first})]
     if "engaged" in moments:
-        stage = values["stage"] if status == "open" else "Engaging"
+        stage = values["stage"] if status == "open" else ENGAGED_STAGE
         steps.append(("deal.stage_changed", "engaged", moments["engaged"], {"stage": stage}))
     if status != "open":
         close = {"stage": values["stage"], "amount": str(record.amount or 0)}

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kpi_engine.org.models import User
+from kpi_engine.sales.folds import FIRST_STAGE
 from kpi_engine.sales.ingest import SalesEvent, ingest_events
 from kpi_engine.sales.models import Deal
 
@@ -73,7 +74,7 @@ def _won_deal(
         "product": rng.choice(_PRODUCTS),
         "segment": rng.choice(_SECTORS),
         "currency": "USD",
-        "stage": "Prospecting",
+        "stage": FIRST_STAGE,
     }
     won = {"deal_id": deal_id, "amount": str(rng.randrange(1_000, 6_000, 50))}
     rep_ref = rep.crm_user_id or rep.email

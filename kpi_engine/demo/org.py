@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kpi_engine.org.models import Team, User
+from kpi_engine.sales.folds import ENGAGED_STAGE, FIRST_STAGE
 from kpi_engine.sales.ingest import SalesEvent, ingest_events
 from kpi_engine.sales.models import Deal, ProductAlias
 
@@ -180,11 +181,11 @@ def _deal_events(
             "account": row["account"] or None,
             "segment": sectors.get(row["account"]),
             "currency": "USD",
-            "stage": "Prospecting",
+            "stage": FIRST_STAGE,
         }
         yield _dated(f"demo:{deal_id}:created", "deal.created", created, rep, data)
         if engaged is not None:
-            stage = {"deal_id": deal_id, "stage": "Engaging"}
+            stage = {"deal_id": deal_id, "stage": ENGAGED_STAGE}
             yield _dated(f"demo:{deal_id}:engaged", "deal.stage_changed", engaged, rep, stage)
         if row["deal_stage"] in ("Won", "Lost"):
             closed = date.fromisoformat(row["close_date"]) + shift

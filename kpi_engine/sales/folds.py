@@ -11,11 +11,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
 from kpi_engine.sales.models import Deal
+from kpi_engine.words import N_
 
 DEAL_FIELDS = ("account", "product", "segment", "source", "amount", "currency")
 DEAL_COLUMNS = tuple(c.name for c in Deal.__table__.columns if c.name != "id")
 WON_STAGES = {"won", "closed won", "closedwon"}
 LOST_STAGES = {"lost", "closed lost", "closedlost"}
+# The stage names the product gives a deal whose events name none (the sample CRM's own): marked
+# for the catalogue, so a page shows them in the reader's language; a CRM's other stage names
+# show as they are.
+FIRST_STAGE, ENGAGED_STAGE = N_("Prospecting"), N_("Engaging")
+WON_STAGE, LOST_STAGE = N_("Won"), N_("Lost")
 
 
 class StoredEvent(NamedTuple):
@@ -132,7 +138,7 @@ def fold_deal(raws: Sequence[StoredEvent], aliases: dict[str, str], now: datetim
             deal.history.append((deal.stage or None, stage, raw.occurred_at))
             _enter_stage(deal, stage, raw)
     if not deal.stage:
-        deal.stage = "Prospecting"
+        deal.stage = FIRST_STAGE
     return deal
 
 
@@ -147,11 +153,11 @@ def _dated(raw: StoredEvent) -> tuple[datetime | None, date | None]:
 def _stage_of(raw: StoredEvent, current: str) -> str | None:
     stage = raw.payload["data"].get("stage")
     if raw.type == "deal.won":
-        return stage if stage and stage_status(stage) == "won" else "Won"
+        return stage if stage and stage_status(stage) == "won" else WON_STAGE
     if raw.type == "deal.lost":
-        return stage if stage and stage_status(stage) == "lost" else "Lost"
+        return stage if stage and stage_status(stage) == "lost" else LOST_STAGE
     if raw.type == "deal.created":
-        return stage or current or "Prospecting"
+        return stage or current or FIRST_STAGE
     return stage
 
 

@@ -72,3 +72,24 @@ def test_the_managers_pages_speak_french(client: FlaskClient, org: Org) -> None:
                "Points rules", "Save draft", "Find someone", "managed by", "Teams over time",
                "Details", "Can log in", "2 people", "Connect a channel")  # fmt: skip
     assert not [(w, p) for p, text in pages.items() for w in english if w in text]
+
+
+def test_an_unknown_address_is_explained_in_french(client: FlaskClient, org: Org) -> None:
+    """werkzeug's own descriptions are English; a page or an API error says ours, translated."""
+    log_in(client, "ann@example.test")
+    page = client.get("/no/such/page", headers=FRENCH)
+    assert page.status_code == 404
+    assert "Il n&#39;y a rien à cette adresse" in page.get_data(as_text=True)
+    assert "requested URL" not in page.get_data(as_text=True)
+    api = client.get("/api/v1/no-such-thing", headers=FRENCH).get_json()["error"]
+    assert api["code"] == "not_found" and api["message"].startswith("il n'y a rien")
+
+
+def test_a_stage_the_product_names_reads_in_french(client: FlaskClient, org: Org) -> None:
+    log_in(client, "ann@example.test")
+    body = {"id": "stage-1", "type": "deal.won", "occurred_at": "2026-12-01T10:00:00+00:00",
+            "rep": "ann@example.test", "data": {"deal_id": "D-1", "amount": "1200"}}  # fmt: skip
+    headers = {"Authorization": f"Bearer {org.token}"}
+    assert client.post("/api/v1/events", json=body, headers=headers).status_code == 200
+    text = text_of(client, "/")
+    assert "Gagnée" in text and "Won" not in text

@@ -22,7 +22,6 @@ def test_a_refused_subscription_says_why_in_the_callers_language(app: Flask, org
     answer = client.emit("subscribe", {"challenge_id": org.challenge_id}, callback=True)
     assert answer["reason"] == "vous ne pouvez pas voir le classement de ce challenge"
     answer = client.emit("subscribe", {"challenge_id": 0}, callback=True)
-    most = "2\u202f147\u202f483\u202f647"
-    assert answer["reason"] == f"challenge_id doit être un nombre entier de 1 à {most}"
+    assert answer["reason"] == "challenge_id doit être un nombre entier de 1 à 2147483647"
     answer = client.emit("snapshot", {"challenge_id": org.challenge_id}, callback=True)
     assert answer == {"ok": False, "reason": "abonnez-vous d'abord à ce challenge"}
