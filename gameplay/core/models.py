@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kpi_engine.db import Base, Choices, UTCDateTime, utcnow
@@ -262,6 +263,11 @@ class Proof(Base):
     comment: Mapped[str | None] = mapped_column(Text)
 
 
+# A prize's bonus points, given once the challenge has ended: they count for the rep's lifetime
+# total and balance, not on the board, whose final standings the winners were named by.
+PRIZE = "award"
+
+
 class LedgerEntry(Base):
     """One append-only movement of points; a correction is a new entry that reverses one."""
 
@@ -289,6 +295,11 @@ class LedgerEntry(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @hybrid_property
+    def on_the_board(self) -> bool:
+        """Whether the entry counts in its challenge's standings (every kind but a prize)."""
+        return self.kind != PRIZE
 
 
 class CountedFact(Base):

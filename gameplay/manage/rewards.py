@@ -14,7 +14,7 @@ from gameplay.core.access import may_manage_user
 from gameplay.core.changes import Changes
 from gameplay.core.enrollment import participant_for
 from gameplay.core.lifecycle import budget_left
-from gameplay.core.models import Challenge, Redemption, Reward
+from gameplay.core.models import PRIZE, Challenge, Redemption, Reward
 from gameplay.scoring.ledger import Posting, post_entry
 from gameplay.scoring.profiles import profile_of
 from kpi_engine.errors import Conflict, Forbidden, Invalid, NotFound
@@ -36,7 +36,8 @@ def grant_prizes(
         if reward.cash_value:
             challenge.budget_spent = (challenge.budget_spent or Decimal(0)) + reward.cash_value
         if reward.bonus_points and participant is not None:
-            posting = Posting("award", f"prize: {reward.name}", challenge.ends_at)
+            posting = Posting(PRIZE, said(N_("prize: %(reward)s"), reward=said(reward.name)),
+                              challenge.ends_at)  # fmt: skip
             post_entry(
                 session,
                 challenge,

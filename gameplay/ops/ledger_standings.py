@@ -43,7 +43,7 @@ def derived_standings(session: Session, challenge: Challenge) -> dict[int, dict[
             func.coalesce(func.sum(LedgerEntry.points), 0),
             func.max(LedgerEntry.occurred_at),
         )
-        .where(LedgerEntry.challenge_id == challenge.id)
+        .where(LedgerEntry.challenge_id == challenge.id, LedgerEntry.on_the_board)
         .group_by(LedgerEntry.user_id)
     )
     sums = {user_id: (int(total), last) for user_id, total, last in session.execute(entries)}
@@ -79,7 +79,7 @@ def _target_times(session: Session, challenge: Challenge) -> dict[int, datetime]
             .label("running"),
             LedgerEntry.id,
         )
-        .where(LedgerEntry.challenge_id == challenge.id)
+        .where(LedgerEntry.challenge_id == challenge.id, LedgerEntry.on_the_board)
         .subquery()
     )
     reached = (

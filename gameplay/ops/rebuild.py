@@ -127,7 +127,11 @@ def _reset(session: Session, ids: list[int]) -> None:
 def _restart_standings(session: Session, challenge: Challenge) -> None:
     kept = (
         select(func.coalesce(func.sum(LedgerEntry.points), 0))
-        .where(LedgerEntry.challenge_id == challenge.id, LedgerEntry.user_id == Participant.user_id)
+        .where(
+            LedgerEntry.challenge_id == challenge.id,
+            LedgerEntry.user_id == Participant.user_id,
+            LedgerEntry.on_the_board,
+        )
         .scalar_subquery()
     )
     restart = (

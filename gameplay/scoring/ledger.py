@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from gameplay.core.access import adjust_refusal
 from gameplay.core.changes import Changes, note
-from gameplay.core.models import Challenge, LedgerEntry, Participant, PlayerProfile
+from gameplay.core.models import PRIZE, Challenge, LedgerEntry, Participant, PlayerProfile
 from gameplay.core.standings import Standing, Standings
 from gameplay.scoring.core import Entry, History
 from gameplay.scoring.levels import add_lifetime_points
@@ -74,7 +74,8 @@ class Ledger:
                 Entry(challenge.id, standing.user_id, points, posting.kind, posting.reason,
                       posting.occurred_at, posting.rule_id)
             )  # fmt: skip
-        self.standings.move(challenge, standing, points, posting.occurred_at)
+        if posting.kind != PRIZE:
+            self.standings.move(challenge, standing, points, posting.occurred_at)
         if self.replay:
             return entry
         add_lifetime_points(self.session, standing.user_id, points, self.changes)

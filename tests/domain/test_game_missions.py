@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from gameplay.core.enrollment import participant_for
 from gameplay.core.lifecycle import challenge_status
-from gameplay.core.models import ChallengeAward, LedgerEntry
+from gameplay.core.models import ChallengeAward, LedgerEntry, PlayerProfile
 from gameplay.manage.challenges import create_challenge, launch_challenge
 from gameplay.manage.finalization import finalize_challenge, finalize_due
 from gameplay.manage.preview import preview_challenge
@@ -28,6 +28,7 @@ from gameplay.manage.rewards import (
     retire_reward,
 )
 from gameplay.manage.templates import spec_from_template
+from gameplay.ops.ledger_standings import derived_standings
 from gameplay.scoring.badges import badges_of
 from gameplay.scoring.ledger import adjust_points, entries_for
 from gameplay.scoring.levels import level_for, level_table
@@ -138,7 +139,10 @@ def test_finalising_twice_awards_nothing_twice(session: Session) -> None:
     done, _ = finalize_due(session, now=END + timedelta(days=2))
     assert done == []
     assert len(session.scalars(select(ChallengeAward)).all()) == 1
-    assert participant_for(session, challenge.id, rep.id).points == 35
+    # The prize's 25 points go to the rep's total, not onto the board the winner was named by.
+    assert participant_for(session, challenge.id, rep.id).points == 10
+    assert session.get_one(PlayerProfile, rep.id).lifetime_points == 35
+    assert derived_standings(session, challenge)[rep.id]["points"] == 10
     assert [b.code for b in badges_of(session, rep.id)].count("challenge_winner") == 1
     assert challenge_status(challenge, END) == "ended"
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Flask
 from flask.testing import FlaskClient
 
-from gameplay.core.models import Challenge
+from gameplay.core.models import Challenge, PlayerProfile, Reward
 from gameplay.manage.finalization import finalize_due
 from kpi_engine.db import utcnow
 from kpi_engine.sales.ingest import SalesEvent
@@ -83,3 +83,25 @@ def test_a_challenge_that_ended_long_ago_shows_no_winner_screen_when_finalised_t
         db.session.commit()
     log_in(client, "ann@example.test")
     assert "data-finale=" not in _page(client, "/play")
+
+
+def test_an_ended_board_is_its_final_standings_with_the_prizes_off_it(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    """The winner screen and the board agree once it is over: a prize's bonus points go to the
+    winner's total, not onto the board; the board reads as final, with no gap left to close."""
+    _calls(app, "ann", "bob", "bob")
+    with app.app_context():
+        challenge = db.session.get_one(Challenge, org.challenge_id)
+        challenge.rewards.append(Reward(name="Winner's bonus", bonus_points=100))
+        challenge.ends_at = utcnow() - timedelta(minutes=1)
+        finalize_due(db.session(), now=utcnow())
+        db.session.commit()
+        assert db.session.get_one(PlayerProfile, org.bob).lifetime_points == 120
+    log_in(client, "ann@example.test")
+    html = _page(client, f"/play/challenges/{org.challenge_id}")
+    board = html[html.index('id="board-title"') :]
+    assert "Final standings" in board and "Leaderboard" not in board
+    assert "data-live-state" not in html and "data-gap" not in html
+    assert '<span class="name">Bob</span><span class="pts">20</span>' in board
+    assert "You finished #2 with 10 points." in html
