@@ -132,7 +132,8 @@ def test_the_page_shows_rejections_grouped_by_cause_under_the_files_columns(
     assert "Deal owner: owner unknown for 2 owners on 3 rows — ghost@example.test (2 rows)" in page
     assert "Close Date: not a real date on 1 row (line 3)" in page
     assert (
-        "Close Date: 02/31/2017: February has no 31st; Amount: &#39;-500&#39; is negative" in page
+        "Close Date: 02/31/2017: there is no 31 February; Amount: &#39;-500&#39; is negative"
+        in page
     )
 
 
