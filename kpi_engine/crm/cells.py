@@ -26,11 +26,12 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?")
 # A date without a time of day is placed at noon in the organisation's time zone, so it stays
 # on the same calendar day in every report whatever the zone.
 NOON = time(12, 0)
-# How each named form is written, with an example a person can copy.
+# How each named form is written, with an example a person can copy (translated where shown:
+# the letters too, JJ/MM/AAAA in French).
 DATE_SHAPES = {
-    "iso": "YYYY-MM-DD, e.g. 2017-01-31",
-    "us": "MM/DD/YYYY, e.g. 01/31/2017",
-    "eu": "DD/MM/YYYY, e.g. 31/01/2017",
+    "iso": N_("YYYY-MM-DD, e.g. 2017-01-31"),
+    "us": N_("MM/DD/YYYY, e.g. 01/31/2017"),
+    "eu": N_("DD/MM/YYYY, e.g. 31/01/2017"),
 }
 _EXAMPLE = datetime(2017, 1, 31, 9, 30)
 # The months by number (1 is January), translated where a sentence names one.
@@ -178,7 +179,7 @@ def _parse_day(cell: str, date_format: str) -> date:
 
 
 def _unreadable(cell: str, date_format: str) -> UnreadableDate:
-    shape = DATE_SHAPES[date_format]
+    shape = said(DATE_SHAPES[date_format])
     return UnreadableDate(
         said(
             N_("%(cell)r is not a date in the %(format)s format (%(shape)s)"),
