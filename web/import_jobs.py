@@ -54,6 +54,7 @@ from kpi_engine.sales.ingest import IngestResult
 from kpi_engine.words import N_
 from web.cli_sales import describe
 from web.extensions import db, socketio
+from web.formats import written
 from web.i18n import in_locale, locale_of
 from web.ingest import import_in_chunks
 from web.scheduler import run_every
@@ -189,7 +190,8 @@ def _import(session: Session, job_id: int) -> None:
     plans = plan_import(session, job_files(job), options, now=utcnow())
     job.rows_total = sum(p.rows for p in plans)
     job.rows_rejected = sum(len(p.rejected) for p in plans)
-    job.report = [line for plan in plans for line in describe(plan)]
+    with in_locale(locale_of(job.actor)):  # stored as text: written once, as the uploader reads
+        job.report = [line for plan in plans for line in describe(plan)]
     job.heartbeat_at = utcnow()
     session.commit()
     skip = job.rows_accepted  # rows a run before this one committed
@@ -199,7 +201,7 @@ def _import(session: Session, job_id: int) -> None:
     job = find_job(db.session(), job_id)
     with in_locale(locale_of(job.actor)):  # the uploader reads it, later, on the job's page
         refused = [
-            _("nothing imported from %(file)s: %(totals)s", file=p.file, totals=p.totals())
+            _("nothing imported from %(file)s: %(totals)s", file=p.file, totals=written(p.totals()))
             for p in plans
             if not p.ok
         ]
