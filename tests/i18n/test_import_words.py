@@ -1,10 +1,11 @@
 """An import's words in its reader's language (issue 22): a job's report, written when the job
-runs in its uploader's language, why a date is no day of the calendar and a roster's
-refusals; the command line (`flask import-crm`) stays English."""
+runs in its uploader's language, why a date is no day of the calendar, a roster's refusals,
+and a failed job's reason; the command line (`flask import-crm`) stays English."""
 
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from kpi_engine.crm.cells import ImpossibleDate, parse_moment, read_table
+from kpi_engine.crm.import_jobs import ImportJob, queue_import
 from kpi_engine.crm.importer import CsvFile, ImportOptions, plan_import
 from kpi_engine.crm.owners import Person, read_roster
 from kpi_engine.db import utcnow
@@ -25,6 +27,7 @@ from web.cli_sales import describe
 from web.extensions import db
 from web.formats import written
 from web.i18n import in_locale
+from web.import_jobs import recover_stalled
 
 FRENCH = {"Accept-Language": "fr"}
 UTC = ZoneInfo("UTC")
@@ -120,6 +123,57 @@ def test_a_french_uploaders_job_reports_every_line_in_french(
         assert "  affaires à mettre à jour : 0" in report and "  affaires inchangées : 0" in report
         assert any(line.startswith("  sans date : 1 ligne n'a pas de date") for line in report)
         assert status["state"] == "done" and status["error"] is None
+
+
+def test_a_job_without_a_deal_file_fails_in_its_uploaders_language(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    speaks(app, "boss@example.test", "fr")
+    status = import_job(
+        client,
+        log_in(client, "boss@example.test"),
+        [CsvFile("users.csv", b"First Name,Last Name,Email\nAda,Lovelace,ada@acme.test\n")],
+    )
+    assert status["state"] == "failed" and status["error"] == (
+        "l'import s'est arrêté : aucun fichier d'affaires parmi les fichiers ; rien n'a été"
+        " enregistré"
+    )
+
+
+def test_an_unreachable_queue_fails_the_job_in_its_uploaders_language(
+    app: Flask, client: FlaskClient, org: Org
+) -> None:
+    speaks(app, "boss@example.test", "fr")
+    csrf = log_in(client, "boss@example.test")
+    app.config["JOBS_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    data = {"csrf_token": csrf, "action": "import", "files": [(io.BytesIO(b"x"), "deals.csv")]}
+    answer = client.post("/imports", data=data, content_type="multipart/form-data")
+    assert answer.status_code == 503
+    with app.app_context():
+        job = db.session.scalars(select(ImportJob)).one()
+        assert job.error == (
+            "la file des tâches (JOBS_REDIS_URL) est injoignable ; rien n'a été enregistré"
+        )
+
+
+def test_a_job_that_keeps_dying_is_failed_in_its_uploaders_language(app: Flask, org: Org) -> None:
+    speaks(app, "boss@example.test", "fr")
+    with app.app_context():
+        session = db.session()
+        boss = session.scalars(select(User).where(User.email == "boss@example.test")).one()
+        files = [CsvFile("deals.csv", ACCEPTED.encode())]
+        job = queue_import(session, files, ImportOptions(), actor=boss, now=utcnow())
+        job.state, job.attempts, job.rows_total, job.rows_accepted = "running", 3, 2_000, 1_500
+        job.heartbeat_at = utcnow() - timedelta(hours=1)
+        session.commit()
+    assert recover_stalled(app) == []
+    with app.app_context():
+        error = db.session.scalars(select(ImportJob.error)).one() or ""
+    assert error.startswith("son exécutant s'est arrêté 3 fois (dernières nouvelles à "), error
+    assert error.endswith(
+        " ; lignes enregistrées avant l'arrêt : 1\u202f500 sur 2\u202f000 ; importez à nouveau"
+        " le même fichier pour ajouter le reste (les lignes enregistrées sont reconnues)"
+    ), error
 
 
 @pytest.mark.parametrize(
