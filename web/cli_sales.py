@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import gettext, ngettext
 
 from kpi_engine.crm.import_jobs import CHUNK_ROWS
-from kpi_engine.crm.importer import CsvFile, ImportOptions, ImportPlan, plan_import
+from kpi_engine.crm.importer import CsvFile, ImportOptions, ImportPlan, RowRejection, plan_import
+from kpi_engine.crm.owners import Person
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
+from kpi_engine.org.models import AppRole
 from kpi_engine.org.reach import EVERYONE
 from web.extensions import db
+from web.formats import number, written
+from web.i18n import in_locale
 from web.ingest import import_in_chunks
 
 SHOWN = 10  # ids listed per kind of change; the counts are always complete
@@ -22,63 +28,186 @@ REJECTIONS_SHOWN = 20  # rejected lines listed one by one; the groups above coun
 
 
 def describe(plan: ImportPlan) -> list[str]:
-    """The plan as lines a person reads: totals, then the changes of a file that would import,
-    or the rejections of one that would not, by cause and then the first lines one by one."""
-    lines = [f"{plan.file} ({plan.format or 'unknown format'}, {plan.rows:,} rows)"]
+    """The plan as lines a person reads, in the current language (the CLI's: English; a job's:
+    its uploader's): totals, then the changes of a file that would import, or the rejections of
+    one that would not, by cause and then the first lines one by one."""
+    lines = [
+        ngettext(
+            "%(file)s (%(format)s, %(count)s row)",
+            "%(file)s (%(format)s, %(count)s rows)",
+            plan.rows,
+            file=plan.file,
+            format=plan.format or gettext("unknown format"),
+            count=number(plan.rows),
+        )
+    ]
     if not plan.ok:
-        fix = "fix the rows below" if plan.rejected else "fix the file"
-        lines.append(f"  nothing imported from {plan.file}: {fix} and run it again")
-    lines += [f"  error: {e}" for e in plan.errors]
-    lines.append(f"  {plan.totals()}")
+        fix = (
+            gettext(
+                "nothing imported from %(file)s: fix the rows below and run it again",
+                file=plan.file,
+            )
+            if plan.rejected
+            else gettext(
+                "nothing imported from %(file)s: fix the file and run it again", file=plan.file
+            )
+        )
+        lines.append(_INDENT + fix)
+    lines += [_INDENT + gettext("error: %(error)s", error=written(e)) for e in plan.errors]
+    lines.append(_INDENT + written(plan.totals()))
     # A refused file changes nothing, so its would-be creations are left out rather than
     # printed as counts that read as if part of it went in.
     if plan.ok:
         lines += _changes(plan)
     if plan.undated:
-        lines.append(f"  undated: {plan.undated_summary()}")
-    lines += [f"  warning: {w}" for w in plan.warnings]
+        lines.append(
+            _INDENT + gettext("undated: %(summary)s", summary=written(plan.undated_summary()))
+        )
+    lines += [_INDENT + gettext("warning: %(warning)s", warning=written(w)) for w in plan.warnings]
     lines += [
-        f"  owner matched by name: {m.owner} → {m.user} <{m.email}> ({rows:,} rows);"
-        " set their CRM user id to make it certain"
+        _INDENT
+        + ngettext(
+            "owner matched by name: %(owner)s → %(user)s <%(email)s> (%(count)s row);"
+            " set their CRM user id to make it certain",
+            "owner matched by name: %(owner)s → %(user)s <%(email)s> (%(count)s rows);"
+            " set their CRM user id to make it certain",
+            rows,
+            owner=m.owner,
+            user=m.user,
+            email=m.email,
+            count=number(rows),
+        )
         for m, rows in plan.name_matches
     ]
     return lines + _rejections(plan)
 
 
+_INDENT = "  "  # a file's lines under its name; its causes under their heading, deeper
+
+
 def _changes(plan: ImportPlan) -> list[str]:
-    lines = [_listed("deals to create", plan.created), _listed("deals to update", plan.updated)]
-    lines.append(f"  deals unchanged: {len(plan.unchanged)}")
-    lines += [
-        f"  new {p.role}: {p.name} <{p.email}> {p.place}"
-        + ("" if p.active else ", added deactivated (inactive in the roster)")
-        for p in plan.people
+    created, updated = plan.created, plan.updated
+    lines = [
+        gettext(
+            "deals to create: %(count)s (%(ids)s)", count=number(len(created)), ids=_ids(created)
+        )
+        if created
+        else gettext("deals to create: %(count)s", count=number(0)),
+        gettext(
+            "deals to update: %(count)s (%(ids)s)", count=number(len(updated)), ids=_ids(updated)
+        )
+        if updated
+        else gettext("deals to update: %(count)s", count=number(0)),
+        gettext("deals unchanged: %(count)s", count=number(len(plan.unchanged))),
     ]
-    return lines + [
-        f"  alias{' (new)' if a.new else ''}: {a.alias} → {a.product} ({a.rows} rows)"
+    lines += [_new_person(p) for p in plan.people]
+    lines += [
+        ngettext(
+            "alias (new): %(alias)s → %(product)s (%(count)s row)",
+            "alias (new): %(alias)s → %(product)s (%(count)s rows)",
+            a.rows,
+            alias=a.alias,
+            product=a.product,
+            count=number(a.rows),
+        )
+        if a.new
+        else ngettext(
+            "alias: %(alias)s → %(product)s (%(count)s row)",
+            "alias: %(alias)s → %(product)s (%(count)s rows)",
+            a.rows,
+            alias=a.alias,
+            product=a.product,
+            count=number(a.rows),
+        )
         for a in plan.aliases
     ]
+    return [_INDENT + line for line in lines]
+
+
+def _new_person(person: Person) -> str:
+    values = {"name": person.name, "email": person.email, "place": written(person.place)}
+    manager = person.role == AppRole.MANAGER
+    if person.active:
+        if manager:
+            return gettext("new manager: %(name)s <%(email)s> %(place)s", **values)
+        return gettext("new rep: %(name)s <%(email)s> %(place)s", **values)
+    if manager:
+        return gettext(
+            "new manager: %(name)s <%(email)s> %(place)s,"
+            " added deactivated (inactive in the roster)",
+            **values,
+        )
+    return gettext(
+        "new rep: %(name)s <%(email)s> %(place)s, added deactivated (inactive in the roster)",
+        **values,
+    )
+
+
+def _ids(ids: list[str]) -> str:
+    """The first ids, then how many more."""
+    shown, more = ", ".join(ids[:SHOWN]), len(ids) - SHOWN
+    if more <= 0:
+        return shown
+    return ngettext(
+        "%(ids)s … and %(count)s more",
+        "%(ids)s … and %(count)s more",
+        more,
+        ids=shown,
+        count=number(more),
+    )
 
 
 def _rejections(plan: ImportPlan) -> list[str]:
     if not plan.rejected:
         return []
-    lines = [f"  {len(plan.rejected):,} rows rejected, by cause:"]
-    lines += [f"    {group.summary}" for group in plan.rejection_groups()]
-    lines += [
-        f"  rejected line {r.line} ({r.deal_id or 'no id'}): {_reasons(r.errors)}"
-        for r in plan.rejected[:REJECTIONS_SHOWN]
-    ]
-    more = len(plan.rejected) - REJECTIONS_SHOWN
-    return lines + ([f"  … and {more:,} more rejected lines"] if more > 0 else [])
+    count = len(plan.rejected)
+    heading = ngettext(
+        "%(count)s row rejected, by cause:",
+        "%(count)s rows rejected, by cause:",
+        count,
+        count=number(count),
+    )
+    lines = [_INDENT + heading]
+    lines += [_INDENT * 2 + written(group.summary) for group in plan.rejection_groups()]
+    lines += [_INDENT + _rejected_line(r) for r in plan.rejected[:REJECTIONS_SHOWN]]
+    more = count - REJECTIONS_SHOWN
+    if more > 0:
+        lines.append(
+            _INDENT
+            + ngettext(
+                "… and %(count)s more rejected line",
+                "… and %(count)s more rejected lines",
+                more,
+                count=number(more),
+            )
+        )
+    return lines
 
 
-def _listed(label: str, ids: list[str]) -> str:
-    more = f" … and {len(ids) - SHOWN} more" if len(ids) > SHOWN else ""
-    return f"  {label}: {len(ids)}" + (f" ({', '.join(ids[:SHOWN])}{more})" if ids else "")
+def _rejected_line(rejection: RowRejection) -> str:
+    reasons = _reasons(rejection.errors)
+    if rejection.deal_id:
+        return gettext(
+            "rejected line %(line)s (%(deal)s): %(reasons)s",
+            line=str(rejection.line),
+            deal=rejection.deal_id,
+            reasons=reasons,
+        )
+    return gettext(
+        "rejected line %(line)s (no id): %(reasons)s", line=str(rejection.line), reasons=reasons
+    )
 
 
-def _reasons(errors: dict[str, list[str]]) -> str:
-    return "; ".join(f"{field}: {', '.join(messages)}" for field, messages in errors.items())
+def _reasons(errors: Mapping[str, list[str]]) -> str:
+    """Each field's messages, written: "Amount: 'abc' is not an amount; Close Date: ..."."""
+    return "; ".join(
+        gettext(
+            "%(column)s: %(problems)s",
+            column=field,
+            problems=", ".join(written(m) for m in messages),
+        )
+        for field, messages in errors.items()
+    )
 
 
 @click.command("import-crm")
@@ -135,9 +264,13 @@ def import_crm_command(
         csv_files = [CsvFile(p.name, p.read_bytes()) for p in files]
         plans = plan_import(db.session(), csv_files, options, now=utcnow())
     except DomainError as exc:
-        raise click.ClickException(exc.message + f" ({_reasons(exc.fields)})") from exc
+        with in_locale("en"):
+            reasons = _reasons(exc.fields)
+        raise click.ClickException(exc.message + f" ({reasons})") from exc
     for plan in plans:
-        click.echo("\n".join(describe(plan)))
+        with in_locale("en"):  # the command line speaks English, whatever ORG_LOCALE says
+            lines = describe(plan)
+        click.echo("\n".join(lines))
         if plan.ok and not dry_run:
             stored, known = _import(plan)
             click.echo(f"  imported: {stored} events stored, {known} already known")

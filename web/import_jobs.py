@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, abort, current_app, request
@@ -54,6 +54,7 @@ from kpi_engine.sales.ingest import IngestResult
 from kpi_engine.words import N_
 from web.cli_sales import describe
 from web.extensions import db, socketio
+from web.formats import words, written
 from web.i18n import in_locale, locale_of
 from web.ingest import import_in_chunks
 from web.scheduler import run_every
@@ -88,7 +89,9 @@ def submit_import(files: Sequence[CsvFile], options: ImportOptions, actor: User)
     try:
         dispatch(job.id)
     except RedisError as exc:
-        fail_job(job, "the job queue (JOBS_REDIS_URL) could not be reached", now=utcnow())
+        with in_locale(locale_of(actor)):  # the uploader reads it on the job's page
+            reason = _("the job queue (JOBS_REDIS_URL) could not be reached")
+            fail_job(job, reason, now=utcnow(), words=words())
         db.session.commit()
         abort(503, description=_("the job queue is unreachable; nothing was imported, try again"))
         raise AssertionError("abort raises") from exc
@@ -172,10 +175,15 @@ def _run(session: Session, job_id: int) -> None:
         db.session.rollback()  # a resumption runs it now; its progress is its own
     except Exception as exc:
         db.session.rollback()
-        reason = exc.message if isinstance(exc, DomainError) else f"{type(exc).__name__}: {exc}"
         job = find_job(db.session(), job_id)
         with in_locale(locale_of(job.actor)):
-            fail_job(job, _("the import stopped: %(reason)s", reason=reason), now=utcnow())
+            reason = (
+                written(exc.message)
+                if isinstance(exc, DomainError)
+                else f"{type(exc).__name__}: {exc}"
+            )
+            stopped = _("the import stopped: %(reason)s", reason=reason)
+            fail_job(job, stopped, now=utcnow(), words=words())
         db.session.commit()
         if not isinstance(exc, DomainError):
             current_app.logger.exception("import job %s failed", job_id)
@@ -189,7 +197,8 @@ def _import(session: Session, job_id: int) -> None:
     plans = plan_import(session, job_files(job), options, now=utcnow())
     job.rows_total = sum(p.rows for p in plans)
     job.rows_rejected = sum(len(p.rejected) for p in plans)
-    job.report = [line for plan in plans for line in describe(plan)]
+    with in_locale(locale_of(job.actor)):  # stored as text: written once, as the uploader reads
+        job.report = [line for plan in plans for line in describe(plan)]
     job.heartbeat_at = utcnow()
     session.commit()
     skip = job.rows_accepted  # rows a run before this one committed
@@ -199,7 +208,7 @@ def _import(session: Session, job_id: int) -> None:
     job = find_job(db.session(), job_id)
     with in_locale(locale_of(job.actor)):  # the uploader reads it, later, on the job's page
         refused = [
-            _("nothing imported from %(file)s: %(totals)s", file=p.file, totals=p.totals())
+            _("nothing imported from %(file)s: %(totals)s", file=p.file, totals=written(p.totals()))
             for p in plans
             if not p.ok
         ]
@@ -250,11 +259,17 @@ def recover_stalled(app: Flask) -> list[int]:
         stalled = stalled_jobs(
             session, now=now, stale_after=stale_after(app.config), queued=in_process
         )
-        resumed = [job.id for job in stalled if requeue_stalled(job, now=now)]
+        resumed = [job.id for job in stalled if _requeued(job, now)]
         session.commit()
         for job_id in resumed:
             dispatch(job_id)
         return resumed
+
+
+def _requeued(job: ImportJob, now: datetime) -> bool:
+    """Requeue (or fail) a stalled job, saying why in its uploader's language."""
+    with in_locale(locale_of(job.actor)):
+        return requeue_stalled(job, now=now, words=words())
 
 
 def start_job_recovery(app: Flask) -> bool:

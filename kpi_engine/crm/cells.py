@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from kpi_engine.errors import Invalid
-from kpi_engine.words import N_, said
+from kpi_engine.words import N_, Said, said
 
 DATE_FORMATS = ("iso", "us", "eu")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -26,13 +26,29 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?")
 # A date without a time of day is placed at noon in the organisation's time zone, so it stays
 # on the same calendar day in every report whatever the zone.
 NOON = time(12, 0)
-# How each named form is written, with an example a person can copy.
+# How each named form is written, with an example a person can copy (translated where shown:
+# the letters too, JJ/MM/AAAA in French).
 DATE_SHAPES = {
-    "iso": "YYYY-MM-DD, e.g. 2017-01-31",
-    "us": "MM/DD/YYYY, e.g. 01/31/2017",
-    "eu": "DD/MM/YYYY, e.g. 31/01/2017",
+    "iso": N_("YYYY-MM-DD, e.g. 2017-01-31"),
+    "us": N_("MM/DD/YYYY, e.g. 01/31/2017"),
+    "eu": N_("DD/MM/YYYY, e.g. 31/01/2017"),
 }
 _EXAMPLE = datetime(2017, 1, 31, 9, 30)
+# The months by number (1 is January), translated where a sentence names one.
+MONTHS = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
 
 
 class UnreadableDate(ValueError):
@@ -163,7 +179,7 @@ def _parse_day(cell: str, date_format: str) -> date:
 
 
 def _unreadable(cell: str, date_format: str) -> UnreadableDate:
-    shape = DATE_SHAPES[date_format]
+    shape = said(DATE_SHAPES[date_format])
     return UnreadableDate(
         said(
             N_("%(cell)r is not a date in the %(format)s format (%(shape)s)"),
@@ -201,25 +217,28 @@ def _day(cell: str, year: int, month: int, day: int) -> date:
     return date(year, month, day)
 
 
-def _calendar_problem(year: int, month: int, day: int) -> str | None:
+def _calendar_problem(year: int, month: int, day: int) -> Said | None:
     """Why year-month-day is no day of the calendar, in words; None when it is one."""
     if year < 1:
-        return f"there is no year {year}"
+        return said(N_("there is no year %(year)s"), year=str(year))
     if not 1 <= month <= 12:
-        return f"there is no month {month}"
+        return said(N_("there is no month %(month)s"), month=str(month))
     if day < 1:
-        return f"there is no day {day}"
+        return said(N_("there is no day %(day)s"), day=str(day))
     if day > calendar.monthrange(year, month)[1]:
-        name = calendar.month_name[month]
-        # Only 29 February depends on the year, so only then is the year worth naming.
-        named = f"{name} {year}" if (month, day) == (2, 29) else name
-        return f"{named} has no {_ordinal(day)}"
+        # The day before the month's name, as French writes it too ("le 31 février"): an
+        # English ordinal ("31st") has no translation. Only 29 February depends on the year,
+        # so only then is the year worth naming.
+        name = said(MONTHS[month - 1])
+        if (month, day) == (2, 29):
+            return said(
+                N_("there is no %(day)s %(month)s %(year)s"),
+                day=str(day),
+                month=name,
+                year=str(year),
+            )
+        return said(N_("there is no %(day)s %(month)s"), day=str(day), month=name)
     return None
-
-
-def _ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10)
-    return f"{number}{suffix or 'th'}"
 
 
 def _clock(cell: str, found: re.Match[str]) -> time:

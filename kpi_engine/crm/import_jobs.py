@@ -28,7 +28,7 @@ from kpi_engine.errors import Conflict, NotFound
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import Reach
 from kpi_engine.sales.ingest import SalesEvent
-from kpi_engine.words import N_
+from kpi_engine.words import ENGLISH, N_, Words, said, write
 
 CHUNK_ROWS = 2_000  # rows stored per transaction; each commit moves the progress
 MAX_ATTEMPTS = 3  # runs of one job (the first and two resumptions) before it is failed
@@ -241,16 +241,24 @@ def finish_job(job: ImportJob, *, now: datetime, error: str | None = None) -> No
     job.finished_at = job.heartbeat_at = now
 
 
-def fail_job(job: ImportJob, reason: str, *, now: datetime) -> None:
-    """Failed, saying why and what of it is in (the chunks already committed)."""
+def fail_job(job: ImportJob, reason: str, *, now: datetime, words: Words = ENGLISH) -> None:
+    """Failed, saying why (`reason`: a `Said`, or text already in the reader's language) and
+    what of it is in (the chunks already committed), in the words of `words` (its uploader's
+    language: the job page shows the text as it is stored)."""
     job.state = JobState.FAILED.value
-    kept = (
-        f" {job.rows_accepted:,} of {job.rows_total:,} rows were stored before it stopped;"
-        " import the same file again to add the rest (stored rows are recognised)"
-        if job.rows_accepted
-        else " nothing was stored"
-    )
-    job.error = f"{reason};{kept}"
+    if job.rows_accepted:
+        error = said(
+            N_(
+                "%(reason)s; %(stored)s of %(total)s rows were stored before it stopped; import"
+                " the same file again to add the rest (stored rows are recognised)"
+            ),
+            reason=reason,
+            stored=job.rows_accepted,
+            total=job.rows_total,
+        )
+    else:
+        error = said(N_("%(reason)s; nothing was stored"), reason=reason)
+    job.error = write(error, words)
     job.finished_at = job.heartbeat_at = now
 
 
@@ -272,18 +280,28 @@ def stalled_jobs(
     ]
 
 
-def requeue_stalled(job: ImportJob, *, now: datetime) -> bool:
+def requeue_stalled(job: ImportJob, *, now: datetime, words: Words = ENGLISH) -> bool:
     """A stalled job back in the queue to be resumed (True), or failed with the reason once it
-    has had MAX_ATTEMPTS runs (False)."""
+    has had MAX_ATTEMPTS runs (False); the reason in the words of `words`."""
     since = (job.heartbeat_at or job.created_at).strftime("%Y-%m-%d %H:%M:%S UTC")
     if job.state == JobState.QUEUED.value:
         return True  # never started: handed to a runner again as it is
     if job.attempts >= MAX_ATTEMPTS:
-        reason = f"its worker stopped {job.attempts} times (last heard of at {since})"
-        fail_job(job, reason, now=now)
+        reason = said(
+            N_("its worker stopped %(count)s times (last heard of at %(since)s)"),
+            count=job.attempts,
+            since=since,
+        )
+        fail_job(job, reason, now=now, words=words)
         return False
     job.state = JobState.QUEUED.value
-    job.error = f"its worker stopped (last heard of at {since}); resumed after the stored rows"
+    job.error = write(
+        said(
+            N_("its worker stopped (last heard of at %(since)s); resumed after the stored rows"),
+            since=since,
+        ),
+        words,
+    )
     return True
 
 

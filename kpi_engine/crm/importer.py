@@ -141,7 +141,7 @@ class RejectionGroup:
                 N_("%(column)s: %(owners)s (%(hint)s)"),
                 column=self.column,
                 owners=self._owners(),
-                hint=self.hint,
+                hint=said(self.hint) if self.hint else "",  # N_-marked: translated where shown
             )
         return said(
             N_("%(column)s: %(kind)s on %(rows)s (%(lines)s)"),

@@ -31,6 +31,7 @@ from kpi_engine.org.models import AppRole, Team, User
 from kpi_engine.org.people import add_person
 from kpi_engine.org.teams import change_team, create_team
 from kpi_engine.sales.ingest import resolve_reps
+from kpi_engine.words import N_, Said, said
 
 INACTIVE = {"false", "0", "no", "n", "inactive", "deactivated"}
 
@@ -47,12 +48,14 @@ class Person:
     active: bool = True
 
     @property
-    def place(self) -> str:
+    def place(self) -> Said:
         """Where they go, as the dry run says it: "in Team Hall (East)", "managing Team Hall"."""
         if self.team is None:
-            return "in no team"
+            return said(N_("in no team"))
         where = f"{self.team} ({self.region})" if self.region else self.team
-        return f"managing {where}" if self.role == AppRole.MANAGER else f"in {where}"
+        if self.role == AppRole.MANAGER:
+            return said(N_("managing %(team)s"), team=where)
+        return said(N_("in %(team)s"), team=where)
 
 
 @dataclass
@@ -90,9 +93,22 @@ def read_roster(table: Table, columns: dict[str, str], domain: str, file: str) -
     people: dict[str, Person] = {}
     for line, row in rows:
         if not row.name:
-            roster.errors.append(f"{file} line {line}: the person's name is empty")
+            roster.errors.append(
+                said(
+                    N_("%(file)s line %(line)s: the person's name is empty"),
+                    file=file,
+                    line=str(line),
+                )
+            )
         elif "@" not in row.email:
-            roster.errors.append(f"{file} line {line}: {row.email!r} is not an email address")
+            roster.errors.append(
+                said(
+                    N_("%(file)s line %(line)s: %(email)r is not an email address"),
+                    file=file,
+                    line=str(line),
+                    email=row.email,
+                )
+            )
         elif row.name not in managers:
             people[row.name] = Person(row.name, row.email, "rep", row.team, row.region, row.active)
     for name, first in managers.items():
@@ -143,7 +159,12 @@ def _clashes(people: Iterable[Person], file: str) -> list[str]:
     for person in people:
         by_email.setdefault(person.email, []).append(person.name)
     return [
-        f"{file}: {' and '.join(names)} have the same email {email}"
+        said(
+            N_("%(file)s: %(names)s have the same email %(email)s"),
+            file=file,
+            names=said(N_("%(some)s and %(last)s"), some=", ".join(names[:-1]), last=names[-1]),
+            email=email,
+        )
         for email, names in by_email.items()
         if len(names) > 1
     ]

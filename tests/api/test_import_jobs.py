@@ -116,7 +116,7 @@ def test_a_100000_row_export_runs_in_the_web_process_with_rising_progress(
     assert final["events_stored"] == events_of(rows) and final["attempts"] == 1
     assert_rising(seen, rows)
     assert stored(app) == (rows, events_of(rows))
-    assert any("deals to create: 100000" in line for line in final["report"])
+    assert any("deals to create: 100,000" in line for line in final["report"])
 
 
 def test_a_refused_file_fails_its_job_naming_the_rows_and_stores_nothing(

@@ -98,8 +98,8 @@ def test_import_crm_dry_run_lists_the_sample_alias_and_changes_nothing(
     paths = [str(SAMPLE / n) for n in ("sales_pipeline.csv", "sales_teams.csv", "products.csv")]
     result = app.test_cli_runner().invoke(args=["import-crm", "--dry-run", *paths])
     assert result.exit_code == 0, result.output
-    assert "alias (new): GTXPro → GTX Pro (1480 rows)" in result.output
-    assert "deals to create: 8800" in result.output and "new rep: Darcel Schlecht" in result.output
+    assert "alias (new): GTXPro → GTX Pro (1,480 rows)" in result.output
+    assert "deals to create: 8,800" in result.output and "new rep: Darcel Schlecht" in result.output
     assert counts(app) == (0, 0, 0)
 
 
@@ -132,7 +132,8 @@ def test_the_page_shows_rejections_grouped_by_cause_under_the_files_columns(
     assert "Deal owner: owner unknown for 2 owners on 3 rows — ghost@example.test (2 rows)" in page
     assert "Close Date: not a real date on 1 row (line 3)" in page
     assert (
-        "Close Date: 02/31/2017: February has no 31st; Amount: &#39;-500&#39; is negative" in page
+        "Close Date: 02/31/2017: there is no 31 February; Amount: &#39;-500&#39; is negative"
+        in page
     )
 
 

@@ -48,7 +48,7 @@ def test_the_import_page_shows_the_bar_moving_until_the_report(
     assert shot is not None and shot.exists()
     body = wait_for_text(browser, "Imported: ", timeout=10)
     assert f"Read {ROWS:,} of {ROWS:,} rows" in body and f"Accepted {ROWS:,}" in body
-    assert f"deals to create: {ROWS}" in body and "Rejected 0" in body
+    assert f"deals to create: {ROWS:,}" in body and "Rejected 0" in body
     screenshot(browser, "import_job_finished")
 
 

@@ -193,7 +193,7 @@ def test_a_row_with_three_problems_is_rejected_once_naming_all_three(
     reasons = {r.line: r.errors for r in rejects.rejected}
     assert sorted(reasons) == [3, 4, 5, 6] and rejects.created == ["9101"]
     assert reasons[3] == {
-        "Close Date": ["02/31/2017: February has no 31st"],
+        "Close Date": ["02/31/2017: there is no 31 February"],
         "Amount": ["'-500' is negative"],
         "Deal owner": [
             "unknown owner 'ghost@example.test': no user has that email, CRM user id or name"
@@ -255,11 +255,11 @@ def test_a_pipeline_without_its_roster_groups_its_unknown_owners_with_their_rows
 @pytest.mark.parametrize(
     ("cell", "date_format", "reason"),
     [
-        ("31/02/2017", "eu", "31/02/2017: February has no 31st"),
-        ("02/31/2017", "us", "02/31/2017: February has no 31st"),
+        ("31/02/2017", "eu", "31/02/2017: there is no 31 February"),
+        ("02/31/2017", "us", "02/31/2017: there is no 31 February"),
         ("13/13/2017", "eu", "13/13/2017: there is no month 13"),
-        ("29/02/2017", "eu", "29/02/2017: February 2017 has no 29th"),
-        ("2017-04-31", "iso", "2017-04-31: April has no 31st"),
+        ("29/02/2017", "eu", "29/02/2017: there is no 29 February 2017"),
+        ("2017-04-31", "iso", "2017-04-31: there is no 31 April"),
         (
             "2017-13-45",
             "eu",
