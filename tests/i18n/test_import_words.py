@@ -107,7 +107,7 @@ def test_a_french_uploaders_job_reports_every_line_in_french(
             "  rien d'importé depuis deals.csv : corrigez les lignes ci-dessous et relancez"
             " l'import",
             "  erreur : owners.csv ligne 2 : 'moses.frase' n'est pas une adresse e-mail",
-            "  3 lignes : 1 acceptées, 2 refusées",
+            "  3 lignes : 1 acceptée, 2 refusées",
         ]
         assert "  2 lignes rejetées, par cause :" in report
         assert "    Close Date : pas une vraie date sur 1 ligne (ligne 2)" in report
@@ -116,7 +116,7 @@ def test_a_french_uploaders_job_reports_every_line_in_french(
             for line in report
         ), report
         assert status["state"] == "failed" and status["error"] == (
-            "rien d'importé depuis deals.csv : 3 lignes : 1 acceptées, 2 refusées"
+            "rien d'importé depuis deals.csv : 3 lignes : 1 acceptée, 2 refusées"
         )
     else:
         assert "  affaires à créer : 2 (9101, 9102)" in report
