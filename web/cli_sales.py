@@ -12,7 +12,14 @@ from flask.cli import with_appcontext
 from flask_babel import gettext, ngettext
 
 from kpi_engine.crm.import_jobs import CHUNK_ROWS
-from kpi_engine.crm.importer import CsvFile, ImportOptions, ImportPlan, RowRejection, plan_import
+from kpi_engine.crm.importer import (
+    AliasUse,
+    CsvFile,
+    ImportOptions,
+    ImportPlan,
+    RowRejection,
+    plan_import,
+)
 from kpi_engine.crm.owners import Person
 from kpi_engine.db import utcnow
 from kpi_engine.errors import DomainError
@@ -101,27 +108,25 @@ def _changes(plan: ImportPlan) -> list[str]:
         gettext("deals unchanged: %(count)s", count=number(len(plan.unchanged))),
     ]
     lines += [_new_person(p) for p in plan.people]
-    lines += [
-        ngettext(
+    lines += [_alias(a) for a in plan.aliases]
+    return [_INDENT + line for line in lines]
+
+
+def _alias(alias: AliasUse) -> str:
+    values = {"alias": alias.alias, "product": alias.product, "count": number(alias.rows)}
+    if alias.new:
+        return ngettext(
             "alias (new): %(alias)s → %(product)s (%(count)s row)",
             "alias (new): %(alias)s → %(product)s (%(count)s rows)",
-            a.rows,
-            alias=a.alias,
-            product=a.product,
-            count=number(a.rows),
+            alias.rows,
+            **values,
         )
-        if a.new
-        else ngettext(
-            "alias: %(alias)s → %(product)s (%(count)s row)",
-            "alias: %(alias)s → %(product)s (%(count)s rows)",
-            a.rows,
-            alias=a.alias,
-            product=a.product,
-            count=number(a.rows),
-        )
-        for a in plan.aliases
-    ]
-    return [_INDENT + line for line in lines]
+    return ngettext(
+        "alias: %(alias)s → %(product)s (%(count)s row)",
+        "alias: %(alias)s → %(product)s (%(count)s rows)",
+        alias.rows,
+        **values,
+    )
 
 
 def _new_person(person: Person) -> str:

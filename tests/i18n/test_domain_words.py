@@ -62,13 +62,17 @@ def test_the_english_sentence_stays_the_message() -> None:
     assert error.code == "not_found" and error.status == 404
 
 
-def test_the_import_page_gives_a_rows_cause_in_french(client: FlaskClient, org: Org) -> None:
+def french_dry_run(client: FlaskClient, files: dict[str, str]) -> str:
+    """The import page a French manager gets for a dry run of these files (name: text)."""
     csrf = log_in(client, "boss@example.test")
-    files = [(io.BytesIO(HUBSPOT.encode()), "deals.csv")]
-    data = {"csrf_token": csrf, "action": "dry_run", "files": files}
-    page = client.post(
-        "/imports", data=data, content_type="multipart/form-data", headers=FRENCH
-    ).get_data(as_text=True)
+    uploads = [(io.BytesIO(text.encode()), name) for name, text in files.items()]
+    data = {"csrf_token": csrf, "action": "dry_run", "files": uploads}
+    answer = client.post("/imports", data=data, content_type="multipart/form-data", headers=FRENCH)
+    return answer.get_data(as_text=True)
+
+
+def test_the_import_page_gives_a_rows_cause_in_french(client: FlaskClient, org: Org) -> None:
+    page = french_dry_run(client, {"deals.csv": HUBSPOT})
     assert "Amount : pas un montant sur 1 ligne (ligne 2)" in page
     # The catalogue's plural forms: French says "0 acceptée" (singular for 0 and 1).
     assert "1 ligne : 0 acceptée, 1 refusée" in page

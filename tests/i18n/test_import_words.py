@@ -22,6 +22,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.org.models import User
 from kpi_engine.org.reach import reach
 from tests.conftest import finished_import, log_in
+from tests.i18n.test_domain_words import french_dry_run
 from tests.live.conftest import Org
 from web.cli_sales import describe
 from web.extensions import db
@@ -224,12 +225,7 @@ def test_a_rosters_refusals_and_places_are_written_in_french(app: Flask) -> None
 def test_the_import_page_writes_a_calendar_and_a_roster_refusal_in_french(
     client: FlaskClient, org: Org
 ) -> None:
-    csrf = log_in(client, "boss@example.test")
-    files = [(io.BytesIO(REFUSED.encode()), "deals.csv"), (io.BytesIO(ROSTER.encode()), "o.csv")]
-    data = {"csrf_token": csrf, "action": "dry_run", "files": files}
-    page = client.post(
-        "/imports", data=data, content_type="multipart/form-data", headers=FRENCH
-    ).get_data(as_text=True)
+    page = french_dry_run(client, {"deals.csv": REFUSED, "o.csv": ROSTER})
     assert "02/31/2026 : le 31 février n&#39;existe pas" in page
     assert "o.csv ligne 2 : &#39;moses.frase&#39; n&#39;est pas une adresse e-mail" in page
     # An unknown owner's cause says what makes them known in French too.
