@@ -51,6 +51,13 @@ IMPACT_VERDICTS = {
     "too_noisy": _l("too noisy to tell"),
     "inconclusive": _l("no claim"),
 }
+KPI_INPUT_KINDS = {
+    "quota": _l("Quota"),
+    "marketing_cost": _l("Marketing cost"),
+    "sales_cost": _l("Sales cost"),
+    "forecast": _l("Forecast"),
+    "churned_customers": _l("Churned customers"),
+}
 ACTIVITY_OUTCOMES = {
     "none": _l("none"),
     "no_answer": _l("no answer"),
@@ -69,4 +76,5 @@ def init_app(app: Flask) -> None:
         outcome_words=ACTIVITY_OUTCOMES,
         challenge_kind_words=CHALLENGE_KINDS,
         verdict_words=IMPACT_VERDICTS,
+        input_kind_words=KPI_INPUT_KINDS,
     )

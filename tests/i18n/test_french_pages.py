@@ -93,3 +93,10 @@ def test_a_stage_the_product_names_reads_in_french(client: FlaskClient, org: Org
     assert client.post("/api/v1/events", json=body, headers=headers).status_code == 200
     text = text_of(client, "/")
     assert "Gagnée" in text and "Won" not in text
+
+
+def test_the_kpi_inputs_form_names_its_kinds_in_french(client: FlaskClient, org: Org) -> None:
+    log_in(client, "boss@example.test")
+    text = text_of(client, "/dashboards")
+    assert "Coût marketing" in text and "Clients perdus" in text
+    assert "Marketing cost" not in text and "Churned customers" not in text
