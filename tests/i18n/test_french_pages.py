@@ -6,6 +6,7 @@ import re
 
 from flask.testing import FlaskClient
 
+from kpi_engine.db import utcnow
 from tests.conftest import log_in
 from tests.live.conftest import Org
 
@@ -87,12 +88,20 @@ def test_an_unknown_address_is_explained_in_french(client: FlaskClient, org: Org
 
 def test_a_stage_the_product_names_reads_in_french(client: FlaskClient, org: Org) -> None:
     log_in(client, "ann@example.test")
-    body = {"id": "stage-1", "type": "deal.won", "occurred_at": "2026-12-01T10:00:00+00:00",
-            "rep": "ann@example.test", "data": {"deal_id": "D-1", "amount": "1200"}}  # fmt: skip
+    now = utcnow()
+    deal = {"deal_id": "D-1", "amount": "1200"}
+    events = [
+        {"id": f"stage-{kind}", "type": f"deal.{kind}", "occurred_at": now.isoformat(),
+         "rep": "ann@example.test", "data": deal}
+        for kind in ("created", "won")
+    ]  # fmt: skip
     headers = {"Authorization": f"Bearer {org.token}"}
-    assert client.post("/api/v1/events", json=body, headers=headers).status_code == 200
+    answer = client.post("/api/v1/events", json={"events": events}, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
     text = text_of(client, "/")
     assert "Gagnée" in text and "Won" not in text
+    funnel = text_of(client, "/dashboards")  # the funnel chart's table names the stages
+    assert "Prospection" in funnel and "Prospecting" not in funnel
 
 
 def test_the_kpi_inputs_form_names_its_kinds_in_french(client: FlaskClient, org: Org) -> None:

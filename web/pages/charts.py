@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from web.formats import number
+from web.formats import number, translated
 
 KINDS = ("bar", "hbar", "line", "scatter", "forest")
 
@@ -107,10 +107,12 @@ def win_rate_trend(trend: Sequence[tuple[str, float | None]], shown: Formatter) 
 
 
 def stage_funnel(funnel: Sequence[tuple[str, int]]) -> Chart:
-    """How many deals reached each stage, first stage on top."""
+    """How many deals reached each stage, first stage on top (the stages the product names,
+    such as "Prospecting", in the reader's language; a CRM's own as they are)."""
+    rows = [(translated(stage) or stage, (count,)) for stage, count in funnel]
     return chart(
         "hbar", _("Stage funnel"), (_("Stage"), _("Deals (count)")), "count",
-        (_("Stage"), _("Deals")), [(stage, (count,)) for stage, count in funnel], _count,
+        (_("Stage"), _("Deals")), rows, _count,
     )  # fmt: skip
 
 
