@@ -358,16 +358,6 @@ TAGS: dict[str, tuple[str, str]] = {
                                          "trail of changes")),
 }  # fmt: skip
 
-# The schemas' field descriptions given in web/schemas, marked for the catalogue here: the
-# document writes every description in the reader's language (tests/i18n/test_api_docs_words.py
-# fails on one left English).
-FIELD_DESCRIPTIONS = (
-    N_("where to GET the job's status"),
-    N_("the job's page with its progress bar"),
-    N_("running, but its worker stopped reporting: it is resumed"),
-    N_("the server's VAPID key, for pushManager.subscribe"),
-)
-
 # The description itself is not part of what it describes.
 SELF = {"api.openapi_document", "api.api_docs"}
 

@@ -10,6 +10,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from kpi_engine.crm.cells import DATE_FORMATS
 from kpi_engine.crm.columns import EXPORT_COLUMNS, FIELDS
 from kpi_engine.sales.models import ActivityKind, ActivityOutcome
+from kpi_engine.words import N_
 from web.input_bounds import loads_json
 
 
@@ -47,12 +48,12 @@ class ImportJobSchema(Schema):
     """An import job's state and progress: rows read (accepted + rejected) of rows_total."""
 
     id = fields.Integer()
-    url = fields.String(metadata={"description": "where to GET the job's status"})
-    page = fields.String(metadata={"description": "the job's page with its progress bar"})
+    url = fields.String(metadata={"description": N_("where to GET the job's status")})
+    page = fields.String(metadata={"description": N_("the job's page with its progress bar")})
     file_name = fields.String()
     state = fields.String(metadata={"enum": ["queued", "running", "done", "failed"]})
     stalled = fields.Boolean(
-        metadata={"description": "running, but its worker stopped reporting: it is resumed"}
+        metadata={"description": N_("running, but its worker stopped reporting: it is resumed")}
     )
     rows_total = fields.Integer()
     rows_read = fields.Integer()

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from kpi_engine.words import N_
+
 # The push services' own endpoints are a few hundred characters; the column holds 1000.
 ENDPOINT_MAX = 1000
 LABEL_MAX = 120
@@ -82,6 +84,6 @@ class DeviceSchema(Schema):
 
 class DeviceListSchema(Schema):
     public_key = fields.String(
-        metadata={"description": "the server's VAPID key, for pushManager.subscribe"}
+        metadata={"description": N_("the server's VAPID key, for pushManager.subscribe")}
     )
     devices = fields.List(fields.Nested(DeviceSchema))
