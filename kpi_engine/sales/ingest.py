@@ -353,7 +353,7 @@ def _move_refused(
 ) -> dict[str, list[str]]:
     kind, crm_id = key
     owner = session.get(User, owner_id)
-    name = owner.name if owner is not None else f"user {owner_id}"
+    name = owner.name if owner is not None else said(N_("user %(id)s"), id=str(owner_id))
     field = "data.deal_id" if kind == "deal" else "data.activity_id"
     template = (
         N_(
