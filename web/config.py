@@ -57,6 +57,9 @@ def load_config(instance_path: Path) -> dict[str, Any]:
         # The organisation's default language (en, fr) for people who chose none; unset: each
         # browser's Accept-Language decides (web/i18n.py).
         "ORG_LOCALE": env("ORG_LOCALE") or None,
+        # The currency the KPIs' money is in (revenue won, deal size, costs): the deals' and
+        # the KPI inputs' currency (the demo's CRM sample is in US dollars).
+        "ORG_CURRENCY": env("ORG_CURRENCY", "USD").upper(),
         "WEBHOOK_SECRET": env("WEBHOOK_SECRET") or None,
         # Team channels (docs/notifications.md): tries per post and the first retry's wait.
         "CHANNEL_MAX_ATTEMPTS": int(env("CHANNEL_MAX_ATTEMPTS", "6")),

@@ -16,7 +16,7 @@ from babel import Locale
 from babel.dates import format_skeleton
 from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
-from flask import Flask
+from flask import Flask, current_app
 from flask_babel import get_translations, gettext, ngettext, pgettext
 
 from kpi_engine.errors import Invalid
@@ -163,7 +163,8 @@ def translated(text: str | None) -> str | None:
 
 
 def kpi_value(value: Number | None, unit: str) -> str:
-    """A KPI's value by its unit: percent (a fraction), currency, days, count, ratio, per day."""
+    """A KPI's value by its unit: percent (a fraction), currency (the organisation's, whole
+    units), days, count, ratio, per day."""
     if value is None:
         return gettext("no data")
     if unit == "percent":
@@ -172,9 +173,16 @@ def kpi_value(value: Number | None, unit: str) -> str:
         return gettext("%(value)s d", value=number(value, 1))
     if unit == "ratio":
         return number(value, 2)
+    if unit == "currency":
+        return org_amount(value)
     if unit == "currency_per_day":
-        return gettext("%(value)s/d", value=number(value))
+        return gettext("%(value)s/d", value=org_amount(value))
     return number(value)
+
+
+def org_amount(value: Number) -> str:
+    """Money in the organisation's currency (ORG_CURRENCY), in whole units: a KPI's."""
+    return amount(value, current_app.config.get("ORG_CURRENCY") or "USD", digits=0)
 
 
 def words() -> Words:

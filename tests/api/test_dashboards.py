@@ -107,7 +107,7 @@ def test_the_manager_card_leads_with_revenue_win_rate_deal_size_cycle_pipeline_a
     assert names == ["Revenue won", "Win rate", "Average deal size", "Sales cycle (days)",
                      "Pipeline velocity", "Activities"]  # fmt: skip
     values = re.findall(r'class="kpi-value">([^<]+?)\s*<', card)
-    assert values[:3] == ["1,200", "50.0%", "1,200"]
+    assert values[:3] == ["$1,200", "50.0%", "$1,200"]  # money in ORG_CURRENCY
     text = _text(card)
     assert ("Quota attainment, Customer acquisition cost, LTV / CAC, Forecast accuracy need "
             "quotas, marketing costs, sales costs, churned customers, forecasts") in text

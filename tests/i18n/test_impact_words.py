@@ -13,7 +13,7 @@ from kpi_engine.impact.bootstrap import Interval
 from kpi_engine.impact.estimates import REMEDY
 from kpi_engine.words import N_, Lowered, said
 from tests.conftest import make_app
-from web.formats import written
+from web.formats import kpi_value, written
 from web.pages.impact_charts import forest_plot, format_value
 
 NNBSP, NBSP = "\u202f", "\xa0"
@@ -30,13 +30,23 @@ def plain_app(tmp_path) -> Iterator[Flask]:
 def test_an_effect_with_its_interval_in_french_and_english(plain_app: Flask) -> None:
     with force_locale("fr"):
         assert format_value(0.0346, "fraction", signed=True) == "+3,5 pts"
-        assert format_value(1234.5, "currency", signed=True) == f"+1{NNBSP}234"
+        assert format_value(1234.5, "currency", signed=True) == f"+1{NNBSP}234{NBSP}$US"
         assert format_value(-2.25, "days", signed=True) == "-2,2 j"
         assert render_template_string(INTERVAL, fmt=format_value) == "-1,2 pts à +5,7 pts"
     with force_locale("en"):
         assert format_value(0.0346, "fraction", signed=True) == "+3.5 pts"
-        assert format_value(1234.5, "currency", signed=True) == "+1,234"
+        assert format_value(1234.5, "currency", signed=True) == "+$1,234"
         assert render_template_string(INTERVAL, fmt=format_value) == "-1.2 pts to +5.7 pts"
+
+
+def test_money_is_in_the_organisations_currency_where_the_locale_puts_it(plain_app: Flask) -> None:
+    plain_app.config["ORG_CURRENCY"] = "EUR"
+    with force_locale("fr"):
+        assert format_value(-8721.4, "currency", signed=True) == f"-8{NNBSP}721{NBSP}€"
+        assert kpi_value(8721.4, "currency") == f"8{NNBSP}721{NBSP}€"
+    with force_locale("en"):
+        assert kpi_value(8721.4, "currency") == "€8,721"
+        assert kpi_value(120, "currency_per_day") == "€120/d"
 
 
 def test_a_share_of_the_audience_is_a_percentage_the_locale_way(plain_app: Flask) -> None:

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from kpi_engine.impact.bootstrap import Interval
 from kpi_engine.impact.estimates import GroupMeans
 from web.csv_export import unit_label
-from web.formats import number, percent, translated
+from web.formats import number, org_amount, percent, translated
 from web.pages.charts import Chart, chart
 
 
@@ -27,6 +27,8 @@ def format_value(value: float | None, unit: str, *, signed: bool = False) -> str
         return percent(value)
     if unit == "days":
         return _("%(value)s d", value=sign + number(value, 1))
+    if unit == "currency":
+        return sign + org_amount(value)
     digits = {"count": 1, "ratio": 2}.get(unit, 0)
     return sign + number(value, digits)
 
