@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, abort, current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from redis import Redis, RedisError
 from rq import Queue
@@ -84,12 +85,14 @@ def upload_options(form: Mapping[str, Any], uploader: User) -> ImportOptions:
 
 def submit_import(files: Sequence[CsvFile], options: ImportOptions, actor: User) -> ImportJob:
     """Keep the upload as a queued job, commit, and hand it to a runner."""
-    job = queue_import(db.session(), files, options, actor=actor, now=utcnow())
+    # The report is written later, outside this request: in the language read here.
+    locale = str(get_locale() or "en")
+    job = queue_import(db.session(), files, options, actor=actor, now=utcnow(), locale=locale)
     db.session.commit()
     try:
         dispatch(job.id)
     except RedisError as exc:
-        with in_locale(locale_of(actor)):  # the uploader reads it on the job's page
+        with in_locale(locale):  # the uploader reads it on the job's page
             reason = _("the job queue (JOBS_REDIS_URL) could not be reached")
             fail_job(job, reason, now=utcnow(), words=words())
         db.session.commit()
@@ -176,7 +179,7 @@ def _run(session: Session, job_id: int) -> None:
     except Exception as exc:
         db.session.rollback()
         job = find_job(db.session(), job_id)
-        with in_locale(locale_of(job.actor)):
+        with in_locale(_uploaders_locale(job)):
             reason = (
                 written(exc.message)
                 if isinstance(exc, DomainError)
@@ -197,7 +200,7 @@ def _import(session: Session, job_id: int) -> None:
     plans = plan_import(session, job_files(job), options, now=utcnow())
     job.rows_total = sum(p.rows for p in plans)
     job.rows_rejected = sum(len(p.rejected) for p in plans)
-    with in_locale(locale_of(job.actor)):  # stored as text: written once, as the uploader reads
+    with in_locale(_uploaders_locale(job)):  # stored as text: written once, as the uploader reads
         job.report = [line for plan in plans for line in describe(plan)]
     job.heartbeat_at = utcnow()
     session.commit()
@@ -206,7 +209,7 @@ def _import(session: Session, job_id: int) -> None:
         if plan.ok:
             skip = _import_plan(plan, job_id, options.reach, skip)
     job = find_job(db.session(), job_id)
-    with in_locale(locale_of(job.actor)):  # the uploader reads it, later, on the job's page
+    with in_locale(_uploaders_locale(job)):  # the uploader reads it, later, on the job's page
         refused = [
             _("nothing imported from %(file)s: %(totals)s", file=p.file, totals=written(p.totals()))
             for p in plans
@@ -266,9 +269,15 @@ def recover_stalled(app: Flask) -> list[int]:
         return resumed
 
 
+def _uploaders_locale(job: ImportJob) -> str:
+    """The language the job's report and error are written in: the one its uploader read the
+    product in when they uploaded (else theirs now, for a job queued before it was kept)."""
+    return job.locale or locale_of(job.actor)
+
+
 def _requeued(job: ImportJob, now: datetime) -> bool:
     """Requeue (or fail) a stalled job, saying why in its uploader's language."""
-    with in_locale(locale_of(job.actor)):
+    with in_locale(_uploaders_locale(job)):
         return requeue_stalled(job, now=now, words=words())
 
 

@@ -65,6 +65,9 @@ class ImportJob(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     report: Mapped[list[str]] = mapped_column(JSON, default=list)  # the files' reports, lines
+    # The language the uploader read the product in when they uploaded: the report and the
+    # error are stored as text, written in it (None: a job queued before it was kept).
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -109,11 +112,14 @@ def queue_import(
     *,
     actor: User | None,
     now: datetime,
+    locale: str | None = None,
 ) -> ImportJob:
-    """Keep the upload and its options as a queued job (flushed); the caller starts a runner."""
+    """Keep the upload and its options as a queued job (flushed); the caller starts a runner.
+    `locale`: the language its report is to be written in (the uploader's, as they upload)."""
     job = ImportJob(
         file_name=", ".join(f.name for f in files)[:500],
         actor=actor,
+        locale=locale,
         state=JobState.QUEUED.value,
         options=_stored_options(options),
         created_at=now,

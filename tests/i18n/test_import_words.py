@@ -73,11 +73,15 @@ def english_report(app: Flask, files: list[CsvFile], email: str) -> list[str]:
         return lines
 
 
-def import_job(client: FlaskClient, csrf: str, files: list[CsvFile]) -> dict[str, object]:
+def import_job(
+    client: FlaskClient, csrf: str, files: list[CsvFile], headers: dict[str, str] | None = None
+) -> dict[str, object]:
     """Upload the files for import and wait for the job; its status (report, error)."""
     uploads = [(io.BytesIO(f.data), f.name) for f in files]
     data = {"csrf_token": csrf, "action": "import", "files": uploads}
-    answer = client.post("/imports", data=data, content_type="multipart/form-data")
+    answer = client.post(
+        "/imports", data=data, content_type="multipart/form-data", headers=headers or {}
+    )
     job_id = answer.headers["Location"].rstrip("/").rsplit("/", 1)[1]
     finished_import(client, answer)
     status: dict[str, object] = client.get(f"/api/v1/imports/{job_id}").get_json()
@@ -124,6 +128,18 @@ def test_a_french_uploaders_job_reports_every_line_in_french(
         assert "  affaires à mettre à jour : 0" in report and "  affaires inchangées : 0" in report
         assert any(line.startswith("  sans date : 1 ligne n'a pas de date") for line in report)
         assert status["state"] == "done" and status["error"] is None
+
+
+def test_a_job_is_written_in_the_language_its_uploader_read_when_uploading(
+    client: FlaskClient, org: Org
+) -> None:
+    """No choice on the profile, no organisation default: the browser's language of the upload
+    (the job runs later, outside that request)."""
+    csrf = log_in(client, "boss@example.test")
+    files = [CsvFile("deals.csv", ACCEPTED.encode())]
+    status = import_job(client, csrf, files, headers=FRENCH)
+    report = status["report"]
+    assert isinstance(report, list) and report[0] == "deals.csv (hubspot, 2 lignes)", report
 
 
 def test_a_job_without_a_deal_file_fails_in_its_uploaders_language(
