@@ -39,6 +39,7 @@ from kpi_engine.db import utcnow
 from kpi_engine.org.membership import user_by_email
 from kpi_engine.org.models import ApiToken, User
 from web.extensions import csrf, db, limiter, login_manager
+from web.i18n import remember_browser_locale
 
 bp = Blueprint("auth", __name__)
 TOKEN_PREFIX = "sq_"  # noqa: S105 (a label, not a secret)
@@ -169,6 +170,8 @@ def login():
             session.clear()  # nothing from before the login carries over into the new session
             login_user(user)
             session[SESSION_VERSION_KEY] = user.session_version
+            remember_browser_locale(user)  # their notifications' language, if none is chosen
+            db.session.commit()
             return redirect(_safe_next() or url_for("pages.home"))
         flash(gettext("Wrong email or password."), "error")
         return render_template("login.html", form=form), 401

@@ -82,9 +82,16 @@ def _browser_choice() -> str | None:
 
 
 def locale_of(user: object) -> str:
-    """The language to write to this user in outside a request (notifications, pushes)."""
-    org_default = current_app.config.get("ORG_LOCALE")
-    return negotiate(getattr(user, "locale", None), org_default, lambda: None)
+    """The language to write to this user in outside a request (notifications, pushes): their
+    choice, else the organisation's, else their browser's when they last logged in."""
+    return _remembered(getattr(user, "locale", None), getattr(user, "browser_locale", None),
+                       current_app.config.get("ORG_LOCALE"))  # fmt: skip
+
+
+def remember_browser_locale(user: User) -> None:
+    """Keep the language the request's browser asks for on `user` (at login), for what is
+    written to them outside a request."""
+    user.browser_locale = _browser_choice()
 
 
 def org_locale() -> str:
@@ -96,10 +103,18 @@ def locales_of(session: Session, user_ids: set[int]) -> dict[int, str]:
     """The language to write to each of these users in (one query)."""
     if not user_ids:
         return {}
-    rows = session.execute(select(User.id, User.locale).where(User.id.in_(user_ids)))
+    query = select(User.id, User.locale, User.browser_locale).where(User.id.in_(user_ids))
     org_default = current_app.config.get("ORG_LOCALE")
-    chosen: dict[int, str | None] = dict(rows.all())
-    return {u: negotiate(chosen.get(u), org_default, lambda: None) for u in user_ids}
+    found: dict[int, tuple[str | None, str | None]] = {
+        user_id: (locale, browser) for user_id, locale, browser in session.execute(query)
+    }
+    return {u: _remembered(*found.get(u, (None, None)), org_default) for u in user_ids}
+
+
+def _remembered(chosen: str | None, browser: str | None, org_default: str | None) -> str:
+    """The language of someone not in this request: their choice, the organisation's, then
+    their browser's as last seen."""
+    return negotiate(chosen, org_default, lambda: browser)
 
 
 def note_text(note: Notification, code: str) -> str:

@@ -70,6 +70,10 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # The language this person chose to read the product in; None follows the organisation.
     locale: Mapped[str | None] = mapped_column(String(16))
+    # The supported language their browser asked for when they last logged in: what is written
+    # to them outside a request (notifications, pushes) falls back to it after their choice and
+    # the organisation's default, as their pages do to the browser's.
+    browser_locale: Mapped[str | None] = mapped_column(String(16))
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
 

@@ -11,11 +11,12 @@ from gameplay.core.changes import note
 from gameplay.core.models import LedgerEntry, ScoringRule
 from gameplay.scoring.rules import what_counts
 from kpi_engine.org.models import User
+from tests.conftest import log_in
 from tests.live.conftest import Org
 from tests.live.test_board_wire import post_call
 from tests.live.test_publishing import frames, live_client
 from web import realtime
-from web.extensions import db
+from web.extensions import db, socketio
 from web.formats import written
 from web.i18n import in_locale, locales_of, note_text
 from web.realtime import notification_frame
@@ -80,3 +81,21 @@ def test_what_a_rule_counts_is_one_sentence_in_each_language(app: Flask) -> None
     assert counted == "call (meeting booked), product Pro, of at least 1,000"
     with app.test_request_context(), in_locale("fr"):
         assert written(counted) == "appel (rendez-vous obtenu), produit Pro, d'au moins 1\u202f000"
+
+
+def test_a_rep_who_chose_no_language_is_notified_in_their_browsers(app: Flask, org: Org) -> None:
+    """Profile, organisation, then browser, for messages too: the browser's language is the one
+    it asked for at their last login (a notification is written outside their requests)."""
+    browser = app.test_client()
+    browser.environ_base["HTTP_ACCEPT_LANGUAGE"] = "fr-FR,fr;q=0.9"
+    log_in(browser, "ann@example.test")
+    live = socketio.test_client(app, flask_test_client=browser)
+    assert live.emit("subscribe", {"challenge_id": org.challenge_id}, callback=True)["ok"]
+    post_call(app, org, "browser-call-1")
+    realtime.throttle.flush()
+    [note_frame] = [f for f in frames(live, "notification") if f["kind"] == "points_earned"]
+    assert note_frame["message"] == "+10 points dans Call blitz : appel"
+    with app.app_context():
+        assert locales_of(db.session(), {org.ann, org.bob}) == {org.ann: "fr", org.bob: "en"}
+        app.config["ORG_LOCALE"] = "en"  # the organisation's default comes before the browser
+        assert locales_of(db.session(), {org.ann}) == {org.ann: "en"}
